@@ -1,0 +1,64 @@
+# w365.cloudpc — developer entry points. `make demo` and `make test` set everything up themselves.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+COLL_ROOT := .build/collections
+COLL_LINK := $(COLL_ROOT)/ansible_collections/w365/cloudpc
+STAMP := $(VENV)/.installed
+export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/$(COLL_ROOT)
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+
+.PHONY: venv demo test sanity units integration lint changelog-lint docs bench build clean constraints
+
+venv: $(STAMP) $(COLL_LINK)
+
+$(STAMP): requirements.txt tests/requirements.txt tests/constraints.txt
+	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) not found: install Python 3.11"; exit 1; }
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -c tests/constraints.txt -r requirements.txt -r tests/requirements.txt
+	touch $(STAMP)
+
+$(COLL_LINK):
+	mkdir -p $(dir $(COLL_LINK))
+	ln -sfn $(CURDIR) $(COLL_LINK)
+
+demo: venv
+	$(PY) -m tests.demo
+
+test: venv
+	$(MAKE) --no-print-directory sanity
+	$(MAKE) --no-print-directory lint
+	$(MAKE) --no-print-directory units
+	$(MAKE) --no-print-directory integration
+
+units: venv
+	$(PY) -m pytest -q -n 2 tests/unit
+
+integration: venv
+	$(PY) -m pytest -q -n 2 tests/integration
+
+# ansible-test needs the collection under ansible_collections/NS/NAME as a real directory: copy the tracked
+# and new files there (a fresh copy each run, so parallel runs don't collide).
+sanity: venv
+	bash tests/sanity.sh
+
+lint: venv
+	bash tests/lint.sh
+
+docs: venv
+	bash docs/build.sh
+
+bench: venv
+	$(PY) -m bench
+
+build: venv
+	$(VENV)/bin/ansible-galaxy collection build --force --output-path .build/dist
+
+constraints:
+	$(PY) -m pip freeze --exclude-editable | sort > /tmp/w365-constraints.txt
+	{ echo "# Pins for reproducible CI (pip install -c tests/constraints.txt). Regenerate with: make constraints"; cat /tmp/w365-constraints.txt; } > tests/constraints.txt
+
+clean:
+	rm -rf .build tests/output .pytest_cache
