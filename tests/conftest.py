@@ -1,0 +1,59 @@
+"""Shared fixtures: the sandbox emulator and ansible-playbook runs against it (see docs/dev/architecture.md)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+COLLECTIONS = REPO / ".build" / "collections"
+
+# Make `tests.*` and `ansible_collections.w365.cloudpc.*` importable in every test.
+for entry in (str(REPO), str(COLLECTIONS)):
+    if entry not in sys.path:
+        sys.path.insert(0, entry)
+
+from tests.helpers.playbook import ensure_collection_link, run_playbook as _run_playbook  # noqa: E402
+from tests.helpers.sandbox import start_sandbox  # noqa: E402
+
+ensure_collection_link()
+
+DEMO_SEED = REPO / "tests" / "emulator" / "seeds" / "demo.yml"
+
+
+@pytest.fixture
+def sandbox_factory(tmp_path):
+    """Start sandboxes from a seed path or dict; each is stopped when the test ends."""
+    started = []
+
+    def factory(seed, **kwargs):
+        kwargs.setdefault("workdir", tmp_path)
+        box = start_sandbox(seed, **kwargs)
+        started.append(box)
+        return box
+
+    yield factory
+    for box in started:
+        box.stop()
+
+
+@pytest.fixture(scope="module")
+def sandbox(tmp_path_factory):
+    """One sandbox on the demo seed, shared by the tests of a module."""
+    box = start_sandbox(DEMO_SEED, workdir=tmp_path_factory.mktemp("sandbox"))
+    yield box
+    box.stop()
+
+
+@pytest.fixture
+def run_playbook(tmp_path):
+    """Call as run_playbook(playbook, check=..., diff=..., ...); files go to the test's tmp_path."""
+    counter = {"n": 0}
+
+    def runner(playbook, **kwargs):
+        counter["n"] += 1
+        return _run_playbook(tmp_path / f"run{counter['n']}", playbook, **kwargs)
+
+    return runner

@@ -1,0 +1,133 @@
+"""A running sandbox emulator as seen by tests: its URL, CA, seed, and the control API."""
+
+from __future__ import annotations
+
+import json
+import os
+import ssl
+import tempfile
+import urllib.request
+from pathlib import Path
+
+import yaml
+
+READ_METHODS = {"GET", "HEAD"}
+
+
+class Sandbox:
+    """Wraps an emulator process started by tests.emulator.launcher.start_emulator."""
+
+    def __init__(self, process, seed: dict, seed_path: Path):
+        self.process = process
+        self.url = process.url
+        self.ca_bundle = process.ca_bundle
+        self.seed = seed
+        self.seed_path = seed_path
+        self._ssl = ssl.create_default_context(cafile=self.ca_bundle)
+
+    # -- control API -------------------------------------------------------------------------------------------
+    def _control(self, method: str, path: str, body=None):
+        data = None if body is None else json.dumps(body).encode()
+        req = urllib.request.Request(
+            f"{self.url}/_emulator/{path}", data=data, method=method, headers={"Content-Type": "application/json"}
+        )
+        with urllib.request.urlopen(req, context=self._ssl, timeout=30) as resp:
+            raw = resp.read()
+        return json.loads(raw) if raw else None
+
+    def requests(self) -> list[dict]:
+        """The request log (every Entra, Graph and ARM request since start or the last clear)."""
+        data = self._control("GET", "requests")
+        return data["requests"] if isinstance(data, dict) and "requests" in data else data
+
+    def clear_requests(self) -> None:
+        self._control("DELETE", "requests")
+
+    def writes(self) -> list[dict]:
+        """Logged requests that change state: anything but GET/HEAD, token requests excluded."""
+        return [
+            r
+            for r in self.requests()
+            if r["method"].upper() not in READ_METHODS and r.get("service") in ("graph", "arm")
+        ]
+
+    def state(self) -> dict:
+        return self._control("GET", "state")
+
+    def fault(self, rule: dict):
+        return self._control("POST", "faults", rule)
+
+    def clear_faults(self) -> None:
+        self._control("DELETE", "faults")
+
+    def advance(self, seconds: float):
+        return self._control("POST", "time", {"advance_seconds": seconds})
+
+    # -- seed helpers ------------------------------------------------------------------------------------------
+    def tenant(self, key=0) -> dict:
+        tenants = self.seed["tenants"]
+        if isinstance(key, int):
+            return tenants[key]
+        for tenant in tenants:
+            if key.lower() in (str(tenant.get("id", "")).lower(), str(tenant.get("domain", "")).lower()):
+                return tenant
+        raise KeyError(f"no tenant {key!r} in the seed")
+
+    def endpoints(self) -> dict:
+        return {
+            "authority_host": self.url,
+            "graph_endpoint": self.url,
+            "arm_endpoint": self.url,
+            "ca_bundle": self.ca_bundle,
+        }
+
+    def auth_vars(self, tenant_key=0, principal="app") -> dict:
+        """Module options that sign in to the sandbox as one of the seeded principals.
+
+        principal: 'app' (first app with a secret), 'user' (first user), or a client ID / UPN from the seed.
+        """
+        tenant = self.tenant(tenant_key)
+        apps = tenant.get("apps") or []
+        users = tenant.get("users") or []
+        options = {"tenant_id": tenant["id"], **self.endpoints()}
+        if principal == "app":
+            app = next((a for a in apps if a.get("secret")), None)
+            if app is None:
+                raise KeyError("the tenant has no app with a secret")
+            return {**options, "client_id": app["client_id"], "client_secret": app["secret"]}
+        if principal == "user":
+            if not users:
+                raise KeyError("the tenant has no users")
+            user = users[0]
+            return {**options, "auth_method": "username_password", "username": user["upn"],
+                    "password": user["password"]}
+        for app in apps:
+            if app["client_id"].lower() == principal.lower():
+                return {**options, "client_id": app["client_id"], "client_secret": app["secret"]}
+        for user in users:
+            if user["upn"].lower() == principal.lower():
+                return {**options, "auth_method": "username_password", "username": user["upn"],
+                        "password": user["password"]}
+        raise KeyError(f"no principal {principal!r} in tenant {tenant['id']}")
+
+    def stop(self) -> None:
+        self.process.stop()
+
+
+def start_sandbox(seed, *, time_scale: float = 60.0, extra_args=(), workdir: Path | None = None) -> Sandbox:
+    """Start an emulator on a seed given as a path or as a dict (written to a temp file)."""
+    from tests.emulator.launcher import start_emulator
+
+    if isinstance(seed, (str, os.PathLike)):
+        seed_path = Path(seed)
+        seed_dict = yaml.safe_load(seed_path.read_text(encoding="utf-8"))
+    else:
+        seed_dict = seed
+        handle = tempfile.NamedTemporaryFile(
+            "w", suffix=".yml", prefix="seed-", dir=workdir, delete=False, encoding="utf-8"
+        )
+        with handle:
+            yaml.safe_dump(seed_dict, handle, sort_keys=False)
+        seed_path = Path(handle.name)
+    process = start_emulator(str(seed_path), time_scale=time_scale, extra_args=tuple(extra_args))
+    return Sandbox(process, seed_dict, seed_path)
