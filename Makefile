@@ -27,11 +27,14 @@ $(COLL_LINK):
 demo: venv
 	$(PY) -m tests.demo
 
+# Every step runs even when an earlier one fails, so one CI run shows everything; the exit code is non-zero if any failed.
 test: venv
-	$(MAKE) --no-print-directory sanity
-	$(MAKE) --no-print-directory lint
-	$(MAKE) --no-print-directory units
-	$(MAKE) --no-print-directory integration
+	@failed=""; \
+	for step in sanity lint units integration; do \
+	  echo "===== make $$step"; \
+	  $(MAKE) --no-print-directory $$step || failed="$$failed $$step"; \
+	done; \
+	if [ -n "$$failed" ]; then echo "FAILED steps:$$failed"; exit 1; fi; echo "all test steps passed"
 
 units: venv
 	$(PY) -m pytest -q -n 2 tests/unit
