@@ -1,0 +1,307 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, w365.cloudpc contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Pure logic for Windows 365 custom device images (Graph ``cloudPcDeviceImage``).
+
+Nothing here talks to a service: validation of the user's options, identity of an image by name and
+version, the decision of what a run has to do, the explanation of upload error codes, and the mapping
+between Graph objects and the ``image`` result the modules return.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ansible_collections.w365.cloudpc.plugins.module_utils._errors import W365ConfigError
+
+IMAGES_PATH = 'deviceManagement/virtualEndpoint/deviceImages'
+SOURCE_IMAGES_PATH = IMAGES_PATH + '/getSourceImages()'
+POLICIES_PATH = 'deviceManagement/virtualEndpoint/provisioningPolicies'
+
+# Graph leaves the newer error codes out (reporting them as unknownFutureValue) unless asked for them.
+PREFER_ALL_ENUM_MEMBERS = {'Prefer': 'include-unknown-enum-members'}
+
+STATUS_PENDING = 'pending'
+STATUS_READY = 'ready'
+STATUS_FAILED = 'failed'
+FINAL_STATUSES = (STATUS_READY, STATUS_FAILED)
+
+_VERSION_RE = re.compile(r'^(0|[1-9][0-9]{0,8})\.(0|[1-9][0-9]{0,8})\.(0|[1-9][0-9]{0,8})$')
+_MANAGED_IMAGE_RE = re.compile(
+    r'^/subscriptions/(?P<subscription>[0-9a-fA-F-]{36})'
+    r'/resourceGroups/(?P<resource_group>[^/]+)'
+    r'/providers/Microsoft\.Compute/images/(?P<image>[^/]+)$',
+    re.IGNORECASE,
+)
+_GALLERY_VERSION_RE = re.compile(r'/providers/Microsoft\.Compute/galleries/', re.IGNORECASE)
+
+# Keys are lower case: Graph's own schema copies disagree on case (vmAlreadyAzureAdJoined vs ...Adjoined).
+ERROR_CODES = {
+    'internalservererror': (
+        'Windows 365 hit an internal error while importing the image; the source image itself may be fine.',
+        'Retry the upload with retry_failed=true. If it fails again, open a support case with the image ID.',
+    ),
+    'sourceimagenotfound': (
+        'Windows 365 could not find the source image: it was deleted or moved, or the Windows 365 service '
+        'principal cannot read its subscription.',
+        'Check source_image_id, keep the managed image until the upload is ready, and grant the Windows 365 '
+        'service principal Reader on the subscription (w365.cloudpc.w365_role_grant with purpose=custom_image).',
+    ),
+    'osversionnotsupported': (
+        'The operating system or its version is not supported by Windows 365.',
+        'Build the image from a supported Windows 10 or Windows 11 Enterprise release (not N, LTSC or '
+        'Windows 10 multi-session), as a Generation 2 single-session image.',
+    ),
+    'sourceimageinvalid': (
+        'The source image does not meet the Windows 365 image requirements (for example a Generation 1 '
+        'image, a data disk, or a recovery partition).',
+        'Capture a Generation 2 managed image with only an OS disk, no recovery partition, from a '
+        'single-session Windows 10/11 Enterprise VM.',
+    ),
+    'sourceimagenotgeneralized': (
+        'The source image was captured without being generalized.',
+        'Run sysprep on the VM (sysprep /generalize /oobe /shutdown), capture a new generalized managed image, '
+        'and upload it under a new version.',
+    ),
+    'vmalreadyazureadjoined': (
+        'The VM the image was captured from was joined to Microsoft Entra ID (or AD, Intune or co-management).',
+        'Build the image from a VM that was never joined or enrolled, then upload it under a new version.',
+    ),
+    'paidsourceimagenotsupport': (
+        'The source image comes from a paid Azure Marketplace offer, which Windows 365 does not accept.',
+        'Build the image from a Windows 10/11 Enterprise image without a paid Marketplace plan.',
+    ),
+    'sourceimagenotsupportcustomizevmname': (
+        'The source image does not let Windows 365 set the computer name during provisioning.',
+        'Remove any fixed computer name (for example an unattend ComputerName setting) before sysprep, then '
+        'capture and upload a new version.',
+    ),
+    'sourceimagesizeexceedslimitation': (
+        'The source image is larger than Windows 365 accepts.',
+        'Capture the image from a VM with a smaller OS disk (the default is 64 GB; Windows 365 resizes the '
+        'disk to the licence size) and no data disks.',
+    ),
+    'unknownfuturevalue': (
+        'The service reported an error code newer than this API version can name.',
+        'Look at the image in the Windows 365 admin center for the reason, fix the source image, and upload a '
+        'new version.',
+    ),
+}
+
+
+def validate_version(version):
+    """Return the version if it is Major.Minor.Patch with integer parts, else raise naming the option."""
+    if version is None or not _VERSION_RE.fullmatch(str(version)):
+        raise W365ConfigError(
+            'version',
+            'version must be Major.Minor.Patch with non-negative integers and no leading zeros, for example '
+            '1.0.0; got %r.' % (version,),
+        )
+    return str(version)
+
+
+def parse_source_image_id(source_image_id):
+    """Split a managed image resource ID into subscription, resource group and image name.
+
+    Graph takes only managed images; a gallery image version is refused here with how to convert it.
+    """
+    text = (source_image_id or '').strip().rstrip('/')
+    match = _MANAGED_IMAGE_RE.fullmatch(text)
+    if match:
+        return {
+            'id': text,
+            'subscription_id': match.group('subscription').lower(),
+            'resource_group': match.group('resource_group'),
+            'name': match.group('image'),
+        }
+    if _GALLERY_VERSION_RE.search(text):
+        raise W365ConfigError(
+            'source_image_id',
+            'source_image_id points at an Azure Compute Gallery; Windows 365 uploads only managed images. '
+            'Create a managed image from the gallery version (export to a managed disk, then create an image) and '
+            'pass its ID: /subscriptions/<id>/resourceGroups/<rg>/providers/Microsoft.Compute/images/<name>.',
+        )
+    raise W365ConfigError(
+        'source_image_id',
+        'source_image_id must be a managed image resource ID of the form '
+        '/subscriptions/<subscription GUID>/resourceGroups/<rg>/providers/Microsoft.Compute/images/<name>; '
+        'got %r.' % (source_image_id,),
+    )
+
+
+def validate_name(name):
+    if name is None or not str(name).strip():
+        raise W365ConfigError('name', 'name must be a non-empty image display name.')
+    return str(name)
+
+
+def version_key(version):
+    """Versions compare by their integer parts, so 1.0.0 and 1.00.0 (as Graph might echo) are one version."""
+    try:
+        return tuple(int(part) for part in str(version).split('.'))
+    except ValueError:
+        return (str(version),)
+
+
+def same_identity(image, name, version):
+    """Graph identifies an image by displayName and version; names compare case-insensitively."""
+    return (
+        (image.get('displayName') or '').casefold() == name.casefold()
+        and version_key(image.get('version')) == version_key(version)
+    )
+
+
+def find_images(images, name=None, version=None):
+    """Images matching an optional name and an optional version, in the service's order."""
+    found = []
+    for image in images:
+        if name is not None and (image.get('displayName') or '').casefold() != name.casefold():
+            continue
+        if version is not None and version_key(image.get('version')) != version_key(version):
+            continue
+        found.append(image)
+    return found
+
+
+def find_image(images, name, version):
+    for image in images:
+        if same_identity(image, name, version):
+            return image
+    return None
+
+
+def same_source(a, b):
+    return (a or '').strip().rstrip('/').casefold() == (b or '').strip().rstrip('/').casefold()
+
+
+def immutable_conflict(image, source_image_id):
+    """Message when an existing name+version was uploaded from another source, else None."""
+    current = image.get('sourceImageResourceId')
+    if same_source(current, source_image_id):
+        return None
+    return (
+        'Image %r version %s already exists and was uploaded from %s; an uploaded image cannot be changed. '
+        'Raise version (for example to %s) to upload %s, or delete this version first with state=absent.'
+        % (image.get('displayName'), image.get('version'), current, next_patch(image.get('version')),
+           source_image_id)
+    )
+
+
+def next_patch(version):
+    key = version_key(version)
+    if len(key) == 3 and all(isinstance(part, int) for part in key):
+        return '%d.%d.%d' % (key[0], key[1], key[2] + 1)
+    return 'a higher version'
+
+
+def create_body(name, version, source_image_id):
+    return {
+        'displayName': name,
+        'version': version,
+        'sourceImageResourceId': source_image_id,
+    }
+
+
+def explain_error(code):
+    """Explanation and remedy for an upload error code, matched case-insensitively.
+
+    Unknown codes are passed through unchanged with no explanation rather than guessed at.
+    """
+    if not code:
+        return None
+    known = ERROR_CODES.get(str(code).lower())
+    if known is None:
+        return {'code': code, 'known': False, 'explanation': None, 'remedy': None}
+    return {'code': code, 'known': True, 'explanation': known[0], 'remedy': known[1]}
+
+
+def failure_message(image):
+    """One sentence per fact: which image failed, the service's code, why, and what to do."""
+    error = explain_error(image.get('errorCode'))
+    head = 'Upload of image %r version %s (id %s) failed' % (
+        image.get('displayName'), image.get('version'), image.get('id'))
+    if error is None:
+        return head + ' without an error code. Check the image in the Windows 365 admin center.'
+    if not error['known']:
+        return head + ' with error code %s (not one this collection knows; see the Windows 365 admin center).' % (
+            error['code'],)
+    return '%s with error code %s: %s %s' % (head, error['code'], error['explanation'], error['remedy'])
+
+
+def to_result(image):
+    """The ``image`` result of the modules, from a Graph cloudPcDeviceImage."""
+    if not image:
+        return {}
+    error = explain_error(image.get('errorCode'))
+    return {
+        'id': image.get('id'),
+        'name': image.get('displayName'),
+        'version': image.get('version'),
+        'source_image_id': image.get('sourceImageResourceId'),
+        'status': image.get('status'),
+        'error_code': image.get('errorCode'),
+        'error_explanation': error['explanation'] if error else None,
+        'error_remedy': error['remedy'] if error else None,
+        'operating_system': image.get('operatingSystem'),
+        'os_build_number': image.get('osBuildNumber'),
+        'os_status': image.get('osStatus'),
+        'expiration_date': image.get('expirationDate'),
+        'last_modified': image.get('lastModifiedDateTime'),
+    }
+
+
+def predicted_upload(name, version, source_image_id):
+    """What check mode reports for an image it would upload: the service starts every upload as pending."""
+    image = create_body(name, version, source_image_id)
+    image['status'] = STATUS_PENDING
+    return image
+
+
+def source_image_to_result(source):
+    return {
+        'resource_id': source.get('resourceId'),
+        'name': source.get('displayName'),
+        'subscription_id': source.get('subscriptionId'),
+        'subscription_name': source.get('subscriptionDisplayName'),
+    }
+
+
+def policies_using(policies, image_id):
+    """Provisioning policies that reference a custom image (Graph refuses to delete such an image)."""
+    using = []
+    for policy in policies:
+        if (policy.get('imageType') or '').lower() != 'custom':
+            continue
+        if (policy.get('imageId') or '').casefold() == (image_id or '').casefold():
+            using.append(policy)
+    return using
+
+
+def in_use_message(image, policies):
+    names = ', '.join('%r (id %s)' % (p.get('displayName'), p.get('id')) for p in policies)
+    return (
+        'Image %r version %s (id %s) is used by provisioning policies %s; Windows 365 cannot delete an image in '
+        'use. Point those policies at another image or delete them, then rerun.'
+        % (image.get('displayName'), image.get('version'), image.get('id'), names)
+    )
+
+
+def plan(current, source_image_id, state, retry_failed):
+    """What a run must do, from the image found by name+version (or None).
+
+    Returns one of: 'create', 'wait' (an upload is pending: wait for it, never POST again), 'ready',
+    'retry' (failed and retry_failed), 'failed' (failed and no retry), 'conflict' (other source),
+    'delete', 'absent'.
+    """
+    if state == 'absent':
+        return 'delete' if current else 'absent'
+    if current is None:
+        return 'create'
+    if immutable_conflict(current, source_image_id):
+        return 'conflict'
+    status = (current.get('status') or '').lower()
+    if status == STATUS_FAILED:
+        return 'retry' if retry_failed else 'failed'
+    if status == STATUS_READY:
+        return 'ready'
+    return 'wait'
