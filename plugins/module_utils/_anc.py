@@ -1,0 +1,441 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) w365.cloudpc contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Pure logic for Azure network connections (Graph ``cloudPcOnPremisesConnection``).
+
+No network access here: option validation, the join-type mapping, the minimal PATCH body, the mapping
+between Graph objects and module results, and health-check shaping. The modules do the I/O.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ansible_collections.w365.cloudpc.plugins.module_utils._errors import W365ConfigError
+
+ANC_PATH = 'deviceManagement/virtualEndpoint/onPremisesConnections'
+POLICIES_PATH = 'deviceManagement/virtualEndpoint/provisioningPolicies'
+
+# inUse and healthCheckStatusDetail are returned only when named in $select, so every read names all fields.
+SELECT_FIELDS = (
+    'id', 'displayName', 'connectionType', 'subscriptionId', 'subscriptionName', 'resourceGroupId',
+    'virtualNetworkId', 'subnetId', 'virtualNetworkLocation', 'adDomainName', 'adDomainUsername',
+    'organizationalUnit', 'healthCheckStatus', 'healthCheckStatusDetail', 'inUse',
+)
+SELECT = ','.join(SELECT_FIELDS)
+
+JOIN_TYPES = {'entra_join': 'azureADJoin', 'hybrid_join': 'hybridAzureADJoin'}
+_JOIN_TYPES_BY_GRAPH = {v.lower(): k for k, v in JOIN_TYPES.items()}
+
+HYBRID_ONLY_OPTIONS = ('ad_domain_name', 'ad_domain_username', 'ad_domain_password', 'organizational_unit')
+NETWORK_OPTIONS = ('subscription_id', 'resource_group', 'virtual_network', 'subnet')
+
+# Health-check states in which the service is still working; edits are refused until they end.
+CHECKS_IN_PROGRESS = frozenset(('pending', 'running'))
+
+# Graph property <-> module option for the plain (non-ID) fields that can be patched.
+_TEXT_FIELDS = (
+    ('displayName', 'name'),
+    ('adDomainName', 'ad_domain_name'),
+    ('adDomainUsername', 'ad_domain_username'),
+    ('organizationalUnit', 'organizational_unit'),
+)
+_ID_FIELDS = (
+    ('subscriptionId', 'subscription_id'),
+    ('resourceGroupId', 'resource_group_id'),
+    ('virtualNetworkId', 'virtual_network_id'),
+    ('subnetId', 'subnet_id'),
+)
+
+MAX_NAME_LENGTH = 256
+MAX_DOMAIN_LENGTH = 255
+
+_DOMAIN_LABEL = re.compile(r'^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$')
+# sAMAccountName-style local parts are far more permissive than e-mail; refuse only what AD itself refuses.
+_UPN_LOCAL_FORBIDDEN = re.compile(r'[\s"/\\\[\]:;|=,+*?<>@]')
+_DN_ATTRIBUTE = re.compile(r'^[A-Za-z][A-Za-z0-9-]*$')
+
+
+# ---------------------------------------------------------------- join types
+
+def join_type_to_graph(join_type):
+    """``entra_join`` -> ``azureADJoin``, ``hybrid_join`` -> ``hybridAzureADJoin``."""
+    try:
+        return JOIN_TYPES[join_type]
+    except KeyError:
+        raise W365ConfigError('join_type', 'join_type must be one of %s, got %r' % (', '.join(sorted(JOIN_TYPES)), join_type))
+
+
+def join_type_from_graph(connection_type):
+    """Graph connectionType -> option value; an unknown future value is passed through unchanged."""
+    if connection_type is None:
+        return None
+    return _JOIN_TYPES_BY_GRAPH.get(connection_type.lower(), connection_type)
+
+
+# ---------------------------------------------------------------- validation
+
+def validate_domain_name(value, option='ad_domain_name'):
+    if len(value) > MAX_DOMAIN_LENGTH:
+        raise W365ConfigError(option, '%s must be at most %d characters (the service limit)' % (option, MAX_DOMAIN_LENGTH))
+    labels = value.rstrip('.').split('.')
+    if len(labels) < 2 or not all(_DOMAIN_LABEL.match(label) for label in labels):
+        raise W365ConfigError(
+            option,
+            '%s must be the DNS name of the Active Directory domain to join, such as corp.contoso.com, got %r'
+            % (option, value))
+
+
+def validate_upn(value, option='ad_domain_username'):
+    """The service account must be given in user principal name form: ``user@domain.suffix``."""
+    fix = 'give the account in UPN form, such as svcDomainJoin@corp.contoso.com'
+    if value.count('@') != 1:
+        raise W365ConfigError(option, '%s %r is not a user principal name: %s' % (option, value, fix))
+    local, domain = value.split('@')
+    if not local or _UPN_LOCAL_FORBIDDEN.search(local) or local.startswith('.') or local.endswith('.'):
+        raise W365ConfigError(option, '%s %r has an invalid user part: %s' % (option, value, fix))
+    labels = domain.split('.')
+    if len(labels) < 2 or not all(_DOMAIN_LABEL.match(label) for label in labels):
+        raise W365ConfigError(option, '%s %r has an invalid domain suffix: %s' % (option, value, fix))
+
+
+def split_dn(value):
+    """Split a distinguished name into ``[(attribute, value), ...]`` honouring backslash escapes.
+
+    Returns ``None`` when the text is not a DN.
+    """
+    parts, current, escaped = [], [], False
+    for char in value:
+        if escaped:
+            current.append(char)
+            escaped = False
+        elif char == '\\':
+            current.append(char)
+            escaped = True
+        elif char == ',':
+            parts.append(''.join(current))
+            current = []
+        else:
+            current.append(char)
+    if escaped:
+        return None
+    parts.append(''.join(current))
+    rdns = []
+    for part in parts:
+        attribute, sep, rdn_value = part.partition('=')
+        attribute, rdn_value = attribute.strip(), rdn_value.strip()
+        if not sep or not _DN_ATTRIBUTE.match(attribute) or not rdn_value:
+            return None
+        rdns.append((attribute.upper(), rdn_value))
+    return rdns
+
+
+def validate_organizational_unit(value, option='organizational_unit'):
+    """An OU is given in distinguished-name form: ``OU=CloudPCs,DC=corp,DC=contoso,DC=com``."""
+    fix = 'give the OU as a distinguished name, such as OU=CloudPCs,DC=corp,DC=contoso,DC=com'
+    rdns = split_dn(value)
+    if not rdns:
+        raise W365ConfigError(option, '%s %r is not a distinguished name: %s' % (option, value, fix))
+    kinds = [attribute for attribute, _ in rdns]
+    if kinds[0] not in ('OU', 'CN'):
+        raise W365ConfigError(option, '%s %r must start with an OU= (or CN=) component: %s' % (option, value, fix))
+    if 'DC' not in kinds:
+        raise W365ConfigError(option, '%s %r names no domain (DC=) components: %s' % (option, value, fix))
+    first_dc = kinds.index('DC')
+    if any(kind != 'DC' for kind in kinds[first_dc:]) or any(kind not in ('OU', 'CN') for kind in kinds[:first_dc]):
+        raise W365ConfigError(
+            option, '%s %r must be OU=/CN= components followed by DC= components only: %s' % (option, value, fix))
+
+
+def dn_domain(value):
+    """The DNS domain named by the DC= components of a valid DN (``corp.contoso.com``)."""
+    return '.'.join(rdn_value for attribute, rdn_value in split_dn(value) if attribute == 'DC').lower()
+
+
+def validate_options(params):
+    """Checks that need no service call. Raises ``W365ConfigError``; returns a list of warnings."""
+    warnings = []
+    name = params.get('name')
+    if name is not None and (not name.strip() or len(name) > MAX_NAME_LENGTH):
+        raise W365ConfigError('name', 'name must be a non-empty display name of at most %d characters' % MAX_NAME_LENGTH)
+    if params.get('state', 'present') == 'absent':
+        return warnings
+    join_type = params.get('join_type')
+    if join_type == 'entra_join':
+        given = [opt for opt in HYBRID_ONLY_OPTIONS if params.get(opt) is not None]
+        if given:
+            raise W365ConfigError(
+                given[0],
+                '%s apply only to hybrid_join connections; remove them or set join_type: hybrid_join'
+                % ', '.join(given))
+    if params.get('ad_domain_name') is not None:
+        validate_domain_name(params['ad_domain_name'])
+    if params.get('ad_domain_username') is not None:
+        validate_upn(params['ad_domain_username'])
+    if params.get('organizational_unit') is not None:
+        validate_organizational_unit(params['organizational_unit'])
+        domain = params.get('ad_domain_name')
+        if domain and dn_domain(params['organizational_unit']) != domain.rstrip('.').lower():
+            warnings.append(
+                'organizational_unit %r lies outside ad_domain_name %r; the adJoinCheck will fail unless the OU '
+                'exists in the domain being joined' % (params['organizational_unit'], domain))
+    if params.get('ad_domain_password') is not None and not params['ad_domain_password']:
+        raise W365ConfigError('ad_domain_password', 'ad_domain_password must not be empty')
+    if params.get('wait_timeout') is not None and params['wait_timeout'] <= 0:
+        raise W365ConfigError('wait_timeout', 'wait_timeout must be a positive number of seconds')
+    if params.get('anc_limit') is not None and params['anc_limit'] < 1:
+        raise W365ConfigError('anc_limit', 'anc_limit must be at least 1')
+    return warnings
+
+
+def validate_against_current(params, current):
+    """Checks that depend on the existing connection (a Graph object); run before any write."""
+    current_type = join_type_from_graph(current.get('connectionType'))
+    wanted = params.get('join_type')
+    if wanted is not None and current_type is not None and wanted != current_type:
+        raise W365ConfigError(
+            'join_type',
+            'connection %r is %s and join_type asks for %s, but the service does not allow changing the join type '
+            'of an existing connection; create a new connection (different name) or delete this one first'
+            % (current.get('displayName'), current_type, wanted))
+    if current_type == 'entra_join':
+        given = [opt for opt in HYBRID_ONLY_OPTIONS if params.get(opt) is not None]
+        if given:
+            raise W365ConfigError(
+                given[0],
+                'connection %r is entra_join; %s apply only to hybrid_join connections, remove them'
+                % (current.get('displayName'), ', '.join(given)))
+
+
+def missing_for_create(params):
+    """Options needed to create a connection that were not given, in option order."""
+    required = ['join_type'] + list(NETWORK_OPTIONS)
+    if params.get('join_type') == 'hybrid_join':
+        required += ['ad_domain_name', 'ad_domain_username', 'ad_domain_password']
+    return [opt for opt in required if params.get(opt) in (None, '')]
+
+
+# ---------------------------------------------------------------- desired state
+
+def _norm_text(value):
+    return value.strip().lower() if isinstance(value, str) else value
+
+
+def _norm_dn(value):
+    if not isinstance(value, str):
+        return value
+    rdns = split_dn(value)
+    if rdns is None:
+        return value.strip().lower()
+    return ','.join('%s=%s' % (attribute, rdn_value.lower()) for attribute, rdn_value in rdns)
+
+
+def _norm_domain(value):
+    return value.strip().rstrip('.').lower() if isinstance(value, str) else value
+
+
+_NORMALISERS = {
+    'displayName': lambda v: v,  # the name is case-preserving: a case change is a rename
+    'adDomainName': _norm_domain,
+    'adDomainUsername': _norm_text,  # UPNs are case-insensitive in AD
+    'organizationalUnit': _norm_dn,
+}
+
+
+def desired_body(params, target):
+    """Graph properties the options ask for. ``target`` is the resolved ``NetworkTarget`` (or None).
+
+    Only options that were given appear, so omitted options leave the service's value alone.
+    """
+    body = {}
+    for graph_key, option in _TEXT_FIELDS:
+        if params.get(option) is not None:
+            body[graph_key] = params[option]
+    if target is not None:
+        for graph_key, attr in _ID_FIELDS:
+            value = getattr(target, attr, None)
+            if value:
+                body[graph_key] = value
+    return body
+
+
+def create_body(params, target):
+    body = desired_body(params, target)
+    body['connectionType'] = join_type_to_graph(params['join_type'])
+    if params['join_type'] == 'hybrid_join':
+        body['adDomainPassword'] = params['ad_domain_password']
+    return body
+
+
+def patch_body(current, desired):
+    """The minimal PATCH: the desired properties whose value differs from the current object."""
+    patch = {}
+    for key, value in desired.items():
+        if key in ('connectionType', 'adDomainPassword'):
+            continue
+        have = current.get(key)
+        if key in dict(_ID_FIELDS):
+            same = isinstance(have, str) and have.lower() == value.lower()
+        else:
+            normalise = _NORMALISERS.get(key, lambda v: v)
+            same = normalise(have) == normalise(value)
+        if not same:
+            patch[key] = value
+    return patch
+
+
+def apply_patch(current, patch):
+    """The Graph object as it would look after ``patch``: used for check-mode predictions."""
+    after = dict(current)
+    after.update(patch)
+    return after
+
+
+def predicted_created(body):
+    """The Graph object a create would return, without the password (check mode)."""
+    predicted = {k: v for k, v in body.items() if k != 'adDomainPassword'}
+    predicted.setdefault('id', None)
+    predicted.setdefault('healthCheckStatus', 'pending')
+    predicted.setdefault('inUse', False)
+    return predicted
+
+
+# ---------------------------------------------------------------- lookup helpers
+
+def odata_string(value):
+    """An OData string literal: single quotes, embedded quotes doubled."""
+    return "'%s'" % value.replace("'", "''")
+
+
+def name_filter(name):
+    return 'displayName eq %s' % odata_string(name)
+
+
+def match_name(items, name):
+    """Connections whose displayName equals ``name`` (exactly; the filter may be looser than that)."""
+    return [item for item in items if item.get('displayName') == name]
+
+
+def duplicate_name_message(name, matches):
+    return ('%d Azure network connections are named %r (ids: %s); names must be unique for this module to '
+            'manage them. Rename or delete the extra ones in the Intune admin center first'
+            % (len(matches), name, ', '.join(str(m.get('id')) for m in matches)))
+
+
+def policies_using(policies, connection_id):
+    """Display names of the provisioning policies whose domainJoinConfigurations reference the connection."""
+    names = []
+    wanted = (connection_id or '').lower()
+    for policy in policies:
+        configs = list(policy.get('domainJoinConfigurations') or [])
+        legacy = policy.get('domainJoinConfiguration')
+        if isinstance(legacy, dict):
+            configs.append(legacy)
+        refs = [c.get('onPremisesConnectionId') for c in configs if isinstance(c, dict)]
+        refs.append(policy.get('onPremisesConnectionId'))
+        if any(isinstance(ref, str) and ref.lower() == wanted for ref in refs):
+            names.append(policy.get('displayName') or policy.get('id'))
+    return sorted(names, key=lambda n: str(n).lower())
+
+
+def in_use_message(name, policy_names):
+    if policy_names:
+        return ('Azure network connection %r is in use and the service refuses to delete it. Repoint or delete '
+                'the provisioning policies that use it first: %s' % (name, ', '.join(policy_names)))
+    return ('Azure network connection %r is in use (a provisioning policy references it) and the service refuses '
+            'to delete it; the policies could not be listed. Repoint or delete those policies first' % name)
+
+
+def limit_message(count, limit):
+    return ('the tenant already has %d Azure network connections and anc_limit is %d, so another cannot be '
+            'created. Delete an unused connection, or raise anc_limit if Microsoft has raised the limit for '
+            'this tenant' % (count, limit))
+
+
+def checks_running_message(name, status):
+    return ('health checks on Azure network connection %r are %s, and the service refuses edits until they '
+            'finish. Set wait: true to wait for them, or run again later' % (name, status))
+
+
+APP_ONLY_WRITE_HINT = (
+    'Microsoft documents creating, updating, deleting and running health checks on Azure network connections as '
+    'delegated-only (CloudPC.ReadWrite.All, delegated); an application token is refused. Sign in as a user '
+    'with the Intune Administrator or Windows 365 Administrator role, e.g. auth_method: username_password '
+    '(or another delegated method such as device_code or azure_cli with a user login).')
+
+
+# ---------------------------------------------------------------- results
+
+def shape_health_check(check):
+    return {
+        'name': check.get('displayName'),
+        'status': check.get('status'),
+        # errorType grows over time and samples use retired values: pass it through as an open string.
+        'error_type': check.get('errorType'),
+        'recommended_action': check.get('recommendedAction'),
+        'additional_detail': check.get('additionalDetail', check.get('additionalDetails')),
+        'correlation_id': check.get('correlationId'),
+        'start_date_time': check.get('startDateTime'),
+        'end_date_time': check.get('endDateTime'),
+    }
+
+
+def to_result(obj):
+    """A Graph cloudPcOnPremisesConnection -> the module's ``connection`` dict (never holds the password)."""
+    if obj is None:
+        return None
+    detail = obj.get('healthCheckStatusDetail') or {}
+    return {
+        'id': obj.get('id'),
+        'name': obj.get('displayName'),
+        'join_type': join_type_from_graph(obj.get('connectionType')),
+        'subscription_id': obj.get('subscriptionId'),
+        'subscription_name': obj.get('subscriptionName'),
+        'resource_group_id': obj.get('resourceGroupId'),
+        'virtual_network_id': obj.get('virtualNetworkId'),
+        'subnet_id': obj.get('subnetId'),
+        'virtual_network_location': obj.get('virtualNetworkLocation'),
+        'ad_domain_name': obj.get('adDomainName'),
+        'ad_domain_username': obj.get('adDomainUsername'),
+        'organizational_unit': obj.get('organizationalUnit'),
+        'in_use': obj.get('inUse'),
+        'health_check_status': obj.get('healthCheckStatus'),
+        'health_check_start_date_time': detail.get('startDateTime'),
+        'health_check_end_date_time': detail.get('endDateTime'),
+        'health_checks': [shape_health_check(c) for c in detail.get('healthChecks') or []],
+    }
+
+
+DIFF_KEYS = ('name', 'join_type', 'subscription_id', 'resource_group_id', 'virtual_network_id', 'subnet_id',
+             'ad_domain_name', 'ad_domain_username', 'organizational_unit')
+
+
+def diff_view(result, password_sent=False):
+    """The configuration part of a result, for ``diff``. The password is never shown, only that it was sent."""
+    if result is None:
+        return {}
+    view = {key: result.get(key) for key in DIFF_KEYS}
+    if password_sent:
+        view['ad_domain_password'] = '(set)'
+    return view
+
+
+def checks_done(obj):
+    return obj is None or (obj.get('healthCheckStatus') or '').lower() not in CHECKS_IN_PROGRESS
+
+
+def failed_checks(result):
+    return [check for check in result.get('health_checks') or [] if (check.get('status') or '').lower() == 'failed']
+
+
+def unhealthy_message(result):
+    lines = ['health checks on Azure network connection %r failed:' % result.get('name')]
+    checks = failed_checks(result)
+    for check in checks:
+        line = '- %s: %s' % (check.get('name'), check.get('error_type') or 'no error type')
+        if check.get('recommended_action'):
+            line += ' (recommended action: %s)' % check['recommended_action']
+        lines.append(line)
+    if not checks:
+        lines.append('- the service reported status failed without details')
+    return '\n'.join(lines)
