@@ -1,0 +1,326 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) w365.cloudpc contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The Azure role assignments the Windows 365 service principal needs, and how to read and change them.
+
+A *grant* is a (role definition GUID, exact scope, principal object ID) triple. "What this collection granted"
+means exactly the assignments whose triple is one of the required triples for a purpose and its scopes:
+never an assignment inherited from a parent scope, never another role, never another principal.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import time
+import uuid
+from collections import namedtuple
+
+from ansible_collections.w365.cloudpc.plugins.module_utils._constants import (
+    ROLE_NAMES,
+    ROLE_NETWORK_CONTRIBUTOR,
+    ROLE_READER,
+    ROLE_W365_NETWORK_INTERFACE_CONTRIBUTOR,
+    ROLE_W365_NETWORK_USER,
+    ROLES_THAT_CAN_GRANT,
+    WINDOWS365_APP_ID,
+)
+from ansible_collections.w365.cloudpc.plugins.module_utils._errors import (
+    W365ApiError,
+    W365ConfigError,
+    W365Error,
+)
+from ansible_collections.w365.cloudpc.plugins.module_utils._ids import is_guid, subscription_scope
+
+PURPOSES = ('network_connection', 'custom_image')
+
+# One required (or legacy) assignment: role definition GUID (lower case) and the exact scope it belongs at.
+RequiredGrant = namedtuple('RequiredGrant', ['role', 'scope'])
+
+# granted: entries for required grants that exist; missing: entries for required grants that do not;
+# legacy: existing pre-2023 Network Contributor assignments on the same resource group and virtual network.
+GrantReport = namedtuple('GrantReport', ['granted', 'missing', 'legacy'])
+
+DEFAULT_PRINCIPAL_REPLICATION_TIMEOUT = 300
+
+_SUBSCRIPTION = re.compile(r'^/subscriptions/([^/]+)', re.IGNORECASE)
+
+SP_CREATE_HINT = (
+    'Create it once per tenant, as a Global Administrator or Application Administrator, with '
+    '`az ad sp create --id %s` or `New-MgServicePrincipal -AppId %s`, then run again (a new service principal '
+    'may take a few minutes to replicate).' % (WINDOWS365_APP_ID, WINDOWS365_APP_ID)
+)
+
+
+class GrantError(W365Error):
+    """A role-assignment call failed; `msg` explains what to do, `api_error` keeps the service's own error."""
+
+    def __init__(self, msg, api_error):
+        self.msg = msg
+        self.api_error = api_error
+        super().__init__('%s %s' % (msg, api_error))
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Pure logic
+# ---------------------------------------------------------------------------------------------------------------
+def validate_principal_id(value, option='principal_id'):
+    """The object ID goes into an OData filter, so anything but a GUID is refused before any call."""
+    if not is_guid(value):
+        raise W365ConfigError(option, 'must be the object ID (a GUID) of the service principal, got %r; leave it '
+                                      'out to look up the Windows 365 service principal by its app ID' % (value,))
+    return str(value).lower()
+
+
+def norm_scope(scope):
+    return (scope or '').strip().rstrip('/').lower()
+
+
+def role_guid(role_definition_id):
+    """The GUID at the end of a role definition ID (any scope prefix), lower case."""
+    return (role_definition_id or '').strip().rstrip('/').rsplit('/', 1)[-1].lower()
+
+
+def role_name(guid):
+    return ROLE_NAMES.get(guid.lower(), guid)
+
+
+def scope_subscription(scope):
+    match = _SUBSCRIPTION.match(scope or '')
+    if not match:
+        raise W365ConfigError('subscription_id', 'cannot tell the subscription of scope %r' % (scope,))
+    return match.group(1)
+
+
+def role_definition_id(subscription_id, guid):
+    """The subscription-level form Azure itself returns in role assignments."""
+    return '/subscriptions/%s/providers/Microsoft.Authorization/roleDefinitions/%s' % (subscription_id, guid)
+
+
+def _subscription_scope(target):
+    sub = getattr(target, 'subscription_id', None)
+    if not sub:
+        raise W365ConfigError('subscription_id', 'is required: the subscription that gets the Reader role')
+    sub = str(sub).strip().rstrip('/')
+    if sub.lower().startswith('/subscriptions/'):
+        return sub
+    return subscription_scope(sub)
+
+
+def required_grants(purpose, target):
+    """[(role GUID, scope)] Windows 365 needs for `purpose` on `target` (a `_ids.NetworkTarget` or alike)."""
+    if purpose not in PURPOSES:
+        raise W365ConfigError('purpose', 'must be one of %s, got %r' % (', '.join(PURPOSES), purpose))
+    subscription = _subscription_scope(target)
+    grants = [RequiredGrant(ROLE_READER, subscription)]
+    if purpose == 'network_connection':
+        grants.append(RequiredGrant(ROLE_W365_NETWORK_INTERFACE_CONTRIBUTOR,
+                                    _need(target, 'resource_group_id', 'resource_group')))
+        grants.append(RequiredGrant(ROLE_W365_NETWORK_USER, _need(target, 'virtual_network_id', 'virtual_network')))
+    return grants
+
+
+def legacy_grants(purpose, target):
+    """The Network Contributor assignments ANCs used before November 2023, on the same RG and virtual network."""
+    if purpose != 'network_connection':
+        return []
+    return [RequiredGrant(ROLE_NETWORK_CONTRIBUTOR, _need(target, 'resource_group_id', 'resource_group')),
+            RequiredGrant(ROLE_NETWORK_CONTRIBUTOR, _need(target, 'virtual_network_id', 'virtual_network'))]
+
+
+def _need(target, attr, option):
+    value = getattr(target, attr, None)
+    if not value:
+        raise W365ConfigError(option, 'is required when purpose=network_connection')
+    return value
+
+
+def assignment_to_dict(assignment):
+    """Plain dict from an azure-mgmt-authorization RoleAssignment (or a dict already in that shape)."""
+    get = assignment.get if isinstance(assignment, dict) else (lambda key: getattr(assignment, key, None))
+    return {
+        'id': get('id'),
+        'name': get('name'),
+        'scope': get('scope'),
+        'role_definition_id': get('role_definition_id'),
+        'principal_id': get('principal_id'),
+        'principal_type': get('principal_type'),
+    }
+
+
+def matching(assignments, grant, principal_id):
+    """Assignments whose own scope, role GUID and principal equal the grant's, case-insensitively."""
+    scope = norm_scope(grant.scope)
+    principal = (principal_id or '').lower()
+    return [a for a in assignments
+            if norm_scope(a.get('scope')) == scope
+            and role_guid(a.get('role_definition_id')) == grant.role.lower()
+            and (a.get('principal_id') or '').lower() == principal]
+
+
+def grant_entry(grant, assignment=None):
+    """The user-facing description of one grant (present when `assignment` is given)."""
+    if assignment is not None:
+        definition = assignment.get('role_definition_id')
+    else:
+        definition = role_definition_id(scope_subscription(grant.scope), grant.role)
+    return {
+        'role_name': role_name(grant.role),
+        'role_definition_id': definition,
+        'scope': assignment.get('scope') if assignment is not None else grant.scope,
+        'assignment_id': assignment.get('id') if assignment is not None else None,
+    }
+
+
+def classify(principal_id, required, legacy, assignments_by_scope):
+    """GrantReport from the assignments read per scope (dict: normalised scope -> list of assignment dicts)."""
+    granted, missing, found_legacy = [], [], []
+    for grant in required:
+        found = matching(assignments_by_scope.get(norm_scope(grant.scope), []), grant, principal_id)
+        if found:
+            granted.extend(grant_entry(grant, a) for a in found)
+        else:
+            missing.append(grant_entry(grant))
+    for grant in legacy:
+        found = matching(assignments_by_scope.get(norm_scope(grant.scope), []), grant, principal_id)
+        found_legacy.extend(grant_entry(grant, a) for a in found)
+    return GrantReport(granted, missing, found_legacy)
+
+
+def unique_scopes(*grant_lists):
+    seen, scopes = set(), []
+    for grants in grant_lists:
+        for grant in grants:
+            key = norm_scope(grant.scope)
+            if key not in seen:
+                seen.add(key)
+                scopes.append(grant.scope)
+    return scopes
+
+
+def grant_label(entry):
+    return '%s on %s' % (entry['role_name'], entry['scope'])
+
+
+def explain_forbidden(action, scope, roles):
+    can_grant = ', '.join(sorted(ROLES_THAT_CAN_GRANT.values()))
+    return ('Not allowed to %s role assignments (%s) at scope %s. Only a caller holding %s at that scope or above '
+            'may do it: ask such an administrator to run this task, or have them give you one of those roles.'
+            % (action, ', '.join(roles), scope, can_grant))
+
+
+def backoff_delays(timeout, first=1.0, cap=30.0, jitter=None):
+    """Sleep lengths (seconds) for retrying, doubling from `first` up to `cap`, summing to at most `timeout`."""
+    jitter = jitter if jitter is not None else random.random
+    delays, total, delay = [], 0.0, float(first)
+    while total < timeout:
+        step = min(delay * (0.8 + 0.4 * jitter()), cap, timeout - total)
+        if step <= 0:
+            break
+        delays.append(step)
+        total += step
+        delay = min(delay * 2, cap)
+    return delays
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Azure calls (azure-mgmt-authorization through W365Module.authorization_client)
+# ---------------------------------------------------------------------------------------------------------------
+def _arm_call(fn, *args, **kwargs):
+    from ansible_collections.w365.cloudpc.plugins.module_utils._arm import arm_call
+    return arm_call(fn, *args, **kwargs)
+
+
+def list_assignments(module, principal_id, scope):
+    """Assignments of this principal visible at `scope` (atScope() also returns inherited ones), as dicts."""
+    client = module.authorization_client(scope_subscription(scope))
+    query = "atScope() and assignedTo('%s')" % validate_principal_id(principal_id)
+
+    def read():
+        return [assignment_to_dict(a) for a in client.role_assignments.list_for_scope(scope, filter=query)]
+
+    try:
+        return _arm_call(read)
+    except W365ApiError as err:
+        if err.status == 403:
+            raise GrantError('Not allowed to read role assignments at scope %s: the caller needs at least Reader '
+                             'there.' % scope, err)
+        raise
+
+
+def read_assignments(module, principal_id, scopes):
+    return dict((norm_scope(scope), list_assignments(module, principal_id, scope)) for scope in scopes)
+
+
+def check_grants(module, principal_id, purpose, target):
+    """What of the required (and legacy) grants exists for `principal_id`: GrantReport(granted, missing, legacy).
+
+    Reads one assignment list per scope, server-side filtered to the principal; never writes.
+    """
+    principal_id = validate_principal_id(principal_id)
+    required = required_grants(purpose, target)
+    legacy = legacy_grants(purpose, target)
+    by_scope = read_assignments(module, principal_id, unique_scopes(required, legacy))
+    return classify(principal_id, required, legacy, by_scope)
+
+
+def create_assignment(module, principal_id, grant, replication_timeout=DEFAULT_PRINCIPAL_REPLICATION_TIMEOUT,
+                      sleep=time.sleep):
+    """Create one assignment; returns (created, assignment dict).
+
+    409 RoleAssignmentExists (another run got there first) counts as present: the scope is re-read and must then
+    hold exactly one matching assignment. 400 PrincipalNotFound (a new service principal not yet replicated to
+    Azure RBAC) is retried with backoff for at most `replication_timeout` seconds.
+    """
+    from azure.mgmt.authorization.v2022_04_01.models import RoleAssignmentCreateParameters
+
+    subscription = scope_subscription(grant.scope)
+    client = module.authorization_client(subscription)
+    parameters = RoleAssignmentCreateParameters(
+        role_definition_id=role_definition_id(subscription, grant.role),
+        principal_id=principal_id,
+        # Stated explicitly so Azure does not look the principal up in Entra first (fewer replication races).
+        principal_type='ServicePrincipal',
+    )
+    delays = iter(backoff_delays(replication_timeout))
+    while True:
+        try:
+            created = _arm_call(client.role_assignments.create, grant.scope, str(uuid.uuid4()), parameters)
+            return True, assignment_to_dict(created)
+        except W365ApiError as err:
+            code = (err.code or '').lower()
+            if err.status == 409 and code == 'roleassignmentexists':
+                return False, _the_one_existing(module, principal_id, grant, err)
+            if err.status == 400 and code == 'principalnotfound':
+                delay = next(delays, None)
+                if delay is None:
+                    raise GrantError(
+                        'Azure still does not know principal %s after waiting %s s (principal_replication_timeout);'
+                        ' a new service principal can take several minutes to replicate: run again later or '
+                        'raise principal_replication_timeout.' % (principal_id, replication_timeout), err)
+                sleep(delay)
+                continue
+            if err.status == 403:
+                raise GrantError(explain_forbidden('create', grant.scope, [role_name(grant.role)]), err)
+            raise
+
+
+def _the_one_existing(module, principal_id, grant, conflict):
+    found = matching(list_assignments(module, principal_id, grant.scope), grant, principal_id)
+    if len(found) != 1:
+        raise GrantError('Azure answered RoleAssignmentExists for %s on %s, but a re-read found %d such '
+                         'assignments instead of one.' % (role_name(grant.role), grant.scope, len(found)), conflict)
+    return found[0]
+
+
+def delete_assignment(module, entry):
+    """Delete one assignment by its ID; an assignment already gone counts as deleted."""
+    client = module.authorization_client(scope_subscription(entry['scope']))
+    try:
+        _arm_call(client.role_assignments.delete, entry['scope'], entry['assignment_id'].rstrip('/').rsplit('/', 1)[-1])
+    except W365ApiError as err:
+        if err.status == 404:
+            return
+        if err.status == 403:
+            raise GrantError(explain_forbidden('delete', entry['scope'], [entry['role_name']]), err)
+        raise
