@@ -17,6 +17,8 @@ from ansible_collections.w365.cloudpc.plugins.module_utils._errors import W365Co
 IMAGES_PATH = 'deviceManagement/virtualEndpoint/deviceImages'
 SOURCE_IMAGES_PATH = IMAGES_PATH + '/getSourceImages()'
 POLICIES_PATH = 'deviceManagement/virtualEndpoint/provisioningPolicies'
+# Microsoft.Compute API version for reading a managed image (the upload source) through the generic resources API.
+COMPUTE_API_VERSION = '2024-03-01'
 
 # Graph leaves the newer error codes out (reporting them as unknownFutureValue) unless asked for them.
 PREFER_ALL_ENUM_MEMBERS = {'Prefer': 'include-unknown-enum-members'}

@@ -1,0 +1,404 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, w365.cloudpc contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r'''
+---
+module: w365_custom_image
+short_description: Upload, wait for and delete Windows 365 custom device images
+version_added: 0.1.0
+description:
+  - Uploads a managed image from an Azure subscription as a Windows 365 custom device image (Microsoft Graph
+    C(cloudPcDeviceImage)), waits until Windows 365 has imported it, and deletes images.
+  - An image is identified by O(name) and O(version). An uploaded image cannot be changed; to upload another
+    source, raise O(version).
+  - Before uploading, checks that the source image exists and that the Windows 365 service principal holds
+    Reader on the source image's subscription (see M(w365.cloudpc.w365_role_grant) with C(purpose=custom_image)).
+    No write is sent when a check fails.
+  - An upload takes a long time in real tenants. When O(wait_timeout) runs out the upload keeps running in
+    Windows 365; running the task again resumes waiting on the same upload and never starts a second one.
+  - A failed upload fails the task with the service's error code, what it means and how to fix it.
+author:
+  - w365.cloudpc contributors
+extends_documentation_fragment:
+  - w365.cloudpc.auth
+  - w365.cloudpc.attributes
+  - w365.cloudpc.attributes.actiongroup
+attributes:
+  check_mode:
+    support: full
+    details: Reads only; reports what an upload, retry or delete would change, including the checks it would fail.
+  diff_mode:
+    support: full
+  idempotent:
+    support: full
+options:
+  name:
+    description:
+      - Display name of the image. Compared case-insensitively.
+    type: str
+    required: true
+  version:
+    description:
+      - Image version as Major.Minor.Patch non-negative integers, for example C(1.0.0).
+      - Together with O(name) it identifies the image.
+    type: str
+    required: true
+  source_image_id:
+    description:
+      - Resource ID of the managed image to upload,
+        C(/subscriptions/<id>/resourceGroups/<rg>/providers/Microsoft.Compute/images/<name>).
+      - Azure Compute Gallery image versions are not accepted; create a managed image from them first.
+      - Required when O(state=present).
+    type: str
+  state:
+    description:
+      - V(present) uploads the image unless the same name and version exists; V(absent) deletes it.
+      - Deleting an image that a provisioning policy uses is refused, naming the policies.
+    type: str
+    choices: [present, absent]
+    default: present
+  wait:
+    description:
+      - Wait until the upload is V(ready) or V(failed).
+      - With V(false) the task returns as soon as the upload has started (status V(pending)).
+    type: bool
+    default: true
+  wait_timeout:
+    description:
+      - Seconds to wait for the upload. When they run out the task fails and says that the upload is still running;
+        run it again to go on waiting for the same upload.
+    type: int
+    default: 3600
+  retry_failed:
+    description:
+      - Retry an upload that has failed instead of failing the task.
+      - Uses the Graph beta action C(retryUpload), which keeps the image ID. When the service does not offer that
+        action (HTTP 404, 405 or 501), deletes the failed image and uploads it again, which gives it a new ID.
+    type: bool
+    default: false
+  validate_source:
+    description:
+      - Check before uploading that the source image exists and that the Windows 365 service principal holds Reader
+        on its subscription. Reads Azure Resource Manager and role assignments with your credentials.
+      - Turn off only when your credentials cannot read the source subscription; Windows 365 then reports problems
+        as a failed upload.
+    type: bool
+    default: true
+notes:
+  - Graph has no update for device images; this module never patches an image.
+  - Uploading needs C(CloudPC.ReadWrite.All); the pre-upload checks also need Reader on the source subscription.
+seealso:
+  - module: w365.cloudpc.w365_custom_image_info
+  - module: w365.cloudpc.w365_role_grant
+  - name: Add or delete custom device images
+    description: Windows 365 documentation.
+    link: https://learn.microsoft.com/windows-365/enterprise/add-device-images
+'''
+
+EXAMPLES = r'''
+- name: Let Windows 365 read the image subscription
+  w365.cloudpc.w365_role_grant:
+    purpose: custom_image
+    subscription_id: 6f1c1c1e-0000-4000-8000-000000000001
+
+- name: Upload the golden image and wait until it is ready
+  w365.cloudpc.w365_custom_image:
+    name: Win11 Golden
+    version: 1.2.0
+    source_image_id: /subscriptions/6f1c1c1e-0000-4000-8000-000000000001/resourceGroups/rg-images/providers/Microsoft.Compute/images/win11-golden
+    wait_timeout: 5400
+
+- name: Start an upload without waiting (a later run with wait=true picks it up)
+  w365.cloudpc.w365_custom_image:
+    name: Win11 Golden
+    version: 1.3.0
+    source_image_id: /subscriptions/6f1c1c1e-0000-4000-8000-000000000001/resourceGroups/rg-images/providers/Microsoft.Compute/images/win11-golden-v13
+    wait: false
+
+- name: Retry an upload that failed for a transient reason
+  w365.cloudpc.w365_custom_image:
+    name: Win11 Golden
+    version: 1.3.0
+    source_image_id: /subscriptions/6f1c1c1e-0000-4000-8000-000000000001/resourceGroups/rg-images/providers/Microsoft.Compute/images/win11-golden-v13
+    retry_failed: true
+
+- name: Delete an old version
+  w365.cloudpc.w365_custom_image:
+    name: Win11 Golden
+    version: 1.0.0
+    state: absent
+'''
+
+RETURN = r'''
+image:
+  description:
+    - The image after the task (the predicted image in check mode); empty when it is absent.
+  returned: always
+  type: dict
+  contains:
+    id:
+      description: Graph ID of the device image.
+      type: str
+      sample: 8e6d2e5e-7d44-4c1f-9c7e-2b1c1b7b9a01
+    name:
+      description: Display name.
+      type: str
+      sample: Win11 Golden
+    version:
+      description: Image version.
+      type: str
+      sample: 1.2.0
+    source_image_id:
+      description: Resource ID of the managed image it was uploaded from.
+      type: str
+    status:
+      description: V(pending), V(ready) or V(failed).
+      type: str
+      sample: ready
+    error_code:
+      description: The service's error code when the upload failed, else null.
+      type: str
+      sample: sourceImageNotGeneralized
+    error_explanation:
+      description: What O(error_code) means, when the collection knows the code.
+      type: str
+    error_remedy:
+      description: How to fix it, when the collection knows the code.
+      type: str
+    operating_system:
+      description: Operating system Windows 365 found in the image.
+      type: str
+      sample: Windows 11 Enterprise
+    os_build_number:
+      description: OS build number.
+      type: str
+    os_status:
+      description: Support status of the OS (V(supported), V(supportedWithWarning), V(unknown)).
+      type: str
+    expiration_date:
+      description: Date after which the image can no longer be used to provision.
+      type: str
+    last_modified:
+      description: When the image last changed.
+      type: str
+auth_method:
+  description: The sign-in method used.
+  returned: always
+  type: str
+  sample: client_secret
+'''
+
+from ansible_collections.w365.cloudpc.plugins.module_utils import _images
+from ansible_collections.w365.cloudpc.plugins.module_utils._errors import (
+    W365ApiError,
+    W365ConfigError,
+    W365Error,
+    W365WaitTimeout,
+)
+from ansible_collections.w365.cloudpc.plugins.module_utils._module import W365Module
+
+# HTTP answers that mean "this service does not offer retryUpload", not "this image failed to retry".
+_ACTION_NOT_OFFERED = (404, 405, 501)
+# Graph keeps a newly created image briefly invisible to reads in real tenants; a slower poll is plenty for
+# uploads that take tens of minutes, and the sandbox scales time down anyway.
+_POLL_INTERVAL = 30
+
+
+class ImageTaskFailed(Exception):
+    """The task must fail with `msg`; carries what the result should still report."""
+
+    def __init__(self, msg, image=None, changed=False):
+        self.msg = msg
+        self.image = image
+        self.changed = changed
+        super().__init__(msg)
+
+
+def list_images(module):
+    return module.graph.list(_images.IMAGES_PATH, headers=_images.PREFER_ALL_ENUM_MEMBERS)
+
+
+def get_image(module, image_id):
+    return module.graph.get_or_none('%s/%s' % (_images.IMAGES_PATH, image_id),
+                                    headers=_images.PREFER_ALL_ENUM_MEMBERS)
+
+
+def check_source(module, source):
+    """Fail before any write when the source image is missing or Windows 365 cannot read its subscription."""
+    from ansible_collections.w365.cloudpc.plugins.module_utils._arm import arm_get_or_none
+    from ansible_collections.w365.cloudpc.plugins.module_utils._grants import SP_CREATE_HINT, check_grants
+    from ansible_collections.w365.cloudpc.plugins.module_utils._ids import NetworkTarget
+    from ansible_collections.w365.cloudpc.plugins.module_utils._service_principal import find_windows365_principal
+
+    client = module.resource_client(source['subscription_id'])
+    found = arm_get_or_none(client.resources.get_by_id, source['id'], api_version=_images.COMPUTE_API_VERSION)
+    if found is None:
+        raise W365ConfigError(
+            'source_image_id',
+            'managed image %s was not found, or your credentials cannot see it. Check the ID (subscription, '
+            'resource group and image name) and that you have at least Reader on it.' % source['id'])
+
+    principal_id = find_windows365_principal(module.graph)
+    if principal_id is None:
+        raise W365ConfigError(
+            'validate_source',
+            'the Windows 365 service principal does not exist in this tenant, so Windows 365 cannot read the source '
+            'image. ' + SP_CREATE_HINT)
+    target = NetworkTarget('/subscriptions/%s' % source['subscription_id'], None, None, None)
+    report = check_grants(module, principal_id, 'custom_image', target)
+    if report.missing:
+        missing = ', '.join('%s on %s' % (m['role_name'], m['scope']) for m in report.missing)
+        raise W365ConfigError(
+            'source_image_id',
+            'the Windows 365 service principal (object ID %s) lacks %s, so it cannot read the source image. Grant it '
+            'first with w365.cloudpc.w365_role_grant (purpose: custom_image, subscription_id: %s).'
+            % (principal_id, missing, source['subscription_id']))
+
+
+def upload(module, name, version, source_id):
+    return module.graph.post(_images.IMAGES_PATH, _images.create_body(name, version, source_id))
+
+
+def retry(module, image, name, version, source_id):
+    """Retry a failed upload: beta retryUpload keeps the ID; without it, delete and upload again."""
+    try:
+        module.graph.post('%s/%s/retryUpload' % (_images.IMAGES_PATH, image['id']), None, version='beta')
+    except W365ApiError as err:
+        if err.status not in _ACTION_NOT_OFFERED:
+            raise
+        module.warn('The service does not offer retryUpload (HTTP %s %s); deleted the failed image %s and uploaded '
+                    'it again, so it has a new ID.' % (err.status, err.code, image['id']))
+        module.graph.delete('%s/%s' % (_images.IMAGES_PATH, image['id']))
+        return upload(module, name, version, source_id)
+    # retryUpload answers 204 with no body: read the image back to report its new state.
+    return get_image(module, image['id']) or image
+
+
+def wait_for(module, image, timeout, changed):
+    from ansible_collections.w365.cloudpc.plugins.module_utils._waiter import wait_until
+
+    image_id = image['id']
+
+    def fetch():
+        current = get_image(module, image_id)
+        if current is None:
+            raise ImageTaskFailed('Image %r version %s (id %s) disappeared while waiting for its upload; someone '
+                                  'deleted it.' % (image.get('displayName'), image.get('version'), image_id),
+                                  changed=changed)
+        return current
+
+    def done(current):
+        return (current.get('status') or '').lower() in _images.FINAL_STATUSES
+
+    try:
+        return wait_until(fetch, done, timeout, _POLL_INTERVAL,
+                          'upload of image %r version %s' % (image.get('displayName'), image.get('version')))
+    except W365WaitTimeout as err:
+        last = err.last or image
+        raise ImageTaskFailed(
+            'Timed out after %s s waiting for the upload of image %r version %s (id %s, status %s). The upload is '
+            'still running in Windows 365; run the task again to resume waiting for this same upload (no new '
+            'upload is started), or raise wait_timeout.'
+            % (timeout, last.get('displayName'), last.get('version'), image_id, last.get('status')),
+            image=last, changed=changed)
+
+
+def finish_present(module, image, changed):
+    """Wait if asked, then fail on a failed upload with its explanation."""
+    if module.params['wait'] and (image.get('status') or '').lower() not in _images.FINAL_STATUSES:
+        image = wait_for(module, image, module.params['wait_timeout'], changed)
+    if (image.get('status') or '').lower() == _images.STATUS_FAILED:
+        raise ImageTaskFailed(_images.failure_message(image), image=image, changed=changed)
+    return image
+
+
+def ensure_present(module, current, name, version, source):
+    """(changed, image); check mode decided here."""
+    action = _images.plan(current, source['id'], 'present', module.params['retry_failed'])
+    if action == 'conflict':
+        raise ImageTaskFailed(_images.immutable_conflict(current, source['id']), image=current)
+    if action == 'failed':
+        raise ImageTaskFailed(
+            _images.failure_message(current) + ' Set retry_failed=true to retry this upload, or upload the fixed '
+            'source under a new version.', image=current)
+    if action == 'ready':
+        return False, current
+    if action == 'wait':
+        return False, finish_present(module, current, False)
+
+    if module.params['validate_source']:
+        check_source(module, source)
+    if module.check_mode:
+        return True, _images.predicted_upload(name, version, source['id'])
+    if action == 'create':
+        image = upload(module, name, version, source['id'])
+    else:
+        image = retry(module, current, name, version, source['id'])
+    return True, finish_present(module, image, True)
+
+
+def ensure_absent(module, current):
+    if current is None:
+        return False, None
+    policies = module.graph.list(_images.POLICIES_PATH)
+    using = _images.policies_using(policies, current.get('id'))
+    if using:
+        raise ImageTaskFailed(_images.in_use_message(current, using), image=current)
+    if not module.check_mode:
+        module.graph.delete('%s/%s' % (_images.IMAGES_PATH, current['id']))
+    return True, None
+
+
+def run(module):
+    params = module.params
+    name = _images.validate_name(params['name'])
+    version = _images.validate_version(params['version'])
+    source = None
+    if params['state'] == 'present':
+        source = _images.parse_source_image_id(params['source_image_id'])
+    if params['wait_timeout'] is not None and params['wait_timeout'] < 0:
+        raise W365ConfigError('wait_timeout', 'must be 0 or more seconds, got %s.' % params['wait_timeout'])
+
+    current = _images.find_image(list_images(module), name, version)
+    before = _images.to_result(current)
+    if params['state'] == 'present':
+        changed, after = ensure_present(module, current, name, version, source)
+    else:
+        changed, after = ensure_absent(module, current)
+    result = _images.to_result(after)
+    module.exit(changed, diff={'before': before, 'after': result}, image=result)
+
+
+def main():
+    module = W365Module(
+        argument_spec=dict(
+            name=dict(type='str', required=True),
+            version=dict(type='str', required=True),
+            source_image_id=dict(type='str'),
+            state=dict(type='str', choices=['present', 'absent'], default='present'),
+            wait=dict(type='bool', default=True),
+            wait_timeout=dict(type='int', default=3600),
+            retry_failed=dict(type='bool', default=False),
+            validate_source=dict(type='bool', default=True),
+        ),
+        required_if=[('state', 'present', ['source_image_id'])],
+        supports_check_mode=True,
+    )
+    try:
+        run(module)
+    except ImageTaskFailed as err:
+        module.fail_json(msg=err.msg, changed=err.changed, image=_images.to_result(err.image))
+    except W365ConfigError as err:
+        module.fail_json(msg=str(err), option=err.option)
+    except W365ApiError as err:
+        module.fail_api(err, 'Custom image %r version %s' % (module.params['name'], module.params['version']))
+    except W365Error as err:
+        module.fail_json(msg=str(err), error=err.to_dict())
+
+
+if __name__ == '__main__':
+    main()
