@@ -1,0 +1,18 @@
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+from __future__ import annotations
+
+import sys
+
+import pytest
+
+from . import specs as _specs
+
+# tests.emulator.launcher is imported by module path; make the repo root importable however pytest was started.
+if str(_specs.REPO_ROOT) not in sys.path:
+    sys.path.insert(0, str(_specs.REPO_ROOT))
+
+
+@pytest.fixture(autouse=True)
+def _official_specs():
+    """Every test here reads the official API descriptions: skip with the reason when they are absent."""
+    return _specs.require_specs()
