@@ -30,7 +30,7 @@ from ansible_collections.w365.cloudpc.plugins.module_utils._errors import (
     W365ConfigError,
     W365Error,
 )
-from ansible_collections.w365.cloudpc.plugins.module_utils._ids import is_guid, subscription_scope
+from ansible_collections.w365.cloudpc.plugins.module_utils._ids import is_guid, resolve_network, subscription_scope
 
 PURPOSES = ('network_connection', 'custom_image')
 
@@ -50,6 +50,10 @@ SP_CREATE_HINT = (
     '`az ad sp create --id %s` or `New-MgServicePrincipal -AppId %s`, then run again (a new service principal '
     'may take a few minutes to replicate).' % (WINDOWS365_APP_ID, WINDOWS365_APP_ID)
 )
+
+
+class ServicePrincipalMissing(W365Error):
+    """The tenant has no Windows 365 service principal yet."""
 
 
 class GrantError(W365Error):
@@ -324,3 +328,90 @@ def delete_assignment(module, entry):
         if err.status == 403:
             raise GrantError(explain_forbidden('delete', entry['scope'], [entry['role_name']]), err)
         raise
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Desired state (used by w365_role_grant; w365_role_grant_info only calls check_grants)
+# ---------------------------------------------------------------------------------------------------------------
+def resolve_target(params):
+    """NetworkTarget from the module options `purpose`, `subscription_id`, `resource_group`, `virtual_network`."""
+    purpose = params.get('purpose')
+    if purpose == 'custom_image':
+        for option in ('resource_group', 'virtual_network'):
+            if params.get(option):
+                raise W365ConfigError(option, 'is only used with purpose=network_connection; custom images need '
+                                              'Reader on the subscription alone, so leave it out')
+    target = resolve_network(subscription_id=params.get('subscription_id'), resource_group=params.get('resource_group'),
+                             virtual_network=params.get('virtual_network'))
+    required_grants(purpose, target)  # fails early, naming the option, when a scope is missing
+    return target
+
+
+def resolve_principal(module, principal_id=None):
+    """The given object ID (validated), or the Windows 365 service principal's object ID looked up by app ID."""
+    if principal_id:
+        return validate_principal_id(principal_id)
+    from ansible_collections.w365.cloudpc.plugins.module_utils._service_principal import find_windows365_principal
+    object_id = find_windows365_principal(module.graph)
+    if not object_id:
+        raise ServicePrincipalMissing(
+            'The tenant has no Windows 365 service principal (app ID %s), so there is nothing to grant roles to. %s'
+            % (WINDOWS365_APP_ID, SP_CREATE_HINT))
+    return validate_principal_id(object_id)
+
+
+def grant_key(entry):
+    return role_guid(entry['role_definition_id']), norm_scope(entry['scope'])
+
+
+def ensure_grants(module, principal_id, purpose, target, state='present', remove_legacy=False,
+                  replication_timeout=DEFAULT_PRINCIPAL_REPLICATION_TIMEOUT, check_mode=False):
+    """Make the required grants present (or absent); returns (changed, grants, legacy_grants, before_report).
+
+    Every entry carries `present` (after this run) and `changed` (this run created or deleted it, or would in
+    check mode). New grants are created before legacy ones are removed, so the service never lacks access.
+    """
+    required = required_grants(purpose, target)
+    report = check_grants(module, principal_id, purpose, target)
+    existing = {}
+    for entry in report.granted:
+        existing.setdefault(grant_key(entry), []).append(entry)
+
+    grants = []
+    for grant in required:
+        found = existing.get((grant.role, norm_scope(grant.scope)), [])
+        if state == 'present':
+            if found:
+                grants.extend(dict(entry, present=True, changed=False) for entry in found)
+                continue
+            if check_mode:
+                grants.append(dict(grant_entry(grant), present=True, changed=True))
+                continue
+            created, assignment = create_assignment(module, principal_id, grant, replication_timeout)
+            # created=False: a concurrent run created it between our read and our write.
+            grants.append(dict(grant_entry(grant, assignment), present=True, changed=created))
+        else:
+            if not found:
+                grants.append(dict(grant_entry(grant), present=False, changed=False))
+                continue
+            for entry in found:
+                if not check_mode:
+                    delete_assignment(module, entry)
+                grants.append(dict(entry, present=False, changed=True))
+
+    legacy = []
+    for entry in report.legacy:
+        if not remove_legacy:
+            legacy.append(dict(entry, present=True, changed=False))
+            continue
+        if not check_mode:
+            delete_assignment(module, entry)
+        legacy.append(dict(entry, present=False, changed=True))
+    changed = any(entry['changed'] for entry in grants + legacy)
+    return changed, grants, legacy, report
+
+
+def diff_view(granted, legacy):
+    """Before/after text for --diff: one line per assignment, no IDs that change between runs."""
+    return {'grants': sorted(grant_label(e) for e in granted),
+            'legacy_grants': sorted(grant_label(e) for e in legacy)}

@@ -1,0 +1,236 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) w365.cloudpc contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r'''
+module: w365_role_grant
+short_description: Grant the Azure roles the Windows 365 service principal needs
+version_added: 1.0.0
+description:
+  - Creates (or removes) the Azure role assignments the Windows 365 service principal needs before an Azure
+    network connection or a custom device image works.
+  - For O(purpose=network_connection) - B(Reader) on the subscription, B(Windows 365 Network Interface Contributor)
+    on the resource group and B(Windows 365 Network User) on the virtual network.
+    For O(purpose=custom_image) - B(Reader) on the subscription.
+  - Roles are identified by their fixed role definition GUIDs, never by display name (Microsoft's pages spell the
+    names both "Windows365 ..." and "Windows 365 ...").
+  - Existing assignments are looked up per scope, server-side filtered to the principal. An assignment counts only
+    when its own scope equals the required scope (case-insensitively); assignments inherited from a parent scope
+    do not.
+  - The caller needs C(Microsoft.Authorization/roleAssignments/write) at each scope, that is Owner, User Access
+    Administrator or Role Based Access Control Administrator. A caller without it gets an error naming the scope.
+  - When two runs create the same assignment at once, Azure answers the second with C(RoleAssignmentExists); that
+    run then reads the one assignment back and succeeds without reporting a change.
+  - See the collection's C(docs/role-grants.md) for who must run it, legacy cleanup and replication delay.
+author:
+  - w365.cloudpc contributors
+extends_documentation_fragment:
+  - w365.cloudpc.auth
+  - w365.cloudpc.attributes
+  - w365.cloudpc.attributes.actiongroup
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+  idempotent:
+    support: full
+options:
+  purpose:
+    description:
+      - What the roles are for; decides which roles at which scopes.
+    type: str
+    required: true
+    choices: [network_connection, custom_image]
+  subscription_id:
+    description:
+      - The subscription (ID) that gets Reader.
+      - May be left out when O(resource_group) or O(virtual_network) is a full resource ID.
+    type: str
+  resource_group:
+    description:
+      - The resource group of the Azure network connection, as a name or a full resource ID.
+      - Only for O(purpose=network_connection); may be left out when O(virtual_network) is a full resource ID.
+    type: str
+  virtual_network:
+    description:
+      - The virtual network of the Azure network connection, as a name or a full resource ID.
+      - Required for O(purpose=network_connection); not used for O(purpose=custom_image).
+    type: str
+  principal_id:
+    description:
+      - Object ID of the principal that gets the roles.
+      - By default the object ID of the Windows 365 service principal (app ID C(0af06dc6-e4b5-4f28-818e-e78e62d137a5))
+        is looked up in the tenant through Microsoft Graph. The lookup needs C(Application.Read.All) or
+        C(Directory.Read.All); give the object ID here to skip it.
+      - When the tenant has no such service principal the module fails and says how to create it.
+    type: str
+  state:
+    description:
+      - V(present) creates the missing assignments.
+      - V(absent) deletes exactly the assignments this module would create - those whose role definition, exact
+        scope and principal equal one of the required triples. Inherited assignments, other roles and other
+        principals are never touched.
+      - Reader on the subscription is shared by every network connection and custom image in that subscription,
+        so V(absent) with O(purpose=network_connection) takes it away from all of them.
+    type: str
+    default: present
+    choices: [present, absent]
+  remove_legacy_grants:
+    description:
+      - Also delete the B(Network Contributor) assignments of this principal on the same resource group and
+        virtual network, which Windows 365 used before November 2023.
+      - Only for O(purpose=network_connection). With O(state=present) the new roles are created first.
+    type: bool
+    default: false
+  principal_replication_timeout:
+    description:
+      - How long, in seconds, to keep retrying when Azure answers C(PrincipalNotFound) because a newly created
+        service principal has not replicated to Azure role-based access control yet.
+      - Retries back off from 1 second, doubling up to 30 seconds between attempts. V(0) disables retrying.
+    type: int
+    default: 300
+notes:
+  - Deleting an Azure network connection in Windows 365 also removes the service's role assignments.
+seealso:
+  - module: w365.cloudpc.w365_role_grant_info
+  - module: w365.cloudpc.w365_anc
+'''
+
+EXAMPLES = r'''
+- name: Grant the Windows 365 roles for an Azure network connection
+  w365.cloudpc.w365_role_grant:
+    purpose: network_connection
+    subscription_id: 00000000-0000-0000-0000-000000000000
+    resource_group: rg-cloudpc-net
+    virtual_network: vnet-cloudpc-weu
+    remove_legacy_grants: true
+
+- name: Grant subscription Reader for custom images, for a known service principal object ID
+  w365.cloudpc.w365_role_grant:
+    purpose: custom_image
+    subscription_id: 00000000-0000-0000-0000-000000000000
+    principal_id: 11111111-1111-1111-1111-111111111111
+
+- name: Remove the grants of a retired network connection
+  w365.cloudpc.w365_role_grant:
+    purpose: network_connection
+    virtual_network: /subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-net/providers/Microsoft.Network/virtualNetworks/vnet1
+    state: absent
+'''
+
+RETURN = r'''
+principal_id:
+  description: Object ID of the principal the roles are (or were) assigned to.
+  returned: success
+  type: str
+  sample: 3a5f1c2e-0000-4000-8000-1234567890ab
+grants:
+  description: One entry per required role assignment (more than one only if Azure already held duplicates).
+  returned: success
+  type: list
+  elements: dict
+  contains:
+    role_name:
+      description: Display name of the role.
+      type: str
+      sample: Windows 365 Network User
+    role_definition_id:
+      description: Role definition ID as Azure reports it.
+      type: str
+      sample: /subscriptions/00000000-0000-0000-0000-000000000000/providers/Microsoft.Authorization/roleDefinitions/7eabc9a4-85f7-4f71-b8ab-75daaccc1033
+    scope:
+      description: The scope the assignment is made at.
+      type: str
+    assignment_id:
+      description: Role assignment ID; null when there is none (check mode, or after O(state=absent)).
+      type: str
+    present:
+      description: Whether the assignment exists after this run (would exist, in check mode).
+      type: bool
+    changed:
+      description: Whether this run created or deleted it (would, in check mode).
+      type: bool
+legacy_grants:
+  description: Network Contributor assignments of the principal on the resource group and virtual network.
+  returned: success
+  type: list
+  elements: dict
+  contains:
+    role_name:
+      description: Always V(Network Contributor).
+      type: str
+    role_definition_id:
+      description: Role definition ID as Azure reports it.
+      type: str
+    scope:
+      description: The scope the assignment is made at.
+      type: str
+    assignment_id:
+      description: Role assignment ID.
+      type: str
+    present:
+      description: Whether it exists after this run.
+      type: bool
+    changed:
+      description: Whether this run deleted it (would, in check mode).
+      type: bool
+'''
+
+from ansible_collections.w365.cloudpc.plugins.module_utils._errors import W365ApiError, W365Error
+from ansible_collections.w365.cloudpc.plugins.module_utils._module import W365Module
+
+
+def argument_spec():
+    return dict(
+        purpose=dict(type='str', required=True, choices=['network_connection', 'custom_image']),
+        subscription_id=dict(type='str'),
+        resource_group=dict(type='str'),
+        virtual_network=dict(type='str'),
+        principal_id=dict(type='str'),
+        state=dict(type='str', default='present', choices=['present', 'absent']),
+        remove_legacy_grants=dict(type='bool', default=False),
+        principal_replication_timeout=dict(type='int', default=300),
+    )
+
+
+def main():
+    module = W365Module(
+        argument_spec=argument_spec(),
+        supports_check_mode=True,
+        required_if=[('purpose', 'network_connection', ('virtual_network',))],
+    )
+    from ansible_collections.w365.cloudpc.plugins.module_utils import _grants
+
+    params = module.params
+    try:
+        target = _grants.resolve_target(params)
+        if params['principal_replication_timeout'] < 0:
+            module.fail_json(msg='principal_replication_timeout: must be 0 or more seconds, got %d'
+                                 % params['principal_replication_timeout'])
+        if params['remove_legacy_grants'] and params['purpose'] != 'network_connection':
+            module.fail_json(msg='remove_legacy_grants: only applies to purpose=network_connection')
+        principal_id = _grants.resolve_principal(module, params['principal_id'])
+        changed, grants, legacy, before = _grants.ensure_grants(
+            module, principal_id, params['purpose'], target, state=params['state'],
+            remove_legacy=params['remove_legacy_grants'],
+            replication_timeout=params['principal_replication_timeout'], check_mode=module.check_mode)
+    except _grants.GrantError as err:
+        module.fail_api(err.api_error, err.msg)
+    except W365ApiError as err:
+        module.fail_api(err, 'Reading or changing Azure role assignments failed')
+    except W365Error as err:
+        module.fail_api(err, str(err))
+
+    diff = {
+        'before': _grants.diff_view(before.granted, before.legacy),
+        'after': _grants.diff_view([e for e in grants if e['present']], [e for e in legacy if e['present']]),
+    }
+    module.exit(changed, diff=diff, principal_id=principal_id, grants=grants, legacy_grants=legacy)
+
+
+if __name__ == '__main__':
+    main()
