@@ -3,15 +3,16 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Pure logic for Azure network connections (Graph ``cloudPcOnPremisesConnection``).
 
-No network access here: option validation, the join-type mapping, the minimal PATCH body, the mapping
-between Graph objects and module results, and health-check shaping. The modules do the I/O.
+Option validation, the join-type mapping, the minimal PATCH body, the mapping between Graph objects and
+module results, and health-check shaping. No I/O except ``list_by_name``, which takes the Graph client as an
+argument so both modules look connections up the same way; the modules do everything else.
 """
 
 from __future__ import annotations
 
 import re
 
-from ansible_collections.w365.cloudpc.plugins.module_utils._errors import W365ConfigError
+from ansible_collections.w365.cloudpc.plugins.module_utils._errors import W365ApiError, W365ConfigError
 
 ANC_PATH = 'deviceManagement/virtualEndpoint/onPremisesConnections'
 POLICIES_PATH = 'deviceManagement/virtualEndpoint/provisioningPolicies'
@@ -309,6 +310,23 @@ def odata_string(value):
 
 def name_filter(name):
     return 'displayName eq %s' % odata_string(name)
+
+
+def list_by_name(graph, name=None):
+    """Connections named ``name`` (all when None), read with every field. ``graph`` is a ``GraphClient``.
+
+    The one function here that does I/O, so both modules look connections up the same way.
+    """
+    if name is None:
+        return graph.list(ANC_PATH, params={'$select': SELECT})
+    try:
+        items = graph.list(ANC_PATH, params={'$filter': name_filter(name), '$select': SELECT})
+    except W365ApiError as err:
+        if err.status != 400:
+            raise
+        # Filtering on displayName is not documented; list everything (a few dozen at most) and match here.
+        items = graph.list(ANC_PATH, params={'$select': SELECT})
+    return match_name(items, name)
 
 
 def match_name(items, name):

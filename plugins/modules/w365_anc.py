@@ -1,0 +1,540 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) w365.cloudpc contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r'''
+module: w365_anc
+short_description: Manage Windows 365 Azure network connections
+version_added: 1.0.0
+description:
+  - Create, update and delete Windows 365 Azure network connections (ANCs, Microsoft Graph
+    C(cloudPcOnPremisesConnection)), run their health checks and wait for the result.
+  - The connection is found by its display name, which must be unique in the tenant.
+  - Only options that are given are compared; omitted options leave the service's value alone, and nothing is
+    written when nothing differs.
+  - Microsoft documents writes to Azure network connections as delegated-only, so sign in as a user (for example
+    O(auth_method=username_password)) with the Intune Administrator or Windows 365 Administrator role.
+  - Before creating a connection, grant the Windows 365 service principal its Azure roles (see
+    M(w365.cloudpc.w365_role_grant)); missing roles show up as failed C(permissionCheck) health checks.
+author:
+  - w365.cloudpc contributors
+extends_documentation_fragment:
+  - w365.cloudpc.auth
+  - w365.cloudpc.attributes
+  - w365.cloudpc.attributes.actiongroup
+attributes:
+  check_mode:
+    support: full
+    details:
+      - Check mode sends no write request and reports whether one would be sent.
+      - Health checks are neither started nor waited for in check mode.
+  diff_mode:
+    support: full
+    details:
+      - The diff shows the connection's settings; the AD domain password is never shown, only that it would be
+        sent.
+  idempotent:
+    support: partial
+    details:
+      - O(update_password=always) and O(run_health_checks=true) act on every run and report a change.
+options:
+  name:
+    description:
+      - Display name of the connection. It identifies the connection, so it must be unique in the tenant; two
+        connections with this name make the task fail without touching either.
+    type: str
+    required: true
+  state:
+    description:
+      - V(present) creates or updates the connection; V(absent) deletes it.
+      - A connection in use by a provisioning policy cannot be deleted; the task then fails naming the policies
+        and sends no delete request.
+    type: str
+    choices: [present, absent]
+    default: present
+  join_type:
+    description:
+      - How Cloud PCs on this connection join a domain. V(entra_join) is Microsoft Entra join (Graph
+        C(azureADJoin)); V(hybrid_join) is hybrid Microsoft Entra join (Graph C(hybridAzureADJoin)), which needs
+        the AD domain options.
+      - Required to create a connection. The service does not allow changing it later; asking for a different
+        join type than the existing connection has fails.
+    type: str
+    choices: [entra_join, hybrid_join]
+  subscription_id:
+    description:
+      - ID (GUID) of the Azure subscription holding the resource group and virtual network.
+      - May be omitted when O(resource_group), O(virtual_network) or O(subnet) is a full resource ID, or when
+        updating an existing connection.
+    type: str
+  resource_group:
+    description:
+      - Resource group where Windows 365 creates the Cloud PCs' network interfaces, by name (inside
+        O(subscription_id)) or full resource ID.
+      - Also where the virtual network is looked up by name, unless O(virtual_network_resource_group) is set.
+    type: str
+  virtual_network_resource_group:
+    description:
+      - Resource group of the virtual network, when it is not O(resource_group). Name or full resource ID.
+    type: str
+  virtual_network:
+    description:
+      - The virtual network, by name or full resource ID.
+    type: str
+  subnet:
+    description:
+      - The subnet Cloud PCs attach to, by name (inside O(virtual_network)) or full resource ID.
+      - Resource IDs are compared case-insensitively.
+    type: str
+  ad_domain_name:
+    description:
+      - DNS name of the Active Directory domain to join, for example C(corp.contoso.com). V(hybrid_join) only.
+      - Required to create a V(hybrid_join) connection.
+    type: str
+  ad_domain_username:
+    description:
+      - The account that joins Cloud PCs to the domain, in user principal name form, for example
+        C(svcDomainJoin@corp.contoso.com). V(hybrid_join) only.
+      - Required to create a V(hybrid_join) connection.
+    type: str
+  ad_domain_password:
+    description:
+      - Password of O(ad_domain_username). V(hybrid_join) only. It can never be read back; see O(update_password).
+      - Required to create a V(hybrid_join) connection.
+    type: str
+  update_password:
+    description:
+      - V(on_create) sends O(ad_domain_password) only when the connection is created.
+      - V(always) also sends it to an existing connection (Graph C(updateAdDomainPassword)) on every run and
+        reports a change, because the current password cannot be compared.
+    type: str
+    choices: [on_create, always]
+    default: on_create
+  organizational_unit:
+    description:
+      - Distinguished name of the OU where computer accounts are created, for example
+        C(OU=CloudPCs,DC=corp,DC=contoso,DC=com). V(hybrid_join) only.
+      - When never set, the domain's default computers container is used.
+    type: str
+  run_health_checks:
+    description:
+      - Start a new run of the connection's health checks. Reports a change.
+      - Not needed right after a create or update, which start the checks by themselves; no second run is
+        started while checks are already running.
+    type: bool
+    default: false
+  wait:
+    description:
+      - Wait until running health checks finish (up to O(wait_timeout)) before returning.
+      - Also lets an update wait for running checks to finish, since the service refuses edits meanwhile;
+        without it such an update fails and says so.
+    type: bool
+    default: false
+  wait_timeout:
+    description:
+      - Seconds to wait when O(wait=true). Health checks can take about 30 minutes.
+    type: int
+    default: 3600
+  fail_on_unhealthy:
+    description:
+      - Fail the task when the connection's final health-check status is C(failed), listing each failed check,
+        its error type and the recommended action.
+    type: bool
+    default: false
+  anc_limit:
+    description:
+      - The most Azure network connections the tenant may hold. Creating one more fails before any write.
+      - Microsoft documents 50 per tenant; older documents said 10.
+    type: int
+    default: 50
+notes:
+  - Changes to a connection apply only to Cloud PCs provisioned afterwards.
+  - Deleting a connection also makes the service remove the Azure role assignments it made for it.
+seealso:
+  - module: w365.cloudpc.w365_anc_info
+  - module: w365.cloudpc.w365_role_grant
+  - name: Create Azure network connections
+    description: Microsoft's guide to creating ANCs.
+    link: https://learn.microsoft.com/windows-365/enterprise/create-azure-network-connection
+  - name: Azure network connection health checks
+    description: What each check tests, and how to fix failures.
+    link: https://learn.microsoft.com/windows-365/enterprise/health-checks
+'''
+
+EXAMPLES = r'''
+- name: Entra-joined connection on an existing subnet, waiting for the health checks
+  w365.cloudpc.w365_anc:
+    auth_method: username_password
+    tenant_id: "{{ tenant_id }}"
+    username: "{{ w365_admin_upn }}"
+    password: "{{ w365_admin_password }}"
+    name: anc-weu-entra
+    join_type: entra_join
+    subscription_id: 11111111-2222-3333-4444-555555555555
+    resource_group: rg-cloudpc-weu
+    virtual_network: vnet-cloudpc-weu
+    subnet: snet-cloudpcs
+    wait: true
+    fail_on_unhealthy: true
+
+- name: Hybrid-joined connection, vnet in a hub resource group, sign-in from module_defaults
+  w365.cloudpc.w365_anc:
+    name: anc-weu-hybrid
+    join_type: hybrid_join
+    subscription_id: 11111111-2222-3333-4444-555555555555
+    resource_group: rg-cloudpc-weu
+    virtual_network_resource_group: rg-hub-network
+    virtual_network: vnet-hub-weu
+    subnet: snet-cloudpcs
+    ad_domain_name: corp.contoso.com
+    ad_domain_username: svcDomainJoin@corp.contoso.com
+    ad_domain_password: "{{ vault_domain_join_password }}"
+    organizational_unit: OU=CloudPCs,OU=Devices,DC=corp,DC=contoso,DC=com
+
+- name: Rotate the domain-join password
+  w365.cloudpc.w365_anc:
+    name: anc-weu-hybrid
+    ad_domain_password: "{{ vault_new_domain_join_password }}"
+    update_password: always
+
+- name: Move the connection to another subnet of the same virtual network
+  w365.cloudpc.w365_anc:
+    name: anc-weu-entra
+    subnet: snet-cloudpcs-2
+    wait: true
+
+- name: Re-run the health checks after fixing a problem and fail if they still fail
+  w365.cloudpc.w365_anc:
+    name: anc-weu-hybrid
+    run_health_checks: true
+    wait: true
+    fail_on_unhealthy: true
+
+- name: Delete a connection (fails, naming the policies, while provisioning policies use it)
+  w365.cloudpc.w365_anc:
+    name: anc-weu-entra
+    state: absent
+'''
+
+RETURN = r'''
+connection:
+  description:
+    - The connection after the task (in check mode, as it would be). Empty after a delete.
+    - Never holds the AD domain password.
+  returned: always
+  type: dict
+  contains:
+    id:
+      description: Graph ID of the connection. V(null) for a connection check mode would create.
+      type: str
+      sample: 9ec90ff8-fd63-4fb5-ad1d-4e5ee9f0ae6f
+    name:
+      description: Display name.
+      type: str
+      sample: anc-weu-hybrid
+    join_type:
+      description: V(entra_join) or V(hybrid_join); a join type unknown to this module is returned as Graph names it.
+      type: str
+      sample: hybrid_join
+    subscription_id:
+      description: Subscription ID.
+      type: str
+    subscription_name:
+      description: Subscription display name, as the service computes it.
+      type: str
+    resource_group_id:
+      description: Resource group ID for the Cloud PCs' network interfaces.
+      type: str
+    virtual_network_id:
+      description: Virtual network ID.
+      type: str
+    subnet_id:
+      description: Subnet ID.
+      type: str
+    virtual_network_location:
+      description: Azure region of the virtual network, as the service computes it.
+      type: str
+      sample: westeurope
+    ad_domain_name:
+      description: AD domain name (V(hybrid_join) only).
+      type: str
+    ad_domain_username:
+      description: Domain-join account (V(hybrid_join) only).
+      type: str
+    organizational_unit:
+      description: OU for computer accounts (V(hybrid_join) only).
+      type: str
+    in_use:
+      description: Whether a provisioning policy uses the connection.
+      type: bool
+    health_check_status:
+      description:
+        - Overall health-check status - C(pending), C(running), C(passed), C(failed), C(warning),
+          C(informational) or a value the service adds later.
+      type: str
+      sample: passed
+    health_check_start_date_time:
+      description: When the last health-check run started.
+      type: str
+    health_check_end_date_time:
+      description: When the last health-check run ended.
+      type: str
+    health_checks:
+      description: The individual checks of the last run.
+      type: list
+      elements: dict
+      contains:
+        name:
+          description: Check name.
+          type: str
+        status:
+          description: Check status, same values as RV(connection.health_check_status).
+          type: str
+        error_type:
+          description:
+            - Graph C(errorType), for example C(permissionCheckNoWindows365NetworkUserRole). Treated as an open
+              string; see the collection's C(docs/anc.md) for the remedy of each.
+          type: str
+        recommended_action:
+          description: What the service recommends doing.
+          type: str
+        additional_detail:
+          description: More detail from the service.
+          type: str
+        correlation_id:
+          description: ID to quote to Microsoft support.
+          type: str
+        start_date_time:
+          description: When the check started.
+          type: str
+        end_date_time:
+          description: When the check ended.
+          type: str
+auth_method:
+  description: The sign-in method used.
+  returned: always
+  type: str
+  sample: username_password
+'''
+
+from ansible_collections.w365.cloudpc.plugins.module_utils import _anc
+from ansible_collections.w365.cloudpc.plugins.module_utils._errors import (
+    W365ApiError, W365ConfigError, W365Error, W365WaitTimeout)
+from ansible_collections.w365.cloudpc.plugins.module_utils._ids import NetworkTarget, resolve_network
+from ansible_collections.w365.cloudpc.plugins.module_utils._module import W365Module
+from ansible_collections.w365.cloudpc.plugins.module_utils._waiter import wait_until
+
+# Methods that always yield an application (app-only) token; azure_cli may be either, so it gets no hint.
+APP_ONLY_METHODS = frozenset(('client_secret', 'client_certificate', 'workload_identity', 'managed_identity'))
+WAIT_INTERVAL = 15
+
+
+class AncManager:
+    def __init__(self, module):
+        self.module = module
+        self.params = module.params
+        self.graph = module.graph
+
+    # -- reads -------------------------------------------------------------------------------------------------
+    def find(self, name):
+        matches = _anc.list_by_name(self.graph, name)
+        if len(matches) > 1:
+            raise W365ConfigError('name', _anc.duplicate_name_message(name, matches))
+        return matches[0] if matches else None
+
+    def get(self, anc_id):
+        return self.graph.get('%s/%s' % (_anc.ANC_PATH, anc_id), params={'$select': _anc.SELECT})
+
+    def count(self):
+        return len(self.graph.list(_anc.ANC_PATH, params={'$select': 'id'}))
+
+    def policy_names_using(self, anc_id):
+        """Names of the provisioning policies that reference the connection, or [] when they cannot be listed."""
+        try:
+            policies = self.graph.list(_anc.POLICIES_PATH,
+                                       params={'$select': 'id,displayName,domainJoinConfigurations'})
+        except W365ApiError as err:
+            self.module.warn('could not list provisioning policies to name those using the connection: %s' % err)
+            return []
+        return _anc.policies_using(policies, anc_id)
+
+    # -- writes ------------------------------------------------------------------------------------------------
+    def write(self, call, *args):
+        try:
+            return call(*args)
+        except W365ApiError as err:
+            if err.status == 403 and self.module.auth_method in APP_ONLY_METHODS:
+                self.module.fail_api(err, 'the service refused the write to Azure network connection %r. %s'
+                                     % (self.params['name'], _anc.APP_ONLY_WRITE_HINT))
+            raise
+
+    def wait_for_checks(self, obj, what):
+        return wait_until(lambda: self.get(obj['id']), _anc.checks_done, timeout=self.params['wait_timeout'],
+                          interval=WAIT_INTERVAL, what=what)
+
+    def settle_before_edit(self, current):
+        """The service refuses edits while checks run: wait for them, or fail saying so."""
+        if _anc.checks_done(current):
+            return current
+        if not self.params['wait']:
+            raise W365ConfigError('wait', _anc.checks_running_message(current['displayName'],
+                                                                      current.get('healthCheckStatus')))
+        return self.wait_for_checks(current, 'health checks on %r to finish before editing it'
+                                    % current['displayName'])
+
+    # -- desired state -----------------------------------------------------------------------------------------
+    def target(self, current=None):
+        """Resolve the network options into IDs. Levels not given default to the existing connection's."""
+        p = self.params
+        if not any(p.get(opt) for opt in ('subscription_id', 'resource_group', 'virtual_network_resource_group',
+                                          'virtual_network', 'subnet')):
+            return None
+        current = current or {}
+        subscription = p['subscription_id'] or current.get('subscriptionId')
+        rg_target = resolve_network(subscription_id=subscription, resource_group=p['resource_group'])
+        vnet_rg, vnet_rg_option = p['virtual_network_resource_group'], 'virtual_network_resource_group'
+        virtual_network = p['virtual_network']
+        if vnet_rg is None:
+            vnet_rg_option = 'resource_group'
+            if not (_is_id(p['virtual_network']) or _is_id(p['subnet'])):
+                vnet_rg = p['resource_group']
+        if virtual_network is None and p['subnet'] and not _is_id(p['subnet']) and current.get('virtualNetworkId'):
+            # A new subnet by name on an existing connection lives in the connection's current vnet.
+            virtual_network, vnet_rg = current['virtualNetworkId'], None
+        net_target = resolve_network(
+            subscription_id=subscription, resource_group=vnet_rg, virtual_network=virtual_network,
+            subnet=p['subnet'], option_names={'resource_group': vnet_rg_option})
+        subs = {t.subscription_id.lower() for t in (rg_target, net_target) if t.subscription_id}
+        if len(subs) > 1:
+            raise W365ConfigError('subscription_id', 'the resource group and the virtual network must be in the '
+                                  'same subscription (got %s)' % ' and '.join(sorted(subs)))
+        return NetworkTarget(rg_target.subscription_id or net_target.subscription_id,
+                             rg_target.resource_group_id, net_target.virtual_network_id, net_target.subnet_id)
+
+    # -- states ------------------------------------------------------------------------------------------------
+    def present(self, current):
+        p, check = self.params, self.module.check_mode
+        if current is None:
+            missing = _anc.missing_for_create(p)
+            if missing:
+                raise W365ConfigError(missing[0], 'connection %r does not exist yet, and creating it needs %s'
+                                      % (p['name'], ', '.join(missing)))
+            target = self.target()
+            count = self.count()
+            if count >= p['anc_limit']:
+                raise W365ConfigError('anc_limit', _anc.limit_message(count, p['anc_limit']))
+            body = _anc.create_body(p, target)
+            if check:
+                return True, _anc.predicted_created(body), p['join_type'] == 'hybrid_join', True
+            created = self.write(self.graph.post, _anc.ANC_PATH, body)
+            return True, self.get(created['id']), p['join_type'] == 'hybrid_join', True
+
+        _anc.validate_against_current(p, current)
+        patch = _anc.patch_body(current, _anc.desired_body(p, self.target(current)))
+        rotate = p['update_password'] == 'always' and p['ad_domain_password'] is not None
+        if not (patch or rotate):
+            return False, current, False, False
+        if check:
+            return True, _anc.apply_patch(current, patch), rotate, bool(patch)
+        current = self.settle_before_edit(current)
+        path = '%s/%s' % (_anc.ANC_PATH, current['id'])
+        if patch:
+            self.write(self.graph.patch, path, patch)
+        if rotate:
+            self.write(self.graph.post, path + '/updateAdDomainPassword', {'adDomainPassword': p['ad_domain_password']})
+        return True, self.get(current['id']), rotate, bool(patch)
+
+    def health(self, after, restarted):
+        """Run and wait for health checks as asked; returns (changed, after)."""
+        p, changed = self.params, False
+        if p['run_health_checks'] and not restarted and _anc.checks_done(after):
+            changed = True
+            if not self.module.check_mode:
+                self.write(self.graph.post, '%s/%s/runHealthChecks' % (_anc.ANC_PATH, after['id']))
+                after = self.get(after['id'])
+        if p['wait'] and not self.module.check_mode and not _anc.checks_done(after):
+            after = self.wait_for_checks(after, 'health checks on %r to finish' % after['displayName'])
+        return changed, after
+
+    def absent(self, current):
+        if current is None:
+            return False
+        if current.get('inUse'):
+            names = self.policy_names_using(current['id'])
+            self.module.fail_json(msg=_anc.in_use_message(current['displayName'], names), changed=False,
+                                  connection=_anc.to_result(current), provisioning_policies=names)
+        if self.module.check_mode:
+            return True
+        current = self.settle_before_edit(current)
+        self.write(self.graph.delete, '%s/%s' % (_anc.ANC_PATH, current['id']))
+        return True
+
+
+def _is_id(value):
+    return isinstance(value, str) and value.startswith('/')
+
+
+def argument_spec():
+    return dict(
+        name=dict(type='str', required=True),
+        state=dict(type='str', choices=['present', 'absent'], default='present'),
+        join_type=dict(type='str', choices=['entra_join', 'hybrid_join']),
+        subscription_id=dict(type='str'),
+        resource_group=dict(type='str'),
+        virtual_network_resource_group=dict(type='str'),
+        virtual_network=dict(type='str'),
+        subnet=dict(type='str'),
+        ad_domain_name=dict(type='str'),
+        ad_domain_username=dict(type='str'),
+        ad_domain_password=dict(type='str', no_log=True),
+        update_password=dict(type='str', choices=['on_create', 'always'], default='on_create', no_log=False),
+        organizational_unit=dict(type='str'),
+        run_health_checks=dict(type='bool', default=False),
+        wait=dict(type='bool', default=False),
+        wait_timeout=dict(type='int', default=3600),
+        fail_on_unhealthy=dict(type='bool', default=False),
+        anc_limit=dict(type='int', default=50),
+    )
+
+
+def run(module):
+    p = module.params
+    for warning in _anc.validate_options(p):
+        module.warn(warning)
+    manager = AncManager(module)
+    current = manager.find(p['name'])
+    before = _anc.to_result(current)
+
+    if p['state'] == 'absent':
+        changed = manager.absent(current)
+        module.exit(changed, diff={'before': _anc.diff_view(before), 'after': {}}, connection={})
+        return
+
+    changed, after, password_sent, restarted = manager.present(current)
+    health_changed, after = manager.health(after, restarted)
+    result = _anc.to_result(after)
+    diff = {'before': _anc.diff_view(before), 'after': _anc.diff_view(result, password_sent)}
+    if p['fail_on_unhealthy'] and (result.get('health_check_status') or '').lower() == 'failed':
+        module.fail_json(msg=_anc.unhealthy_message(result), changed=changed or health_changed, connection=result,
+                         failed_checks=_anc.failed_checks(result))
+    module.exit(changed or health_changed, diff=diff, connection=result)
+
+
+def main():
+    module = W365Module(argument_spec=argument_spec(), supports_check_mode=True)
+    try:
+        run(module)
+    except W365ConfigError as err:
+        module.fail_json(msg=str(err), option=err.option)
+    except W365WaitTimeout as err:
+        last = _anc.to_result(err.last) if isinstance(err.last, dict) else None
+        module.fail_json(msg='%s; the connection was left as it is' % err, connection=last)
+    except W365Error as err:
+        module.fail_api(err, 'Azure network connection %r' % module.params['name'])
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,142 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) w365.cloudpc contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r'''
+module: w365_anc_info
+short_description: List Windows 365 Azure network connections with their health checks
+version_added: 1.0.0
+description:
+  - Lists the tenant's Azure network connections (Microsoft Graph C(cloudPcOnPremisesConnection)), all of them or
+    those with a given name, including whether each is in use and the details of its last health-check run.
+  - Reads work with application (app-only) sign-in as well as delegated sign-in.
+author:
+  - w365.cloudpc contributors
+extends_documentation_fragment:
+  - w365.cloudpc.auth
+  - w365.cloudpc.attributes
+  - w365.cloudpc.attributes.actiongroup
+  - w365.cloudpc.attributes.info_module
+options:
+  name:
+    description:
+      - Return only the connection with this display name (exact match). Without it, every connection is returned.
+    type: str
+seealso:
+  - module: w365.cloudpc.w365_anc
+'''
+
+EXAMPLES = r'''
+- name: All connections of the tenant
+  w365.cloudpc.w365_anc_info:
+    tenant_id: "{{ tenant_id }}"
+    client_id: "{{ client_id }}"
+    client_secret: "{{ client_secret }}"
+  register: ancs
+
+- name: Names of the connections whose health checks failed
+  ansible.builtin.debug:
+    msg: "{{ ancs.connections | selectattr('health_check_status', 'equalto', 'failed') | map(attribute='name') }}"
+
+- name: One connection, by name
+  w365.cloudpc.w365_anc_info:
+    name: anc-weu-hybrid
+  register: anc
+
+- name: Failed checks with what to do about them
+  ansible.builtin.debug:
+    msg: "{{ anc.connections[0].health_checks | selectattr('status', 'equalto', 'failed') }}"
+  when: anc.connections | length > 0
+'''
+
+RETURN = r'''
+connections:
+  description:
+    - The connections found, sorted by name. Empty when none matches.
+    - Each has the same keys as RV(w365.cloudpc.w365_anc#module:connection).
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    id:
+      description: Graph ID of the connection.
+      type: str
+    name:
+      description: Display name.
+      type: str
+    join_type:
+      description: V(entra_join) or V(hybrid_join); a join type unknown to this module is returned as Graph names it.
+      type: str
+    subscription_id:
+      description: Subscription ID.
+      type: str
+    subscription_name:
+      description: Subscription display name.
+      type: str
+    resource_group_id:
+      description: Resource group ID for the Cloud PCs' network interfaces.
+      type: str
+    virtual_network_id:
+      description: Virtual network ID.
+      type: str
+    subnet_id:
+      description: Subnet ID.
+      type: str
+    virtual_network_location:
+      description: Azure region of the virtual network.
+      type: str
+    ad_domain_name:
+      description: AD domain name (V(hybrid_join) only).
+      type: str
+    ad_domain_username:
+      description: Domain-join account (V(hybrid_join) only).
+      type: str
+    organizational_unit:
+      description: OU for computer accounts (V(hybrid_join) only).
+      type: str
+    in_use:
+      description: Whether a provisioning policy uses the connection.
+      type: bool
+    health_check_status:
+      description: Overall health-check status, for example C(passed), C(failed), C(warning) or C(running).
+      type: str
+    health_check_start_date_time:
+      description: When the last health-check run started.
+      type: str
+    health_check_end_date_time:
+      description: When the last health-check run ended.
+      type: str
+    health_checks:
+      description:
+        - The individual checks of the last run, each with C(name), C(status), C(error_type),
+          C(recommended_action), C(additional_detail), C(correlation_id), C(start_date_time) and C(end_date_time).
+        - C(error_type) is an open string; see the collection's C(docs/anc.md) for remedies.
+      type: list
+      elements: dict
+auth_method:
+  description: The sign-in method used.
+  returned: always
+  type: str
+'''
+
+from ansible_collections.w365.cloudpc.plugins.module_utils import _anc
+from ansible_collections.w365.cloudpc.plugins.module_utils._errors import W365Error
+from ansible_collections.w365.cloudpc.plugins.module_utils._module import W365Module
+
+
+def main():
+    module = W365Module(argument_spec=dict(name=dict(type='str')), supports_check_mode=True)
+    try:
+        items = _anc.list_by_name(module.graph, module.params['name'])
+    except W365Error as err:
+        module.fail_api(err, 'could not list Azure network connections')
+    connections = sorted((_anc.to_result(item) for item in items),
+                         key=lambda c: ((c['name'] or '').lower(), c['id'] or ''))
+    module.exit(False, connections=connections)
+
+
+if __name__ == '__main__':
+    main()
