@@ -26,9 +26,6 @@ AZURE_RESERVED_PER_PREFIX = 5
 # into new addresses during disaster recovery.
 DR_FREE_FRACTION = 0.5
 
-_UPN = re.compile(r'^[^@\s]+@(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$')
-_FQDN_LABEL = re.compile(r'^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$')
-_DN_PART = re.compile(r'^(OU|CN|DC)=(?:[^,\\]|\\.)+$', re.IGNORECASE)
 
 
 def make_check(name, status, detail, remedy=None, **data):
@@ -194,28 +191,12 @@ def anc_limit_check(existing_names, limit, planned_name=None):
 
 # --- hybrid join inputs --------------------------------------------------------------------------
 
-def valid_fqdn(name):
-    if not name or len(name) > 255 or '.' not in name.strip('.'):
-        return False
-    return all(_FQDN_LABEL.match(label) for label in name.rstrip('.').split('.'))
-
-
-def valid_upn(upn):
-    return bool(upn) and bool(_UPN.match(upn))
-
-
-def valid_dn(dn):
-    if not dn:
-        return False
-    parts = [p.strip() for p in re.split(r'(?<!\\),', dn)]
-    if not all(_DN_PART.match(p) for p in parts):
-        return False
-    return any(p.upper().startswith('DC=') for p in parts)
-
-
 def hybrid_inputs_check(join_type, ad_domain_name=None, ad_domain_username=None, password_given=False,
                         organizational_unit=None):
-    """Well-formedness of the hybrid join inputs (the password is only checked for presence)."""
+    """Well-formedness of the hybrid join inputs (the password is only checked for presence).
+
+    Uses w365_anc's own validators, so whatever passes here is accepted by w365_anc.
+    """
     hybrid_fields = {'ad_domain_name': ad_domain_name, 'ad_domain_username': ad_domain_username,
                      'organizational_unit': organizational_unit}
     if join_type != 'hybrid_join':
@@ -225,21 +206,23 @@ def hybrid_inputs_check(join_type, ad_domain_name=None, ad_domain_username=None,
                               'Hybrid join options given for an %s connection: %s.' % (join_type, ', '.join(given)),
                               'Remove them, or set join_type to hybrid_join.', options=given)
         return make_check('hybrid_join_inputs', PASSED, 'Not needed: %s needs no Active Directory inputs.' % join_type)
+    from ansible_collections.w365.cloudpc.plugins.module_utils import _anc
+    from ansible_collections.w365.cloudpc.plugins.module_utils._errors import W365ConfigError
+
     problems = []
     if not ad_domain_name:
         problems.append('ad_domain_name is missing (the DNS name of the domain to join, e.g. corp.contoso.com)')
-    elif not valid_fqdn(ad_domain_name):
-        problems.append('ad_domain_name %r is not a DNS domain name (e.g. corp.contoso.com)' % ad_domain_name)
     if not ad_domain_username:
         problems.append('ad_domain_username is missing (a UPN such as svc-join@corp.contoso.com)')
-    elif not valid_upn(ad_domain_username):
-        problems.append('ad_domain_username %r is not in UPN form (user@domain, e.g. svc-join@corp.contoso.com)'
-                        % ad_domain_username)
     if not password_given:
         problems.append('ad_domain_password is missing')
-    if organizational_unit and not valid_dn(organizational_unit):
-        problems.append('organizational_unit %r is not a distinguished name (e.g. OU=CloudPCs,DC=corp,DC=contoso,DC=com)'
-                        % organizational_unit)
+    for value, validate in ((ad_domain_name, _anc.validate_domain_name), (ad_domain_username, _anc.validate_upn),
+                            (organizational_unit, _anc.validate_organizational_unit)):
+        if value:
+            try:
+                validate(value)
+            except W365ConfigError as err:
+                problems.append(err.message)
     if problems:
         return make_check('hybrid_join_inputs', FAILED, 'Hybrid join inputs are not usable: ' + '; '.join(problems) + '.',
                           'Correct the options named above.', problems=problems)

@@ -91,8 +91,8 @@ class TestHybridInputs:
     @pytest.mark.parametrize('kwargs,needle', [
         ({'ad_domain_name': 'corp'}, 'ad_domain_name'),
         ({'ad_domain_name': 'bad_name.contoso.com'}, 'ad_domain_name'),
-        ({'ad_domain_username': 'CORP\\svc'}, 'UPN form'),
-        ({'ad_domain_username': 'svc-join'}, 'UPN form'),
+        ({'ad_domain_username': 'CORP\\svc'}, 'ad_domain_username'),
+        ({'ad_domain_username': 'svc-join'}, 'ad_domain_username'),
         ({'password_given': False}, 'ad_domain_password is missing'),
         ({'organizational_unit': 'CloudPCs'}, 'organizational_unit'),
         ({'organizational_unit': 'OU=CloudPCs'}, 'organizational_unit'),
@@ -112,7 +112,9 @@ class TestHybridInputs:
         assert len(check['data']['problems']) == 3
 
     def test_escaped_comma_in_ou(self):
-        assert pf.valid_dn(r'OU=Cloud\, PCs,DC=corp,DC=contoso,DC=com')
+        check = pf.hybrid_inputs_check('hybrid_join', 'corp.contoso.com', 'svc@corp.contoso.com', True,
+                                       r'OU=Cloud\, PCs,DC=corp,DC=contoso,DC=com')
+        assert check['status'] == pf.PASSED
 
     def test_dns_warning_for_hybrid_on_azure_dns(self):
         assert pf.hybrid_dns_check('hybrid_join', [])['status'] == pf.WARNING

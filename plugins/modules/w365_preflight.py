@@ -1,0 +1,589 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, w365.cloudpc maintainers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r'''
+---
+module: w365_preflight
+short_description: Check that an Azure network connection and custom images can be rolled out, without changing anything
+version_added: 0.1.0
+description:
+  - Read-only checks for a planned Windows 365 Azure network connection (ANC) and, optionally, custom images.
+  - Returns every check with its status (V(passed), V(warning), V(failed), or V(skipped) when a check it depends on
+    failed), what was found, and what to do about it. The module never stops half-way and never fails because a
+    check failed; the caller (for example the R(w365.cloudpc.preflight role,ansible_collections.w365.cloudpc.preflight_role))
+    decides. It fails only on malformed options.
+  - "Network checks (when O(subnet) is given): the subscription, resource group, virtual network and subnet exist and
+    are readable; the virtual network's region (against O(location) when given); subnet capacity - addresses free now
+    against O(planned_cloud_pcs), keeping at least half of the subnet free for disaster-recovery reprovisioning as
+    Windows 365 asks, with the 5 addresses Azure reserves in every subnet not counted as usable; for hybrid join,
+    custom DNS servers on the virtual network; the tenant's ANC count against O(anc_limit)."
+  - "Tenant and permission checks: the Windows 365 service principal exists; which of the role assignments Windows 365
+    needs exist or are missing; whether the caller may create the missing ones (its own
+    C(Microsoft.Authorization/roleAssignments/write) permission at each scope); hybrid join inputs are well-formed."
+  - "Image checks (for each of O(source_image_ids)): the managed image exists, and Windows 365 holds (or the caller may
+    grant) Reader on its subscription."
+author:
+  - w365.cloudpc maintainers
+extends_documentation_fragment:
+  - w365.cloudpc.auth
+  - w365.cloudpc.auth.subscription_id
+  - w365.cloudpc.attributes
+  - w365.cloudpc.attributes.actiongroup
+  - w365.cloudpc.attributes.info_module
+options:
+  name:
+    description:
+      - Display name of the planned Azure network connection. An existing connection of that name needs no new slot
+        under O(anc_limit).
+    type: str
+  join_type:
+    description:
+      - How the Cloud PCs will join. V(hybrid_join) needs the AD options below.
+    type: str
+    choices: [entra_join, hybrid_join]
+    default: entra_join
+  resource_group:
+    description:
+      - Resource group of the virtual network, as a name or a full resource ID.
+    type: str
+  virtual_network:
+    description:
+      - The virtual network, as a name (inside O(resource_group)) or a full resource ID.
+      - O(subscription_id) is the subscription of the virtual network; it is not needed when O(subnet) or
+        O(virtual_network) is a full resource ID.
+    type: str
+  subnet:
+    description:
+      - The subnet for the Cloud PCs, as a name (inside O(virtual_network)) or a full resource ID.
+      - Without it no network check runs (use that for image-only preflights).
+    type: str
+  location:
+    description:
+      - Azure region the deployment targets (for example V(westeurope) or V(West Europe)). When given, the virtual
+        network must be in it.
+    type: str
+  planned_cloud_pcs:
+    description:
+      - How many Cloud PCs will be provisioned on this subnet. The check fails when they do not fit, and warns when
+        they leave less than half of the usable addresses free for disaster recovery.
+    type: int
+    default: 0
+  anc_limit:
+    description:
+      - Azure network connections the tenant may hold (50 by default, as Windows 365 documents).
+    type: int
+    default: 50
+  ad_domain_name:
+    description:
+      - Hybrid join only. DNS name of the Active Directory domain.
+    type: str
+  ad_domain_username:
+    description:
+      - Hybrid join only. The domain join account in UPN form.
+    type: str
+  ad_domain_password:
+    description:
+      - Hybrid join only. Only checked for presence; never sent anywhere by this module and never returned.
+    type: str
+  organizational_unit:
+    description:
+      - Hybrid join only. Distinguished name of the OU for the computer objects.
+    type: str
+  source_image_ids:
+    description:
+      - Managed images (C(/subscriptions/.../resourceGroups/.../providers/Microsoft.Compute/images/NAME)) that will be
+        uploaded as custom images.
+    type: list
+    elements: str
+    default: []
+  check_grants:
+    description:
+      - Check the Windows 365 role assignments and whether the caller could create the missing ones.
+    type: bool
+    default: true
+notes:
+  - Reads Microsoft Graph (service principal, Azure network connections) and Azure Resource Manager (subscription,
+    resource group, virtual network, subnet usage, role assignments, the caller's permissions, managed images).
+  - A check whose facts could not be read (for example HTTP 403) is reported as V(failed) with the service's status,
+    error code and request id.
+seealso:
+  - module: w365.cloudpc.w365_anc
+  - module: w365.cloudpc.w365_role_grant_info
+  - module: w365.cloudpc.w365_custom_image
+  - name: Azure network connection prerequisites
+    description: Windows 365 documentation.
+    link: https://learn.microsoft.com/windows-365/enterprise/create-azure-network-connection
+'''
+
+EXAMPLES = r'''
+- name: Check a planned Entra-joined connection for 100 Cloud PCs
+  w365.cloudpc.w365_preflight:
+    name: anc-weu-01
+    subscription_id: 6f1c1c1e-0000-4000-8000-000000000001
+    resource_group: rg-cpc-weu
+    virtual_network: vnet-cpc-weu
+    subnet: cloudpcs
+    location: westeurope
+    planned_cloud_pcs: 100
+  register: preflight
+
+- name: Stop when a check failed, listing each with its remedy
+  ansible.builtin.fail:
+    msg: "{{ preflight.checks | selectattr('status', 'equalto', 'failed') | map(attribute='remedy') | list }}"
+  when: not preflight.passed
+
+- name: Image-only preflight
+  w365.cloudpc.w365_preflight:
+    source_image_ids:
+      - /subscriptions/6f1c1c1e-0000-4000-8000-000000000001/resourceGroups/rg-images/providers/Microsoft.Compute/images/win11-golden
+'''
+
+RETURN = r'''
+checks:
+  description: Every check in the order run.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    name:
+      description: Stable check name, for example C(subnet_capacity), C(anc_limit), C(role_grants), C(source_image).
+      type: str
+    status:
+      description: V(passed), V(warning), V(failed), or V(skipped) (not evaluated because a check it needs failed).
+      type: str
+    detail:
+      description: What was found.
+      type: str
+    remedy:
+      description: What to do; null when nothing needs doing.
+      type: str
+    data:
+      description: Facts behind the check (for example the subnet address counts, or the grants found and missing).
+      type: dict
+      returned: when the check has facts to share
+  sample:
+    - name: subnet_capacity
+      status: warning
+      detail: "251 usable addresses (256 minus 5 Azure reserves), 120 in use, 131 free; ..."
+      remedy: "Windows 365 asks to keep at least 50% of the subnet free ..."
+summary:
+  description: Counts per status and the overall verdict.
+  returned: always
+  type: dict
+  contains:
+    status:
+      description: V(failed) if any check failed, else V(warning) if any warned, else V(passed).
+      type: str
+    total:
+      description: Number of checks.
+      type: int
+    passed:
+      description: Checks that passed.
+      type: int
+    warning:
+      description: Checks that warned.
+      type: int
+    failed:
+      description: Checks that failed.
+      type: int
+    skipped:
+      description: Checks not evaluated.
+      type: int
+    failed_checks:
+      description: Names of the failed checks.
+      type: list
+      elements: str
+    warning_checks:
+      description: Names of the checks that warned.
+      type: list
+      elements: str
+passed:
+  description: True when no check failed.
+  returned: always
+  type: bool
+target:
+  description: The resolved resource IDs the checks looked at.
+  returned: always
+  type: dict
+  contains:
+    subscription_id:
+      description: Subscription GUID.
+      type: str
+    resource_group_id:
+      description: Resource group ID.
+      type: str
+    virtual_network_id:
+      description: Virtual network ID.
+      type: str
+    subnet_id:
+      description: Subnet ID.
+      type: str
+'''
+
+from ansible_collections.w365.cloudpc.plugins.module_utils import _preflight as pf
+from ansible_collections.w365.cloudpc.plugins.module_utils._errors import (
+    W365ApiError,
+    W365ConfigError,
+    W365Error,
+)
+from ansible_collections.w365.cloudpc.plugins.module_utils._module import W365Module, subscription_id_option
+
+API_SUBSCRIPTIONS = '2022-12-01'
+API_RESOURCE_GROUPS = '2021-04-01'
+API_NETWORK = '2024-05-01'
+API_PERMISSIONS = '2022-04-01'
+API_COMPUTE = '2024-03-01'
+ROLE_ASSIGNMENT_WRITE = 'Microsoft.Authorization/roleAssignments/write'
+ANC_PATH = 'deviceManagement/virtualEndpoint/onPremisesConnections'
+
+
+class ArmReader(object):
+    """Plain ARM GETs through the one ResourceManagementClient pipeline (retry policy and TLS settings included).
+
+    Generic GETs keep azure-mgmt-network out of this module: it only reads a handful of JSON documents.
+    """
+
+    def __init__(self, module):
+        self.module = module
+        self._clients = {}
+
+    def _client(self, subscription_id):
+        if subscription_id not in self._clients:
+            self._clients[subscription_id] = self.module.resource_client(subscription_id)
+        return self._clients[subscription_id]
+
+    def get(self, subscription_id, path, api_version):
+        """JSON document at ``path``, or None on 404. Other errors raise W365ApiError."""
+        from azure.core.rest import HttpRequest
+
+        from ansible_collections.w365.cloudpc.plugins.module_utils._arm import arm_call
+
+        client = self._client(subscription_id)
+        sep = '&' if '?' in path else '?'
+        request = HttpRequest('GET', '%s%sapi-version=%s' % (path, sep, api_version))
+
+        def send():
+            response = client.send_request(request)
+            response.raise_for_status()
+            return response.json()
+
+        try:
+            return arm_call(send)
+        except W365ApiError as err:
+            if err.status == 404:
+                return None
+            raise
+
+    def list(self, subscription_id, path, api_version):
+        document = self.get(subscription_id, path, api_version)
+        if document is None:
+            return None
+        items = list(document.get('value') or [])
+        # ARM list pages are short for these reads, but follow nextLink rather than assume it.
+        next_link = document.get('nextLink')
+        while next_link:
+            from azure.core.rest import HttpRequest
+
+            from ansible_collections.w365.cloudpc.plugins.module_utils._arm import arm_call
+            client = self._client(subscription_id)
+
+            def send(link=next_link):
+                response = client.send_request(HttpRequest('GET', link))
+                response.raise_for_status()
+                return response.json()
+
+            page = arm_call(send)
+            items.extend(page.get('value') or [])
+            next_link = page.get('nextLink')
+        return items
+
+
+_FAILED = object()
+
+
+class Preflight(object):
+    """Runs every check; a read that fails becomes a failed check and dependants are skipped."""
+
+    def __init__(self, module, target):
+        self.module = module
+        self.params = module.params
+        self.target = target
+        self.arm = ArmReader(module)
+        self.checks = []
+        self.facts = {}
+        self._principal = None
+        self._principal_read = False
+
+    def add(self, check):
+        self.checks.append(check)
+        return check
+
+    def ok(self, name):
+        return any(c['name'] == name and c['status'] in (pf.PASSED, pf.WARNING) for c in self.checks)
+
+    def guarded(self, name, what, fn):
+        """Run one fact read; a service error becomes this check's failure (never a half-finished run).
+
+        Returns _FAILED when the read failed (the failure is already recorded).
+        """
+        try:
+            return fn()
+        except W365Error as err:
+            self.add(pf.api_error_check(name, what, err))
+        return _FAILED
+
+    # --- network --------------------------------------------------------------------------------
+
+    def run_network(self):
+        target = self.target
+        sub = target.subscription_id
+
+        def subscription():
+            found = self.arm.get(sub, '/subscriptions/%s' % sub, API_SUBSCRIPTIONS)
+            self.add(pf.existence_check(
+                'subscription', 'Subscription', '/subscriptions/%s' % sub, found,
+                'Check subscription_id, and that the caller has at least Reader on the subscription.'))
+            if found and (found.get('state') or 'Enabled') != 'Enabled':
+                self.checks[-1] = pf.make_check(
+                    'subscription', pf.FAILED, 'Subscription %s is %s.' % (sub, found.get('state')),
+                    'Use an enabled subscription.', id='/subscriptions/%s' % sub)
+
+        self.guarded('subscription', 'the subscription', subscription)
+
+        if not self.ok('subscription'):
+            self.add(pf.skipped('resource_group', 'the subscription is not readable'))
+        else:
+            self.guarded('resource_group', 'the resource group', lambda: self.add(pf.existence_check(
+                'resource_group', 'Resource group', target.resource_group_id,
+                self.arm.get(sub, target.resource_group_id, API_RESOURCE_GROUPS),
+                'Check resource_group, and that the caller has at least Reader on it.')))
+
+        vnet = None
+        if not self.ok('resource_group'):
+            self.add(pf.skipped('virtual_network', 'the resource group is not readable'))
+        else:
+            def read_vnet():
+                found = self.arm.get(sub, target.virtual_network_id, API_NETWORK)
+                self.add(pf.existence_check('virtual_network', 'Virtual network', target.virtual_network_id, found,
+                                            'Check virtual_network, and that the caller has at least Reader on it.'))
+                return found
+            vnet = self.guarded('virtual_network', 'the virtual network', read_vnet)
+
+        if vnet is None or vnet is _FAILED:
+            for name in ('virtual_network_region', 'virtual_network_dns', 'subnet'):
+                self.add(pf.skipped(name, 'the virtual network is not readable'))
+        else:
+            self.add(pf.region_check(vnet.get('location'), self.params['location']))
+            dns = ((vnet.get('properties') or {}).get('dhcpOptions') or {}).get('dnsServers') or []
+            self.add(pf.hybrid_dns_check(self.params['join_type'], dns))
+            subnet = self._find_subnet(vnet)
+            if subnet is None:
+                # The vnet document lists its subnets; read the subnet itself in case the list was trimmed.
+                subnet = self.guarded('subnet', 'the subnet', lambda: self.arm.get(sub, target.subnet_id, API_NETWORK))
+            if subnet is not _FAILED:
+                self.add(pf.existence_check('subnet', 'Subnet', target.subnet_id, subnet,
+                                            'Check subnet; create it in the virtual network first.'))
+                self.facts['subnet'] = subnet
+
+        if not self.ok('subnet'):
+            self.add(pf.skipped('subnet_capacity', 'the subnet is not readable'))
+        else:
+            self.guarded('subnet_capacity', 'the subnet usage', self._capacity)
+
+        self.guarded('anc_limit', 'the Azure network connections of the tenant', self._anc_limit)
+
+    def _find_subnet(self, vnet):
+        from ansible_collections.w365.cloudpc.plugins.module_utils._ids import same_id
+
+        for subnet in (vnet.get('properties') or {}).get('subnets') or []:
+            if same_id(subnet.get('id'), self.target.subnet_id):
+                return subnet
+        return None
+
+    def _capacity(self):
+        from ansible_collections.w365.cloudpc.plugins.module_utils._ids import same_id
+
+        subnet = self.facts['subnet']
+        props = subnet.get('properties') or {}
+        prefixes = props.get('addressPrefixes') or ([props['addressPrefix']] if props.get('addressPrefix') else [])
+        usages = self.arm.list(self.target.subscription_id, self.target.virtual_network_id + '/usages', API_NETWORK)
+        used = None
+        for usage in usages or []:
+            if same_id(usage.get('id'), self.target.subnet_id):
+                used = int(usage.get('currentValue') or 0)
+        if used is None:
+            # No usage entry: count the NIC IP configurations the subnet itself lists.
+            used = len(props.get('ipConfigurations') or [])
+        self.add(pf.subnet_capacity_check(prefixes, used, self.params['planned_cloud_pcs']))
+
+    def _anc_limit(self):
+        connections = self.module.graph.list(ANC_PATH, params={'$select': 'id,displayName'})
+        names = [c.get('displayName') for c in connections]
+        self.add(pf.anc_limit_check(names, self.params['anc_limit'], self.params['name']))
+
+    # --- service principal and grants -----------------------------------------------------------
+
+    def principal(self):
+        if not self._principal_read:
+            from ansible_collections.w365.cloudpc.plugins.module_utils._service_principal import (
+                find_windows365_principal,
+            )
+            self._principal_read = True
+            principal = self.guarded('windows365_service_principal', 'the Windows 365 service principal',
+                                     lambda: find_windows365_principal(self.module.graph))
+            if principal is not _FAILED:
+                self._principal = principal
+                self.add(pf.service_principal_check(principal))
+        return self._principal
+
+    def run_grants(self, purpose, target, suffix=''):
+        grants_name = 'role_grants' + suffix
+        perms_name = 'grant_permissions' + suffix
+        principal = self.principal()
+        if not principal:
+            self.add(pf.skipped(grants_name, 'the Windows 365 service principal is missing'))
+            self.add(pf.skipped(perms_name, 'the Windows 365 service principal is missing'))
+            return
+
+        def read():
+            from ansible_collections.w365.cloudpc.plugins.module_utils._grants import check_grants
+            return check_grants(self.module, principal, purpose, target)
+
+        report = self.guarded(grants_name, 'the role assignments of the Windows 365 service principal', read)
+        if report is _FAILED:
+            self.add(pf.skipped(perms_name, 'the role assignments could not be read'))
+            return
+        self.add(pf.grants_check(report.granted, report.missing, report.legacy, name=grants_name))
+
+        def permissions():
+            writable = {}
+            for grant in report.missing:
+                scope = grant['scope']
+                sub = scope.split('/')[2]
+                blocks = self.arm.list(sub, scope + '/providers/Microsoft.Authorization/permissions',
+                                       API_PERMISSIONS) or []
+                writable[scope.lower()] = pf.has_permission(
+                    [{'actions': b.get('actions'), 'not_actions': b.get('notActions')} for b in blocks],
+                    ROLE_ASSIGNMENT_WRITE)
+            self.add(pf.grant_permission_check(report.missing, writable, name=perms_name))
+
+        self.guarded(perms_name, "the caller's permissions", permissions)
+
+    # --- images ---------------------------------------------------------------------------------
+
+    def run_images(self, images):
+        from ansible_collections.w365.cloudpc.plugins.module_utils._ids import NetworkTarget
+
+        subscriptions = []
+        for image in images:
+            found = self.guarded('source_image', 'source image %s' % image['id'],
+                                 lambda image=image: self.arm.get(image['subscription_id'], image['id'], API_COMPUTE))
+            if found is not _FAILED:
+                self.add(pf.source_image_check(image['id'], found))
+            if image['subscription_id'] not in subscriptions:
+                subscriptions.append(image['subscription_id'])
+        if not self.params['check_grants']:
+            return
+        for sub in subscriptions:
+            if self.target is not None and sub.lower() == (self.target.subscription_id or '').lower() \
+                    and self.ok('role_grants'):
+                # Reader on this subscription is already part of the network grants checked above.
+                continue
+            target = NetworkTarget('/subscriptions/%s' % sub, None, None, None)
+            self.run_grants('custom_image', target, suffix='' if self.target is None else '_images')
+
+
+def resolve(params):
+    from ansible_collections.w365.cloudpc.plugins.module_utils._ids import resolve_network
+
+    if not params['subnet']:
+        for option in ('resource_group', 'virtual_network'):
+            if params[option]:
+                raise W365ConfigError('subnet', 'subnet is required when %s is given: the network checks need '
+                                                'the subnet the Cloud PCs will use' % option)
+        return None
+    target = resolve_network(subscription_id=params['subscription_id'], resource_group=params['resource_group'],
+                             virtual_network=params['virtual_network'], subnet=params['subnet'])
+    if not target.subnet_id:
+        raise W365ConfigError('subnet', 'give subscription_id, resource_group, virtual_network and subnet names, '
+                                        'or a full subnet resource ID')
+    return target
+
+
+def run(module):
+    params = module.params
+    if params['planned_cloud_pcs'] < 0:
+        raise W365ConfigError('planned_cloud_pcs', 'planned_cloud_pcs must be 0 or more, got %d'
+                              % params['planned_cloud_pcs'])
+    if params['anc_limit'] < 1:
+        raise W365ConfigError('anc_limit', 'anc_limit must be at least 1, got %d' % params['anc_limit'])
+    target = resolve(params)
+    images = []
+    if params['source_image_ids']:
+        from ansible_collections.w365.cloudpc.plugins.module_utils import _images
+        images = [_images.parse_source_image_id(i) for i in params['source_image_ids']]
+    if target is None and not images:
+        raise W365ConfigError('subnet', 'nothing to check: give the network (subnet and the options it needs) '
+                                        'and/or source_image_ids')
+
+    preflight = Preflight(module, target)
+    if target is not None:
+        preflight.run_network()
+        preflight.add(pf.hybrid_inputs_check(params['join_type'], params['ad_domain_name'],
+                                             params['ad_domain_username'], bool(params['ad_domain_password']),
+                                             params['organizational_unit']))
+    if params['check_grants']:
+        if target is not None:
+            if preflight.ok('virtual_network'):
+                preflight.run_grants('network_connection', target)
+            else:
+                preflight.principal()
+                preflight.add(pf.skipped('role_grants', 'the virtual network is not readable'))
+                preflight.add(pf.skipped('grant_permissions', 'the virtual network is not readable'))
+        else:
+            preflight.principal()
+    if images:
+        preflight.run_images(images)
+
+    summary = pf.summarize(preflight.checks)
+    module.exit(False, checks=preflight.checks, summary=summary, passed=summary['failed'] == 0,
+                target=dict(target._asdict()) if target is not None else {})
+
+
+def main():
+    module = W365Module(
+        argument_spec=dict(
+            name=dict(type='str'),
+            join_type=dict(type='str', choices=['entra_join', 'hybrid_join'], default='entra_join'),
+            subscription_id=subscription_id_option(),
+            resource_group=dict(type='str'),
+            virtual_network=dict(type='str'),
+            subnet=dict(type='str'),
+            location=dict(type='str'),
+            planned_cloud_pcs=dict(type='int', default=0),
+            anc_limit=dict(type='int', default=50),
+            ad_domain_name=dict(type='str'),
+            ad_domain_username=dict(type='str'),
+            ad_domain_password=dict(type='str', no_log=True),
+            organizational_unit=dict(type='str'),
+            source_image_ids=dict(type='list', elements='str', default=[]),
+            check_grants=dict(type='bool', default=True),
+        ),
+        supports_check_mode=True,
+    )
+    try:
+        run(module)
+    except W365ConfigError as err:
+        module.fail_json(msg=str(err), option=err.option)
+    except W365ApiError as err:
+        module.fail_api(err, 'Preflight')
+    except W365Error as err:
+        module.fail_json(msg=str(err), error=err.to_dict())
+
+
+if __name__ == '__main__':
+    main()
