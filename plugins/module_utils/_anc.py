@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 
 from ansible_collections.w365.cloudpc.plugins.module_utils._errors import W365ApiError, W365ConfigError
+from ansible_collections.w365.cloudpc.plugins.module_utils._ids import NetworkTarget, resolve_network
 
 ANC_PATH = 'deviceManagement/virtualEndpoint/onPremisesConnections'
 POLICIES_PATH = 'deviceManagement/virtualEndpoint/provisioningPolicies'
@@ -208,12 +209,85 @@ def validate_against_current(params, current):
                 % (current.get('displayName'), ', '.join(given)))
 
 
-def missing_for_create(params):
-    """Options needed to create a connection that were not given, in option order."""
-    required = ['join_type'] + list(NETWORK_OPTIONS)
+def missing_for_create(params, target):
+    """Options needed to create a connection that were not given (``target`` is the resolved network)."""
+    missing = [] if params.get('join_type') else ['join_type']
+    if target is None or not target.subscription_id:
+        missing.append('subscription_id')
+    if target is None or not target.resource_group_id:
+        missing.append('resource_group')
+    if target is None or not target.subnet_id:
+        missing.append('subnet')
     if params.get('join_type') == 'hybrid_join':
-        required += ['ad_domain_name', 'ad_domain_username', 'ad_domain_password']
-    return [opt for opt in required if params.get(opt) in (None, '')]
+        missing += [opt for opt in ('ad_domain_name', 'ad_domain_username', 'ad_domain_password')
+                    if params.get(opt) in (None, '')]
+    return missing
+
+
+# ---------------------------------------------------------------- network target
+
+def _is_id(value):
+    return isinstance(value, str) and value.startswith('/')
+
+
+def resolve_target(params, current=None):
+    """The network options as full IDs (a ``NetworkTarget``; None when no network option was given).
+
+    ``resource_group`` is where the Cloud PCs' network interfaces go; the virtual network is looked up in
+    ``virtual_network_resource_group`` when given, else in ``resource_group``. On an existing connection
+    (``current``, a Graph object) levels that were not given are taken from it, so ``subnet: other`` alone moves
+    the connection to another subnet of its current virtual network.
+    """
+    network_options = ('virtual_network_resource_group', 'virtual_network', 'subnet')
+    if not any(params.get(opt) for opt in ('subscription_id', 'resource_group') + network_options):
+        return None
+    current = current or {}
+    subscription = params.get('subscription_id')
+    if subscription is None and not any(_is_id(params.get(opt)) for opt in ('resource_group',) + network_options):
+        subscription = current.get('subscriptionId')
+    net = None
+    if any(params.get(opt) for opt in network_options):
+        vnet_rg, vnet_rg_option = params.get('virtual_network_resource_group'), 'virtual_network_resource_group'
+        virtual_network, subnet = params.get('virtual_network'), params.get('subnet')
+        if vnet_rg is None:
+            vnet_rg_option = 'resource_group'
+            if not (_is_id(virtual_network) or _is_id(subnet)):
+                vnet_rg = params.get('resource_group')
+        if virtual_network is None and subnet and not _is_id(subnet) and current.get('virtualNetworkId') and \
+                params.get('virtual_network_resource_group') is None:
+            virtual_network, vnet_rg = current['virtualNetworkId'], None
+        net = resolve_network(subscription_id=subscription, resource_group=vnet_rg, virtual_network=virtual_network,
+                              subnet=subnet, option_names={'resource_group': vnet_rg_option})
+        subscription = subscription or net.subscription_id
+    rg = None
+    if params.get('resource_group'):
+        rg = resolve_network(subscription_id=subscription, resource_group=params['resource_group'])
+        subscription = subscription or rg.subscription_id
+    subs = sorted({t.subscription_id.lower() for t in (net, rg) if t is not None and t.subscription_id})
+    if len(subs) > 1:
+        raise W365ConfigError('subscription_id', 'the resource group and the virtual network of a connection must '
+                                                 'be in one subscription (got %s)' % ' and '.join(subs))
+    return NetworkTarget(subscription, rg.resource_group_id if rg else None,
+                         net.virtual_network_id if net else None, net.subnet_id if net else None)
+
+
+def check_network_consistency(merged):
+    """A Graph object after the planned change must describe one subscription and a subnet of its vnet."""
+    sub = (merged.get('subscriptionId') or '').lower()
+    vnet = (merged.get('virtualNetworkId') or '').lower()
+    subnet = (merged.get('subnetId') or '').lower()
+    prefix = '/subscriptions/%s/' % sub
+    if merged.get('resourceGroupId') and not merged['resourceGroupId'].lower().startswith(prefix):
+        raise W365ConfigError('resource_group', 'the resource group %s is not in subscription %s; give '
+                                                'resource_group too when changing subscription_id'
+                              % (merged['resourceGroupId'], merged.get('subscriptionId')))
+    if vnet and not vnet.startswith(prefix):
+        raise W365ConfigError('virtual_network', 'the virtual network %s is not in subscription %s; give '
+                                                 'virtual_network and subnet too when changing subscription_id'
+                              % (merged['virtualNetworkId'], merged.get('subscriptionId')))
+    if subnet and vnet and not subnet.startswith(vnet + '/subnets/'):
+        raise W365ConfigError('subnet', 'the subnet %s is not in the virtual network %s; give subnet too when '
+                                        'changing virtual_network' % (merged['subnetId'], merged['virtualNetworkId']))
 
 
 # ---------------------------------------------------------------- desired state

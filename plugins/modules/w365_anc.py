@@ -323,7 +323,6 @@ auth_method:
 from ansible_collections.w365.cloudpc.plugins.module_utils import _anc
 from ansible_collections.w365.cloudpc.plugins.module_utils._errors import (
     W365ApiError, W365ConfigError, W365Error, W365WaitTimeout)
-from ansible_collections.w365.cloudpc.plugins.module_utils._ids import NetworkTarget, resolve_network
 from ansible_collections.w365.cloudpc.plugins.module_utils._module import W365Module
 from ansible_collections.w365.cloudpc.plugins.module_utils._waiter import wait_until
 
@@ -385,44 +384,15 @@ class AncManager:
         return self.wait_for_checks(current, 'health checks on %r to finish before editing it'
                                     % current['displayName'])
 
-    # -- desired state -----------------------------------------------------------------------------------------
-    def target(self, current=None):
-        """Resolve the network options into IDs. Levels not given default to the existing connection's."""
-        p = self.params
-        if not any(p.get(opt) for opt in ('subscription_id', 'resource_group', 'virtual_network_resource_group',
-                                          'virtual_network', 'subnet')):
-            return None
-        current = current or {}
-        subscription = p['subscription_id'] or current.get('subscriptionId')
-        rg_target = resolve_network(subscription_id=subscription, resource_group=p['resource_group'])
-        vnet_rg, vnet_rg_option = p['virtual_network_resource_group'], 'virtual_network_resource_group'
-        virtual_network = p['virtual_network']
-        if vnet_rg is None:
-            vnet_rg_option = 'resource_group'
-            if not (_is_id(p['virtual_network']) or _is_id(p['subnet'])):
-                vnet_rg = p['resource_group']
-        if virtual_network is None and p['subnet'] and not _is_id(p['subnet']) and current.get('virtualNetworkId'):
-            # A new subnet by name on an existing connection lives in the connection's current vnet.
-            virtual_network, vnet_rg = current['virtualNetworkId'], None
-        net_target = resolve_network(
-            subscription_id=subscription, resource_group=vnet_rg, virtual_network=virtual_network,
-            subnet=p['subnet'], option_names={'resource_group': vnet_rg_option})
-        subs = {t.subscription_id.lower() for t in (rg_target, net_target) if t.subscription_id}
-        if len(subs) > 1:
-            raise W365ConfigError('subscription_id', 'the resource group and the virtual network must be in the '
-                                  'same subscription (got %s)' % ' and '.join(sorted(subs)))
-        return NetworkTarget(rg_target.subscription_id or net_target.subscription_id,
-                             rg_target.resource_group_id, net_target.virtual_network_id, net_target.subnet_id)
-
     # -- states ------------------------------------------------------------------------------------------------
     def present(self, current):
         p, check = self.params, self.module.check_mode
         if current is None:
-            missing = _anc.missing_for_create(p)
+            target = _anc.resolve_target(p)
+            missing = _anc.missing_for_create(p, target)
             if missing:
                 raise W365ConfigError(missing[0], 'connection %r does not exist yet, and creating it needs %s'
                                       % (p['name'], ', '.join(missing)))
-            target = self.target()
             count = self.count()
             if count >= p['anc_limit']:
                 raise W365ConfigError('anc_limit', _anc.limit_message(count, p['anc_limit']))
@@ -433,7 +403,8 @@ class AncManager:
             return True, self.get(created['id']), p['join_type'] == 'hybrid_join', True
 
         _anc.validate_against_current(p, current)
-        patch = _anc.patch_body(current, _anc.desired_body(p, self.target(current)))
+        patch = _anc.patch_body(current, _anc.desired_body(p, _anc.resolve_target(p, current)))
+        _anc.check_network_consistency(_anc.apply_patch(current, patch))
         rotate = p['update_password'] == 'always' and p['ad_domain_password'] is not None
         if not (patch or rotate):
             return False, current, False, False
@@ -471,10 +442,6 @@ class AncManager:
         current = self.settle_before_edit(current)
         self.write(self.graph.delete, '%s/%s' % (_anc.ANC_PATH, current['id']))
         return True
-
-
-def _is_id(value):
-    return isinstance(value, str) and value.startswith('/')
 
 
 def argument_spec():

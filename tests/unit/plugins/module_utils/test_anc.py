@@ -160,16 +160,96 @@ class TestAgainstCurrent:
 
 
 class TestMissingForCreate:
-    def test_entra(self):
-        assert _anc.missing_for_create(dict(join_type='entra_join', subscription_id=SUB)) == [
-            'resource_group', 'virtual_network', 'subnet']
+    def test_entra_complete(self):
+        assert _anc.missing_for_create(dict(join_type='entra_join'), TARGET) == []
+
+    def test_entra_without_network(self):
+        assert _anc.missing_for_create(dict(join_type='entra_join'), None) == [
+            'subscription_id', 'resource_group', 'subnet']
+
+    def test_subnet_without_resource_group(self):
+        target = SimpleNamespace(subscription_id=SUB, resource_group_id=None, virtual_network_id=VNET,
+                                 subnet_id=SUBNET)
+        assert _anc.missing_for_create(dict(join_type='entra_join'), target) == ['resource_group']
 
     def test_hybrid(self):
-        assert _anc.missing_for_create(hybrid_params(ad_domain_password=None, ad_domain_name='')) == [
+        assert _anc.missing_for_create(hybrid_params(ad_domain_password=None, ad_domain_name=''), TARGET) == [
             'ad_domain_name', 'ad_domain_password']
 
     def test_nothing(self):
-        assert _anc.missing_for_create(dict(name='a'))[0] == 'join_type'
+        assert _anc.missing_for_create(dict(name='a'), None)[0] == 'join_type'
+
+
+class TestResolveTarget:
+    def test_names(self):
+        target = _anc.resolve_target(dict(subscription_id=SUB, resource_group='rg-cpc', virtual_network='vnet-cpc',
+                                          subnet='cloudpcs'))
+        assert tuple(target) == (SUB, RG, VNET, SUBNET)
+
+    def test_nothing_given(self):
+        assert _anc.resolve_target(dict(name='x')) is None
+
+    def test_vnet_in_other_resource_group(self):
+        target = _anc.resolve_target(dict(subscription_id=SUB, resource_group='rg-cpc',
+                                          virtual_network_resource_group='rg-hub', virtual_network='vnet-hub',
+                                          subnet='s1'))
+        assert target.resource_group_id == RG
+        assert target.subnet_id == '/subscriptions/%s/resourceGroups/rg-hub/providers/Microsoft.Network/' \
+                                   'virtualNetworks/vnet-hub/subnets/s1' % SUB
+
+    def test_subnet_id_with_resource_group_name_and_no_subscription(self):
+        hub_subnet = '/subscriptions/%s/resourceGroups/rg-hub/providers/Microsoft.Network/virtualNetworks/v/subnets/s' % SUB
+        target = _anc.resolve_target(dict(resource_group='rg-cpc', subnet=hub_subnet))
+        assert tuple(target) == (SUB, RG, hub_subnet.rsplit('/subnets/', 1)[0], hub_subnet)
+
+    def test_two_subscriptions_refused(self):
+        other = '/subscriptions/99999999-2222-3333-4444-555555555555/resourceGroups/r/providers/' \
+                'Microsoft.Network/virtualNetworks/v/subnets/s'
+        with pytest.raises(W365ConfigError) as err:
+            _anc.resolve_target(dict(resource_group=RG, subnet=other))
+        assert err.value.option == 'subscription_id'
+
+    def test_subnet_name_on_existing_connection_uses_its_vnet(self):
+        target = _anc.resolve_target(dict(subnet='other'), graph_obj())
+        assert target.subnet_id == VNET + '/subnets/other' and target.resource_group_id is None
+        assert target.subscription_id == SUB
+
+    def test_subnet_name_on_create_needs_vnet(self):
+        with pytest.raises(W365ConfigError) as err:
+            _anc.resolve_target(dict(subscription_id=SUB, subnet='other'))
+        assert err.value.option in ('virtual_network', 'resource_group')
+
+    @pytest.mark.parametrize('option,value', [
+        ('subnet', '/subscriptions/%s/resourceGroups/r/providers/Microsoft.Network/virtualNetworks/v' % SUB),
+        ('virtual_network', '/subscriptions/not-a-guid/resourceGroups/r/providers/Microsoft.Network/virtualNetworks/v'),
+        ('resource_group', '/subscriptions/%s/resourceGroups' % SUB),
+        ('subscription_id', 'my-subscription'),
+        ('subnet', 'bad name!'),
+    ])
+    def test_malformed_ids_name_the_option(self, option, value):
+        params = dict(subscription_id=SUB, resource_group='rg-cpc', virtual_network='vnet-cpc', subnet='cloudpcs')
+        params[option] = value
+        if option == 'virtual_network':
+            params.update(subscription_id=None, resource_group=None, subnet='s')
+        with pytest.raises(W365ConfigError) as err:
+            _anc.resolve_target(params)
+        assert err.value.option == option
+
+
+class TestNetworkConsistency:
+    def test_consistent(self):
+        _anc.check_network_consistency(graph_obj())
+
+    def test_subnet_outside_new_vnet(self):
+        with pytest.raises(W365ConfigError) as err:
+            _anc.check_network_consistency(graph_obj(virtualNetworkId=RG + '/providers/Microsoft.Network/'
+                                                                          'virtualNetworks/other'))
+        assert err.value.option == 'subnet'
+
+    def test_subscription_change_alone(self):
+        with pytest.raises(W365ConfigError) as err:
+            _anc.check_network_consistency(graph_obj(subscriptionId='99999999-2222-3333-4444-555555555555'))
+        assert err.value.option == 'resource_group'
 
 
 class TestBodies:
