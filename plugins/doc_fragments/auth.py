@@ -1,0 +1,137 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) w365.cloudpc contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+
+class ModuleDocFragment(object):
+    """Sign-in options shared by every module (matching `auth_argument_spec()` in module_utils/_module.py)."""
+
+    DOCUMENTATION = r'''
+options:
+  auth_method:
+    description:
+      - How to sign in to Microsoft Entra ID. See the collection's C(docs/auth.md) for each method.
+      - V(auto) picks the first method whose inputs are present, in this order -
+        V(client_secret) when O(client_secret) is set;
+        V(client_certificate) when O(client_certificate_path) is set;
+        V(workload_identity) when O(federated_token_file) is set;
+        V(username_password) when O(username) and O(password) are set;
+        V(managed_identity) when the environment variable E(IDENTITY_ENDPOINT) or E(MSI_ENDPOINT) is set;
+        otherwise V(azure_cli). The result key RV(ignore:auth_method) names the method used.
+      - An explicit method whose inputs are missing fails before any network call and names the missing options.
+      - Microsoft documents creating, changing and deleting Azure network connections as supported for
+        delegated (user) sign-in only, that is V(username_password) or V(azure_cli) with a user signed in.
+    type: str
+    default: auto
+    choices: [auto, client_secret, client_certificate, workload_identity, managed_identity, azure_cli,
+              username_password]
+  tenant_id:
+    description:
+      - The Microsoft Entra tenant (directory) ID or a verified domain of the tenant.
+      - Required by every method except V(managed_identity) and V(azure_cli).
+      - If not set, the environment variables E(AZURE_TENANT_ID) then E(AZURE_TENANT) are used.
+    type: str
+  client_id:
+    description:
+      - The application (client) ID of the app registration, or of a user-assigned managed identity.
+      - For V(username_password), defaults to the public Azure CLI client C(04b07795-8ddb-461a-bbee-02f9e1bf7b46).
+      - If not set, the environment variable E(AZURE_CLIENT_ID) is used.
+    type: str
+  client_secret:
+    description:
+      - A client secret of the app registration, for V(client_secret).
+      - If not set, the environment variables E(AZURE_CLIENT_SECRET) then E(AZURE_SECRET) are used.
+    type: str
+  client_certificate_path:
+    description:
+      - Path to a PEM or PKCS12 file holding the app's certificate and private key, for V(client_certificate).
+      - If not set, the environment variable E(AZURE_CLIENT_CERTIFICATE_PATH) is used.
+    type: path
+  client_certificate_password:
+    description:
+      - Password of the private key in O(client_certificate_path), if it is encrypted.
+      - If not set, the environment variable E(AZURE_CLIENT_CERTIFICATE_PASSWORD) is used.
+    type: str
+  federated_token_file:
+    description:
+      - Path to a file holding a federated (OIDC) token, for V(workload_identity), as Kubernetes workload
+        identity and CI systems provide. The file is read again for each token request.
+      - If not set, the environment variable E(AZURE_FEDERATED_TOKEN_FILE) is used.
+    type: path
+  username:
+    description:
+      - User principal name of the user signing in, for V(username_password) (delegated sign-in).
+      - The account must not need multifactor authentication or federation to an external identity provider.
+      - If not set, the environment variables E(AZURE_USERNAME) then E(AZURE_AD_USER) are used.
+    type: str
+  password:
+    description:
+      - Password of O(username), for V(username_password).
+      - If not set, the environment variable E(AZURE_PASSWORD) is used.
+    type: str
+  cloud:
+    description:
+      - The Microsoft cloud the tenant lives in. It fixes the sign-in authority, the Graph and ARM endpoints and
+        the token audiences.
+      - V(gcc) is Windows 365 Government GCC - commercial Microsoft Graph and Entra, Azure Government for ARM.
+      - Microsoft documents the Cloud PC Graph API as unavailable in V(dod) and V(china); choosing them fails
+        with that explanation.
+      - If not set, the environment variable E(AZURE_CLOUD_ENVIRONMENT) is used; it also accepts the Azure CLI
+        names C(AzureCloud), C(AzureUSGovernment) (meaning V(gcc_high)) and C(AzureChinaCloud).
+    type: str
+    default: public
+    choices: [public, gcc, gcc_high, dod, china]
+  authority_host:
+    description:
+      - Override the Entra sign-in host of O(cloud), for example C(https://login.microsoftonline.us). Must be https.
+      - When this is not the cloud's own host, Entra instance discovery is turned off.
+      - If not set, the environment variable E(AZURE_AUTHORITY_HOST) is used.
+    type: str
+  graph_endpoint:
+    description:
+      - Override the Microsoft Graph root URL of O(cloud), for example a proxy or a test sandbox. Must be https.
+      - Tokens are still requested for the cloud's Graph audience.
+    type: str
+  arm_endpoint:
+    description:
+      - Override the Azure Resource Manager root URL of O(cloud). Must be https.
+      - Tokens are still requested for the cloud's ARM audience.
+    type: str
+  ca_bundle:
+    description:
+      - Path to a PEM file of certificate authorities to trust for Entra, Graph and ARM, for TLS-inspecting
+        proxies or a test sandbox. Certificate checks cannot be turned off.
+      - If not set, the environment variable E(REQUESTS_CA_BUNDLE) is used; otherwise the system trust store.
+    type: path
+  api_retries:
+    description:
+      - How many times a request answered with HTTP 429, 500, 502, 503 or 504 (or a connection error) is retried.
+      - Waits honour the service's C(Retry-After) header, otherwise exponential backoff with jitter.
+      - When retries are exhausted, or waiting longer would pass O(api_retry_max_wait), the task fails with the
+        service's last error.
+    type: int
+    default: 4
+  api_retry_max_wait:
+    description:
+      - The most time, in seconds, spent waiting between retries of one request, all retries together.
+    type: int
+    default: 120
+notes:
+  - Options take precedence over environment variables.
+  - Secrets (O(client_secret), O(client_certificate_password), O(password)) are never returned or logged.
+seealso:
+  - name: Sign-in guide
+    description: Every sign-in method, environment variables, clouds and delegated versus app-only access.
+    link: https://github.com/w365/cloudpc/blob/main/docs/auth.md
+'''
+
+    SUBSCRIPTION_ID = r'''
+options:
+  subscription_id:
+    description:
+      - The Azure subscription ID.
+      - If not set, the environment variable E(AZURE_SUBSCRIPTION_ID) is used.
+    type: str
+'''

@@ -1,0 +1,86 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) w365.cloudpc contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""What every sign-in method shares: required inputs, their env variables, and common credential kwargs."""
+
+from __future__ import annotations
+
+from ansible_collections.w365.cloudpc.plugins.module_utils._errors import W365ConfigError
+
+# Environment variables each sign-in option falls back to, azure-identity's family first, then AWX's.
+OPTION_ENV = {
+    'tenant_id': ('AZURE_TENANT_ID', 'AZURE_TENANT'),
+    'client_id': ('AZURE_CLIENT_ID',),
+    'client_secret': ('AZURE_CLIENT_SECRET', 'AZURE_SECRET'),
+    'client_certificate_path': ('AZURE_CLIENT_CERTIFICATE_PATH',),
+    'client_certificate_password': ('AZURE_CLIENT_CERTIFICATE_PASSWORD',),
+    'federated_token_file': ('AZURE_FEDERATED_TOKEN_FILE',),
+    'username': ('AZURE_USERNAME', 'AZURE_AD_USER'),
+    'password': ('AZURE_PASSWORD',),
+}
+
+SECRET_OPTIONS = ('client_secret', 'client_certificate_password', 'password')
+
+# Entra hosts MSAL knows; any other authority is a proxy or a sandbox.
+MICROSOFT_AUTHORITY_HOSTS = frozenset((
+    'login.microsoftonline.com', 'login.microsoft.com', 'login.windows.net', 'sts.windows.net',
+    'login.microsoftonline.us', 'login.usgovcloudapi.net', 'login.chinacloudapi.cn', 'login.partner.microsoftonline.cn',
+))
+
+
+def describe_option(option):
+    env = OPTION_ENV.get(option)
+    if not env:
+        return option
+    return '%s (env %s)' % (option, ' or '.join(env))
+
+
+class AuthMethod(object):
+    """A sign-in method: `validate()` checks inputs without network, `credential()` builds the azure credential."""
+
+    name = None
+    # Inputs that must be present for this method.
+    required = ()
+    # Inputs whose presence makes `auto` choose this method (checked in order of AUTO_ORDER in _auth.py).
+    triggers = ()
+    # True when the token represents a user (delegated permissions).
+    delegated = False
+
+    def __init__(self, inputs, endpoints, ca_bundle=None):
+        self.inputs = inputs
+        self.endpoints = endpoints
+        self.ca_bundle = ca_bundle
+
+    def missing(self):
+        return [opt for opt in self.required if not self.inputs.get(opt)]
+
+    def validate(self):
+        missing = self.missing()
+        if missing:
+            raise W365ConfigError('auth_method', 'auth_method=%s needs %s; set %s in the task or its environment '
+                                                 'variable' % (self.name, ', '.join(describe_option(o) for o in missing),
+                                                                'them' if len(missing) > 1 else 'it'))
+        self.validate_more()
+
+    def validate_more(self):
+        """Method-specific offline checks (files readable, and so on)."""
+
+    def credential(self):
+        raise NotImplementedError
+
+    def common_kwargs(self):
+        """authority, instance discovery and TLS trust, passed to every azure-identity credential."""
+        kwargs = {'authority': self.endpoints.authority_host}
+        if not self.endpoints.standard_authority:
+            kwargs['disable_instance_discovery'] = True
+        if self.ca_bundle:
+            kwargs['connection_verify'] = self.ca_bundle
+        return kwargs
+
+
+def check_readable_file(option, path):
+    import os
+    if not os.path.isfile(path):
+        raise W365ConfigError(option, 'file %s does not exist or is not a file' % path)
+    if not os.access(path, os.R_OK):
+        raise W365ConfigError(option, 'file %s is not readable by this user' % path)

@@ -1,0 +1,23 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) w365.cloudpc contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+from ansible_collections.w365.cloudpc.plugins.module_utils._auth_methods._base import AuthMethod
+
+
+class AzureCli(AuthMethod):
+    """Whoever is signed in to the Azure CLI (`az login`) on the machine running the module.
+
+    The CLI talks to Entra itself, using its own cloud setting (`az cloud set`); `tenant_id` picks the tenant.
+    """
+
+    name = 'azure_cli'
+
+    def credential(self):
+        from azure.identity import AzureCliCredential
+        kwargs = {}
+        if self.inputs.get('tenant_id'):
+            kwargs['tenant_id'] = self.inputs['tenant_id']
+        return AzureCliCredential(**kwargs)

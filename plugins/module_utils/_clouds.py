@@ -1,0 +1,130 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) w365.cloudpc contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Sign-in authority, Graph and ARM endpoints per cloud (docs/w365-api-facts.md §5; docs/auth.md)."""
+
+from __future__ import annotations
+
+from typing import NamedTuple, Optional
+from urllib.parse import urlsplit
+
+from ansible_collections.w365.cloudpc.plugins.module_utils._errors import W365ConfigError
+
+
+class Cloud(NamedTuple):
+    name: str
+    description: str
+    authority_host: str
+    graph_endpoint: str
+    arm_endpoint: str
+    graph_audience: str
+    arm_audience: str
+    # None when Microsoft documents the Cloud PC Graph API as available; otherwise why not.
+    unsupported: Optional[str] = None
+
+
+_NOT_AVAILABLE = ('Microsoft documents the Cloud PC (Windows 365) Microsoft Graph API as not available in the %s '
+                  'cloud, so this collection cannot manage Windows 365 there')
+
+CLOUDS = {
+    'public': Cloud(
+        name='public', description='Azure commercial (global) cloud',
+        authority_host='https://login.microsoftonline.com',
+        graph_endpoint='https://graph.microsoft.com', arm_endpoint='https://management.azure.com',
+        graph_audience='https://graph.microsoft.com', arm_audience='https://management.azure.com'),
+    # Windows 365 Government GCC: the Windows 365 admin plane is commercial Graph and Entra; the Azure side
+    # (subscriptions with the vnets and images) is Azure Government.
+    'gcc': Cloud(
+        name='gcc', description='Windows 365 Government GCC (commercial Graph, Azure Government ARM)',
+        authority_host='https://login.microsoftonline.com',
+        graph_endpoint='https://graph.microsoft.com', arm_endpoint='https://management.usgovcloudapi.net',
+        graph_audience='https://graph.microsoft.com', arm_audience='https://management.usgovcloudapi.net'),
+    'gcc_high': Cloud(
+        name='gcc_high', description='US Government L4 (GCC High)',
+        authority_host='https://login.microsoftonline.us',
+        graph_endpoint='https://graph.microsoft.us', arm_endpoint='https://management.usgovcloudapi.net',
+        graph_audience='https://graph.microsoft.us', arm_audience='https://management.usgovcloudapi.net'),
+    'dod': Cloud(
+        name='dod', description='US Government L5 (DoD)',
+        authority_host='https://login.microsoftonline.us',
+        graph_endpoint='https://dod-graph.microsoft.us', arm_endpoint='https://management.usgovcloudapi.net',
+        graph_audience='https://dod-graph.microsoft.us', arm_audience='https://management.usgovcloudapi.net',
+        unsupported=_NOT_AVAILABLE % 'US Government L5 (DoD)'),
+    'china': Cloud(
+        name='china', description='Azure China (operated by 21Vianet)',
+        authority_host='https://login.chinacloudapi.cn',
+        graph_endpoint='https://microsoftgraph.chinacloudapi.cn', arm_endpoint='https://management.chinacloudapi.cn',
+        graph_audience='https://microsoftgraph.chinacloudapi.cn', arm_audience='https://management.chinacloudapi.cn',
+        unsupported=_NOT_AVAILABLE % 'Azure China (21Vianet)'),
+}
+
+CLOUD_NAMES = tuple(CLOUDS)
+
+# AZURE_CLOUD_ENVIRONMENT as azure-cli / AWX spell it. AzureUSGovernment is the Azure side of GCC High;
+# a GCC tenant needs cloud=gcc explicitly because its Graph is commercial.
+CLOUD_ENVIRONMENT_ALIASES = {
+    'azurecloud': 'public',
+    'azurepubliccloud': 'public',
+    'azureusgovernment': 'gcc_high',
+    'azureusgovernmentcloud': 'gcc_high',
+    'azurechinacloud': 'china',
+}
+
+
+def cloud_from_name(value, option='cloud'):
+    """Accept our names and the AZURE_CLOUD_ENVIRONMENT spellings (case-insensitive)."""
+    if value is None or value == '':
+        return 'public'
+    key = str(value).strip().lower().replace('-', '_')
+    if key in CLOUDS:
+        return key
+    alias = CLOUD_ENVIRONMENT_ALIASES.get(key.replace('_', ''))
+    if alias:
+        return alias
+    raise W365ConfigError(option, 'unknown cloud %r; use one of %s (or AzureCloud, AzureUSGovernment, '
+                                  'AzureChinaCloud)' % (value, ', '.join(CLOUD_NAMES)))
+
+
+class Endpoints(NamedTuple):
+    authority_host: str
+    graph_endpoint: str
+    arm_endpoint: str
+    graph_scope: str
+    arm_scope: str
+    arm_audience: str
+    cloud: str = 'public'
+    # True when authority_host is the cloud's own Entra host; otherwise MSAL instance discovery must be off.
+    standard_authority: bool = True
+
+
+def _https_url(option, value):
+    value = str(value).strip().rstrip('/')
+    parts = urlsplit(value)
+    if parts.scheme != 'https' or not parts.netloc:
+        raise W365ConfigError(option, 'must be an https:// URL, got %r' % (value,))
+    if parts.query or parts.fragment:
+        raise W365ConfigError(option, 'must not carry a query string or fragment: %r' % (value,))
+    return value
+
+
+def resolve_endpoints(cloud, authority_host=None, graph_endpoint=None, arm_endpoint=None):
+    """Endpoints for `cloud`, with optional URL overrides.
+
+    Token scopes always come from the cloud's audiences, never from the overrides: Entra issues tokens for the
+    resource's audience, and a proxy or the sandbox at another URL still expects those tokens.
+    """
+    name = cloud_from_name(cloud)
+    entry = CLOUDS[name]
+    if entry.unsupported:
+        raise W365ConfigError('cloud', entry.unsupported + '.')
+    authority = _https_url('authority_host', authority_host) if authority_host else entry.authority_host
+    return Endpoints(
+        authority_host=authority,
+        graph_endpoint=_https_url('graph_endpoint', graph_endpoint) if graph_endpoint else entry.graph_endpoint,
+        arm_endpoint=_https_url('arm_endpoint', arm_endpoint) if arm_endpoint else entry.arm_endpoint,
+        graph_scope=entry.graph_audience + '/.default',
+        arm_scope=entry.arm_audience + '/.default',
+        arm_audience=entry.arm_audience,
+        cloud=name,
+        standard_authority=authority.lower() == entry.authority_host.lower(),
+    )

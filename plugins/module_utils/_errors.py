@@ -1,0 +1,194 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) w365.cloudpc contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The exception types of the collection. Messages never carry secrets or tokens."""
+
+from __future__ import annotations
+
+import re
+
+# Query string parameters that may carry credentials; stripped from URLs before they reach a message.
+_SECRET_QUERY = re.compile(r'(?i)([?&](?:client_secret|code|password|access_token|sig|token)=)[^&#]*')
+
+
+def redact_url(url):
+    if not url:
+        return url
+    return _SECRET_QUERY.sub(r'\1***', str(url))
+
+
+class W365Error(Exception):
+    """Base class: every error the client layer raises on purpose."""
+
+    def to_dict(self):
+        return {'type': type(self).__name__, 'message': str(self)}
+
+
+class W365ApiError(W365Error):
+    """A non-success answer from Microsoft Graph or Azure Resource Manager."""
+
+    def __init__(self, status, code, message, request_id=None, client_request_id=None, method=None, url=None,
+                 service='graph', detail=None):
+        self.status = status
+        # What the client layer adds, e.g. how long it retried before giving up.
+        self.detail = detail
+        self.code = code
+        self.message = message
+        self.request_id = request_id
+        self.client_request_id = client_request_id
+        self.method = method
+        self.url = redact_url(url)
+        self.service = service
+        super().__init__(self._line())
+
+    def _line(self):
+        parts = []
+        if self.status is not None:
+            parts.append('HTTP %s' % self.status)
+        if self.code:
+            parts.append(str(self.code))
+        head = ' '.join(parts)
+        text = '%s: %s' % (head, self.message) if head else str(self.message)
+        extra = []
+        if self.method and self.url:
+            extra.append('%s %s' % (self.method, self.url))
+        if self.request_id:
+            extra.append('request id %s' % self.request_id)
+        if self.client_request_id and self.client_request_id != self.request_id:
+            extra.append('client request id %s' % self.client_request_id)
+        if extra:
+            text += ' (%s)' % ', '.join(extra)
+        if self.detail:
+            text += '; %s' % self.detail
+        return ' '.join(text.split())
+
+    def to_dict(self):
+        return {
+            'type': type(self).__name__,
+            'service': self.service,
+            'status': self.status,
+            'code': self.code,
+            'message': self.message,
+            'request_id': self.request_id,
+            'client_request_id': self.client_request_id,
+            'method': self.method,
+            'url': self.url,
+            'detail': self.detail,
+        }
+
+    @property
+    def is_throttled(self):
+        return self.status == 429
+
+
+def _header(headers, name):
+    if not headers:
+        return None
+    value = headers.get(name)
+    if value is None:
+        lower = name.lower()
+        for key in headers:
+            if key.lower() == lower:
+                return headers[key]
+    return value
+
+
+def _response_text(http_response):
+    # Only called with azure-core responses, so azure-core is importable here.
+    from azure.core.exceptions import ResponseNotReadError
+    try:
+        return http_response.text()
+    except (AttributeError, ValueError, UnicodeDecodeError, ResponseNotReadError):
+        # An unread stream or undecodable body: report the status without a body.
+        return ''
+
+
+def error_from_response(http_response, service='graph', detail=None):
+    """W365ApiError from an azure-core HTTP response of Graph or ARM (duck-typed: status_code, headers, text())."""
+    import json
+    status = http_response.status_code
+    headers = getattr(http_response, 'headers', None) or {}
+    text = _response_text(http_response)
+    code = message = None
+    inner = {}
+    try:
+        body = json.loads(text) if text else None
+    except ValueError:
+        body = None
+    if isinstance(body, dict):
+        err = body.get('error')
+        if isinstance(err, dict):
+            code = err.get('code')
+            message = err.get('message')
+            inner = err.get('innerError') or err.get('innererror') or {}
+            if not isinstance(inner, dict):
+                inner = {}
+        elif isinstance(err, str):
+            # OAuth-style errors (and some gateways) use a plain string.
+            code = err
+            message = body.get('error_description') or body.get('message')
+        elif 'code' in body or 'message' in body:
+            code, message = body.get('code'), body.get('message')
+    if not message:
+        message = ' '.join(text.split())[:300] if text and body is None else (
+            getattr(http_response, 'reason', None) or 'no error message in the response')
+    if service == 'arm':
+        request_id = _header(headers, 'x-ms-request-id') or _header(headers, 'x-ms-correlation-request-id')
+        client_request_id = _header(headers, 'x-ms-client-request-id')
+    else:
+        request_id = inner.get('request-id') or _header(headers, 'request-id')
+        client_request_id = inner.get('client-request-id') or _header(headers, 'client-request-id')
+    request = getattr(http_response, 'request', None)
+    return W365ApiError(status, code, message, request_id=request_id, client_request_id=client_request_id,
+                        method=getattr(request, 'method', None), url=getattr(request, 'url', None),
+                        service=service, detail=detail)
+
+
+class W365AuthError(W365Error):
+    """Signing in failed: carries the Entra AADSTS code and description, never the credential."""
+
+    def __init__(self, message, method=None, aadsts=None, error=None):
+        self.method = method
+        self.aadsts = aadsts
+        self.error = error
+        super().__init__(message)
+
+    def to_dict(self):
+        return {'type': type(self).__name__, 'message': str(self), 'auth_method': self.method,
+                'aadsts': self.aadsts, 'error': self.error}
+
+
+class W365ConfigError(W365Error):
+    """Bad or missing input, detected before any network call. Names the option to fix."""
+
+    def __init__(self, option, message):
+        self.option = option
+        self.message = message
+        # Callers often start the message with the option name already; don't say it twice.
+        if option and not str(message).startswith(option):
+            text = '%s: %s' % (option, message)
+        else:
+            text = str(message)
+        super().__init__(text)
+
+    def to_dict(self):
+        return {'type': type(self).__name__, 'option': self.option, 'message': str(self)}
+
+
+class W365WaitTimeout(W365Error):
+    """A long operation did not reach its goal in time; `last` is the last value seen."""
+
+    def __init__(self, what, timeout, last=None):
+        self.what = what
+        self.timeout = timeout
+        self.last = last
+        super().__init__('timed out after %s s waiting for %s' % (_fmt_seconds(timeout), what))
+
+    def to_dict(self):
+        return {'type': type(self).__name__, 'message': str(self), 'timeout': self.timeout}
+
+
+def _fmt_seconds(value):
+    if float(value).is_integer():
+        return '%d' % value
+    return '%.1f' % value

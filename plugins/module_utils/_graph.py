@@ -1,0 +1,134 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) w365.cloudpc contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""A small Microsoft Graph client on azure-core alone (no Graph SDK: it would cost seconds of import per task)."""
+
+from __future__ import annotations
+
+import uuid
+from urllib.parse import quote, urlencode
+
+from ansible_collections.w365.cloudpc.plugins.module_utils._errors import (
+    W365ApiError, W365AuthError, error_from_response, redact_url)
+from ansible_collections.w365.cloudpc.plugins.module_utils._retry import RetrySettings
+
+USER_AGENT = 'w365.cloudpc-ansible'
+# A runaway nextLink chain means a service bug; stop long before memory does.
+MAX_PAGES = 1000
+
+
+def odata_quote(value):
+    """A string literal for $filter: single quotes doubled, as OData requires."""
+    return "'%s'" % str(value).replace("'", "''")
+
+
+class GraphClient(object):
+    """Relative paths (`deviceManagement/virtualEndpoint/onPremisesConnections`) under `{graph}/{version}/`.
+
+    Every non-2xx answer raises W365ApiError; retries and their bounds come from `retry` (RetrySettings).
+    """
+
+    def __init__(self, credential, endpoints, ca_bundle=None, retry=None):
+        from azure.core import PipelineClient
+        from azure.core.pipeline.policies import (
+            BearerTokenCredentialPolicy, ContentDecodePolicy, HeadersPolicy, UserAgentPolicy)
+        from azure.core.pipeline.transport import RequestsTransport
+
+        self.endpoints = endpoints
+        self.retry = retry or RetrySettings()
+        transport_kwargs = {'connection_verify': ca_bundle} if ca_bundle else {}
+        policies = [
+            HeadersPolicy({'Accept': 'application/json'}),
+            UserAgentPolicy(base_user_agent=USER_AGENT),
+            ContentDecodePolicy(),
+            # Retry wraps the token policy so a retried request gets a valid token.
+            self.retry.policy('graph'),
+            BearerTokenCredentialPolicy(credential, endpoints.graph_scope),
+        ]
+        self._client = PipelineClient(base_url=endpoints.graph_endpoint, policies=policies,
+                                      transport=RequestsTransport(**transport_kwargs))
+
+    def url(self, path, params=None, version='v1.0'):
+        if path.startswith('https://'):
+            url = path
+        else:
+            url = '%s/%s/%s' % (self.endpoints.graph_endpoint.rstrip('/'), version, path.lstrip('/'))
+        if params:
+            query = urlencode([(k, v) for k, v in params.items() if v is not None], quote_via=quote, safe="$,'()")
+            url = '%s%s%s' % (url, '&' if '?' in url else '?', query)
+        return url
+
+    def request(self, method, path, params=None, body=None, version='v1.0', headers=None):
+        """Send one request; returns the parsed JSON body (None when empty). Raises W365ApiError on non-2xx."""
+        from azure.core.exceptions import ClientAuthenticationError, ServiceRequestError, ServiceResponseError
+        from azure.core.rest import HttpRequest
+
+        url = self.url(path, params, version)
+        request_headers = {'client-request-id': str(uuid.uuid4())}
+        if headers:
+            request_headers.update(headers)
+        kwargs = {'headers': request_headers}
+        if body is not None:
+            kwargs['json'] = body
+        request = HttpRequest(method, url, **kwargs)
+        try:
+            response = self._client.send_request(request)
+        except ClientAuthenticationError as e:
+            raise W365AuthError('sign-in failed: %s' % ' '.join(str(getattr(e, 'message', e)).split())) from None
+        except (ServiceRequestError, ServiceResponseError) as e:
+            raise W365ApiError(None, type(e).__name__, 'cannot reach Microsoft Graph: %s' % e,
+                               client_request_id=request_headers['client-request-id'], method=method, url=url,
+                               service='graph') from None
+        if not 200 <= response.status_code < 300:
+            raise error_from_response(response, 'graph')
+        if response.status_code == 204 or not response.content:
+            return None
+        try:
+            return response.json()
+        except ValueError:
+            raise W365ApiError(response.status_code, 'InvalidResponse', 'Microsoft Graph answered with a body that '
+                               'is not JSON', request_id=response.headers.get('request-id'), method=method,
+                               url=url, service='graph') from None
+
+    def get(self, path, params=None, version='v1.0', headers=None):
+        return self.request('GET', path, params=params, version=version, headers=headers)
+
+    def get_or_none(self, path, params=None, version='v1.0', headers=None):
+        """GET, but a 404 means "not there" and returns None."""
+        try:
+            return self.get(path, params=params, version=version, headers=headers)
+        except W365ApiError as e:
+            if e.status == 404:
+                return None
+            raise
+
+    def list(self, path, params=None, version='v1.0', headers=None):
+        """Every item of a collection, following `@odata.nextLink` unchanged until it is absent."""
+        items = []
+        page = self.get(path, params=params, version=version, headers=headers)
+        seen = set()
+        pages = 1
+        while True:
+            items.extend((page or {}).get('value') or [])
+            next_link = (page or {}).get('@odata.nextLink')
+            if not next_link:
+                return items
+            if next_link in seen or pages >= MAX_PAGES:
+                raise W365ApiError(None, 'PagingLoop', 'Microsoft Graph paging did not end (nextLink %s repeated or '
+                                   'more than %d pages)' % (redact_url(next_link), MAX_PAGES), method='GET',
+                                   url=next_link, service='graph')
+            seen.add(next_link)
+            pages += 1
+            page = self.get(next_link, headers=headers)
+
+    def post(self, path, body=None, version='v1.0', headers=None):
+        return self.request('POST', path, body=body, version=version, headers=headers)
+
+    def patch(self, path, body, version='v1.0', headers=None):
+        return self.request('PATCH', path, body=body, version=version, headers=headers)
+
+    def delete(self, path, version='v1.0', headers=None):
+        return self.request('DELETE', path, version=version, headers=headers)
+
+    def close(self):
+        self._client.close()

@@ -1,0 +1,218 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) w365.cloudpc contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Azure resource IDs: parse, build, compare, and turn "name or ID" options into IDs."""
+
+from __future__ import annotations
+
+import re
+from typing import NamedTuple, Optional
+
+from ansible_collections.w365.cloudpc.plugins.module_utils._errors import W365ConfigError
+
+_GUID = re.compile(r'^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$')
+# Azure resource group names: 1-90 of letters, digits, underscore, hyphen, period, parentheses; no trailing period.
+_RG_NAME = re.compile(r'^[-\w.()]{1,90}$')
+_NET_NAME = re.compile(r'^[A-Za-z0-9](?:[-\w.]{0,78}\w)?$')
+
+
+def is_guid(value):
+    return bool(value) and bool(_GUID.match(str(value)))
+
+
+def is_resource_id(value):
+    return isinstance(value, str) and value.startswith('/')
+
+
+def parse_resource_id(resource_id):
+    """Split an ARM resource ID into its parts.
+
+    Returns a dict with `subscription_id`, `resource_group` (name or None), `provider` (namespace or None),
+    `types` (list of resource types, e.g. ['virtualNetworks', 'subnets']), `names` (matching names),
+    `type` ('Microsoft.Network/virtualNetworks/subnets'), `name` (last name), and `children`: a dict from
+    lower-cased type to name, e.g. {'virtualnetworks': 'vnet1', 'subnets': 'default'}.
+    Raises ValueError when the text is not an ARM resource ID.
+    """
+    if not isinstance(resource_id, str) or not resource_id.startswith('/'):
+        raise ValueError('not an Azure resource ID (must start with /subscriptions/): %r' % (resource_id,))
+    parts = resource_id.strip('/').split('/')
+    if any(p == '' for p in parts):
+        raise ValueError('not an Azure resource ID (empty segment): %r' % (resource_id,))
+    result = {'subscription_id': None, 'resource_group': None, 'provider': None, 'types': [], 'names': [],
+              'type': None, 'name': None, 'children': {}}
+    if len(parts) < 2 or parts[0].lower() != 'subscriptions':
+        raise ValueError('not an Azure resource ID (must start with /subscriptions/<id>): %r' % (resource_id,))
+    result['subscription_id'] = parts[1]
+    rest = parts[2:]
+    if rest and rest[0].lower() == 'resourcegroups':
+        if len(rest) < 2:
+            raise ValueError('not an Azure resource ID (resourceGroups without a name): %r' % (resource_id,))
+        result['resource_group'] = rest[1]
+        rest = rest[2:]
+    if rest:
+        if rest[0].lower() != 'providers' or len(rest) < 2:
+            raise ValueError('not an Azure resource ID (expected /providers/<namespace>/...): %r' % (resource_id,))
+        result['provider'] = rest[1]
+        pairs = rest[2:]
+        if len(pairs) % 2:
+            raise ValueError('not an Azure resource ID (a resource type without a name): %r' % (resource_id,))
+        for i in range(0, len(pairs), 2):
+            result['types'].append(pairs[i])
+            result['names'].append(pairs[i + 1])
+            result['children'][pairs[i].lower()] = pairs[i + 1]
+        if result['types']:
+            result['type'] = '%s/%s' % (result['provider'], '/'.join(result['types']))
+            result['name'] = result['names'][-1]
+    return result
+
+
+def normalize_id(resource_id):
+    return resource_id.rstrip('/').lower() if resource_id else resource_id
+
+
+def same_id(a, b):
+    """ARM IDs are case-insensitive; a trailing slash does not matter. None equals only None."""
+    if a is None or b is None:
+        return a is None and b is None
+    return normalize_id(a) == normalize_id(b)
+
+
+def subscription_scope(subscription_id):
+    return '/subscriptions/%s' % subscription_id
+
+
+def resource_group_id(subscription_id, resource_group):
+    return '%s/resourceGroups/%s' % (subscription_scope(subscription_id), resource_group)
+
+
+def virtual_network_id(subscription_id, resource_group, virtual_network):
+    return '%s/providers/Microsoft.Network/virtualNetworks/%s' % (
+        resource_group_id(subscription_id, resource_group), virtual_network)
+
+
+def subnet_id(subscription_id, resource_group, virtual_network, subnet):
+    return '%s/subnets/%s' % (virtual_network_id(subscription_id, resource_group, virtual_network), subnet)
+
+
+def managed_image_id(subscription_id, resource_group, image):
+    return '%s/providers/Microsoft.Compute/images/%s' % (resource_group_id(subscription_id, resource_group), image)
+
+
+class NetworkTarget(NamedTuple):
+    """Where an Azure network connection lives, as full IDs (None for levels that were not asked for)."""
+
+    subscription_id: Optional[str]
+    resource_group_id: Optional[str]
+    virtual_network_id: Optional[str]
+    subnet_id: Optional[str]
+
+    @property
+    def resource_group_name(self):
+        return parse_resource_id(self.resource_group_id)['resource_group'] if self.resource_group_id else None
+
+    @property
+    def virtual_network_name(self):
+        if not self.virtual_network_id:
+            return None
+        return parse_resource_id(self.virtual_network_id)['children'].get('virtualnetworks')
+
+    @property
+    def subnet_name(self):
+        return parse_resource_id(self.subnet_id)['children'].get('subnets') if self.subnet_id else None
+
+
+_DEFAULT_OPTION_NAMES = {'subscription_id': 'subscription_id', 'resource_group': 'resource_group',
+                         'virtual_network': 'virtual_network', 'subnet': 'subnet'}
+
+
+def resolve_network(subscription_id=None, resource_group=None, virtual_network=None, subnet=None,
+                    option_names=None):
+    """Turn names-or-IDs into full IDs and cross-check them.
+
+    Each of `resource_group`, `virtual_network` and `subnet` may be a plain name or a full resource ID.
+    A full ID supplies the levels above it (a subnet ID gives the subscription, resource group and vnet),
+    so a caller may pass only `subnet`. Levels given twice must agree (case-insensitively).
+    `option_names` maps the four keys above to the module's option names, used in error messages.
+    Raises W365ConfigError naming the option to fix.
+    """
+    names = dict(_DEFAULT_OPTION_NAMES)
+    names.update(option_names or {})
+    found = {'subscription_id': None, 'resource_group': None, 'virtual_network': None, 'subnet': None}
+    # Where each level came from, so a conflict names both options.
+    origin = {}
+
+    def learn(level, value, from_option):
+        if value is None:
+            return
+        if found[level] is not None and found[level].lower() != value.lower():
+            raise W365ConfigError(from_option, '%s %r does not match %s %r given by option %s' % (
+                level.replace('_', ' '), value, level.replace('_', ' '), found[level], origin[level]))
+        if found[level] is None:
+            found[level] = value
+            origin[level] = from_option
+
+    def parse(option_key, value, expected_types):
+        option = names[option_key]
+        try:
+            parsed = parse_resource_id(value)
+        except ValueError as e:
+            raise W365ConfigError(option, str(e))
+        types = [t.lower() for t in parsed['types']]
+        if parsed['resource_group'] is None and expected_types is not None:
+            raise W365ConfigError(option, 'resource ID %r has no resource group' % value)
+        if expected_types is not None and (
+                (parsed['provider'] or '').lower() != 'microsoft.network' or types != expected_types):
+            raise W365ConfigError(option, 'expected a Microsoft.Network/%s resource ID, got %r' % (
+                '/'.join(expected_types), value))
+        if expected_types is None and (parsed['resource_group'] is None or parsed['provider'] is not None):
+            raise W365ConfigError(option, 'expected a resource group ID '
+                                          '(/subscriptions/<id>/resourceGroups/<name>), got %r' % value)
+        learn('subscription_id', parsed['subscription_id'], option)
+        learn('resource_group', parsed['resource_group'], option)
+        if expected_types:
+            learn('virtual_network', parsed['children']['virtualnetworks'], option)
+        if expected_types == ['virtualnetworks', 'subnets']:
+            learn('subnet', parsed['children']['subnets'], option)
+
+    # Most specific first: IDs fix the levels above them; names then must agree.
+    if subnet is not None and is_resource_id(subnet):
+        parse('subnet', subnet, ['virtualnetworks', 'subnets'])
+    if virtual_network is not None and is_resource_id(virtual_network):
+        parse('virtual_network', virtual_network, ['virtualnetworks'])
+    if resource_group is not None and is_resource_id(resource_group):
+        parse('resource_group', resource_group, None)
+    if subscription_id is not None:
+        sub = str(subscription_id)
+        if sub.lower().startswith('/subscriptions/'):
+            sub = sub.split('/')[2]
+        if not is_guid(sub):
+            raise W365ConfigError(names['subscription_id'],
+                                  'expected a subscription ID (a GUID), got %r' % (subscription_id,))
+        learn('subscription_id', sub, names['subscription_id'])
+    for level, value, pattern in (('resource_group', resource_group, _RG_NAME),
+                                  ('virtual_network', virtual_network, _NET_NAME),
+                                  ('subnet', subnet, _NET_NAME)):
+        if value is None or is_resource_id(value):
+            continue
+        if not pattern.match(value) or value.endswith('.'):
+            raise W365ConfigError(names[level], '%r is not a valid name or resource ID' % (value,))
+        learn(level, value, names[level])
+
+    if found['subscription_id'] is not None and not is_guid(found['subscription_id']):
+        raise W365ConfigError(origin['subscription_id'],
+                              'subscription %r in the resource ID is not a GUID' % found['subscription_id'])
+    # A lower level given by name needs every level above it.
+    chain = ['subscription_id', 'resource_group', 'virtual_network', 'subnet']
+    deepest = max((i for i, level in enumerate(chain) if found[level] is not None), default=-1)
+    for i in range(deepest):
+        if found[chain[i]] is None:
+            raise W365ConfigError(names[chain[i]], 'required to locate %s %r; give it, or give %s as a full '
+                                                   'resource ID' % (chain[deepest].replace('_', ' '),
+                                                                    found[chain[deepest]], names[chain[deepest]]))
+    sub, rg, vnet, snet = (found[level] for level in chain)
+    return NetworkTarget(
+        subscription_id=sub,
+        resource_group_id=resource_group_id(sub, rg) if rg else None,
+        virtual_network_id=virtual_network_id(sub, rg, vnet) if vnet else None,
+        subnet_id=subnet_id(sub, rg, vnet, snet) if snet else None,
+    )

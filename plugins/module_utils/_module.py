@@ -1,0 +1,177 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) w365.cloudpc contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""`W365Module`: AnsibleModule plus sign-in, lazily created Graph / ARM clients and error reporting."""
+
+from __future__ import annotations
+
+import os
+
+from ansible.module_utils.basic import AnsibleModule, env_fallback
+from ansible.module_utils.common.parameters import AnsibleFallbackNotFound
+
+from ansible_collections.w365.cloudpc.plugins.module_utils._auth import (
+    AUTH_METHOD_CHOICES, auth_error, auth_method_for, secret_values)
+from ansible_collections.w365.cloudpc.plugins.module_utils._auth_methods._base import OPTION_ENV, SECRET_OPTIONS
+from ansible_collections.w365.cloudpc.plugins.module_utils._clouds import CLOUD_NAMES, cloud_from_name, resolve_endpoints
+from ansible_collections.w365.cloudpc.plugins.module_utils._errors import W365ApiError, W365AuthError, W365Error
+from ansible_collections.w365.cloudpc.plugins.module_utils._retry import RetrySettings
+
+DEFAULT_API_RETRIES = 4
+DEFAULT_API_RETRY_MAX_WAIT = 120
+
+
+def _cloud_env_fallback(*names):
+    """AZURE_CLOUD_ENVIRONMENT may use Azure CLI names (AzureUSGovernment); map them to our choices."""
+    for name in names:
+        value = os.environ.get(name)
+        if value:
+            try:
+                return cloud_from_name(value, option='cloud (from %s)' % name)
+            except W365Error:
+                # Unknown text: hand it on unchanged so the choices check names the bad value.
+                return value
+    raise AnsibleFallbackNotFound
+
+
+def auth_argument_spec():
+    """The sign-in options of doc fragment `w365.cloudpc.auth`."""
+    spec = dict(
+        auth_method=dict(type='str', default='auto', choices=list(AUTH_METHOD_CHOICES)),
+        cloud=dict(type='str', default='public', choices=list(CLOUD_NAMES),
+                   fallback=(_cloud_env_fallback, ['AZURE_CLOUD_ENVIRONMENT'])),
+        authority_host=dict(type='str', fallback=(env_fallback, ['AZURE_AUTHORITY_HOST'])),
+        graph_endpoint=dict(type='str'),
+        arm_endpoint=dict(type='str'),
+        ca_bundle=dict(type='path', fallback=(env_fallback, ['REQUESTS_CA_BUNDLE'])),
+        api_retries=dict(type='int', default=DEFAULT_API_RETRIES),
+        api_retry_max_wait=dict(type='int', default=DEFAULT_API_RETRY_MAX_WAIT),
+    )
+    path_options = ('client_certificate_path', 'federated_token_file')
+    # Env fallbacks for these are applied by _auth.auth_inputs, which needs to know what the task set itself.
+    for option in OPTION_ENV:
+        spec[option] = dict(type='path' if option in path_options else 'str')
+        if option in SECRET_OPTIONS:
+            spec[option]['no_log'] = True
+    return spec
+
+
+def subscription_id_option(required=False):
+    """Argument spec entry for a module's `subscription_id` (doc fragment `w365.cloudpc.auth.SUBSCRIPTION_ID`)."""
+    option = dict(type='str', fallback=(env_fallback, ['AZURE_SUBSCRIPTION_ID']))
+    if required:
+        option['required'] = True
+    return option
+
+
+class W365Module(AnsibleModule):
+    """AnsibleModule with the shared sign-in options.
+
+    Sign-in inputs are checked in the constructor (no network): a bad or incomplete choice fails the task before
+    anything is sent. Clients and tokens are created on first use.
+    """
+
+    def __init__(self, argument_spec=None, **kwargs):
+        spec = auth_argument_spec()
+        spec.update(argument_spec or {})
+        super(W365Module, self).__init__(argument_spec=spec, **kwargs)
+        # Secrets that came from the environment are not module params: register them for masking too.
+        for secret in secret_values(self.params):
+            self.no_log_values.add(secret)
+        self._graph = None
+        self._credential = None
+        self._arm_clients = {}
+        try:
+            self.endpoints = resolve_endpoints(self.params['cloud'], self.params.get('authority_host'),
+                                               self.params.get('graph_endpoint'), self.params.get('arm_endpoint'))
+            self.retry = RetrySettings.from_params(self.params)
+            self._auth = auth_method_for(self.params, self.endpoints, self.ca_bundle)
+        except W365Error as e:
+            self.fail_json(msg=str(e), error=e.to_dict())
+
+    @property
+    def auth_method(self):
+        return self._auth.name
+
+    @property
+    def ca_bundle(self):
+        return self.params.get('ca_bundle') or None
+
+    @property
+    def credential(self):
+        if self._credential is None:
+            self._credential = _AuthErrorMapping(self._auth.credential(), self._auth.name,
+                                                 secret_values(self.params))
+        return self._credential
+
+    @property
+    def graph(self):
+        if self._graph is None:
+            from ansible_collections.w365.cloudpc.plugins.module_utils._graph import GraphClient
+            self._graph = GraphClient(self.credential, self.endpoints, self.ca_bundle, self.retry)
+        return self._graph
+
+    def _arm(self, factory_name, subscription_id):
+        key = (factory_name, (subscription_id or '').lower())
+        if key not in self._arm_clients:
+            from ansible_collections.w365.cloudpc.plugins.module_utils import _arm
+            factory = getattr(_arm, factory_name)
+            self._arm_clients[key] = factory(self.credential, subscription_id, self.endpoints, self.ca_bundle,
+                                             self.retry)
+        return self._arm_clients[key]
+
+    def network_client(self, subscription_id):
+        return self._arm('network_client', subscription_id)
+
+    def authorization_client(self, subscription_id):
+        return self._arm('authorization_client', subscription_id)
+
+    def resource_client(self, subscription_id):
+        return self._arm('resource_client', subscription_id)
+
+    def fail_api(self, err, msg=None, **result):
+        """Fail the task from a W365Error: one readable line plus the structured error under `error`."""
+        text = str(err)
+        if msg:
+            text = '%s: %s' % (msg, text)
+        result.setdefault('auth_method', getattr(getattr(self, '_auth', None), 'name', None))
+        self.fail_json(msg=text, error=err.to_dict(), **result)
+
+    def exit(self, changed, diff=None, **result):
+        """exit_json with `auth_method`, and `diff` only when the task runs in diff mode."""
+        result['auth_method'] = self.auth_method
+        if diff is not None and self._diff:
+            result['diff'] = diff
+        self.exit_json(changed=changed, **result)
+
+
+class _AuthErrorMapping(object):
+    """Wraps a credential so sign-in failures surface as W365AuthError wherever the token is first needed."""
+
+    def __init__(self, credential, method_name, secrets):
+        self._credential = credential
+        self._method = method_name
+        self._secrets = secrets
+
+    def get_token(self, *scopes, **kwargs):
+        return self._call('get_token', *scopes, **kwargs)
+
+    def get_token_info(self, *scopes, **kwargs):
+        return self._call('get_token_info', *scopes, **kwargs)
+
+    def _call(self, name, *args, **kwargs):
+        from azure.core.exceptions import ClientAuthenticationError
+        try:
+            return getattr(self._credential, name)(*args, **kwargs)
+        except ClientAuthenticationError as e:
+            # `from None`: the chained original may quote the request, which can include the secret.
+            raise auth_error(e, self._method, self._secrets) from None
+
+    def close(self):
+        close = getattr(self._credential, 'close', None)
+        if close:
+            close()
+
+
+__all__ = ['W365Module', 'auth_argument_spec', 'subscription_id_option', 'W365ApiError', 'W365AuthError',
+           'W365Error']

@@ -1,0 +1,124 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) w365.cloudpc contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The one retry policy for Graph and ARM: bounded in attempts AND in total waiting, and a final 429/5xx raises.
+
+azure-core's RetryPolicy honours Retry-After without any cap and hands the last 429/5xx back as a result; this
+policy stops when the next wait would pass `api_retry_max_wait` and raises W365ApiError instead.
+"""
+
+from __future__ import annotations
+
+import random
+from typing import NamedTuple
+
+from ansible_collections.w365.cloudpc.plugins.module_utils._errors import W365ConfigError, error_from_response
+
+# Statuses worth retrying. POST/PATCH are not idempotent: a 500/502/504 may hide a write that happened, so they are
+# retried only on 429 (throttled, not processed) and 503 (not processed).
+RETRY_STATUSES = frozenset((429, 500, 502, 503, 504))
+RETRY_STATUSES_NON_IDEMPOTENT = frozenset((429, 503))
+IDEMPOTENT_METHODS = frozenset(('GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS'))
+
+
+class RetrySettings(NamedTuple):
+    """`max_attempts` counts the first try (api_retries + 1); `max_total_wait` bounds all waits of one request."""
+
+    max_attempts: int = 5
+    max_total_wait: float = 120.0
+    backoff_factor: float = 0.8
+    max_backoff: float = 30.0
+
+    @classmethod
+    def from_params(cls, params):
+        retries = params.get('api_retries')
+        max_wait = params.get('api_retry_max_wait')
+        retries = 4 if retries is None else retries
+        max_wait = 120 if max_wait is None else max_wait
+        if retries < 0:
+            raise W365ConfigError('api_retries', 'must be 0 or more, got %s' % retries)
+        if max_wait < 0:
+            raise W365ConfigError('api_retry_max_wait', 'must be 0 or more seconds, got %s' % max_wait)
+        return cls(max_attempts=retries + 1, max_total_wait=float(max_wait))
+
+    def policy(self, service):
+        return bounded_retry_policy(self, service)
+
+
+def backoff_delay(settings, retry_number, rng=random):
+    """Exponential backoff with "equal jitter": half fixed, half random, so parallel runs spread out."""
+    ceiling = min(settings.max_backoff, settings.backoff_factor * (2 ** (retry_number - 1)))
+    return ceiling / 2 + rng.uniform(0, ceiling / 2)
+
+
+def should_retry(method, status):
+    if method.upper() in IDEMPOTENT_METHODS:
+        return status in RETRY_STATUSES
+    return status in RETRY_STATUSES_NON_IDEMPOTENT
+
+
+def bounded_retry_policy(settings, service):
+    """Build the azure-core policy. Imported lazily: sanity import tests run without azure-core."""
+    from azure.core.exceptions import ClientAuthenticationError, ServiceRequestError, ServiceResponseError
+    from azure.core.pipeline.policies import RetryPolicy
+
+    class BoundedRetryPolicy(RetryPolicy):
+        def __init__(self):
+            super(BoundedRetryPolicy, self).__init__(retry_total=settings.max_attempts - 1)
+            self.settings = settings
+            self.service = service
+
+        def send(self, request):
+            transport = request.context.transport
+            method = request.http_request.method.upper()
+            options = self.configure_retries(request.context.options)
+            self._configure_positions(request, options)
+            waited = 0.0
+            attempt = 0
+            while True:
+                attempt += 1
+                request.context['retry_count'] = attempt - 1
+                try:
+                    response = self.next.send(request)
+                except ClientAuthenticationError:
+                    raise
+                except (ServiceRequestError, ServiceResponseError) as err:
+                    # A request that never reached the service is safe to repeat; one whose answer was lost is
+                    # safe only if the method is idempotent.
+                    if isinstance(err, ServiceResponseError) and method not in IDEMPOTENT_METHODS:
+                        raise
+                    delay = backoff_delay(self.settings, attempt)
+                    if attempt >= self.settings.max_attempts or waited + delay > self.settings.max_total_wait:
+                        raise
+                    self._rewind(request, options)
+                    transport.sleep(delay)
+                    waited += delay
+                    continue
+                status = response.http_response.status_code
+                if not should_retry(method, status):
+                    return response
+                retry_after = self.get_retry_after(response)
+                delay = retry_after if retry_after is not None else backoff_delay(self.settings, attempt)
+                if attempt >= self.settings.max_attempts:
+                    raise self._give_up(response, attempt, waited, 'no retries left (api_retries=%d)' % (
+                        self.settings.max_attempts - 1))
+                if waited + delay > self.settings.max_total_wait:
+                    raise self._give_up(response, attempt, waited, 'waiting %.1f s more would pass '
+                                                                   'api_retry_max_wait=%g s' % (
+                                                                       delay, self.settings.max_total_wait))
+                self._rewind(request, options)
+                transport.sleep(delay)
+                waited += delay
+
+        @staticmethod
+        def _rewind(request, options):
+            body = request.http_request.body
+            if body is not None and hasattr(body, 'seek') and 'body_position' in options:
+                body.seek(options['body_position'])
+
+        def _give_up(self, response, attempts, waited, why):
+            detail = 'gave up after %d attempt%s and %.1f s of waiting: %s' % (
+                attempts, '' if attempts == 1 else 's', waited, why)
+            return error_from_response(response.http_response, self.service, detail=detail)
+
+    return BoundedRetryPolicy()

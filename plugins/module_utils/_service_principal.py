@@ -1,0 +1,23 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) w365.cloudpc contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The tenant's Windows 365 service principal: its object ID differs per tenant, its app ID does not."""
+
+from __future__ import annotations
+
+from ansible_collections.w365.cloudpc.plugins.module_utils._constants import WINDOWS365_APP_ID
+from ansible_collections.w365.cloudpc.plugins.module_utils._graph import odata_quote
+
+
+def find_windows365_principal(graph):
+    """Object ID of the Windows 365 service principal in the signed-in tenant, or None when it is missing.
+
+    Needs Application.Read.All (or Directory.Read.All). A missing principal means Windows 365 was never set up
+    in the tenant (or, for GCC, not created in the Azure Government tenant: `az ad sp create --id <app id>`).
+    """
+    found = graph.list('servicePrincipals', params={'$filter': 'appId eq %s' % odata_quote(WINDOWS365_APP_ID),
+                                                    '$select': 'id,appId,displayName'})
+    for sp in found:
+        if str(sp.get('appId', '')).lower() == WINDOWS365_APP_ID:
+            return sp.get('id')
+    return None

@@ -1,0 +1,32 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) w365.cloudpc contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The one wait helper for long operations (health checks, image uploads, role replication)."""
+
+from __future__ import annotations
+
+import time
+
+from ansible_collections.w365.cloudpc.plugins.module_utils._errors import W365ConfigError, W365WaitTimeout
+
+
+def wait_until(fetch, done, timeout, interval, what, sleep=time.sleep, clock=time.monotonic):
+    """Call `fetch()` until `done(value)` is true; return that value.
+
+    Fetches once at once, then every `interval` seconds, and once more at the deadline, so a short timeout still
+    sees the final state. Raises W365WaitTimeout (with `.last`, the last value) when `timeout` passes.
+    `fetch` errors propagate unchanged. Tests pass small intervals together with the sandbox's --time-scale.
+    """
+    if timeout is None or timeout < 0:
+        raise W365ConfigError('wait_timeout', 'must be 0 or more seconds, got %r' % (timeout,))
+    if interval is None or interval <= 0:
+        raise W365ConfigError('interval', 'the poll interval must be more than 0 seconds, got %r' % (interval,))
+    deadline = clock() + timeout
+    value = fetch()
+    while not done(value):
+        remaining = deadline - clock()
+        if remaining <= 0:
+            raise W365WaitTimeout(what, timeout, last=value)
+        sleep(min(interval, remaining))
+        value = fetch()
+    return value
