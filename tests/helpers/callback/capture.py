@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 
 from ansible.plugins.callback import CallbackBase
 
@@ -27,15 +28,22 @@ class CallbackModule(CallbackBase):
     def __init__(self):
         super().__init__()
         self._results = []
+        self._started = {}
         self._path = os.environ.get("W365_CAPTURE_FILE")
 
+    def v2_runner_on_start(self, host, task):
+        self._started[(host.get_name(), task._uuid)] = time.monotonic()
+
     def _record(self, result, status):
+        started = self._started.pop((result._host.get_name(), result._task._uuid), None)
         self._results.append(
             {
                 "task": result._task.get_name(),
                 "action": result._task.action,
                 "host": result._host.get_name(),
                 "status": status,
+                # wall time of the task on this host, from dispatch to result (None if the start was not seen)
+                "seconds": None if started is None else round(time.monotonic() - started, 4),
                 "result": self._clean(result._result),
             }
         )
