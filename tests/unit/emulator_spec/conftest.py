@@ -16,3 +16,25 @@ if str(_specs.REPO_ROOT) not in sys.path:
 def _official_specs():
     """Every test here reads the official API descriptions: skip with the reason when they are absent."""
     return _specs.require_specs()
+
+
+@pytest.fixture(scope='session')
+def emulator():
+    """One emulator per test worker on the verifier seed; simulated time moves only when a test advances it."""
+    _specs.require_specs()
+    from tests.emulator.launcher import start_emulator
+
+    from .sandbox import SEED_PATH
+    proc = start_emulator(SEED_PATH, time_scale=1.0)
+    try:
+        yield proc
+    finally:
+        proc.stop()
+
+
+@pytest.fixture(scope='session')
+def api(emulator):
+    from .sandbox import SandboxApi
+    client = SandboxApi(emulator.url, emulator.ca_bundle)
+    yield client
+    client.session.close()
