@@ -48,7 +48,13 @@ options:
     default: entra_join
   resource_group:
     description:
-      - Resource group of the virtual network, as a name or a full resource ID.
+      - Resource group where Windows 365 creates the Cloud PCs' network interfaces (as for
+        M(w365.cloudpc.w365_anc)), by name or full resource ID.
+      - Also where the virtual network is looked up by name, unless O(virtual_network_resource_group) is set.
+    type: str
+  virtual_network_resource_group:
+    description:
+      - Resource group of the virtual network, when it is not O(resource_group). Name or full resource ID.
     type: str
   virtual_network:
     description:
@@ -498,20 +504,36 @@ class Preflight(object):
 
 
 def resolve(params):
-    from ansible_collections.w365.cloudpc.plugins.module_utils._ids import resolve_network
+    """Network options to IDs, the same way w365_anc resolves them (NIC resource group vs vnet resource group)."""
+    from ansible_collections.w365.cloudpc.plugins.module_utils._ids import NetworkTarget, is_resource_id, resolve_network
 
     if not params['subnet']:
-        for option in ('resource_group', 'virtual_network'):
+        for option in ('resource_group', 'virtual_network', 'virtual_network_resource_group'):
             if params[option]:
                 raise W365ConfigError('subnet', 'subnet is required when %s is given: the network checks need '
                                                 'the subnet the Cloud PCs will use' % option)
         return None
-    target = resolve_network(subscription_id=params['subscription_id'], resource_group=params['resource_group'],
-                             virtual_network=params['virtual_network'], subnet=params['subnet'])
-    if not target.subnet_id:
+    vnet_rg, vnet_rg_option = params['virtual_network_resource_group'], 'virtual_network_resource_group'
+    if vnet_rg is None:
+        vnet_rg_option = 'resource_group'
+        if not (is_resource_id(params['virtual_network']) or is_resource_id(params['subnet'])):
+            vnet_rg = params['resource_group']
+    net = resolve_network(subscription_id=params['subscription_id'], resource_group=vnet_rg,
+                          virtual_network=params['virtual_network'], subnet=params['subnet'],
+                          option_names={'resource_group': vnet_rg_option})
+    if not net.subnet_id:
         raise W365ConfigError('subnet', 'give subscription_id, resource_group, virtual_network and subnet names, '
                                         'or a full subnet resource ID')
-    return target
+    rg_id = net.resource_group_id
+    if params['resource_group']:
+        rg = resolve_network(subscription_id=params['subscription_id'] or net.subscription_id,
+                             resource_group=params['resource_group'])
+        if rg.subscription_id.lower() != net.subscription_id.lower():
+            raise W365ConfigError('subscription_id', 'the resource group and the virtual network must be in the '
+                                                     'same subscription (got %s and %s)'
+                                  % (rg.subscription_id, net.subscription_id))
+        rg_id = rg.resource_group_id
+    return NetworkTarget(net.subscription_id, rg_id, net.virtual_network_id, net.subnet_id)
 
 
 def run(module):
@@ -561,6 +583,7 @@ def main():
             join_type=dict(type='str', choices=['entra_join', 'hybrid_join'], default='entra_join'),
             subscription_id=subscription_id_option(),
             resource_group=dict(type='str'),
+            virtual_network_resource_group=dict(type='str'),
             virtual_network=dict(type='str'),
             subnet=dict(type='str'),
             location=dict(type='str'),

@@ -1,0 +1,285 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, w365.cloudpc maintainers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Filters that shape and render the rollout report (JSON data, Markdown, self-contained HTML).
+
+Rendering lives in Python, not in Jinja templates, so every value is escaped in one place and the report
+logic is unit-tested.
+"""
+
+from __future__ import annotations
+
+import html
+
+REPORT_VERSION = 1
+
+_STATUS_ORDER = {'failed': 0, 'changed': 1, 'ok': 2}
+
+
+def format_check(check):
+    """One preflight check as a line: 'name (status): detail Remedy: remedy'."""
+    line = '%s (%s): %s' % (check.get('name'), check.get('status'), check.get('detail') or '')
+    if check.get('remedy'):
+        line += ' Remedy: %s' % check['remedy']
+    return line
+
+
+def format_health_check(check):
+    """One ANC health check as a line, with its error type and recommended action."""
+    line = '%s (%s)' % (check.get('name') or check.get('display_name'), check.get('status'))
+    if check.get('error_type'):
+        line += ' [%s]' % check['error_type']
+    if check.get('additional_detail'):
+        line += ': %s' % check['additional_detail']
+    if check.get('recommended_action'):
+        line += ' Recommended action: %s' % check['recommended_action']
+    return line
+
+
+def _deployment_status(dep):
+    if dep.get('failed'):
+        return 'failed'
+    if dep.get('changes'):
+        return 'changed'
+    return 'ok'
+
+
+def rollout_report(deployments, generated_at=None, playbook='rollout', check_mode=False):
+    """Group per-host deployment records into the report: tenants, each with its images and regions.
+
+    A deployment record (set by the playbooks per host) has: host, tenant, region, failed ({stage, message,
+    checks}) or None, changes (list of strings), preflight ({summary, checks}), network_connection ({name, id,
+    health_check_status, health_checks, in_use, ...}), grants (list), images (list; on the tenant's image host)
+    and image_failures (list).
+    """
+    tenants = {}
+    for dep in sorted(deployments or [], key=lambda d: (str(d.get('tenant')), str(d.get('region')), str(d.get('host')))):
+        dep = dict(dep)
+        dep['status'] = _deployment_status(dep)
+        tenant = tenants.setdefault(dep.get('tenant'), {
+            'name': dep.get('tenant'), 'tenant_id': dep.get('tenant_id'), 'images': [], 'image_failures': [],
+            'deployments': []})
+        tenant['images'].extend(dep.pop('images', None) or [])
+        tenant['image_failures'].extend(dep.pop('image_failures', None) or [])
+        tenant['deployments'].append(dep)
+    tenant_list = []
+    for tenant in tenants.values():
+        statuses = [d['status'] for d in tenant['deployments']]
+        if tenant['image_failures']:
+            statuses.append('failed')
+        if any(i.get('changed') for i in tenant['images']):
+            statuses.append('changed')
+        tenant['status'] = min(statuses, key=lambda s: _STATUS_ORDER[s]) if statuses else 'ok'
+        tenant_list.append(tenant)
+    all_deps = [d for t in tenant_list for d in t['deployments']]
+    summary = {
+        'tenants': len(tenant_list),
+        'deployments': len(all_deps),
+        'failed': sum(1 for d in all_deps if d['status'] == 'failed'),
+        'changed': sum(1 for d in all_deps if d['status'] == 'changed'),
+        'ok': sum(1 for d in all_deps if d['status'] == 'ok'),
+        'failed_tenants': sorted(t['name'] for t in tenant_list if t['status'] == 'failed'),
+        'images': sum(len(t['images']) for t in tenant_list),
+        'image_failures': sum(len(t['image_failures']) for t in tenant_list),
+    }
+    return {
+        'report_version': REPORT_VERSION,
+        'playbook': playbook,
+        'generated_at': generated_at,
+        'check_mode': bool(check_mode),
+        'summary': summary,
+        'tenants': tenant_list,
+    }
+
+
+# --- Markdown ------------------------------------------------------------------------------------
+
+def _md(text):
+    """Escape what would break a Markdown table cell or start markup."""
+    if text is None:
+        return ''
+    text = str(text).replace('\\', '\\\\').replace('|', '\\|').replace('\r', ' ').replace('\n', ' ')
+    for char in '*_`<>[]':
+        text = text.replace(char, '\\' + char)
+    return text
+
+
+def _conn(dep):
+    return dep.get('network_connection') or {}
+
+
+def rollout_report_markdown(report):
+    """The report as Markdown: summary, then per tenant its images and per region its connection."""
+    s = report['summary']
+    title = 'Windows 365 %s report' % ('rollout' if report.get('playbook') == 'rollout' else 'estate')
+    lines = ['# %s' % title, '',
+             'Generated %s%s.' % (_md(report.get('generated_at') or '-'),
+                                  ' in check mode (nothing was changed)' if report.get('check_mode') else ''), '',
+             '| tenants | deployments | ok | changed | failed | images | image failures |',
+             '| --- | --- | --- | --- | --- | --- | --- |',
+             '| %d | %d | %d | %d | %d | %d | %d |' % (s['tenants'], s['deployments'], s['ok'], s['changed'],
+                                                    s['failed'], s['images'], s['image_failures']), '']
+    if s['failed_tenants']:
+        lines += ['**Failed tenants:** %s' % ', '.join(_md(t) for t in s['failed_tenants']), '']
+    for tenant in report['tenants']:
+        lines += ['## Tenant %s — %s' % (_md(tenant['name']), tenant['status'].upper()), '']
+        if tenant.get('tenant_id'):
+            lines += ['Tenant ID: `%s`' % str(tenant['tenant_id']).replace('`', ''), '']
+        lines += ['### Images', '']
+        if tenant['images']:
+            lines += ['| image | version | status | error | changed |', '| --- | --- | --- | --- | --- |']
+            for image in tenant['images']:
+                lines.append('| %s | %s | %s | %s | %s |' % (
+                    _md(image.get('name')), _md(image.get('version')), _md(image.get('status')),
+                    _md(image.get('error_code') or ''), 'yes' if image.get('changed') else 'no'))
+            lines.append('')
+        else:
+            lines += ['None.', '']
+        for failure in tenant['image_failures']:
+            lines += ['- **Image %s %s failed:** %s' % (_md(failure.get('name')), _md(failure.get('version')),
+                                                        _md(failure.get('message'))), '']
+        for dep in tenant['deployments']:
+            lines += _md_deployment(dep)
+    return '\n'.join(lines).rstrip() + '\n'
+
+
+def _md_deployment(dep):
+    conn = _conn(dep)
+    lines = ['### %s (%s) — %s' % (_md(dep.get('region')), _md(dep.get('host')), dep['status'].upper()), '']
+    if conn.get('name'):
+        lines.append('- Connection: **%s** (`%s`), health: **%s**%s' % (
+            _md(conn.get('name')), str(conn.get('id') or 'not created').replace('`', ''),
+            _md(conn.get('health_check_status') or 'unknown'),
+            ', in use' if conn.get('in_use') else ''))
+    for check in conn.get('failed_health_checks') or []:
+        lines.append('  - Health check failed: %s' % _md(format_health_check(check)))
+    grants = dep.get('grants') or []
+    if grants:
+        lines.append('- Grants: %s' % '; '.join('%s on %s%s' % (_md(g.get('role_name')), _md(g.get('scope')),
+                                                                 ' (granted now)' if g.get('changed') else '')
+                                                  for g in grants))
+    if dep.get('changes'):
+        lines.append('- Changed: %s' % '; '.join(_md(c) for c in dep['changes']))
+    pre = dep.get('preflight') or {}
+    if pre.get('summary'):
+        ps = pre['summary']
+        lines.append('- Preflight: %s (%d passed, %d warnings, %d failed, %d skipped)' % (
+            _md(ps.get('status')), ps.get('passed', 0), ps.get('warning', 0), ps.get('failed', 0), ps.get('skipped', 0)))
+        for check in pre.get('checks') or []:
+            if check.get('status') in ('failed', 'warning'):
+                lines.append('  - %s' % _md(format_check(check)))
+    failed = dep.get('failed')
+    if failed:
+        lines.append('- **Failed in %s:** %s' % (_md(failed.get('stage')), _md(failed.get('message'))))
+    lines.append('')
+    return lines
+
+
+# --- HTML ----------------------------------------------------------------------------------------
+
+_CSS = '''
+body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:2rem;color:#1b1b1b;background:#fafafa}
+h1{font-size:1.6rem}h2{font-size:1.3rem;margin-top:2rem;border-bottom:1px solid #ccc}h3{font-size:1.05rem}
+table{border-collapse:collapse;margin:.5rem 0}td,th{border:1px solid #ccc;padding:.3rem .6rem;text-align:left;
+vertical-align:top}th{background:#eee}.status{font-weight:bold;padding:.1rem .5rem;border-radius:.3rem}
+.ok,.passed{background:#dff0d8;color:#2b542c}.changed,.warning{background:#fcf8e3;color:#8a6d3b}
+.failed{background:#f2dede;color:#a94442}.skipped{background:#eee;color:#555}code{font-size:.9em}
+.card{background:#fff;border:1px solid #ddd;border-radius:.4rem;padding:.6rem 1rem;margin:.8rem 0}
+ul{margin:.3rem 0}
+'''
+
+
+def _h(text):
+    return html.escape('' if text is None else str(text), quote=True)
+
+
+def _badge(status):
+    return '<span class="status %s">%s</span>' % (_h(status), _h(str(status).upper()))
+
+
+def rollout_report_html(report):
+    """The report as one self-contained HTML page (inline CSS, no script, no external resource)."""
+    s = report['summary']
+    title = 'Windows 365 %s report' % ('rollout' if report.get('playbook') == 'rollout' else 'estate')
+    out = ['<!DOCTYPE html>', '<html lang="en"><head><meta charset="utf-8">',
+           '<meta name="viewport" content="width=device-width, initial-scale=1">',
+           '<title>%s</title><style>%s</style></head><body>' % (_h(title), _CSS),
+           '<h1>%s</h1>' % _h(title),
+           '<p>Generated %s%s.</p>' % (_h(report.get('generated_at') or '-'),
+                                       ' in check mode (nothing was changed)' if report.get('check_mode') else ''),
+           '<table><tr><th>tenants</th><th>deployments</th><th>ok</th><th>changed</th><th>failed</th><th>images</th>'
+           '<th>image failures</th></tr>',
+           '<tr>%s</tr></table>' % ''.join('<td>%d</td>' % s[k] for k in (
+               'tenants', 'deployments', 'ok', 'changed', 'failed', 'images', 'image_failures'))]
+    if s['failed_tenants']:
+        out.append('<p><strong>Failed tenants:</strong> %s</p>' % _h(', '.join(s['failed_tenants'])))
+    for tenant in report['tenants']:
+        out.append('<h2>Tenant %s %s</h2>' % (_h(tenant['name']), _badge(tenant['status'])))
+        if tenant.get('tenant_id'):
+            out.append('<p>Tenant ID: <code>%s</code></p>' % _h(tenant['tenant_id']))
+        out.append('<h3>Images</h3>')
+        if tenant['images']:
+            out.append('<table><tr><th>image</th><th>version</th><th>status</th><th>error</th><th>changed</th></tr>')
+            for image in tenant['images']:
+                out.append('<tr><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>' % (
+                    _h(image.get('name')), _h(image.get('version')), _badge(image.get('status') or 'unknown'),
+                    _h(image.get('error_code') or ''), 'yes' if image.get('changed') else 'no'))
+            out.append('</table>')
+        else:
+            out.append('<p>None.</p>')
+        for failure in tenant['image_failures']:
+            out.append('<p class="failed">Image %s %s failed: %s</p>' % (
+                _h(failure.get('name')), _h(failure.get('version')), _h(failure.get('message'))))
+        for dep in tenant['deployments']:
+            out.append(_html_deployment(dep))
+    out.append('</body></html>')
+    return '\n'.join(out) + '\n'
+
+
+def _html_deployment(dep):
+    conn = _conn(dep)
+    parts = ['<div class="card"><h3>%s <small>(%s)</small> %s</h3><ul>' % (
+        _h(dep.get('region')), _h(dep.get('host')), _badge(dep['status']))]
+    if conn.get('name'):
+        parts.append('<li>Connection <strong>%s</strong> (<code>%s</code>), health %s%s</li>' % (
+            _h(conn.get('name')), _h(conn.get('id') or 'not created'),
+            _badge(conn.get('health_check_status') or 'unknown'), ', in use' if conn.get('in_use') else ''))
+    failed_checks = conn.get('failed_health_checks') or []
+    if failed_checks:
+        parts.append('<li>Failed health checks:<ul>%s</ul></li>' % ''.join(
+            '<li>%s</li>' % _h(format_health_check(c)) for c in failed_checks))
+    if dep.get('grants'):
+        parts.append('<li>Grants:<ul>%s</ul></li>' % ''.join(
+            '<li>%s on <code>%s</code>%s</li>' % (_h(g.get('role_name')), _h(g.get('scope')),
+                                                  ' (granted now)' if g.get('changed') else '')
+            for g in dep['grants']))
+    if dep.get('changes'):
+        parts.append('<li>Changed:<ul>%s</ul></li>' % ''.join('<li>%s</li>' % _h(c) for c in dep['changes']))
+    pre = dep.get('preflight') or {}
+    if pre.get('summary'):
+        ps = pre['summary']
+        notable = [c for c in pre.get('checks') or [] if c.get('status') in ('failed', 'warning')]
+        parts.append('<li>Preflight %s (%d passed, %d warnings, %d failed, %d skipped)%s</li>' % (
+            _badge(ps.get('status')), ps.get('passed', 0), ps.get('warning', 0), ps.get('failed', 0),
+            ps.get('skipped', 0),
+            '<table><tr><th>check</th><th>status</th><th>detail</th><th>remedy</th></tr>%s</table>' % ''.join(
+                '<tr><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>' % (
+                    _h(c.get('name')), _badge(c.get('status')), _h(c.get('detail')), _h(c.get('remedy') or ''))
+                for c in notable) if notable else ''))
+    failed = dep.get('failed')
+    if failed:
+        parts.append('<li class="failed"><strong>Failed in %s:</strong> %s</li>' % (
+            _h(failed.get('stage')), _h(failed.get('message'))))
+    parts.append('</ul></div>')
+    return ''.join(parts)
+
+
+class FilterModule(object):
+    def filters(self):
+        return {
+            'format_check': format_check,
+            'format_health_check': format_health_check,
+            'rollout_report': rollout_report,
+            'rollout_report_markdown': rollout_report_markdown,
+            'rollout_report_html': rollout_report_html,
+        }
