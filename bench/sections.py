@@ -1,0 +1,224 @@
+"""The benchmark sections. Each takes (args, workdir) and returns a JSON-able dict; each prints its table."""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from bench.seedgen import hosts_for, make_seed
+from tests.helpers.playbook import COLLECTIONS, clean_env, ensure_collection_link, run_playbook
+from tests.helpers.sandbox import start_sandbox
+
+REPO = Path(__file__).resolve().parents[1]
+MODULE_PKG = "ansible_collections.w365.cloudpc.plugins.modules"
+TIME_SCALE = 600.0  # simulated seconds per real second: health checks and uploads finish in well under a second
+
+
+def _table(headers, rows):
+    widths = [max(len(str(h)), *(len(str(r[i])) for r in rows)) if rows else len(str(h))
+              for i, h in enumerate(headers)]
+    line = "  ".join(str(h).ljust(w) for h, w in zip(headers, widths))
+    print(line)
+    print("  ".join("-" * w for w in widths))
+    for row in rows:
+        print("  ".join(str(c).ljust(w) for c, w in zip(row, widths)))
+
+
+def _count_requests(log) -> dict:
+    counts = {"token": 0, "graph": 0, "arm": 0, "writes": 0, "total": 0}
+    for entry in log:
+        service = entry.get("service")
+        if service == "entra":
+            counts["token"] += 1
+        elif service in ("graph", "arm"):
+            counts[service] += 1
+            if entry["method"].upper() not in ("GET", "HEAD"):
+                counts["writes"] += 1
+        counts["total"] += 1
+    return counts
+
+
+# -- the module tasks measured ---------------------------------------------------------------------------------
+def module_tasks(host: dict) -> dict:
+    """One converged task per module for a generated deployment (the same args converge and then no-op)."""
+    sub, rg, vnet, subnet = host["subscription_id"], host["resource_group"], host["virtual_network"], host["subnet"]
+    image_rg = host["tenant"]["subscriptions"][0]["resource_groups"][0]["name"]
+    source = f"/subscriptions/{sub}/resourceGroups/{image_rg}/providers/Microsoft.Compute/images/win11-golden"
+    network = {"subscription_id": sub, "resource_group": rg, "virtual_network": vnet}
+    return {
+        "w365_role_grant": {**network, "purpose": "network_connection"},
+        "w365_role_grant_info": {**network, "purpose": "network_connection"},
+        "w365_anc": {"name": f"anc-{host['region']}", "join_type": "entra_join", **network, "subnet": subnet,
+                     "wait": False},
+        "w365_anc_info": {"name": f"anc-{host['region']}"},
+        "w365_custom_image": {"name": "win11-golden", "version": "1.0.0", "source_image_id": source,
+                              "wait": True},
+        "w365_custom_image_info": {"name": "win11-golden"},
+        "w365_preflight": {"subscription_id": sub, "resource_group": rg, "virtual_network": vnet,
+                           "subnet": subnet, "join_type": "entra_join", "planned_cloud_pcs": 10},
+    }
+
+
+CONVERGE_ORDER = ["w365_role_grant", "w365_anc", "w365_custom_image"]
+
+
+def _play(auth: dict, tasks: list, name="bench") -> list:
+    return [{"name": name, "hosts": "localhost", "gather_facts": False,
+             "module_defaults": {"group/w365.cloudpc.w365": auth}, "tasks": tasks}]
+
+
+def _converge(box, host, workdir: Path) -> None:
+    tasks = module_tasks(host)
+    grant_image = {"purpose": "custom_image", "subscription_id": host["subscription_id"]}
+    play = _play(box.auth_vars(host["tenant"]["id"]), [
+        {"name": "grant network roles", "w365.cloudpc.w365_role_grant": tasks["w365_role_grant"]},
+        {"name": "grant image role", "w365.cloudpc.w365_role_grant": grant_image},
+        {"name": "anc", "w365.cloudpc.w365_anc": tasks["w365_anc"]},
+        {"name": "image", "w365.cloudpc.w365_custom_image": tasks["w365_custom_image"]},
+    ], name="converge")
+    result = run_playbook(workdir / "converge", play)
+    if result.rc != 0:
+        raise SystemExit(f"converging the bench tenant failed:\n{result}")
+
+
+def _start_world(tenants: int, regions: int, workdir: Path, time_scale=TIME_SCALE):
+    seed = make_seed(tenants, regions)
+    workdir.mkdir(parents=True, exist_ok=True)
+    box = start_sandbox(seed, time_scale=time_scale, workdir=workdir)
+    return box, hosts_for(seed)
+
+
+def _standalone(module: str, module_args: dict, workdir: Path) -> dict:
+    """Run one module process by itself: peak RSS (KiB), wall seconds, and total import time (ms)."""
+    args_file = workdir / f"{module}.args.json"
+    args_file.write_text(json.dumps({"ANSIBLE_MODULE_ARGS": module_args}), encoding="utf-8")
+    env = clean_env({"PYTHONPATH": str(COLLECTIONS)})
+    cmd = ["/usr/bin/time", "-f", "W365BENCH %M %e", sys.executable, "-X", "importtime", "-m",
+           f"{MODULE_PKG}.{module}", str(args_file)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=str(workdir), check=False)
+    import_us = 0
+    rss_kib = wall = None
+    for line in proc.stderr.splitlines():
+        if line.startswith("import time:") and "|" in line:
+            self_us = line.split(":", 1)[1].split("|")[0].strip()
+            if self_us.isdigit():
+                import_us += int(self_us)
+        elif line.startswith("W365BENCH"):
+            _, rss, secs = line.split()
+            rss_kib, wall = int(rss), float(secs)
+    try:
+        output = json.loads(proc.stdout.strip().splitlines()[-1]) if proc.stdout.strip() else {}
+    except ValueError:
+        output = {"raw": proc.stdout[-500:]}
+    return {"peak_rss_mib": round(rss_kib / 1024, 1) if rss_kib else None, "wall_s": wall,
+            "import_ms": round(import_us / 1000, 1), "failed": bool(output.get("failed")),
+            "msg": output.get("msg") if output.get("failed") else None}
+
+
+def task_cost(args, workdir: Path) -> dict:
+    ensure_collection_link()
+    box, hosts = _start_world(1, 1, workdir)
+    try:
+        host = hosts[0]
+        auth = box.auth_vars(host["tenant"]["id"])
+        _converge(box, host, workdir)
+        tasks = module_tasks(host)
+        timed = []
+        for i in range(args.repeat):
+            timed.append({"name": f"floor ping {i}", "ansible.builtin.ping": {}})
+            for module, margs in tasks.items():
+                timed.append({"name": f"{module} {i}", f"w365.cloudpc.{module}": margs})
+        result = run_playbook(workdir / "timed", _play(auth, timed))
+        if result.rc != 0:
+            raise SystemExit(f"timed run failed:\n{result}")
+        per_module = {}
+        for entry in result.results:
+            key = entry["task"].rsplit(" ", 1)[0]
+            per_module.setdefault(key, []).append(entry)
+        floor = statistics.median(e["seconds"] for e in per_module["floor ping"])
+        rows, data = [], {"floor_ping_median_s": round(floor, 3), "repeat": args.repeat, "modules": {}}
+        for module, margs in tasks.items():
+            entries = per_module[module]
+            median = statistics.median(e["seconds"] for e in entries)
+            changed = sum(1 for e in entries if e["status"] == "changed")
+            proc = _standalone(module, {**auth, **margs}, workdir)
+            data["modules"][module] = {"median_s": round(median, 3), "ratio_to_floor": round(median / floor, 2),
+                                       "changed_runs": changed, **proc}
+            rows.append([module, f"{median:.3f}", f"{median / floor:.2f}x", changed, proc["peak_rss_mib"],
+                         proc["import_ms"], proc["wall_s"]])
+        print(f"floor (ansible.builtin.ping) median: {floor:.3f} s over {args.repeat} runs")
+        _table(["module (converged task)", "median s", "vs floor", "changed", "peak MiB", "import ms",
+                "standalone s"], rows)
+        return data
+    finally:
+        box.stop()
+
+
+# -- requests -----------------------------------------------------------------------------------------------------
+# The fewest requests a converged (no-op) task can send, and why (bench/README.md has the reasoning in full).
+MINIMUM = {
+    "w365_role_grant": {"token": 2, "graph": 1, "arm": 3},       # SP lookup; one assignment list per scope
+    "w365_role_grant_info": {"token": 2, "graph": 1, "arm": 3},
+    "w365_anc": {"token": 1, "graph": 1, "arm": 0},              # one filtered list with $select
+    "w365_anc_info": {"token": 1, "graph": 1, "arm": 0},
+    "w365_custom_image": {"token": 1, "graph": 1, "arm": 0},     # one list: an existing image is immutable
+    "w365_custom_image_info": {"token": 1, "graph": 1, "arm": 0},
+}
+
+
+def requests(args, workdir: Path) -> dict:
+    ensure_collection_link()
+    box, hosts = _start_world(1, 1, workdir)
+    try:
+        host = hosts[0]
+        auth = box.auth_vars(host["tenant"]["id"])
+        _converge(box, host, workdir)
+        rows, data = [], {"per_task": {}}
+        for module, margs in module_tasks(host).items():
+            box.clear_requests()
+            result = run_playbook(workdir / f"req-{module}", _play(auth, [
+                {"name": module, f"w365.cloudpc.{module}": margs}]))
+            counts = _count_requests(box.requests())
+            minimum = MINIMUM.get(module)
+            data["per_task"][module] = {"counts": counts, "minimum": minimum, "rc": result.rc}
+            rows.append([module, counts["token"], counts["graph"], counts["arm"], counts["writes"],
+                         "" if not minimum else f"{minimum['token']}/{minimum['graph']}/{minimum['arm']}"])
+        _table(["converged task", "token", "graph", "arm", "writes", "minimum tok/graph/arm"], rows)
+        data["rollout"] = _rollout_requests(workdir)
+        return data
+    finally:
+        box.stop()
+
+
+def _rollout_requests(workdir: Path) -> dict:
+    from bench import rollout
+    if not rollout.available():
+        print("rollout playbook not found: per tenant-region rollout figures skipped")
+        return {"skipped": "playbooks/rollout.yml not present"}
+    return rollout.requests_per_tenant_region(workdir / "rollout")
+
+
+def scaling(args, workdir: Path) -> dict:
+    from bench import rollout
+    if not rollout.available():
+        print("rollout playbook not found: scaling skipped")
+        return {"skipped": "playbooks/rollout.yml not present"}
+    sizes = [int(s) for s in args.sizes.split(",") if s]
+    forks = [int(f) for f in args.forks.split(",") if f]
+    return rollout.scaling(sizes, forks, args.latency_ms, workdir)
+
+
+def check_mode(args, workdir: Path) -> dict:
+    from bench import rollout
+    if not rollout.available():
+        print("rollout playbook not found: check-mode comparison skipped")
+        return {"skipped": "playbooks/rollout.yml not present"}
+    return rollout.check_mode(workdir)
+
+
+SECTIONS = {"task_cost": task_cost, "requests": requests, "scaling": scaling, "check_mode": check_mode}
