@@ -6,6 +6,7 @@ PY := $(VENV)/bin/python
 COLL_ROOT := .build/collections
 COLL_LINK := $(COLL_ROOT)/ansible_collections/w365/cloudpc
 STAMP := $(VENV)/.installed
+RESULTS := .build/test-results
 export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/$(COLL_ROOT)
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
@@ -29,18 +30,21 @@ demo: venv
 
 # Every step runs even when an earlier one fails, so one CI run shows everything; the exit code is non-zero if any failed.
 test: venv
-	@failed=""; \
+	@rm -rf $(RESULTS); failed=""; \
 	for step in sanity lint units integration; do \
 	  echo "===== make $$step"; \
 	  $(MAKE) --no-print-directory $$step || failed="$$failed $$step"; \
 	done; \
-	if [ -n "$$failed" ]; then echo "FAILED steps:$$failed"; exit 1; fi; echo "all test steps passed"
+	$(PY) tests/summary.py $(RESULTS)/units.xml $(RESULTS)/integration.xml; \
+	if [ -n "$$failed" ]; then echo "FAILED steps:$$failed"; exit 1; fi
 
 units: venv
-	$(PY) -m pytest -q -n 2 tests/unit
+	mkdir -p $(RESULTS)
+	$(PY) -m pytest -q -n 2 --junitxml=$(RESULTS)/units.xml tests/unit
 
 integration: venv
-	$(PY) -m pytest -q -n 2 tests/integration
+	mkdir -p $(RESULTS)
+	$(PY) -m pytest -q -n 2 --junitxml=$(RESULTS)/integration.xml tests/integration
 
 # ansible-test needs the collection under ansible_collections/NS/NAME as a real directory: copy the tracked
 # and new files there (a fresh copy each run, so parallel runs don't collide).
