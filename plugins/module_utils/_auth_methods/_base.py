@@ -57,9 +57,9 @@ class AuthMethod(object):
     def validate(self):
         missing = self.missing()
         if missing:
+            needs = ', '.join(describe_option(o) for o in missing)
             raise W365ConfigError('auth_method', 'auth_method=%s needs %s; set %s in the task or its environment '
-                                                 'variable' % (self.name, ', '.join(describe_option(o) for o in missing),
-                                                                'them' if len(missing) > 1 else 'it'))
+                                                 'variable' % (self.name, needs, 'them' if len(missing) > 1 else 'it'))
         self.validate_more()
 
     def validate_more(self):
