@@ -1,0 +1,80 @@
+"""python -m tests.emulator --seed FILE [--port N] [--ready-file F] [--time-scale X] [--state-dir D]"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import ssl
+import sys
+import tempfile
+import threading
+from pathlib import Path
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tests.emulator", description=__doc__)
+    parser.add_argument("--seed", required=True, help="seed YAML file (see docs/sandbox.md)")
+    parser.add_argument("--port", type=int, default=0, help="TCP port on 127.0.0.1 (0 = pick a free one)")
+    parser.add_argument("--ready-file", help="write {url, ca_bundle, pid, identity_header} here once listening")
+    parser.add_argument("--time-scale", type=float, default=1.0, help="simulated seconds per real second")
+    parser.add_argument("--state-dir", help="directory for the generated CA and server certificate "
+                                            "(default: a temporary directory removed at exit)")
+    args = parser.parse_args(argv)
+    if args.time_scale <= 0:
+        parser.error("--time-scale must be positive")
+
+    from .app import Emulator
+    from .certs import generate
+    from .seed import SeedError, load_seed
+    from .server import SandboxServer
+
+    try:
+        seed = load_seed(args.seed)
+        emulator = Emulator(seed, time_scale=args.time_scale)
+    except SeedError as err:
+        print(f"seed error in {args.seed}: {err}", file=sys.stderr)
+        return 2
+
+    tmp = None
+    if args.state_dir:
+        state_dir = Path(args.state_dir).resolve()
+    else:
+        tmp = tempfile.TemporaryDirectory(prefix="w365-sandbox-")
+        state_dir = Path(tmp.name)
+    ca_path, cert_path, key_path = generate(state_dir)
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+    ctx.load_cert_chain(cert_path, key_path)
+
+    server = SandboxServer(("127.0.0.1", args.port), emulator, ctx)
+    port = server.server_address[1]
+    url = f"https://127.0.0.1:{port}"
+
+    def stop(signum, frame):
+        threading.Thread(target=server.shutdown, daemon=True).start()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+
+    info = {"url": url, "ca_bundle": str(ca_path), "pid": os.getpid(), "identity_header": emulator.identity_header}
+    if args.ready_file:
+        ready = Path(args.ready_file)
+        part = ready.with_name(ready.name + ".part")
+        part.write_text(json.dumps(info), encoding="utf-8")
+        part.replace(ready)  # atomic: readers never see half a file
+    print(f"w365 sandbox listening on {url} (CA {ca_path})", file=sys.stderr, flush=True)
+    try:
+        server.serve_forever(poll_interval=0.2)
+    finally:
+        server.server_close()
+        if args.ready_file:
+            Path(args.ready_file).unlink(missing_ok=True)
+        if tmp is not None:
+            tmp.cleanup()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

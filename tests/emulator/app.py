@@ -1,0 +1,165 @@
+"""The emulator core: world state, simulated clock, request log, fault rules and request dispatch."""
+
+from __future__ import annotations
+
+import re
+import secrets
+import threading
+import time
+from dataclasses import dataclass, field
+
+from .errors import ApiError
+from .tokens import TokenSigner
+from .world import build_tenants
+
+SECRET_KEYS = {"client_secret", "password", "addomainpassword", "client_assertion", "assertion", "refresh_token",
+               "secret", "domainpassword", "access_token", "id_token"}
+
+
+def redact(value):
+    if isinstance(value, dict):
+        return {k: ("***" if str(k).lower() in SECRET_KEYS else redact(v)) for k, v in value.items()}
+    if isinstance(value, list):
+        return [redact(v) for v in value]
+    return value
+
+
+class Clock:
+    """Simulated time: `scale` simulated seconds per real second, plus explicit advances."""
+
+    def __init__(self, scale: float):
+        self.scale = scale
+        self._real0 = time.monotonic()
+        self._epoch0 = time.time()
+        self._offset = 0.0
+
+    def now(self) -> float:
+        return self._epoch0 + (time.monotonic() - self._real0) * self.scale + self._offset
+
+    def advance(self, seconds: float) -> None:
+        self._offset += seconds
+
+
+@dataclass
+class FaultRule:
+    method: str | None
+    path: re.Pattern
+    service: str | None
+    status: int | None
+    retry_after: float | None
+    count: int | None
+    latency_ms: float
+    drop: bool
+    code: str | None
+    hits: int = 0
+    spec: dict = field(default_factory=dict)
+
+    def matches(self, method: str, path: str, service: str) -> bool:
+        if self.count is not None and self.hits >= self.count:
+            return False
+        if self.method and self.method not in ("*", method.upper()):
+            return False
+        if self.service and self.service != service:
+            return False
+        return bool(self.path.search(path))
+
+
+def parse_fault(body) -> FaultRule:
+    if not isinstance(body, dict):
+        raise ApiError(400, "BadRequest", "fault rule must be a JSON object")
+    allowed = {"method", "path", "status", "retry_after", "count", "latency_ms", "drop", "service", "code"}
+    unknown = set(body) - allowed
+    if unknown:
+        raise ApiError(400, "BadRequest", f"unknown fault rule keys: {sorted(unknown)}; allowed: {sorted(allowed)}")
+    try:
+        pattern = re.compile(body.get("path") or ".*")
+    except re.error as err:
+        raise ApiError(400, "BadRequest", f"path is not a valid regular expression: {err}") from None
+    status = body.get("status")
+    if status is not None and (not isinstance(status, int) or not 400 <= status <= 599):
+        raise ApiError(400, "BadRequest", "status must be an integer from 400 to 599")
+    service = body.get("service")
+    if service not in (None, "entra", "graph", "arm"):
+        raise ApiError(400, "BadRequest", "service must be entra, graph or arm")
+    count = body.get("count")
+    if count is not None and (not isinstance(count, int) or count < 1):
+        raise ApiError(400, "BadRequest", "count must be a positive integer (omit it for no limit)")
+    if status is None and not body.get("drop") and not body.get("latency_ms"):
+        raise ApiError(400, "BadRequest", "a fault rule needs status, drop or latency_ms")
+    return FaultRule(
+        method=(body.get("method") or "").upper() or None, path=pattern, service=service, status=status,
+        retry_after=body.get("retry_after"), count=count, latency_ms=float(body.get("latency_ms") or 0),
+        drop=bool(body.get("drop")), code=body.get("code"), spec=dict(body),
+    )
+
+
+class Emulator:
+    def __init__(self, seed: dict, time_scale: float = 1.0):
+        self.seed = seed
+        self.clock = Clock(time_scale)
+        self.lock = threading.RLock()
+        self.signer = TokenSigner()
+        self.identity_header = secrets.token_urlsafe(16)
+        self.tenants = build_tenants(seed, self.clock.now())
+        self.log: list[dict] = []
+        self.log_lock = threading.Lock()
+        self.faults: list[FaultRule] = []
+        self.fault_lock = threading.Lock()
+        self.refresh_tokens: dict[str, dict] = {}
+
+    # -- lookups --------------------------------------------------------------------------------------------------
+    def now(self) -> float:
+        return self.clock.now()
+
+    def tenant_by_key(self, key: str):
+        """A tenant by GUID or verified domain (case-insensitive), or None."""
+        k = key.lower()
+        t = self.tenants.get(k)
+        if t is not None:
+            return t
+        for t in self.tenants.values():
+            if t.domain.lower() == k:
+                return t
+        return None
+
+    def subscription(self, sub_id: str):
+        """(tenant, Subscription) for a subscription id in any tenant, or (None, None)."""
+        sid = sub_id.lower()
+        for t in self.tenants.values():
+            s = t.subscriptions.get(sid)
+            if s is not None:
+                return t, s
+        return None, None
+
+    # -- faults and log -------------------------------------------------------------------------------------------
+    def match_fault(self, method: str, path: str, service: str):
+        """Latency to add (ms) and the rule that answers instead of the service (or None)."""
+        latency = 0.0
+        answer = None
+        with self.fault_lock:
+            for rule in self.faults:
+                if not rule.matches(method, path, service):
+                    continue
+                latency += rule.latency_ms
+                if answer is None and (rule.status is not None or rule.drop):
+                    answer = rule
+                    rule.hits += 1
+                elif rule.status is None and not rule.drop and rule.count is not None:
+                    rule.hits += 1
+        return latency, answer
+
+    def record(self, entry: dict) -> None:
+        with self.log_lock:
+            self.log.append(entry)
+
+    # -- simulated processes --------------------------------------------------------------------------------------
+    def settle(self) -> None:
+        """Finish health checks and image uploads whose simulated time is up (results from the current state)."""
+        from . import health, images
+
+        now = self.now()
+        for t in self.tenants.values():
+            for anc in t.ancs.values():
+                health.settle(self, t, anc, now)
+            for img in t.images.values():
+                images.settle(self, t, img, now)

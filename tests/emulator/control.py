@@ -1,0 +1,79 @@
+"""The control API under /_emulator/ (not logged, no auth): request log, state, faults, simulated time."""
+
+from __future__ import annotations
+
+from .app import parse_fault
+from .errors import ApiError
+from .server import Response, utc_iso
+
+
+def handle(emu, req) -> Response:
+    parts = [p for p in req.path.split("/") if p][1:]
+    name = parts[0] if parts else ""
+    method = req.method
+    if name == "requests" and len(parts) == 1:
+        if method == "GET":
+            with emu.log_lock:
+                return Response(200, {"requests": list(emu.log)})
+        if method == "DELETE":
+            with emu.log_lock:
+                emu.log.clear()
+            return Response(204)
+    if name == "state" and method == "GET":
+        from .state import dump_state
+
+        with emu.lock:
+            emu.settle()
+            return Response(200, dump_state(emu))
+    if name == "faults" and len(parts) == 1:
+        if method == "POST":
+            rule = parse_fault(req.json())
+            with emu.fault_lock:
+                emu.faults.append(rule)
+                index = len(emu.faults) - 1
+            return Response(201, {"index": index, "rule": rule.spec})
+        if method == "GET":
+            with emu.fault_lock:
+                return Response(200, {"faults": [{**r.spec, "hits": r.hits} for r in emu.faults]})
+        if method == "DELETE":
+            with emu.fault_lock:
+                emu.faults.clear()
+            return Response(204)
+    if name == "time" and len(parts) == 1:
+        if method == "POST":
+            body = req.json()
+            seconds = body.get("advance_seconds") if isinstance(body, dict) else None
+            if not isinstance(seconds, (int, float)) or isinstance(seconds, bool) or seconds < 0:
+                raise ApiError(400, "BadRequest", "advance_seconds must be a non-negative number")
+            with emu.lock:
+                emu.clock.advance(float(seconds))
+                emu.settle()
+        if method in ("GET", "POST"):
+            return Response(200, {"now": utc_iso(emu.now()), "epoch": emu.now(), "time_scale": emu.clock.scale})
+    if name == "info" and method == "GET":
+        return Response(200, {"url": req.base_url, "identity_header": emu.identity_header,
+                              "time_scale": emu.clock.scale})
+    if name == "principals" and len(parts) == 1 and method == "POST":
+        return _create_principal(emu, req.json())
+    raise ApiError(404, "NotFound", f"no control endpoint {method} {req.path}")
+
+
+def _create_principal(emu, body) -> Response:
+    """Add a directory object now (e.g. a just-created service principal, to exercise PrincipalNotFound)."""
+    from .roles import GUID_RE
+
+    if not isinstance(body, dict):
+        raise ApiError(400, "BadRequest", "body must be a JSON object")
+    tenant = emu.tenant_by_key(str(body.get("tenant", "")))
+    if tenant is None:
+        raise ApiError(400, "BadRequest", "tenant: unknown tenant (give its id or domain)")
+    oid = str(body.get("object_id", "")).lower()
+    if not GUID_RE.match(oid):
+        raise ApiError(400, "BadRequest", "object_id: not a GUID")
+    kind = body.get("type", "ServicePrincipal")
+    if kind not in ("ServicePrincipal", "User", "Group"):
+        raise ApiError(400, "BadRequest", "type must be ServicePrincipal, User or Group")
+    with emu.lock:
+        tenant.directory[oid] = {"type": kind, "display_name": body.get("display_name") or oid,
+                                 "app_id": body.get("app_id"), "created_at": emu.now()}
+    return Response(201, {"object_id": oid, "type": kind})

@@ -1,0 +1,369 @@
+"""Entra ID: OpenID discovery, the v2.0 token endpoint (secret, certificate, federated, password, refresh),
+the user-realm lookup and an App-Service-style managed identity endpoint."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import secrets
+
+from .errors import ApiError, EntraError
+from .server import Response
+from .tokens import api_of, b64url, normalize_resource, now_epoch, split_jwt, unsigned_jwt
+
+JWT_BEARER = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+NON_RESOURCE_SCOPES = {"openid", "profile", "offline_access", "email"}
+
+
+def handle(emu, req) -> Response:
+    parts = [p for p in req.path.split("/") if p]
+    if len(parts) >= 2 and parts[0] == "_msi":
+        return managed_identity(emu, req, parts)
+    if len(parts) == 3 and parts[0].lower() == "common" and parts[1].lower() == "userrealm" and req.method == "GET":
+        return user_realm(emu, req, parts[2])
+    if len(parts) == 4 and parts[1:] == ["v2.0", ".well-known", "openid-configuration"] and req.method == "GET":
+        return discovery(emu, req, parts[0])
+    if len(parts) == 4 and [p.lower() for p in parts[1:]] == ["discovery", "v2.0", "keys"]:
+        return Response(200, {"keys": []})
+    if len(parts) == 4 and [p.lower() for p in parts[1:]] == ["oauth2", "v2.0", "token"]:
+        if req.method != "POST":
+            raise EntraError(400, "invalid_request", 900561,
+                             "The endpoint only accepts POST requests. Received a GET request.")
+        return token(emu, req, parts[0])
+    raise EntraError(404, "invalid_request", 900023, f"No sign-in endpoint at {req.path}.")
+
+
+def _tenant_for(emu, key: str, req):
+    tenant = emu.tenant_by_key(key)
+    if tenant is None:
+        raise EntraError(400, "invalid_request", 90002,
+                         f"Tenant '{key}' not found. Check to make sure you have the correct tenant ID and are "
+                         "signing into the correct cloud. Check with your subscription administrator, this may "
+                         "happen if there are no active subscriptions for the tenant.")
+    req.tenant = tenant.id
+    return tenant
+
+
+def discovery(emu, req, key: str) -> Response:
+    if key.lower() in ("common", "organizations", "consumers"):
+        tid = "{tenantid}"
+        seg = key.lower()
+    else:
+        tenant = emu.tenant_by_key(key)
+        if tenant is None:
+            raise EntraError(400, "invalid_tenant", 90002,
+                             f"Tenant '{key}' not found. Check to make sure you have the correct tenant ID and "
+                             "are signing into the correct cloud.")
+        req.tenant = tenant.id
+        tid = seg = tenant.id
+    base = req.base_url
+    return Response(200, {
+        "token_endpoint": f"{base}/{seg}/oauth2/v2.0/token",
+        "token_endpoint_auth_methods_supported": ["client_secret_post", "private_key_jwt", "client_secret_basic"],
+        "jwks_uri": f"{base}/{seg}/discovery/v2.0/keys",
+        "response_modes_supported": ["query", "fragment", "form_post"],
+        "subject_types_supported": ["pairwise"],
+        "id_token_signing_alg_values_supported": ["RS256"],
+        "response_types_supported": ["code", "id_token", "code id_token", "id_token token"],
+        "scopes_supported": ["openid", "profile", "email", "offline_access"],
+        "issuer": f"{base}/{tid}/v2.0",
+        "request_uri_parameter_supported": False,
+        "userinfo_endpoint": f"{base}/oidc/userinfo",
+        "authorization_endpoint": f"{base}/{seg}/oauth2/v2.0/authorize",
+        "device_authorization_endpoint": f"{base}/{seg}/oauth2/v2.0/devicecode",
+        "http_logout_supported": True,
+        "frontchannel_logout_supported": True,
+        "end_session_endpoint": f"{base}/{seg}/oauth2/v2.0/logout",
+        "claims_supported": ["sub", "iss", "aud", "exp", "iat", "auth_time", "acr", "nonce", "preferred_username",
+                             "name", "tid", "ver", "at_hash", "c_hash", "email"],
+        "kerberos_endpoint": f"{base}/{seg}/kerberos",
+        "tenant_region_scope": "EU",
+        "cloud_instance_name": "microsoftonline.com",
+        "cloud_graph_host_name": "graph.windows.net",
+        "msgraph_host": "graph.microsoft.com",
+        "rbac_url": "https://pas.windows.net",
+    })
+
+
+def user_realm(emu, req, upn: str) -> Response:
+    domain = upn.rsplit("@", 1)[-1]
+    tenant = emu.tenant_by_key(domain)
+    if tenant is None:
+        return Response(200, {"ver": "1.0", "account_type": "Unknown", "cloud_instance_name": "microsoftonline.com"})
+    req.tenant = tenant.id
+    return Response(200, {"ver": "1.0", "account_type": "Managed", "domain_name": tenant.domain,
+                          "cloud_instance_name": "microsoftonline.com",
+                          "cloud_audience_urn": "urn:federation:MicrosoftOnline"})
+
+
+def _missing(param):
+    return EntraError(400, "invalid_request", 900144,
+                      f"The request body must contain the following parameter: '{param}'.")
+
+
+def _resource_of(tenant, scope_text: str | None, param="scope"):
+    """(normalized audience, api) for the single resource named by the scopes."""
+    if not scope_text:
+        raise _missing(param)
+    resources = [s for s in scope_text.split() if s.lower() not in NON_RESOURCE_SCOPES]
+    if len(resources) != 1:
+        raise EntraError(400, "invalid_scope", 70011,
+                         f"The provided value for the input parameter 'scope' is not valid. The scope {scope_text} "
+                         "is not valid. Ask for the scopes of exactly one resource, such as "
+                         "https://graph.microsoft.com/.default.")
+    audience = normalize_resource(resources[0])
+    api = api_of(tenant.cloud, audience)
+    if api is None:
+        raise EntraError(400, "invalid_resource", 500011,
+                         f"The resource principal named {audience} was not found in the tenant named "
+                         f"{tenant.display_name}. This can happen if the application has not been installed by the "
+                         "administrator of the tenant or consented to by any user in the tenant. You might have sent "
+                         "your authentication request to the wrong tenant.")
+    return audience, api, resources[0]
+
+
+def issue_access_token(emu, tenant, audience, api, *, oid, appid, kind, upn=None, permissions=()):
+    now = now_epoch()
+    lifetime = emu.seed["token_lifetime_seconds"]
+    claims = {"aud": audience, "iss": f"https://sts.windows.net/{tenant.id}/", "iat": now, "nbf": now,
+              "exp": now + lifetime, "tid": tenant.id, "oid": oid, "sub": oid, "appid": appid, "idtyp": kind,
+              "ver": "1.0", "api": api, "jti": secrets.token_hex(8)}
+    if kind == "user":
+        claims["upn"] = upn
+        claims["scp"] = " ".join(permissions)
+    else:
+        claims["roles"] = list(permissions)
+    return emu.signer.issue(claims), lifetime
+
+
+def token(emu, req, key: str) -> Response:
+    form = req.form()
+    grant = form.get("grant_type")
+    if not grant:
+        raise _missing("grant_type")
+    if key.lower() in ("common", "organizations", "consumers"):
+        if grant != "password":
+            raise EntraError(400, "invalid_request", 90014 if grant != "client_credentials" else 700016,
+                             f"Use a tenant-specific endpoint for the {grant} grant, not /{key}.")
+        domain = (form.get("username") or "").rsplit("@", 1)[-1]
+        tenant = _tenant_for(emu, domain, req)
+    else:
+        tenant = _tenant_for(emu, key, req)
+    if grant == "client_credentials":
+        return _client_credentials(emu, req, tenant, form)
+    if grant == "password":
+        return _password(emu, req, tenant, form)
+    if grant == "refresh_token":
+        return _refresh(emu, req, tenant, form)
+    raise EntraError(400, "unsupported_grant_type", 70003,
+                     f"The app requested an unsupported grant type '{grant}'.")
+
+
+def _app(tenant, client_id):
+    if not client_id:
+        raise _missing("client_id")
+    app = tenant.apps.get(client_id.lower())
+    if app is None:
+        raise EntraError(400, "unauthorized_client", 700016,
+                         f"Application with identifier '{client_id}' was not found in the directory "
+                         f"'{tenant.display_name}'. This can happen if the application has not been installed by "
+                         "the administrator of the tenant or consented to by any user in the tenant. You may have "
+                         "sent your authentication request to the wrong tenant.")
+    return app
+
+
+def _client_credentials(emu, req, tenant, form) -> Response:
+    app = _app(tenant, form.get("client_id"))
+    audience, api, scope = _resource_of(tenant, form.get("scope"))
+    secret = form.get("client_secret")
+    assertion = form.get("client_assertion")
+    if secret is not None:
+        if app["secret"] is None or not hmac.compare_digest(secret.encode(), app["secret"].encode()):
+            raise EntraError(401, "invalid_client", 7000215,
+                             "Invalid client secret provided. Ensure the secret being sent in the request is the "
+                             "client secret value, not the client secret ID, for a secret added to app "
+                             f"'{app['client_id']}'.")
+    elif assertion is not None:
+        if form.get("client_assertion_type") != JWT_BEARER:
+            raise EntraError(400, "invalid_request", 50027, "client_assertion_type must be " + JWT_BEARER + ".")
+        _check_assertion(req, tenant, app, assertion)
+    else:
+        raise EntraError(401, "invalid_client", 7000218,
+                         "The request body must contain the following parameter: 'client_assertion' or "
+                         "'client_secret'.")
+    req.principal_kind = "app"
+    access, lifetime = issue_access_token(emu, tenant, audience, api, oid=app["object_id"],
+                                          appid=app["client_id"], kind="app", permissions=app["graph_permissions"])
+    return Response(200, {"token_type": "Bearer", "expires_in": lifetime, "ext_expires_in": lifetime,
+                          "access_token": access})
+
+
+def _check_assertion(req, tenant, app, assertion: str) -> None:
+    try:
+        header, claims, signing_input, signature = split_jwt(assertion)
+    except (ValueError, UnicodeDecodeError):
+        raise EntraError(400, "invalid_request", 50027, "Invalid JWT token. The token is not in a valid format.") \
+            from None
+    now = now_epoch()
+    exp = claims.get("exp")
+    if not isinstance(exp, (int, float)) or exp < now - 300:
+        raise EntraError(400, "invalid_client", 700024, "Client assertion is not within its valid time range.")
+    iss, sub = claims.get("iss"), claims.get("sub")
+    if iss == app["client_id"] or (isinstance(iss, str) and iss.lower() == app["client_id"]):
+        # Certificate credential: signed with the private key of the app's registered certificate.
+        aud = claims.get("aud")
+        auds = aud if isinstance(aud, list) else [aud]
+        if not any(isinstance(a, str) and a.rstrip("/").lower().endswith("/oauth2/v2.0/token") for a in auds):
+            raise EntraError(400, "invalid_client", 700021,
+                             "Client assertion audience claim does not match Realm issuer.")
+        if sub != iss:
+            raise EntraError(400, "invalid_client", 700023, "Client assertion subject must equal its issuer.")
+        if app["certificate"] is None:
+            raise EntraError(401, "invalid_client", 700027,
+                             "The certificate with identifier used to sign the client assertion is not registered "
+                             f"on application {app['client_id']}.")
+        _verify_signature(app, header, signing_input, signature)
+        return
+    for fc in app["federated_credentials"]:
+        aud = claims.get("aud")
+        auds = aud if isinstance(aud, list) else [aud]
+        if fc["issuer"] == iss and fc["subject"] == sub and any(a in fc["audiences"] for a in auds):
+            return
+    raise EntraError(400, "invalid_request", 70021,
+                     f"No matching federated identity record found for presented assertion. Assertion Issuer: "
+                     f"'{iss}'. Assertion Subject: '{sub}'. Assertion Audience: '{claims.get('aud')}'.")
+
+
+def _verify_signature(app, header, signing_input: bytes, signature: bytes) -> None:
+    from cryptography import x509
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+    from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
+
+    cert = x509.load_pem_x509_certificate(app["certificate"])
+    thumbprints = {
+        "x5t": b64url(cert.fingerprint(hashes.SHA1())),  # noqa: S303 - the JWT header names SHA-1 thumbprints
+        "x5t#S256": b64url(cert.fingerprint(hashes.SHA256())),
+    }
+    sent = {k: header.get(k) for k in thumbprints if header.get(k)}
+    if not sent or any(thumbprints[k] != v for k, v in sent.items()):
+        raise EntraError(401, "invalid_client", 700027,
+                         "The certificate with identifier used to sign the client assertion is not registered on "
+                         f"application {app['client_id']}. [Reason - The key was not found.]")
+    key = cert.public_key()
+    alg = header.get("alg")
+    try:
+        if isinstance(key, rsa.RSAPublicKey) and alg == "RS256":
+            key.verify(signature, signing_input, padding.PKCS1v15(), hashes.SHA256())
+        elif isinstance(key, rsa.RSAPublicKey) and alg == "PS256":
+            key.verify(signature, signing_input,
+                       padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=padding.PSS.DIGEST_LENGTH),
+                       hashes.SHA256())
+        elif isinstance(key, ec.EllipticCurvePublicKey) and alg == "ES256" and len(signature) == 64:
+            der = encode_dss_signature(int.from_bytes(signature[:32], "big"), int.from_bytes(signature[32:], "big"))
+            key.verify(der, signing_input, ec.ECDSA(hashes.SHA256()))
+        else:
+            raise InvalidSignature()
+    except InvalidSignature:
+        raise EntraError(401, "invalid_client", 700027, "Client assertion failed signature validation.") from None
+
+
+def _user_tokens(emu, req, tenant, user, client_id, audience, api, scope_text):
+    req.principal_kind = "user"
+    access, lifetime = issue_access_token(emu, tenant, audience, api, oid=user["object_id"], appid=client_id,
+                                          kind="user", upn=user["upn"], permissions=user["graph_permissions"])
+    refresh = secrets.token_urlsafe(32)
+    emu.refresh_tokens[refresh] = {"tenant": tenant.id, "upn": user["upn"].lower(), "client_id": client_id}
+    now = now_epoch()
+    id_token = unsigned_jwt({
+        "aud": client_id, "iss": f"{req.base_url}/{tenant.id}/v2.0", "iat": now, "nbf": now, "exp": now + 3600,
+        "name": user["display_name"], "oid": user["object_id"], "preferred_username": user["upn"],
+        "sub": b64url(hashlib.sha256(f"{user['object_id']}:{client_id}".encode()).digest()[:24]),
+        "tid": tenant.id, "ver": "2.0",
+    })
+    client_info = b64url(json.dumps({"uid": user["object_id"], "utid": tenant.id}).encode())
+    return Response(200, {"token_type": "Bearer", "scope": " ".join(
+        s for s in scope_text.split() if s.lower() not in ("openid", "profile", "offline_access")) + " openid profile",
+        "expires_in": lifetime, "ext_expires_in": lifetime, "access_token": access, "refresh_token": refresh,
+        "id_token": id_token, "client_info": client_info})
+
+
+def _password(emu, req, tenant, form) -> Response:
+    client_id = form.get("client_id")
+    if not client_id:
+        raise _missing("client_id")
+    username = form.get("username")
+    if not username:
+        raise _missing("username")
+    password = form.get("password")
+    if password is None:
+        raise _missing("password")
+    audience, api, _scope = _resource_of(tenant, form.get("scope"))
+    user = tenant.users.get(username.lower())
+    if user is None:
+        raise EntraError(400, "invalid_grant", 50034,
+                         f"The user account {username} does not exist in the {tenant.domain} directory. To sign "
+                         "into this application, the account must be added to the directory.")
+    if not hmac.compare_digest(password.encode(), user["password"].encode()):
+        raise EntraError(400, "invalid_grant", 50126, "Error validating credentials due to invalid username or "
+                                                      "password.")
+    return _user_tokens(emu, req, tenant, user, client_id.lower(), audience, api, form.get("scope"))
+
+
+def _refresh(emu, req, tenant, form) -> Response:
+    rt = form.get("refresh_token")
+    if not rt:
+        raise _missing("refresh_token")
+    record = emu.refresh_tokens.get(rt)
+    if record is None or record["tenant"] != tenant.id:
+        raise EntraError(400, "invalid_grant", 9002313, "Invalid request. Request is malformed or invalid.")
+    user = tenant.users.get(record["upn"])
+    if user is None:
+        raise EntraError(400, "invalid_grant", 50034, "The user account no longer exists in the directory.")
+    audience, api, _scope = _resource_of(tenant, form.get("scope"))
+    return _user_tokens(emu, req, tenant, user, record["client_id"], audience, api, form.get("scope"))
+
+
+def managed_identity(emu, req, parts) -> Response:
+    """App Service managed identity protocol (IDENTITY_ENDPOINT + IDENTITY_HEADER, api-version 2019-08-01).
+
+    IDENTITY_ENDPOINT is `{sandbox}/_msi/{tenant}/token`; IDENTITY_HEADER is the value in the ready file.
+    """
+    if req.method != "GET" or len(parts) != 3 or parts[2] != "token":
+        raise ApiError(404, "NotFound", "managed identity endpoint is GET /_msi/{tenant}/token")
+    if not hmac.compare_digest((req.headers.get("x-identity-header") or "").encode(), emu.identity_header.encode()):
+        return Response(401, {"statusCode": 401, "message": "Missing or invalid X-IDENTITY-HEADER."})
+    tenant = emu.tenant_by_key(parts[1])
+    if tenant is None:
+        return Response(400, {"statusCode": 400, "message": f"Unknown tenant {parts[1]}."})
+    req.tenant = tenant.id
+    resource = req.q("resource")
+    if not resource:
+        return Response(400, {"statusCode": 400, "message": "The resource parameter is required."})
+    client_id = req.q("client_id")
+    object_id = req.q("object_id") or req.q("principal_id")
+    identities = list(tenant.managed_identities.values())
+    if client_id:
+        mi = tenant.managed_identities.get(client_id.lower())
+    elif object_id:
+        mi = next((m for m in identities if m["object_id"] == object_id.lower()), None)
+    else:
+        mi = next((m for m in identities if m["system_assigned"]), None)
+    if mi is None:
+        return Response(400, {"statusCode": 400, "message": "No managed identity matches the request (seed "
+                                                            "managed_identities; system_assigned: true for the "
+                                                            "default one)."})
+    audience = normalize_resource(resource)
+    api = api_of(tenant.cloud, audience)
+    if api is None:
+        return Response(400, {"statusCode": 400, "message": f"AADSTS500011: The resource principal named {resource} "
+                                                            "was not found in the tenant."})
+    req.principal_kind = "app"
+    access, lifetime = issue_access_token(emu, tenant, audience, api, oid=mi["object_id"], appid=mi["client_id"],
+                                          kind="app", permissions=mi["graph_permissions"])
+    return Response(200, {"access_token": access, "expires_on": str(now_epoch() + lifetime), "resource": resource,
+                          "token_type": "Bearer", "client_id": mi["client_id"]})
+
+

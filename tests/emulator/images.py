@@ -1,0 +1,61 @@
+"""Custom device image uploads: pending -> ready, or failed with the errorCode the source image earns."""
+
+from __future__ import annotations
+
+import datetime
+import re
+
+MANAGED_IMAGE_RE = re.compile(
+    r"^/subscriptions/([^/]+)/resourceGroups/([^/]+)/providers/Microsoft\.Compute/images/([^/]+)$", re.IGNORECASE)
+# errorCode members that Graph sends only with `Prefer: include-unknown-enum-members`
+EVOLVABLE = {"vmAlreadyAzureAdJoined", "paidSourceImageNotSupport", "sourceImageNotSupportCustomizeVMName",
+             "sourceImageSizeExceedsLimitation"}
+
+
+def find_source(tenant, resource_id: str):
+    m = MANAGED_IMAGE_RE.match(resource_id or "")
+    if not m:
+        return None
+    sub = tenant.subscriptions.get(m.group(1).lower())
+    rg = sub.resource_groups.get(m.group(2).lower()) if sub else None
+    return rg.images.get(m.group(3).lower()) if rg else None
+
+
+def os_supported(os_name: str) -> bool:
+    low = os_name.lower()
+    if not re.match(r"^windows 1[01] enterprise\b", low):
+        return False
+    return not re.search(r"\bn\b|ltsc|multi-session|multisession", low)
+
+
+def settle(emu, tenant, img, now: float) -> None:
+    up = img["_upload"]
+    if up["done"] or now - up["started"] < emu.seed["image_upload_seconds"]:
+        return
+    up["done"] = True
+    img["_modified"] = up["started"] + emu.seed["image_upload_seconds"]
+    source = find_source(tenant, img["sourceImageResourceId"])
+    error = None
+    if source is None:
+        error = "sourceImageNotFound"
+    elif not os_supported(source["os"]) or source["os_type"].lower() != "windows":
+        error = "osVersionNotSupported"
+    elif source["generation"] != 2:
+        error = "sourceImageInvalid"
+    elif not source["generalized"]:
+        error = "sourceImageNotGeneralized"
+    elif source["size_gb"] > emu.seed["image_max_size_gb"]:
+        error = "sourceImageSizeExceedsLimitation"
+    if error:
+        img["status"] = "failed"
+        img["errorCode"] = error
+        return
+    img["status"] = "ready"
+    img["operatingSystem"] = source["os"]
+    img["osBuildNumber"] = source["os_build"]
+    img["osStatus"] = "supported"
+
+
+def expiration(img) -> str:
+    d = datetime.datetime.fromtimestamp(img["_modified"], datetime.timezone.utc).date()
+    return (d + datetime.timedelta(days=365 * 2)).isoformat()

@@ -1,0 +1,397 @@
+"""Load and validate a seed file; every error names the key path (docs/sandbox.md documents the format)."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from pathlib import Path
+
+import yaml
+
+from .roles import GUID_RE, role_guid
+from .tokens import CLOUDS
+
+DEFAULT_GRAPH_PERMISSIONS = ["CloudPC.ReadWrite.All", "Application.Read.All"]
+# Regions where Windows 365 can use an ANC (learn: windows-365/enterprise/requirements#supported-azure-regions).
+DEFAULT_SUPPORTED_REGIONS = [
+    "eastasia", "southeastasia", "australiaeast", "australiasoutheast", "brazilsouth", "canadacentral",
+    "canadaeast", "northeurope", "westeurope", "francecentral", "germanywestcentral", "centralindia",
+    "southindia", "japaneast", "japanwest", "koreacentral", "norwayeast", "polandcentral", "southafricanorth",
+    "swedencentral", "switzerlandnorth", "uaenorth", "uksouth", "ukwest", "centralus", "eastus", "eastus2",
+    "northcentralus", "southcentralus", "westcentralus", "westus", "westus2", "westus3", "italynorth",
+    "israelcentral", "mexicocentral", "spaincentral", "usgovarizona", "usgovvirginia", "usgovtexas",
+]
+NAME_RE = re.compile(r"^[A-Za-z0-9_.()\-]{1,90}$")
+
+
+class SeedError(ValueError):
+    def __init__(self, path: str, message: str):
+        super().__init__(f"{path}: {message}" if path else message)
+        self.path = path
+
+
+def _type_name(t):
+    return {str: "a string", int: "an integer", bool: "true or false", list: "a list", dict: "a mapping",
+            float: "a number"}.get(t, t.__name__)
+
+
+class _V:
+    """Reads one mapping, checking types and unknown keys, with key paths for errors."""
+
+    def __init__(self, data, path: str, allowed: set[str]):
+        if not isinstance(data, dict):
+            raise SeedError(path, f"must be a mapping, got {type(data).__name__}")
+        unknown = sorted(set(map(str, data)) - allowed)
+        if unknown:
+            raise SeedError(f"{path}.{unknown[0]}" if path else unknown[0],
+                            f"unknown key (allowed here: {', '.join(sorted(allowed))})")
+        self.data = data
+        self.path = path
+
+    def p(self, key):
+        return f"{self.path}.{key}" if self.path else key
+
+    def get(self, key, typ, default=None, required=False):
+        if key not in self.data or self.data[key] is None:
+            if required:
+                raise SeedError(self.p(key), "is required")
+            return default
+        value = self.data[key]
+        if typ is float and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if typ is int and isinstance(value, bool) or not isinstance(value, typ):
+            raise SeedError(self.p(key), f"must be {_type_name(typ)}, got {type(value).__name__}")
+        return value
+
+    def guid(self, key, required=True, default=None):
+        value = self.get(key, str, default=default, required=required)
+        if value is not None and not GUID_RE.match(value):
+            raise SeedError(self.p(key), f"not a GUID: {value!r}")
+        return value.lower() if value else value
+
+    def choice(self, key, choices, default):
+        value = self.get(key, str, default=default)
+        if value not in choices:
+            raise SeedError(self.p(key), f"must be one of {', '.join(choices)}, got {value!r}")
+        return value
+
+    def nonneg(self, key, default, typ=int):
+        value = self.get(key, typ, default=default)
+        if value < 0:
+            raise SeedError(self.p(key), "must not be negative")
+        return value
+
+    def items(self, key):
+        value = self.get(key, list, default=[])
+        return [(f"{self.p(key)}[{i}]", item) for i, item in enumerate(value)]
+
+    def strings(self, key, default=None):
+        value = self.get(key, list, default=default if default is not None else [])
+        for i, item in enumerate(value):
+            if not isinstance(item, str):
+                raise SeedError(f"{self.p(key)}[{i}]", "must be a string")
+        return list(value)
+
+
+def load_seed(path) -> dict:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as err:
+        raise SeedError("", f"cannot read seed file {path}: {err.strerror}") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as err:
+        raise SeedError("", f"seed file {path} is not valid YAML: {err}") from None
+    return validate_seed(data if data is not None else {}, base_dir=path.parent)
+
+
+def validate_seed(data, base_dir: Path = Path(".")) -> dict:
+    top = _V(data, "", {"tenants", "token_lifetime_seconds", "principal_replication_seconds", "health_check",
+                        "image_upload_seconds", "graph_page_size", "supported_regions", "image_max_size_gb"})
+    seed = {
+        "token_lifetime_seconds": top.nonneg("token_lifetime_seconds", 3600),
+        "principal_replication_seconds": top.nonneg("principal_replication_seconds", 60),
+        "image_upload_seconds": top.nonneg("image_upload_seconds", 120, float),
+        "graph_page_size": top.get("graph_page_size", int, 100),
+        "image_max_size_gb": top.get("image_max_size_gb", int, 128),
+        "supported_regions": [r.lower() for r in top.strings("supported_regions", DEFAULT_SUPPORTED_REGIONS)],
+        "tenants": [],
+    }
+    if seed["graph_page_size"] < 1:
+        raise SeedError("graph_page_size", "must be at least 1")
+    hc = _V(top.get("health_check", dict, {}), "health_check", {"pending_seconds", "running_seconds"})
+    seed["health_check"] = {"pending_seconds": hc.nonneg("pending_seconds", 30, float),
+                            "running_seconds": hc.nonneg("running_seconds", 150, float)}
+    seen_tenants, seen_domains, seen_subs = set(), set(), set()
+    for tpath, tdata in top.items("tenants"):
+        tenant = _tenant(tdata, tpath, base_dir, seed)
+        if tenant["id"] in seen_tenants:
+            raise SeedError(f"{tpath}.id", f"duplicate tenant id {tenant['id']}")
+        if tenant["domain"].lower() in seen_domains:
+            raise SeedError(f"{tpath}.domain", f"duplicate domain {tenant['domain']}")
+        for i, sub in enumerate(tenant["subscriptions"]):
+            if sub["id"] in seen_subs:
+                raise SeedError(f"{tpath}.subscriptions[{i}].id", f"subscription {sub['id']} is in two tenants")
+            seen_subs.add(sub["id"])
+        seen_tenants.add(tenant["id"])
+        seen_domains.add(tenant["domain"].lower())
+        seed["tenants"].append(tenant)
+    return seed
+
+
+def _permissions(v: _V):
+    perms = v.strings("graph_permissions", DEFAULT_GRAPH_PERMISSIONS)
+    return perms
+
+
+def _tenant(data, path, base_dir, seed) -> dict:
+    v = _V(data, path, {
+        "id", "domain", "display_name", "cloud", "anc_limit", "app_only_anc_writes", "principal_replication_seconds",
+        "principal_type_bypasses_replication", "windows365_service_principal", "apps", "users",
+        "managed_identities", "principals", "role_assignments", "subscriptions", "ad_domains",
+        "network_connections", "device_images", "provisioning_policies",
+    })
+    t = {
+        "id": v.guid("id"),
+        "domain": v.get("domain", str, required=True),
+        "display_name": v.get("display_name", str, None),
+        "cloud": v.choice("cloud", CLOUDS, "public"),
+        "anc_limit": v.nonneg("anc_limit", 50),
+        "app_only_anc_writes": v.choice("app_only_anc_writes", ("allowed", "forbidden"), "allowed"),
+        "principal_replication_seconds": v.nonneg("principal_replication_seconds",
+                                                  seed["principal_replication_seconds"]),
+        "principal_type_bypasses_replication": v.get("principal_type_bypasses_replication", bool, False),
+    }
+    t["display_name"] = t["display_name"] or t["domain"].split(".")[0].capitalize()
+    w = v.get("windows365_service_principal", dict, None)
+    if w is not None:
+        wv = _V(w, v.p("windows365_service_principal"), {"object_id", "created_seconds_ago"})
+        t["windows365_service_principal"] = {"object_id": wv.guid("object_id"),
+                                             "created_seconds_ago": wv.nonneg("created_seconds_ago", 86400, float)}
+    else:
+        t["windows365_service_principal"] = None
+    t["apps"] = []
+    for p, item in v.items("apps"):
+        av = _V(item, p, {"client_id", "object_id", "display_name", "secret", "certificate",
+                          "federated_credentials", "graph_permissions", "created_seconds_ago"})
+        app = {"client_id": av.guid("client_id"), "object_id": av.guid("object_id"),
+               "display_name": av.get("display_name", str, None), "secret": av.get("secret", str, None),
+               "certificate": None, "federated_credentials": [], "graph_permissions": _permissions(av),
+               "created_seconds_ago": av.nonneg("created_seconds_ago", 86400, float)}
+        app["display_name"] = app["display_name"] or f"app-{app['client_id'][:8]}"
+        cert = av.get("certificate", str, None)
+        if cert is not None:
+            app["certificate"] = _load_certificate(cert, av.p("certificate"), base_dir)
+        for fp, fitem in av.items("federated_credentials"):
+            fv = _V(fitem, fp, {"issuer", "subject", "audiences"})
+            app["federated_credentials"].append({
+                "issuer": fv.get("issuer", str, required=True), "subject": fv.get("subject", str, required=True),
+                "audiences": fv.strings("audiences", ["api://AzureADTokenExchange"]),
+            })
+        t["apps"].append(app)
+    t["users"] = []
+    for p, item in v.items("users"):
+        uv = _V(item, p, {"upn", "object_id", "password", "display_name", "graph_permissions",
+                          "created_seconds_ago"})
+        upn = uv.get("upn", str, required=True)
+        if "@" not in upn:
+            raise SeedError(uv.p("upn"), f"not a user principal name (name@domain): {upn!r}")
+        t["users"].append({"upn": upn, "object_id": uv.guid("object_id"),
+                           "password": uv.get("password", str, required=True),
+                           "display_name": uv.get("display_name", str, upn.split("@")[0]),
+                           "graph_permissions": _permissions(uv),
+                           "created_seconds_ago": uv.nonneg("created_seconds_ago", 86400, float)})
+    t["managed_identities"] = []
+    for p, item in v.items("managed_identities"):
+        mv = _V(item, p, {"client_id", "object_id", "display_name", "graph_permissions", "system_assigned"})
+        t["managed_identities"].append({
+            "client_id": mv.guid("client_id"), "object_id": mv.guid("object_id"),
+            "display_name": mv.get("display_name", str, None) or "managed-identity",
+            "graph_permissions": _permissions(mv), "system_assigned": mv.get("system_assigned", bool, False),
+        })
+    t["principals"] = []
+    for p, item in v.items("principals"):
+        pv = _V(item, p, {"object_id", "type", "display_name", "app_id", "created_seconds_ago"})
+        t["principals"].append({
+            "object_id": pv.guid("object_id"),
+            "type": pv.choice("type", ("ServicePrincipal", "User", "Group"), "ServicePrincipal"),
+            "display_name": pv.get("display_name", str, None), "app_id": pv.guid("app_id", required=False),
+            "created_seconds_ago": pv.nonneg("created_seconds_ago", 86400, float),
+        })
+    t["subscriptions"] = []
+    for p, item in v.items("subscriptions"):
+        t["subscriptions"].append(_subscription(item, p))
+    t["role_assignments"] = []
+    for p, item in v.items("role_assignments"):
+        rv = _V(item, p, {"principal_id", "role", "scope", "name", "principal_type"})
+        role = rv.get("role", str, required=True)
+        guid = role_guid(role)
+        if guid is None:
+            raise SeedError(rv.p("role"), f"unknown built-in role {role!r} (use a built-in role name or GUID)")
+        scope = rv.get("scope", str, required=True)
+        if not (scope == "/" or scope.lower().startswith("/subscriptions/")):
+            raise SeedError(rv.p("scope"), f"not an Azure scope: {scope!r}")
+        t["role_assignments"].append({
+            "principal_id": rv.guid("principal_id"), "role": guid, "scope": scope.rstrip("/") or "/",
+            "name": rv.guid("name", required=False),
+            "principal_type": rv.choice("principal_type", ("ServicePrincipal", "User", "Group", None), None),
+        })
+    t["ad_domains"] = []
+    for p, item in v.items("ad_domains"):
+        dv = _V(item, p, {"name", "resolvable_from", "join_accounts", "organizational_units"})
+        accounts = []
+        for ap, aitem in dv.items("join_accounts"):
+            jv = _V(aitem, ap, {"upn", "password"})
+            accounts.append({"upn": jv.get("upn", str, required=True),
+                             "password": jv.get("password", str, required=True)})
+        t["ad_domains"].append({
+            "name": dv.get("name", str, required=True), "resolvable_from": dv.strings("resolvable_from"),
+            "join_accounts": accounts, "organizational_units": dv.strings("organizational_units"),
+        })
+    t["network_connections"] = []
+    for p, item in v.items("network_connections"):
+        nv = _V(item, p, {"id", "display_name", "connection_type", "subscription_id", "resource_group_id",
+                          "virtual_network_id", "subnet_id", "ad_domain_name", "ad_domain_username",
+                          "ad_domain_password", "organizational_unit"})
+        t["network_connections"].append({
+            "id": nv.guid("id", required=False), "display_name": nv.get("display_name", str, required=True),
+            "connection_type": nv.choice("connection_type", ("hybridAzureADJoin", "azureADJoin"), "azureADJoin"),
+            "subscription_id": nv.guid("subscription_id", required=False),
+            "resource_group_id": nv.get("resource_group_id", str, None),
+            "virtual_network_id": nv.get("virtual_network_id", str, None),
+            "subnet_id": nv.get("subnet_id", str, required=True),
+            "ad_domain_name": nv.get("ad_domain_name", str, None),
+            "ad_domain_username": nv.get("ad_domain_username", str, None),
+            "ad_domain_password": nv.get("ad_domain_password", str, None),
+            "organizational_unit": nv.get("organizational_unit", str, None),
+        })
+    t["device_images"] = []
+    for p, item in v.items("device_images"):
+        iv = _V(item, p, {"id", "display_name", "version", "source_image_resource_id", "status", "error_code",
+                          "operating_system", "os_build_number", "os_status"})
+        t["device_images"].append({
+            "id": iv.guid("id", required=False), "display_name": iv.get("display_name", str, required=True),
+            "version": iv.get("version", str, required=True),
+            "source_image_resource_id": iv.get("source_image_resource_id", str, required=True),
+            "status": iv.choice("status", ("ready", "failed", "pending"), "ready"),
+            "error_code": iv.get("error_code", str, None),
+            "operating_system": iv.get("operating_system", str, None),
+            "os_build_number": iv.get("os_build_number", str, None),
+            "os_status": iv.choice("os_status", ("supported", "supportedWithWarning", "unknown"), "supported"),
+        })
+    t["provisioning_policies"] = []
+    for p, item in v.items("provisioning_policies"):
+        pv = _V(item, p, {"id", "display_name", "description", "image_type", "image_id", "image",
+                          "domain_join_configurations", "provisioning_type"})
+        djcs = []
+        for dp, ditem in pv.items("domain_join_configurations"):
+            dv = _V(ditem, dp, {"domain_join_type", "on_premises_connection_id", "on_premises_connection",
+                                "region_name", "region_group"})
+            djcs.append({
+                "domain_join_type": dv.choice("domain_join_type", ("azureADJoin", "hybridAzureADJoin"),
+                                              "azureADJoin"),
+                "on_premises_connection_id": dv.get("on_premises_connection_id", str, None),
+                "on_premises_connection": dv.get("on_premises_connection", str, None),
+                "region_name": dv.get("region_name", str, None), "region_group": dv.get("region_group", str, None),
+                "_path": dp,
+            })
+        t["provisioning_policies"].append({
+            "id": pv.guid("id", required=False), "display_name": pv.get("display_name", str, required=True),
+            "description": pv.get("description", str, ""),
+            "image_type": pv.choice("image_type", ("gallery", "custom"), "gallery"),
+            "image_id": pv.get("image_id", str, None), "image": pv.get("image", str, None),
+            "provisioning_type": pv.choice("provisioning_type", ("dedicated", "shared"), "dedicated"),
+            "domain_join_configurations": djcs, "_path": p,
+        })
+    return t
+
+
+def _subscription(item, path) -> dict:
+    v = _V(item, path, {"id", "name", "state", "resource_groups"})
+    sub = {"id": v.guid("id"), "name": v.get("name", str, required=True),
+           "state": v.choice("state", ("Enabled", "Disabled", "Warned", "PastDue", "Deleted"), "Enabled"),
+           "resource_groups": []}
+    names = set()
+    for rp, ritem in v.items("resource_groups"):
+        rv = _V(ritem, rp, {"name", "location", "tags", "virtual_networks", "images"})
+        name = rv.get("name", str, required=True)
+        if not NAME_RE.match(name):
+            raise SeedError(rv.p("name"), f"not a valid resource group name: {name!r}")
+        if name.lower() in names:
+            raise SeedError(rv.p("name"), f"duplicate resource group {name!r}")
+        names.add(name.lower())
+        rg = {"name": name, "location": rv.get("location", str, required=True).lower(),
+              "tags": rv.get("tags", dict, {}), "virtual_networks": [], "images": []}
+        for vp, vitem in rv.items("virtual_networks"):
+            rg["virtual_networks"].append(_vnet(vitem, vp, rg["location"]))
+        for ip, iitem in rv.items("images"):
+            iv = _V(iitem, ip, {"name", "location", "os", "os_type", "os_build", "generation", "generalized",
+                                "size_gb"})
+            gen = iv.get("generation", int, 2)
+            if gen not in (1, 2):
+                raise SeedError(iv.p("generation"), "must be 1 or 2")
+            rg["images"].append({
+                "name": iv.get("name", str, required=True), "location": iv.get("location", str, rg["location"]),
+                "os": iv.get("os", str, "Windows 11 Enterprise"), "os_type": iv.get("os_type", str, "Windows"),
+                "os_build": iv.get("os_build", str, "23H2"), "generation": gen,
+                "generalized": iv.get("generalized", bool, True), "size_gb": iv.get("size_gb", int, 64),
+            })
+        sub["resource_groups"].append(rg)
+    return sub
+
+
+def _vnet(item, path, default_location) -> dict:
+    v = _V(item, path, {"name", "location", "address_space", "dns_servers", "subnets", "tags"})
+    vnet = {"name": v.get("name", str, required=True),
+            "location": v.get("location", str, default_location).lower(),
+            "address_space": v.strings("address_space"), "dns_servers": v.strings("dns_servers"),
+            "tags": v.get("tags", dict, {}), "subnets": []}
+    if not vnet["address_space"]:
+        raise SeedError(v.p("address_space"), "is required (a list of CIDR prefixes)")
+    nets = []
+    for i, prefix in enumerate(vnet["address_space"]):
+        nets.append(_cidr(prefix, f"{v.p('address_space')}[{i}]"))
+    for i, ip in enumerate(vnet["dns_servers"]):
+        try:
+            ipaddress.ip_address(ip)
+        except ValueError:
+            raise SeedError(f"{v.p('dns_servers')}[{i}]", f"not an IP address: {ip!r}") from None
+    for sp, sitem in v.items("subnets"):
+        sv = _V(sitem, sp, {"name", "prefix", "used_ips", "delegations"})
+        prefix = sv.get("prefix", str, required=True)
+        net = _cidr(prefix, sv.p("prefix"))
+        if not any(net.subnet_of(n) for n in nets if n.version == net.version):
+            raise SeedError(sv.p("prefix"), f"{prefix} is outside the address space {vnet['address_space']}")
+        used = sv.nonneg("used_ips", 0)
+        if used > net.num_addresses - 5:
+            raise SeedError(sv.p("used_ips"), f"{used} is more than the {net.num_addresses - 5} usable addresses")
+        vnet["subnets"].append({"name": sv.get("name", str, required=True), "prefix": str(net), "used_ips": used,
+                                "delegations": sv.strings("delegations")})
+    return vnet
+
+
+def _cidr(value, path):
+    try:
+        return ipaddress.ip_network(value, strict=True)
+    except ValueError:
+        raise SeedError(path, f"not a CIDR: {value!r}") from None
+
+
+def _load_certificate(value: str, path: str, base_dir: Path) -> bytes:
+    """PEM text or a path relative to the seed file; returns the PEM bytes of the certificate."""
+    if "-----BEGIN" in value:
+        pem = value.encode()
+    else:
+        file = (base_dir / value) if not Path(value).is_absolute() else Path(value)
+        try:
+            pem = file.read_bytes()
+        except OSError as err:
+            raise SeedError(path, f"cannot read certificate file {file}: {err.strerror}") from None
+    from cryptography import x509
+
+    try:
+        x509.load_pem_x509_certificate(pem)
+    except ValueError:
+        raise SeedError(path, "not a PEM certificate") from None
+    return pem
