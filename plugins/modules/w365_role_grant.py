@@ -49,15 +49,25 @@ options:
     description:
       - The subscription (ID) that gets Reader.
       - May be left out when O(resource_group) or O(virtual_network) is a full resource ID.
+      - If not set, the environment variable E(AZURE_SUBSCRIPTION_ID) is used.
     type: str
   resource_group:
     description:
-      - The resource group of the Azure network connection, as a name or a full resource ID.
+      - The resource group of the Azure network connection (where Windows 365 creates the network interfaces), as a
+        name or a full resource ID. It gets B(Windows 365 Network Interface Contributor).
+      - Defaults to the resource group of O(virtual_network) when that is a full resource ID and
+        O(virtual_network_resource_group) is not set.
       - Only for O(purpose=network_connection); may be left out when O(virtual_network) is a full resource ID.
+    type: str
+  virtual_network_resource_group:
+    description:
+      - The resource group of O(virtual_network) when it differs from O(resource_group) (a hub network), as a name
+        or a full resource ID. Only for O(purpose=network_connection).
     type: str
   virtual_network:
     description:
-      - The virtual network of the Azure network connection, as a name or a full resource ID.
+      - The virtual network of the Azure network connection, as a name or a full resource ID. It gets
+        B(Windows 365 Network User).
       - Required for O(purpose=network_connection); not used for O(purpose=custom_image).
     type: str
   principal_id:
@@ -181,14 +191,15 @@ legacy_grants:
 '''
 
 from ansible_collections.w365.cloudpc.plugins.module_utils._errors import W365ApiError, W365Error
-from ansible_collections.w365.cloudpc.plugins.module_utils._module import W365Module
+from ansible_collections.w365.cloudpc.plugins.module_utils._module import W365Module, subscription_id_option
 
 
 def argument_spec():
     return dict(
         purpose=dict(type='str', required=True, choices=['network_connection', 'custom_image']),
-        subscription_id=dict(type='str'),
+        subscription_id=subscription_id_option(),
         resource_group=dict(type='str'),
+        virtual_network_resource_group=dict(type='str'),
         virtual_network=dict(type='str'),
         principal_id=dict(type='str'),
         state=dict(type='str', default='present', choices=['present', 'absent']),

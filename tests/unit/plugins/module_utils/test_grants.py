@@ -171,3 +171,66 @@ class TestBackoff:
 
     def test_zero_timeout_means_no_retry(self):
         assert g.backoff_delays(0) == []
+
+
+class TestResolveTarget:
+    def params(self, **kw):
+        base = dict(purpose='network_connection', subscription_id=None, resource_group=None,
+                    virtual_network_resource_group=None, virtual_network=None)
+        base.update(kw)
+        return base
+
+    def test_names(self):
+        t = g.resolve_target(self.params(subscription_id=SUB, resource_group='rg-net', virtual_network='vnet1'))
+        assert (t.subscription_id, t.resource_group_id, t.virtual_network_id) == (SUB, RG, VNET)
+
+    def test_vnet_id_alone_uses_its_resource_group(self):
+        t = g.resolve_target(self.params(virtual_network=VNET))
+        assert (t.subscription_id, t.resource_group_id, t.virtual_network_id) == (SUB, RG, VNET)
+
+    def test_hub_vnet_in_other_resource_group(self):
+        t = g.resolve_target(self.params(subscription_id=SUB, resource_group='rg-pcs',
+                                         virtual_network_resource_group='rg-hub', virtual_network='vnet-hub'))
+        assert t.resource_group_id == '/subscriptions/%s/resourceGroups/rg-pcs' % SUB
+        assert t.virtual_network_id == '/subscriptions/%s/resourceGroups/rg-hub/providers/Microsoft.Network/' \
+                                       'virtualNetworks/vnet-hub' % SUB
+
+    def test_vnet_rg_without_resource_group_names_resource_group(self):
+        with pytest.raises(W365ConfigError) as err:
+            g.resolve_target(self.params(subscription_id=SUB, virtual_network_resource_group='rg-hub',
+                                         virtual_network='vnet-hub'))
+        assert err.value.option == 'resource_group'
+
+    def test_vnet_name_without_resource_group(self):
+        with pytest.raises(W365ConfigError) as err:
+            g.resolve_target(self.params(subscription_id=SUB, virtual_network='vnet1'))
+        assert err.value.option == 'resource_group'
+
+    def test_subscriptions_must_agree(self):
+        other = '99999999-2222-3333-4444-555555555555'
+        with pytest.raises(W365ConfigError) as err:
+            g.resolve_target(self.params(subscription_id=other, virtual_network=VNET))
+        assert err.value.option == 'subscription_id' and 'virtual_network' in str(err.value)
+
+    def test_resource_group_id_in_other_subscription(self):
+        other_rg = '/subscriptions/99999999-2222-3333-4444-555555555555/resourceGroups/x'
+        with pytest.raises(W365ConfigError) as err:
+            g.resolve_target(self.params(resource_group=other_rg, virtual_network=VNET))
+        assert err.value.option == 'resource_group'
+
+    def test_custom_image_refuses_network_options(self):
+        with pytest.raises(W365ConfigError) as err:
+            g.resolve_target(self.params(purpose='custom_image', subscription_id=SUB, virtual_network='v'))
+        assert err.value.option == 'virtual_network'
+
+    def test_custom_image_needs_subscription(self):
+        with pytest.raises(W365ConfigError) as err:
+            g.resolve_target(self.params(purpose='custom_image'))
+        assert err.value.option == 'subscription_id'
+        t = g.resolve_target(self.params(purpose='custom_image', subscription_id=SUB))
+        assert g.required_grants('custom_image', t) == [(ROLE_READER, '/subscriptions/%s' % SUB)]
+
+    def test_bad_subscription(self):
+        with pytest.raises(W365ConfigError) as err:
+            g.resolve_target(self.params(purpose='custom_image', subscription_id='prod'))
+        assert err.value.option == 'subscription_id'
