@@ -36,6 +36,130 @@ def format_health_check(check):
     return line
 
 
+# Task names of the roles, mapped to the stage of a deployment they belong to (for "failed in <stage>").
+_STAGES = (
+    ('preflight', 'preflight'),
+    ('grant', 'role grants'),
+    ('azure network connection', 'connection'),
+    ('health check', 'health checks'),
+    ('upload', 'image upload'),
+    ('inventory entry', 'inventory'),
+    ('validating arguments', 'inputs'),
+)
+
+
+def rollout_stage(task_name):
+    """The deployment stage a failed task belongs to, from the role task names."""
+    name = (task_name or '').lower()
+    for needle, stage in _STAGES:
+        if needle in name:
+            return stage
+    return task_name or 'unknown'
+
+
+def _summarise_preflight(result):
+    result = result or {}
+    if not result.get('summary'):
+        return {}
+    return {'summary': result['summary'],
+            'checks': [c for c in result.get('checks') or [] if c.get('status') in ('failed', 'warning', 'skipped')]}
+
+
+def _summarise_connection(ncr):
+    """The report's view of the network_connection role result (or of a partial one after a failure)."""
+    ncr = ncr or {}
+    conn = ncr.get('connection') or {}
+    checks = conn.get('health_checks') or []
+    return {
+        'name': ncr.get('name') or conn.get('name'),
+        'id': conn.get('id'),
+        'join_type': conn.get('join_type'),
+        'subnet_id': conn.get('subnet_id'),
+        'virtual_network_location': conn.get('virtual_network_location'),
+        'health_check_status': conn.get('health_check_status'),
+        'in_use': conn.get('in_use'),
+        'failed_health_checks': [c for c in checks if c.get('status') == 'failed'],
+        'warning_health_checks': [c for c in checks if c.get('status') == 'warning'],
+    }
+
+
+def _summarise_grants(grants):
+    return [{'role_name': g.get('role_name'), 'scope': g.get('scope'), 'assignment_id': g.get('assignment_id'),
+             'changed': bool(g.get('changed'))} for g in grants or []]
+
+
+def _changes(ncr, preflight, images):
+    ncr = ncr or {}
+    changes = []
+    for grant in ncr.get('grants') or []:
+        if grant.get('changed'):
+            changes.append('granted %s on %s' % (grant.get('role_name'), grant.get('scope')))
+    for grant in ncr.get('legacy_grants') or []:
+        if grant.get('changed'):
+            changes.append('removed legacy %s on %s' % (grant.get('role_name'), grant.get('scope')))
+    if ncr.get('connection_changed'):
+        existed = None
+        for check in (preflight or {}).get('checks') or []:
+            if check.get('name') == 'anc_limit':
+                existed = (check.get('data') or {}).get('already_exists')
+        verb = 'updated' if existed else 'created' if existed is False else 'created or updated'
+        changes.append('%s Azure network connection %s' % (verb, ncr.get('name')))
+    for image in images or []:
+        for grant in image.get('grants') or []:
+            if grant.get('changed'):
+                changes.append('granted %s on %s' % (grant.get('role_name'), grant.get('scope')))
+        if image.get('image_changed'):
+            changes.append('uploaded image %s %s' % (image.get('name'), image.get('version')))
+    return changes
+
+
+def _summarise_image(result):
+    image = result.get('image') or {}
+    return {
+        'name': result.get('name') or image.get('name'),
+        'version': result.get('version') or image.get('version'),
+        'id': image.get('id'),
+        'status': image.get('status') or result.get('status'),
+        'error_code': image.get('error_code'),
+        'error_explanation': image.get('error_explanation'),
+        'error_remedy': image.get('error_remedy'),
+        'source_image_id': image.get('source_image_id') or result.get('source_image_id'),
+        'changed': bool(result.get('changed')),
+    }
+
+
+def deployment_summary(record):
+    """One host's raw record (module and role results) reduced to what the report shows."""
+    ncr = record.get('network_connection') or {}
+    preflight = record.get('preflight') or {}
+    images = record.get('images') or []
+    failed = record.get('failed')
+    dep = {
+        'host': record.get('host'),
+        'tenant': record.get('tenant'),
+        'tenant_id': record.get('tenant_id'),
+        'region': record.get('region'),
+        'preflight': _summarise_preflight(preflight),
+        'network_connection': _summarise_connection(ncr) if ncr else {},
+        'grants': _summarise_grants(ncr.get('grants')),
+        # Playbooks other than the rollout (teardown) describe their changes themselves.
+        'changes': list(record['changes']) if record.get('changes') is not None else _changes(ncr, preflight, images),
+        'images': [_summarise_image(i) for i in images],
+        'image_failures': [],
+        'failed': None,
+    }
+    if failed:
+        dep['failed'] = {'stage': rollout_stage(failed.get('task')), 'task': failed.get('task'),
+                         'message': failed.get('message')}
+    for failure in record.get('image_failures') or []:
+        summary = _summarise_image(dict(failure, changed=False))
+        summary.update({'stage': rollout_stage(failure.get('task')), 'message': failure.get('message')})
+        dep['image_failures'].append(summary)
+    if dep['images'] or dep['image_failures']:
+        dep['image_host'] = True
+    return dep
+
+
 def _deployment_status(dep):
     if dep.get('failed'):
         return 'failed'
@@ -47,28 +171,26 @@ def _deployment_status(dep):
 def rollout_report(deployments, generated_at=None, playbook='rollout', check_mode=False):
     """Group per-host deployment records into the report: tenants, each with its images and regions.
 
-    A deployment record (set by the playbooks per host) has: host, tenant, region, failed ({stage, message,
-    checks}) or None, changes (list of strings), preflight ({summary, checks}), network_connection ({name, id,
-    health_check_status, health_checks, in_use, ...}), grants (list), images (list; on the tenant's image host)
-    and image_failures (list).
+    A record (set per host by the playbooks) has: host, tenant, tenant_id, region, failed ({task, message}) or
+    None, preflight (the w365_preflight result), network_connection (the network_connection role result), images
+    (custom_image role results, on the tenant's image host) and image_failures.
     """
     tenants = {}
-    for dep in sorted(deployments or [], key=lambda d: (str(d.get('tenant')), str(d.get('region')), str(d.get('host')))):
-        dep = dict(dep)
+    for record in sorted(deployments or [], key=lambda d: (str(d.get('tenant')), str(d.get('region')),
+                                                           str(d.get('host')))):
+        dep = deployment_summary(record)
         dep['status'] = _deployment_status(dep)
         tenant = tenants.setdefault(dep.get('tenant'), {
             'name': dep.get('tenant'), 'tenant_id': dep.get('tenant_id'), 'images': [], 'image_failures': [],
             'deployments': []})
-        tenant['images'].extend(dep.pop('images', None) or [])
-        tenant['image_failures'].extend(dep.pop('image_failures', None) or [])
+        tenant['images'].extend(dep.pop('images'))
+        tenant['image_failures'].extend(dep.pop('image_failures'))
         tenant['deployments'].append(dep)
     tenant_list = []
     for tenant in tenants.values():
         statuses = [d['status'] for d in tenant['deployments']]
         if tenant['image_failures']:
             statuses.append('failed')
-        if any(i.get('changed') for i in tenant['images']):
-            statuses.append('changed')
         tenant['status'] = min(statuses, key=lambda s: _STATUS_ORDER[s]) if statuses else 'ok'
         tenant_list.append(tenant)
     all_deps = [d for t in tenant_list for d in t['deployments']]
@@ -79,6 +201,7 @@ def rollout_report(deployments, generated_at=None, playbook='rollout', check_mod
         'changed': sum(1 for d in all_deps if d['status'] == 'changed'),
         'ok': sum(1 for d in all_deps if d['status'] == 'ok'),
         'failed_tenants': sorted(t['name'] for t in tenant_list if t['status'] == 'failed'),
+        'failed_deployments': sorted(d['host'] for d in all_deps if d['status'] == 'failed'),
         'images': sum(len(t['images']) for t in tenant_list),
         'image_failures': sum(len(t['image_failures']) for t in tenant_list),
     }
@@ -90,6 +213,28 @@ def rollout_report(deployments, generated_at=None, playbook='rollout', check_mod
         'summary': summary,
         'tenants': tenant_list,
     }
+
+
+def tenant_signin(common, inventory_auth=None, tenant_map=None, tenant=None):
+    """Sign-in options for one tenant's hosts: common options, then the inventory's, then the tenant map entry.
+
+    ``tenant_map`` is the ``w365_tenant_credentials`` extra var: a mapping of tenant key to module sign-in options,
+    or that mapping as YAML/JSON text (AWX injects custom credential fields as strings; an empty string is unset).
+    """
+    merged = dict(common or {})
+    merged.update(inventory_auth or {})
+    if isinstance(tenant_map, str):
+        import yaml
+
+        tenant_map = yaml.safe_load(tenant_map) if tenant_map.strip() else {}
+    if tenant_map and not isinstance(tenant_map, dict):
+        # Never echo the value: it holds secrets.
+        raise ValueError('w365_tenant_credentials must be a mapping of tenant key to sign-in options')
+    entry = (tenant_map or {}).get(tenant) if tenant is not None else None
+    if entry:
+        merged.update(entry)
+    # Empty values mean "not set" (AWX sets unused fields to ""), so the modules fall back to the environment.
+    return dict((k, v) for k, v in merged.items() if v not in (None, ''))
 
 
 # --- Markdown ------------------------------------------------------------------------------------
@@ -104,6 +249,11 @@ def _md(text):
     return text
 
 
+def _title(report):
+    return {'rollout': 'Windows 365 rollout report', 'report': 'Windows 365 estate report',
+            'teardown': 'Windows 365 teardown report'}.get(report.get('playbook'), 'Windows 365 report')
+
+
 def _conn(dep):
     return dep.get('network_connection') or {}
 
@@ -111,7 +261,7 @@ def _conn(dep):
 def rollout_report_markdown(report):
     """The report as Markdown: summary, then per tenant its images and per region its connection."""
     s = report['summary']
-    title = 'Windows 365 %s report' % ('rollout' if report.get('playbook') == 'rollout' else 'estate')
+    title = _title(report)
     lines = ['# %s' % title, '',
              'Generated %s%s.' % (_md(report.get('generated_at') or '-'),
                                   ' in check mode (nothing was changed)' if report.get('check_mode') else ''), '',
@@ -200,7 +350,7 @@ def _badge(status):
 def rollout_report_html(report):
     """The report as one self-contained HTML page (inline CSS, no script, no external resource)."""
     s = report['summary']
-    title = 'Windows 365 %s report' % ('rollout' if report.get('playbook') == 'rollout' else 'estate')
+    title = _title(report)
     out = ['<!DOCTYPE html>', '<html lang="en"><head><meta charset="utf-8">',
            '<meta name="viewport" content="width=device-width, initial-scale=1">',
            '<title>%s</title><style>%s</style></head><body>' % (_h(title), _CSS),
@@ -282,4 +432,6 @@ class FilterModule(object):
             'rollout_report': rollout_report,
             'rollout_report_markdown': rollout_report_markdown,
             'rollout_report_html': rollout_report_html,
+            'rollout_stage': rollout_stage,
+            'tenant_signin': tenant_signin,
         }
