@@ -260,6 +260,53 @@ def _arm_operations(spec_name: str) -> dict:
     return ops
 
 
+def _arm_nullable(doc: dict, schema: Any, default: bool) -> bool:
+    target = schema
+    if isinstance(schema, dict) and '$ref' in schema:
+        target = doc['definitions'].get(schema['$ref'].rsplit('/', 1)[1], {})
+    flag = target.get('x-nullable') if isinstance(target, dict) else None
+    return default if flag is None else bool(flag)
+
+
+def _or_null(schema: Any) -> dict:
+    return {'anyOf': [schema, {'enum': [None]}]}
+
+
+def _normalise_arm(schema: Any, doc: dict) -> Any:
+    """Swagger 2.0 has no null; read nullability the way Azure's own validator (oav) does.
+
+    oav's nullableTransformer accepts null for an optional property, a map value or an array item unless it
+    says ``x-nullable: false``, and for a required property only with ``x-nullable: true``. Real ARM answers
+    carry such nulls (a role assignment's ``condition``, ``description``, ``createdBy``). Walks schema
+    keywords only, so a property that happens to be called ``properties`` is not mistaken for a keyword.
+    """
+    if not isinstance(schema, dict):
+        return schema
+    out = dict(schema)
+    required = set(out.get('required') or ())
+    if isinstance(out.get('properties'), dict):
+        props = {}
+        for name, prop in out['properties'].items():
+            norm = _normalise_arm(prop, doc)
+            props[name] = _or_null(norm) if _arm_nullable(doc, prop, default=name not in required) else norm
+        out['properties'] = props
+    for key in ('additionalProperties', 'items'):
+        value = out.get(key)
+        if isinstance(value, dict):
+            norm = _normalise_arm(value, doc)
+            out[key] = _or_null(norm) if _arm_nullable(doc, value, default=True) else norm
+    for key in ('allOf', 'anyOf', 'oneOf'):
+        if isinstance(out.get(key), list):
+            out[key] = [_normalise_arm(branch, doc) for branch in out[key]]
+    return out
+
+
+@functools.lru_cache(maxsize=None)
+def _arm_definitions(spec_name: str) -> dict:
+    doc = load_spec(spec_name)
+    return {name: _normalise_arm(schema, doc) for name, schema in doc['definitions'].items()}
+
+
 def arm_operation(spec_name: str, operation_id: str) -> tuple[str, str, dict]:
     """(path, method, operation) for an operationId."""
     if spec_name not in ARM_SPECS:
@@ -292,8 +339,7 @@ def _draft4_check(spec_name: str, schema: dict | None, payload: Any, strict: boo
         return
     if payload is _NO_BODY or payload is None:
         raise SpecMismatch(f'{what}: the spec declares a JSON body, got none')
-    doc = load_spec(spec_name)
-    root = {'definitions': doc['definitions'], 'allOf': [schema]}
+    root = {'definitions': _arm_definitions(spec_name), 'allOf': [_normalise_arm(schema, load_spec(spec_name))]}
     validator = Draft4Validator(root, format_checker=FormatChecker())
     problems = [_format_error(err) for err in validator.iter_errors(payload)]
     if strict:

@@ -314,3 +314,17 @@ def test_missing_specs_skip_with_reason(monkeypatch, tmp_path):
     assert not specs.specs_available()
     with pytest.raises(pytest.skip.Exception, match='official API descriptions are not shipped'):
         specs.require_specs()
+
+
+def test_arm_optional_properties_accept_null_like_oav():
+    """Azure's validator (oav) reads optional Swagger properties as nullable; required ones stay non-null."""
+    body = _arm_body('arm/authorization/2022-04-01/RoleAssignments_Get.json')
+    body['properties'].update(condition=None, conditionVersion=None, description=None, createdBy=None)
+    specs.validate_arm('authorization', 'RoleAssignments_Get', 200, body)
+    body['properties']['condition'] = 5
+    _rejects(specs.validate_arm, 'authorization', 'RoleAssignments_Get', 200, body, match=r'properties\.condition')
+    group = _arm_body('arm/resources/2025-04-01/CreateResourceGroup.json')
+    group['location'] = None
+    _rejects(specs.validate_arm, 'resources', 'ResourceGroups_Get', 200, group, match=r'\$\.location')
+    request = {'properties': {'roleDefinitionId': 'r', 'principalId': None}}
+    _rejects(specs.validate_arm_request, 'authorization', 'RoleAssignments_Create', request, match='principalId')

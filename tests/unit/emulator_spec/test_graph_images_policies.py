@@ -1,0 +1,98 @@
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""deviceImages and provisioningPolicies responses, checked against the Graph v1.0 description."""
+
+from __future__ import annotations
+
+import pytest
+
+from .checks import graph_error, graph_ok
+from .sandbox import GOOD_IMAGE_ID, NOT_GENERALIZED_IMAGE_ID, RG_ID, SUB_A, VE, VNET_ID
+
+IMAGES = f'{VE}/deviceImages'
+POLICIES = f'{VE}/provisioningPolicies'
+ANCS = f'{VE}/onPremisesConnections'
+
+
+def _image_body(name, source, version='1.0.0'):
+    return {'displayName': name, 'version': version, 'sourceImageResourceId': source}
+
+
+@pytest.fixture(scope='module')
+def image(api):
+    body = _image_body('verify-image', GOOD_IMAGE_ID)
+    created = graph_ok(api.graph('POST', IMAGES, body=body), 'post', 201, request_body=body)
+    assert created['status'] == 'pending'
+    api.advance(600)
+    return created
+
+
+@pytest.fixture(scope='module')
+def anc(api):
+    body = {'displayName': 'verify-policy-anc', 'connectionType': 'azureADJoin', 'subscriptionId': SUB_A,
+            'resourceGroupId': RG_ID, 'virtualNetworkId': VNET_ID, 'subnetId': f'{VNET_ID}/subnets/cloudpcs'}
+    return graph_ok(api.graph('POST', ANCS, body=body), 'post', 201, request_body=body)
+
+
+def test_image_becomes_ready(api, image):
+    got = graph_ok(api.graph('GET', f'{IMAGES}/{image["id"]}'), 'get', 200)
+    assert got['status'] == 'ready' and got['errorCode'] is None
+    assert got['sourceImageResourceId'].lower() == GOOD_IMAGE_ID.lower()
+    assert got['operatingSystem']
+
+
+def test_image_list_and_select(api, image):
+    page = graph_ok(api.graph('GET', IMAGES), 'get', 200)
+    assert image['id'] in {i['id'] for i in page['value']}
+    selected = graph_ok(api.graph('GET', IMAGES, params={'$select': 'id,displayName,status'}), 'get', 200)
+    assert all(set(i) - {'id', 'displayName', 'status'} <= {k for k in i if k.startswith('@')} for i in selected['value'])
+
+
+def test_failed_upload_has_a_spec_error_code(api):
+    body = _image_body('verify-image-notgeneralized', NOT_GENERALIZED_IMAGE_ID)
+    created = graph_ok(api.graph('POST', IMAGES, body=body), 'post', 201, request_body=body)
+    api.advance(600)
+    got = graph_ok(api.graph('GET', f'{IMAGES}/{created["id"]}'), 'get', 200)
+    assert got['status'] == 'failed' and got['errorCode'] == 'sourceImageNotGeneralized', got
+
+
+def test_get_source_images(api):
+    for path in (f'{IMAGES}/getSourceImages', f'{IMAGES}/microsoft.graph.getSourceImages()'):
+        page = graph_ok(api.graph('GET', path), 'get', 200)
+        ids = {i['resourceId'].lower() for i in page['value']}
+        assert GOOD_IMAGE_ID.lower() in ids, page
+        assert all(i['subscriptionId'] == SUB_A for i in page['value'] if i['resourceId'].lower() == GOOD_IMAGE_ID.lower())
+
+
+def test_image_delete_then_not_found(api):
+    body = _image_body('verify-image-delete', GOOD_IMAGE_ID)
+    created = graph_ok(api.graph('POST', IMAGES, body=body), 'post', 201, request_body=body)
+    graph_ok(api.graph('DELETE', f'{IMAGES}/{created["id"]}'), 'delete', 204)
+    graph_error(api.graph('GET', f'{IMAGES}/{created["id"]}'), 'get', 404)
+
+
+def test_policy_lifecycle_and_in_use_rules(api, image, anc):
+    body = {
+        'displayName': 'verify-policy', 'description': 'spec verifier', 'imageType': 'custom', 'imageId': image['id'],
+        'imageDisplayName': image['displayName'], 'provisioningType': 'dedicated',
+        'domainJoinConfigurations': [{'domainJoinType': 'azureADJoin', 'onPremisesConnectionId': anc['id']}],
+    }
+    policy = graph_ok(api.graph('POST', POLICIES, body=body), 'post', 201, request_body=body)
+    assert policy['domainJoinConfigurations'][0]['onPremisesConnectionId'] == anc['id']
+    try:
+        graph_ok(api.graph('GET', f'{POLICIES}/{policy["id"]}'), 'get', 200)
+        page = graph_ok(api.graph('GET', POLICIES), 'get', 200)
+        assert policy['id'] in {p['id'] for p in page['value']}
+        in_use = graph_ok(api.graph('GET', f'{ANCS}/{anc["id"]}', params={'$select': 'id,inUse'}), 'get', 200)
+        assert in_use['inUse'] is True
+        # In-use objects cannot be deleted; the refusal is a Graph error envelope (status is the emulator's choice).
+        refused = api.graph('DELETE', f'{ANCS}/{anc["id"]}')
+        assert 400 <= refused.status < 500, refused
+        graph_error(refused, 'delete', refused.status)
+        refused = api.graph('DELETE', f'{IMAGES}/{image["id"]}')
+        assert 400 <= refused.status < 500, refused
+        graph_error(refused, 'delete', refused.status)
+    finally:
+        graph_ok(api.graph('DELETE', f'{POLICIES}/{policy["id"]}'), 'delete', 204)
+    graph_error(api.graph('GET', f'{POLICIES}/{policy["id"]}'), 'get', 404)
+    not_in_use = graph_ok(api.graph('GET', f'{ANCS}/{anc["id"]}', params={'$select': 'id,inUse'}), 'get', 200)
+    assert not_in_use['inUse'] is False
