@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback
@@ -75,6 +76,10 @@ class W365Module(AnsibleModule):
         spec = auth_argument_spec()
         spec.update(argument_spec or {})
         super(W365Module, self).__init__(argument_spec=spec, **kwargs)
+        # azure-identity logs failed token attempts as warnings; with no handler Python would print them to the
+        # module's stderr. The failure itself is reported once, as W365AuthError.
+        for name in ('azure', 'msal'):
+            logging.getLogger(name).addHandler(logging.NullHandler())
         # Secrets that came from the environment are not module params: register them for masking too.
         for secret in secret_values(self.params):
             self.no_log_values.add(secret)

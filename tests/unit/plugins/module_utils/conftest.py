@@ -1,0 +1,29 @@
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""One sandbox per test module for the client-layer tests (tests/conftest.py puts the collection on sys.path)."""
+from __future__ import annotations
+
+import pytest
+
+import core_sandbox as world
+
+
+@pytest.fixture(scope='module')
+def core(tmp_path_factory):
+    from tests.helpers.sandbox import start_sandbox
+    tmp = tmp_path_factory.mktemp('core')
+    cert_pem, cert_file, encrypted_cert_file = world.make_certificate(tmp)
+    sandbox = start_sandbox(world.seed(cert_pem), time_scale=60.0, workdir=tmp)
+    sandbox.cert_file = cert_file
+    sandbox.encrypted_cert_file = encrypted_cert_file
+    sandbox.tmp = tmp
+    yield sandbox
+    sandbox.stop()
+
+
+@pytest.fixture
+def sb(core):
+    """The module's sandbox with an empty request log and no faults."""
+    core.clear_faults()
+    core.clear_requests()
+    yield core
+    core.clear_faults()
