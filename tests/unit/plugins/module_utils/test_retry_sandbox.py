@@ -1,0 +1,155 @@
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The one retry policy against faults injected into the sandbox (POST /_emulator/faults)."""
+from __future__ import annotations
+
+import random
+import time
+
+import core_sandbox as world
+import pytest
+
+from ansible_collections.w365.cloudpc.plugins.module_utils import _arm
+from ansible_collections.w365.cloudpc.plugins.module_utils._auth import build_credential
+from ansible_collections.w365.cloudpc.plugins.module_utils._clouds import resolve_endpoints
+from ansible_collections.w365.cloudpc.plugins.module_utils._errors import W365ApiError, W365ConfigError
+from ansible_collections.w365.cloudpc.plugins.module_utils._graph import GraphClient
+from ansible_collections.w365.cloudpc.plugins.module_utils._retry import RetrySettings, backoff_delay
+
+ANCS = 'deviceManagement/virtualEndpoint/onPremisesConnections'
+ANCS_RE = r'/onPremisesConnections$'
+VNET_RE = r'/virtualNetworks/vnet-core$'
+
+
+def clients(sb, retry):
+    ep = resolve_endpoints('public', sb.url, sb.url, sb.url)
+    credential, dummy = build_credential({'auth_method': 'client_secret', 'tenant_id': world.PUBLIC_TENANT,
+                                          'client_id': world.OWNER_APP, 'client_secret': world.SECRET},
+                                         ep, sb.ca_bundle, environ={})
+    # Fetch the token first so faults on Graph/ARM paths never meet the token request.
+    credential.get_token(ep.graph_scope)
+    credential.get_token(ep.arm_scope)
+    graph = GraphClient(credential, ep, sb.ca_bundle, retry)
+    network = _arm.network_client(credential, world.SUB, ep, sb.ca_bundle, retry)
+    return graph, network
+
+
+def hits(sb, service, path_suffix, method='GET'):
+    return [r['status'] for r in sb.requests()
+            if r['service'] == service and r['method'] == method and r['path'].endswith(path_suffix)]
+
+
+def test_graph_429_with_retry_after_then_success(sb):
+    graph, dummy = clients(sb, RetrySettings(max_attempts=5, max_total_wait=10))
+    sb.fault({'method': 'GET', 'path': ANCS_RE, 'status': 429, 'retry_after': 1, 'count': 2, 'service': 'graph'})
+    started = time.monotonic()
+    page = graph.get(ANCS)
+    elapsed = time.monotonic() - started
+    assert len(page['value']) == world.PAGE_SIZE
+    assert hits(sb, 'graph', '/onPremisesConnections') == [429, 429, 200]
+    assert elapsed >= 2.0  # Retry-After: 1, honoured twice
+
+
+def test_graph_gives_up_after_attempts_with_clear_error(sb):
+    graph, dummy = clients(sb, RetrySettings(max_attempts=3, max_total_wait=30, backoff_factor=0.05))
+    sb.fault({'method': 'GET', 'path': ANCS_RE, 'status': 429, 'service': 'graph'})
+    with pytest.raises(W365ApiError) as e:
+        graph.list(ANCS)
+    err = e.value
+    assert hits(sb, 'graph', '/onPremisesConnections') == [429, 429, 429]
+    assert err.status == 429 and err.code == 'TooManyRequests' and err.request_id
+    assert 'gave up after 3 attempts' in str(err) and 'api_retries=2' in str(err)
+    assert err.to_dict()['detail'].startswith('gave up after 3 attempts')
+
+
+def test_graph_gives_up_at_once_when_retry_after_passes_the_wait_bound(sb):
+    graph, dummy = clients(sb, RetrySettings(max_attempts=5, max_total_wait=2))
+    sb.fault({'method': 'GET', 'path': ANCS_RE, 'status': 503, 'retry_after': 30, 'service': 'graph'})
+    started = time.monotonic()
+    with pytest.raises(W365ApiError) as e:
+        graph.get(ANCS)
+    assert time.monotonic() - started < 2
+    assert hits(sb, 'graph', '/onPremisesConnections') == [503]
+    assert e.value.status == 503
+    assert 'waiting 30.0 s more would pass api_retry_max_wait=2 s' in str(e.value)
+
+
+def test_graph_503_without_retry_after_uses_backoff(sb):
+    graph, dummy = clients(sb, RetrySettings(max_attempts=4, max_total_wait=10, backoff_factor=0.05))
+    sb.fault({'method': 'GET', 'path': ANCS_RE, 'status': 503, 'count': 2, 'service': 'graph'})
+    assert len(graph.get(ANCS)['value']) == world.PAGE_SIZE
+    assert hits(sb, 'graph', '/onPremisesConnections') == [503, 503, 200]
+
+
+def test_post_is_not_repeated_after_500_but_is_after_503(sb):
+    graph, dummy = clients(sb, RetrySettings(max_attempts=4, max_total_wait=10, backoff_factor=0.05))
+    anc = graph.list(ANCS)[0]
+    action = '%s/%s/runHealthChecks' % (ANCS, anc['id'])
+    sb.clear_requests()
+    sb.fault({'method': 'POST', 'path': r'/runHealthChecks$', 'status': 500, 'count': 1, 'service': 'graph'})
+    with pytest.raises(W365ApiError) as e:
+        graph.post(action)
+    assert e.value.status == 500
+    assert hits(sb, 'graph', '/runHealthChecks', 'POST') == [500]
+    sb.clear_faults()
+    sb.clear_requests()
+    sb.fault({'method': 'POST', 'path': r'/runHealthChecks$', 'status': 503, 'count': 1, 'service': 'graph'})
+    assert graph.post(action) is None
+    assert hits(sb, 'graph', '/runHealthChecks', 'POST') == [503, 204]
+
+
+def test_dropped_connection_on_get_is_retried(sb):
+    graph, dummy = clients(sb, RetrySettings(max_attempts=3, max_total_wait=10, backoff_factor=0.05))
+    sb.fault({'method': 'GET', 'path': ANCS_RE, 'drop': True, 'count': 1, 'service': 'graph'})
+    assert len(graph.get(ANCS)['value']) == world.PAGE_SIZE
+    assert hits(sb, 'graph', '/onPremisesConnections') == [0, 200]
+
+
+def test_arm_429_then_success_through_sdk(sb):
+    dummy, network = clients(sb, RetrySettings(max_attempts=4, max_total_wait=10))
+    sb.fault({'method': 'GET', 'path': VNET_RE, 'status': 429, 'retry_after': 1, 'count': 1, 'service': 'arm'})
+    vnet = _arm.arm_call(network.virtual_networks.get, 'rg-core', 'vnet-core')
+    assert vnet.name == 'vnet-core'
+    assert hits(sb, 'arm', '/virtualNetworks/vnet-core') == [429, 200]
+
+
+def test_arm_final_503_is_raised_not_returned(sb):
+    """azure-core alone would hand the SDK the last 503; the policy raises W365ApiError with ARM's request id."""
+    dummy, network = clients(sb, RetrySettings(max_attempts=2, max_total_wait=10, backoff_factor=0.05))
+    sb.fault({'method': 'GET', 'path': VNET_RE, 'status': 503, 'service': 'arm'})
+    with pytest.raises(W365ApiError) as e:
+        network.virtual_networks.get('rg-core', 'vnet-core')  # even without arm_call
+    err = e.value
+    assert err.service == 'arm' and err.status == 503 and err.request_id
+    assert 'gave up after 2 attempts' in str(err)
+    assert hits(sb, 'arm', '/virtualNetworks/vnet-core') == [503, 503]
+
+
+def test_zero_retries_means_one_attempt(sb):
+    graph, dummy = clients(sb, RetrySettings.from_params({'api_retries': 0, 'api_retry_max_wait': 60}))
+    sb.fault({'method': 'GET', 'path': ANCS_RE, 'status': 429, 'retry_after': 1, 'service': 'graph'})
+    with pytest.raises(W365ApiError):
+        graph.get(ANCS)
+    assert hits(sb, 'graph', '/onPremisesConnections') == [429]
+
+
+def test_backoff_is_jittered_and_bounded():
+    settings = RetrySettings(backoff_factor=0.8, max_backoff=30)
+    rng = random.Random(7)
+    for n in range(1, 10):
+        ceiling = min(30, 0.8 * 2 ** (n - 1))
+        values = {backoff_delay(settings, n, rng) for dummy in range(50)}
+        assert all(ceiling / 2 <= v <= ceiling for v in values)
+        assert len(values) > 1
+
+
+@pytest.mark.parametrize('params,option', [({'api_retries': -1}, 'api_retries'),
+                                           ({'api_retry_max_wait': -5}, 'api_retry_max_wait')])
+def test_retry_settings_validation(params, option):
+    with pytest.raises(W365ConfigError) as e:
+        RetrySettings.from_params(params)
+    assert e.value.option == option
+
+
+def test_retry_settings_defaults_are_documented_values():
+    s = RetrySettings.from_params({})
+    assert (s.max_attempts, s.max_total_wait) == (5, 120.0)
