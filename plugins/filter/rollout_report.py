@@ -151,6 +151,11 @@ def deployment_summary(record):
     if failed:
         dep['failed'] = {'stage': rollout_stage(failed.get('task')), 'task': failed.get('task'),
                          'message': failed.get('message')}
+        failed_checks = [c['name'] for c in dep['preflight'].get('checks') or [] if c.get('status') == 'failed']
+        if dep['failed']['stage'] == 'preflight' and failed_checks:
+            # The checks and their remedies are listed with the preflight: name them, don't repeat them.
+            dep['failed']['message'] = 'Preflight failed %d of %d checks: %s (nothing was changed).' % (
+                len(failed_checks), dep['preflight']['summary'].get('total', 0), ', '.join(failed_checks))
     for failure in record.get('image_failures') or []:
         summary = _summarise_image(dict(failure, changed=False))
         summary.update({'stage': rollout_stage(failure.get('task')), 'message': failure.get('message')})
