@@ -148,3 +148,34 @@ def test_graph_service_principal_lookup(sdk):
                                                  params={'$filter': f"appId eq '{WINDOWS365_APP_ID}'"}))
         assert listed.status_code == 200
         assert [sp['id'] for sp in listed.json()['value']] == [W365_SP_A]
+
+
+def test_sdk_api_versions_are_the_documented_ones(sdk, api):
+    """The responses checked above are only evidence if the SDKs speak the api-versions those documents describe."""
+    from azure.mgmt.authorization import AuthorizationManagementClient
+    from azure.mgmt.network import NetworkManagementClient
+    from azure.mgmt.resource.resources import ResourceManagementClient
+    assert api.call('DELETE', '/_emulator/requests').status == 204
+    with NetworkManagementClient(sdk.credential, SUB_A, **sdk.arm_kwargs) as net:
+        net.subnets.get(RG, VNET, 'cloudpcs')
+        list(net.virtual_networks.list(RG))
+    with AuthorizationManagementClient(sdk.credential, SUB_A, **sdk.arm_kwargs) as auth:
+        list(auth.role_assignments.list_for_scope(RG_ID, filter='atScope()'))
+        list(auth.role_definitions.list(RG_ID, filter="roleName eq 'Reader'"))
+    with ResourceManagementClient(sdk.credential, SUB_A, **sdk.arm_kwargs) as res:
+        res.resource_groups.get(RG)
+    log = api.call('GET', '/_emulator/requests').body['requests']
+    expected = {
+        '/providers/microsoft.network/': specs.arm_api_version('network', 'Subnets_Get'),
+        '/providers/microsoft.authorization/': specs.arm_api_version('authorization', 'RoleAssignments_ListForScope'),
+        '/resourcegroups/': specs.arm_api_version('resources', 'ResourceGroups_Get'),
+    }
+    seen = set()
+    for entry in log:
+        path = entry['path'].lower()
+        marker = next((m for m in expected if m in path), None)
+        if marker is None:
+            continue
+        seen.add(marker)
+        assert entry['query'].get('api-version') == expected[marker], entry
+    assert seen == set(expected)
