@@ -302,10 +302,12 @@ def _validate_anc(anc: dict) -> None:
         raise ApiError(400, "BadRequest", "virtualNetworkId must be a virtual network resource ID.")
     if not subnet:
         raise ApiError(400, "BadRequest", "subnetId must be a subnet resource ID.")
-    if rg.group(1).lower() != anc["subscriptionId"].lower() or vnet.group(1).lower() != anc["resourceGroupId"].lower() \
+    # The vnet may live in another resource group than the NICs (hub networks), but in the same subscription.
+    if rg.group(1).lower() != anc["subscriptionId"].lower() \
+            or not vnet.group(1).lower().startswith(f"/subscriptions/{anc['subscriptionId'].lower()}/") \
             or subnet.group(1).lower() != anc["virtualNetworkId"].lower():
         raise ApiError(400, "BadRequest", "subscriptionId, resourceGroupId, virtualNetworkId and subnetId must name "
-                                          "the same subscription, resource group and virtual network.")
+                                          "the same subscription, and the subnet must be in the virtual network.")
     if len(anc.get("adDomainName") or "") > 255:
         raise ApiError(400, "BadRequest", "adDomainName must be at most 255 characters.")
 
