@@ -233,7 +233,10 @@ def validate_graph(operation_path: str, method: str, status: int, payload: Any, 
     key = _response_key(op['responses'], status)
     response = _graph_resolve_response(op['responses'][key])
     what = f'Graph {method.upper()} {template} -> {status} (response {key!r}, {op["operationId"]})'
-    _graph_check(_json_schema_of(response), payload, strict, what)
+    # The generated description gives every PATCH a "2XX" body, but 2XX also covers 204 No Content, which HTTP
+    # forbids to carry one (Graph documents 204 for, e.g., a provisioning policy update). Tests pin the status.
+    schema = None if int(status) == 204 else _json_schema_of(response)
+    _graph_check(schema, payload, strict, what)
     return Checked('graph', op['operationId'], template, method.lower(), key)
 
 

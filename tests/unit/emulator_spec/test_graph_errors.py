@@ -65,3 +65,8 @@ def test_patch_join_type_is_refused(api):
     reply = api.graph('PATCH', f'{ANCS}/{anc["id"]}', body={'connectionType': 'hybridAzureADJoin'})
     assert 400 <= reply.status < 500, reply
     graph_error(reply, 'patch', reply.status)
+
+
+def test_405_method_not_allowed(api):
+    graph_error(api.graph('PUT', ANCS, body={}), 'post', 405, path=f'/v1.0/{ANCS}')
+    graph_error(api.graph('DELETE', f'{IMAGES}/getSourceImages'), 'get', 405, path=f'/v1.0/{IMAGES}/getSourceImages')

@@ -91,8 +91,28 @@ def test_policy_lifecycle_and_in_use_rules(api, image, anc):
         refused = api.graph('DELETE', f'{IMAGES}/{image["id"]}')
         assert 400 <= refused.status < 500, refused
         graph_error(refused, 'delete', refused.status)
+        # Graph documents 204 No Content for a policy update; the change shows on the next read.
+        patch = {'description': 'spec verifier, updated'}
+        graph_ok(api.graph('PATCH', f'{POLICIES}/{policy["id"]}', body=patch), 'patch', 204, request_body=patch)
+        reread = graph_ok(api.graph('GET', f'{POLICIES}/{policy["id"]}'), 'get', 200)
+        assert reread['description'] == 'spec verifier, updated'
+        immutable = {'provisioningType': 'shared'}
+        graph_error(api.graph('PATCH', f'{POLICIES}/{policy["id"]}', body=immutable), 'patch', 400)
+        assign = {'assignments': [{'target': {'@odata.type': 'microsoft.graph.cloudPcManagementGroupAssignmentTarget',
+                                              'groupId': '64ff06de-9c00-4a5a-98b5-7f5abe26ffff'}}]}
+        graph_ok(api.graph('POST', f'{POLICIES}/{policy["id"]}/assign', body=assign), 'post', 204, request_body=assign)
     finally:
         graph_ok(api.graph('DELETE', f'{POLICIES}/{policy["id"]}'), 'delete', 204)
     graph_error(api.graph('GET', f'{POLICIES}/{policy["id"]}'), 'get', 404)
     not_in_use = graph_ok(api.graph('GET', f'{ANCS}/{anc["id"]}', params={'$select': 'id,inUse'}), 'get', 200)
     assert not_in_use['inUse'] is False
+
+
+def test_gallery_images_list(api):
+    graph_ok(api.graph('GET', f'{VE}/galleryImages'), 'get', 200)
+
+
+def test_count_annotation_on_lists(api, image):
+    for path in (IMAGES, POLICIES, ANCS):
+        page = graph_ok(api.graph('GET', path, params={'$count': 'true'}), 'get', 200)
+        assert page['@odata.count'] == len(page['value']), page

@@ -206,6 +206,12 @@ def test_graph_body_presence_is_checked():
     _rejects(specs.validate_graph, ONPREM_ID, 'get', 200, None, match='declares a JSON body')
 
 
+def test_graph_204_means_no_body_even_where_2xx_declares_one():
+    specs.validate_graph(POLICIES + '/x', 'patch', 204, None)
+    _rejects(specs.validate_graph, POLICIES + '/x', 'patch', 204, {'id': 'x'}, match='declares no body')
+    _rejects(specs.validate_graph, POLICIES + '/x', 'patch', 200, None, match='declares a JSON body')
+
+
 def test_graph_unknown_operations_fail():
     _rejects(specs.validate_graph, '/deviceManagement/virtualEndpoint/cloudPCs', 'get', 200, {}, match='no Graph operation')
     _rejects(specs.validate_graph, IMAGES + '/getSourceImages', 'post', 200, {}, match='has no POST')
