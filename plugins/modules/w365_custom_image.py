@@ -203,18 +203,30 @@ from ansible_collections.w365.cloudpc.plugins.module_utils._module import W365Mo
 
 # HTTP answers that mean "this service does not offer retryUpload", not "this image failed to retry".
 _ACTION_NOT_OFFERED = (404, 405, 501)
-# Graph keeps a newly created image briefly invisible to reads in real tenants; a slower poll is plenty for
-# uploads that take tens of minutes, and the sandbox scales time down anyway.
-_POLL_INTERVAL = 30
+# Uploads take tens of minutes: poll soon after a start (cheap GETs), then settle at the slower interval.
+WAIT_INTERVAL = 30
+FIRST_POLL = 1.0
+
+
+def _backoff_sleep():
+    """A sleep for wait_until that doubles from FIRST_POLL up to the interval wait_until asks for."""
+    import time
+    state = {'next': FIRST_POLL}
+
+    def sleep(seconds):
+        time.sleep(min(seconds, state['next']))
+        state['next'] = min(state['next'] * 2, WAIT_INTERVAL)
+    return sleep
 
 
 class ImageTaskFailed(Exception):
     """The task must fail with `msg`; carries what the result should still report."""
 
-    def __init__(self, msg, image=None, changed=False):
+    def __init__(self, msg, image=None, changed=False, api_error=None):
         self.msg = msg
         self.image = image
         self.changed = changed
+        self.api_error = api_error
         super().__init__(msg)
 
 
@@ -235,7 +247,15 @@ def check_source(module, source):
     from ansible_collections.w365.cloudpc.plugins.module_utils._service_principal import find_windows365_principal
 
     client = module.resource_client(source['subscription_id'])
-    found = arm_get_or_none(client.resources.get_by_id, source['id'], api_version=_images.COMPUTE_API_VERSION)
+    try:
+        found = arm_get_or_none(client.resources.get_by_id, source['id'], api_version=_images.COMPUTE_API_VERSION)
+    except W365ApiError as err:
+        if err.status != 403:
+            raise
+        raise ImageTaskFailed(
+            'Cannot read the source image %s with your credentials, so it cannot be checked before the upload. Get '
+            'Reader on it (or its subscription), or set validate_source=false to leave the check to Windows 365.'
+            % source['id'], api_error=err)
     if found is None:
         raise W365ConfigError(
             'source_image_id',
@@ -295,8 +315,9 @@ def wait_for(module, image, timeout, changed):
         return (current.get('status') or '').lower() in _images.FINAL_STATUSES
 
     try:
-        return wait_until(fetch, done, timeout, _POLL_INTERVAL,
-                          'upload of image %r version %s' % (image.get('displayName'), image.get('version')))
+        return wait_until(fetch, done, timeout, WAIT_INTERVAL,
+                          'upload of image %r version %s' % (image.get('displayName'), image.get('version')),
+                          sleep=_backoff_sleep())
     except W365WaitTimeout as err:
         last = err.last or image
         raise ImageTaskFailed(
@@ -391,12 +412,18 @@ def main():
     try:
         run(module)
     except ImageTaskFailed as err:
+        if err.api_error is not None:
+            module.fail_api(err.api_error, err.msg, changed=err.changed, image=_images.to_result(err.image))
         module.fail_json(msg=err.msg, changed=err.changed, image=_images.to_result(err.image))
     except W365ConfigError as err:
         module.fail_json(msg=str(err), option=err.option)
     except W365ApiError as err:
         module.fail_api(err, 'Custom image %r version %s' % (module.params['name'], module.params['version']))
     except W365Error as err:
+        # GrantError (role-assignment reads) carries an explanation and the service's own error.
+        api_error = getattr(err, 'api_error', None)
+        if api_error is not None:
+            module.fail_api(api_error, getattr(err, 'msg', str(err)))
         module.fail_json(msg=str(err), error=err.to_dict())
 
 

@@ -1,0 +1,336 @@
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""w365_custom_image / w365_custom_image_info under ansible-playbook against the sandbox.
+
+Tests share one sandbox per module but each uses its own image names; the request log is cleared right before
+each measured run, so write counts belong to that run alone.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+SEED = Path(__file__).resolve().parent / 'seeds' / 'image.yml'
+SECRET = 'Img-Sandbox-Secret-9f3c1d'
+SUB_A = '7d0c6f4e-1a2b-4c3d-8e9f-0000000006aa'
+SUB_B = '7d0c6f4e-1a2b-4c3d-8e9f-0000000006bb'
+RG_A = '/subscriptions/%s/resourceGroups/rg-images/providers/Microsoft.Compute/images/' % SUB_A
+IN_USE_ID = '7d0c6f4e-1a2b-4c3d-8e9f-000000000701'
+IMAGES_PATH = '/deviceManagement/virtualEndpoint/deviceImages'
+
+
+def src(name):
+    return RG_A + name
+
+
+@pytest.fixture(scope='module')
+def box(tmp_path_factory):
+    from tests.helpers.sandbox import start_sandbox
+
+    sandbox = start_sandbox(SEED, workdir=tmp_path_factory.mktemp('image-sandbox'))
+    yield sandbox
+    sandbox.stop()
+
+
+def play(box, tasks):
+    return [{
+        'hosts': 'localhost', 'gather_facts': False,
+        'module_defaults': {'group/w365.cloudpc.w365': box.auth_vars(0, 'app')},
+        'tasks': tasks,
+    }]
+
+
+def image_task(register='out', ignore_errors=False, **args):
+    task = {'name': register, 'w365.cloudpc.w365_custom_image': args, 'register': register}
+    if ignore_errors:
+        task['ignore_errors'] = True
+    return task
+
+
+def info_task(register='info', **args):
+    return {'name': register, 'w365.cloudpc.w365_custom_image_info': args, 'register': register}
+
+
+def run(box, run_playbook, tasks, **kwargs):
+    """Clear the request log, run the play, return (PlaybookResult, writes sent to Graph or ARM by the run)."""
+    box.clear_requests()
+    result = run_playbook(play(box, tasks), **kwargs)
+    return result, box.writes()
+
+
+def image_posts(writes):
+    return [w for w in writes if w['method'] == 'POST' and w['path'].rstrip('/').endswith(IMAGES_PATH)]
+
+
+def sandbox_images(box, name):
+    images = []
+    for tenant in box.state()['tenants']:
+        for image in _images_of(tenant):
+            if image.get('displayName') == name:
+                images.append(image)
+    return images
+
+
+def _images_of(tenant):
+    images = tenant.get('device_images') or tenant.get('images') or []
+    return list(images.values()) if isinstance(images, dict) else images
+
+
+def test_upload_check_mode_create_wait_ready_then_idempotent(box, run_playbook):
+    args = dict(name='Golden', version='1.0.0', source_image_id=src('win11-golden'))
+
+    res, writes = run(box, run_playbook, [image_task(**args)], check=True, diff=True)
+    out = res.result('out')
+    assert res.rc == 0, res
+    assert out['changed'] is True
+    assert writes == []
+    assert out['image']['status'] == 'pending' and out['image']['id'] is None
+    assert out['diff']['before'] == {} and out['diff']['after']['name'] == 'Golden'
+
+    res, writes = run(box, run_playbook, [image_task(**args)], diff=True)
+    out = res.result('out')
+    assert res.rc == 0, res
+    assert out['changed'] is True
+    assert len(image_posts(writes)) == 1 and len(writes) == 1
+    image = out['image']
+    assert image['status'] == 'ready'
+    assert image['name'] == 'Golden' and image['version'] == '1.0.0'
+    assert image['source_image_id'].lower() == src('win11-golden').lower()
+    assert image['operating_system'] == 'Windows 11 Enterprise'
+    assert image['error_code'] is None and image['expiration_date'] and image['last_modified']
+    assert out['diff']['before'] == {} and out['diff']['after']['status'] == 'ready'
+
+    # Same name (other case), same version, same source (other case): nothing to do, no write at all.
+    again = dict(args, name='GOLDEN', source_image_id=src('win11-golden').lower())
+    res, writes = run(box, run_playbook, [image_task(**again)])
+    out = res.result('out')
+    assert res.rc == 0, res
+    assert out['changed'] is False and writes == []
+    assert out['image']['id'] == image['id']
+
+    res, writes = run(box, run_playbook, [image_task(**args)], check=True)
+    assert res.result('out')['changed'] is False and writes == []
+
+
+BAD_SOURCES = [
+    ('win11-not-sysprepped', 'sourceImageNotGeneralized', 'sysprep'),
+    ('win11-pro', 'osVersionNotSupported', 'Enterprise'),
+    ('win11-ltsc', 'osVersionNotSupported', 'LTSC'),
+    ('win11-gen1', 'sourceImageInvalid', 'Generation 2'),
+    ('win11-huge', 'sourceImageSizeExceedsLimitation', '64 GB'),
+]
+
+
+@pytest.mark.parametrize('source,code,hint', BAD_SOURCES, ids=[s[0] for s in BAD_SOURCES])
+def test_failed_upload_reports_code_explanation_and_remedy(box, run_playbook, source, code, hint):
+    args = dict(name='Bad %s' % source, version='1.0.0', source_image_id=src(source))
+    res, writes = run(box, run_playbook, [image_task(**args)])
+    out = res.result('out')
+    assert res.rc != 0
+    assert res.entry('out')['status'] == 'failed' and out['changed'] is True
+    assert len(image_posts(writes)) == 1
+    assert code in out['msg'] and hint in out['msg']
+    assert out['image']['status'] == 'failed' and out['image']['error_code'] == code
+    assert out['image']['error_explanation'] and hint in out['image']['error_remedy'] + out['msg']
+
+    # A rerun does not upload again: it fails with the same explanation and points at retry_failed.
+    res, writes = run(box, run_playbook, [image_task(**args)])
+    out = res.result('out')
+    assert res.rc != 0 and writes == []
+    assert code in out['msg'] and 'retry_failed' in out['msg']
+
+
+def test_source_not_found_from_the_service_when_checks_are_off(box, run_playbook):
+    args = dict(name='Vanished', version='1.0.0', source_image_id=src('no-such-image'), validate_source=False)
+    res, writes = run(box, run_playbook, [image_task(**args)])
+    out = res.result('out')
+    assert res.rc != 0
+    assert len(image_posts(writes)) == 1
+    assert out['image']['error_code'] == 'sourceImageNotFound'
+    assert 'Reader' in out['msg']
+
+
+def test_info_explains_failures_and_filters(box, run_playbook):
+    res, _ = run(box, run_playbook, [info_task(name='transient failure', version='2.0.0')])
+    images = res.result('info')['images']
+    assert res.rc == 0, res
+    assert [i['id'] for i in images] == ['7d0c6f4e-1a2b-4c3d-8e9f-000000000703']
+    assert images[0]['error_code'] == 'internalServerError'
+    assert 'retry_failed' in images[0]['error_remedy']
+
+
+def test_wait_timeout_leaves_upload_running_and_rerun_resumes_it(box, run_playbook):
+    args = dict(name='Slow', version='3.1.4', source_image_id=src('win11-golden-b'))
+    res, writes = run(box, run_playbook, [image_task(wait_timeout=0, **args)])
+    out = res.result('out')
+    assert res.rc != 0
+    assert out['changed'] is True
+    assert len(image_posts(writes)) == 1
+    assert 'still running' in out['msg'] and 'run the task again' in out['msg']
+    first_id = out['image']['id']
+    assert first_id and out['image']['status'] == 'pending'
+
+    res, writes = run(box, run_playbook, [image_task(wait_timeout=120, **args)])
+    out = res.result('out')
+    assert res.rc == 0, res
+    assert writes == [], 'a rerun must not start a second upload'
+    assert out['changed'] is False
+    assert out['image']['id'] == first_id and out['image']['status'] == 'ready'
+    assert len(sandbox_images(box, 'Slow')) == 1
+
+
+def test_wait_false_returns_pending_and_a_later_wait_picks_it_up(box, run_playbook):
+    args = dict(name='Nowait', version='1.0.0', source_image_id=src('win11-golden-c'))
+    res, writes = run(box, run_playbook, [image_task(wait=False, **args)])
+    out = res.result('out')
+    assert res.rc == 0, res
+    assert out['changed'] is True and out['image']['status'] == 'pending'
+    assert len(image_posts(writes)) == 1
+
+    res, writes = run(box, run_playbook, [image_task(**args)])
+    out = res.result('out')
+    assert res.rc == 0, res
+    assert writes == [] and out['changed'] is False and out['image']['status'] == 'ready'
+
+
+def test_changing_the_source_of_an_uploaded_version_is_refused(box, run_playbook):
+    args = dict(name='In Use Image', version='1.0.0', source_image_id=src('win11-golden-d'))
+    for check in (True, False):
+        res, writes = run(box, run_playbook, [image_task(**args)], check=check)
+        out = res.result('out')
+        assert res.rc != 0
+        assert writes == []
+        assert 'Raise version' in out['msg'] and '1.0.1' in out['msg']
+        assert out['image']['id'] == IN_USE_ID
+
+
+def test_delete_refused_while_in_use_names_the_policy(box, run_playbook):
+    res, writes = run(box, run_playbook, [image_task(name='In Use Image', version='1.0.0', state='absent')])
+    out = res.result('out')
+    assert res.rc != 0
+    assert writes == []
+    assert 'Sales Cloud PCs' in out['msg'] and 'provisioning polic' in out['msg']
+
+
+def test_delete_check_mode_then_delete_then_idempotent(box, run_playbook):
+    args = dict(name='Unused Image', version='0.9.0', state='absent')
+    res, writes = run(box, run_playbook, [image_task(**args)], check=True, diff=True)
+    out = res.result('out')
+    assert res.rc == 0, res
+    assert out['changed'] is True and writes == []
+    assert out['diff']['before']['id'] == '7d0c6f4e-1a2b-4c3d-8e9f-000000000702' and out['diff']['after'] == {}
+
+    res, writes = run(box, run_playbook, [image_task(**args)])
+    assert res.rc == 0, res
+    assert res.result('out')['changed'] is True
+    assert [(w['method'], w['path']) for w in writes] == [
+        ('DELETE', '/v1.0' + IMAGES_PATH + '/7d0c6f4e-1a2b-4c3d-8e9f-000000000702')]
+
+    res, writes = run(box, run_playbook, [image_task(**args)])
+    assert res.rc == 0, res
+    assert res.result('out')['changed'] is False and writes == []
+
+
+def test_missing_reader_grant_is_caught_before_upload(box, run_playbook):
+    source = '/subscriptions/%s/resourceGroups/rg-elsewhere/providers/Microsoft.Compute/images/win11-elsewhere' % SUB_B
+    args = dict(name='Elsewhere', version='1.0.0', source_image_id=source)
+    for check in (True, False):
+        res, writes = run(box, run_playbook, [image_task(**args)], check=check)
+        out = res.result('out')
+        assert res.rc != 0
+        assert writes == []
+        assert 'Reader' in out['msg'] and 'w365_role_grant' in out['msg'] and SUB_B in out['msg']
+    assert sandbox_images(box, 'Elsewhere') == []
+
+
+def test_missing_source_image_is_caught_before_upload(box, run_playbook):
+    args = dict(name='Typo', version='1.0.0', source_image_id=src('win11-goldne'))
+    res, writes = run(box, run_playbook, [image_task(**args)])
+    out = res.result('out')
+    assert res.rc != 0 and writes == []
+    assert 'source_image_id' in out['msg'] and 'not found' in out['msg']
+
+
+@pytest.mark.parametrize('args,option', [
+    (dict(name='Bad', version='1.0', source_image_id=src('win11-golden')), 'version'),
+    (dict(name='Bad', version='1.0.0', source_image_id='win11-golden'), 'source_image_id'),
+    (dict(name='Bad', version='1.0.0', source_image_id='/subscriptions/%s/resourceGroups/rg/providers/'
+          'Microsoft.Compute/galleries/g/images/d/versions/1.0.0' % SUB_A), 'source_image_id'),
+    (dict(name='Bad', version='1.0.0'), 'source_image_id'),
+])
+def test_bad_input_names_the_option_and_sends_nothing(box, run_playbook, args, option):
+    box.clear_requests()
+    res = run_playbook(play(box, [image_task(**args)]))
+    out = res.result('out')
+    assert res.rc != 0
+    assert option in out['msg']
+    assert [r for r in box.requests() if r.get('service') in ('graph', 'arm')] == []
+
+
+def test_retry_failed_uses_retry_upload_and_keeps_the_id(box, run_playbook):
+    image_id = '7d0c6f4e-1a2b-4c3d-8e9f-000000000703'
+    args = dict(name='Transient Failure', version='2.0.0', source_image_id=src('win11-golden'))
+
+    res, writes = run(box, run_playbook, [image_task(**args)])
+    assert res.rc != 0 and writes == []
+    assert 'retry_failed' in res.result('out')['msg']
+
+    res, writes = run(box, run_playbook, [image_task(retry_failed=True, **args)], check=True)
+    assert res.rc == 0, res
+    assert res.result('out')['changed'] is True and writes == []
+
+    res, writes = run(box, run_playbook, [image_task(retry_failed=True, **args)])
+    out = res.result('out')
+    assert res.rc == 0, res
+    assert [(w['method'], w['path']) for w in writes] == [
+        ('POST', '/beta' + IMAGES_PATH + '/%s/retryUpload' % image_id)]
+    assert out['changed'] is True
+    assert out['image']['id'] == image_id and out['image']['status'] == 'ready'
+
+    res, writes = run(box, run_playbook, [image_task(retry_failed=True, **args)])
+    assert res.rc == 0 and writes == [] and res.result('out')['changed'] is False
+
+
+def test_retry_falls_back_to_delete_and_upload_when_retry_upload_is_not_offered(box, run_playbook):
+    old_id = '7d0c6f4e-1a2b-4c3d-8e9f-000000000704'
+    args = dict(name='Transient Failure Fallback', version='2.0.0', source_image_id=src('win11-golden'),
+                retry_failed=True)
+    box.fault({'method': 'POST', 'path': '.*/retryUpload$', 'status': 404, 'count': 1})
+    try:
+        res, writes = run(box, run_playbook, [image_task(**args)])
+    finally:
+        box.clear_faults()
+    out = res.result('out')
+    assert res.rc == 0, res
+    assert [w['method'] for w in writes] == ['POST', 'DELETE', 'POST']
+    assert writes[1]['path'].endswith(old_id)
+    assert out['image']['id'] != old_id and out['image']['status'] == 'ready'
+    assert 'new ID' in ' '.join(out.get('warnings', []))
+
+
+def test_info_lists_images_and_source_images(box, run_playbook):
+    res, writes = run(box, run_playbook, [info_task(), info_task(register='src', source_images=True),
+                                          info_task(register='one', name='In Use Image', version='1.0.0')])
+    assert res.rc == 0, res
+    assert writes == []
+    names = {i['name'] for i in res.result('info')['images']}
+    assert {'In Use Image', 'Transient Failure'} <= names
+    assert 'source_images' not in res.result('info')
+    sources = res.result('src')['source_images']
+    assert src('win11-golden').lower() in {s['resource_id'].lower() for s in sources}
+    assert all(s['subscription_id'] and s['name'] for s in sources)
+    one = res.result('one')['images']
+    assert [i['id'] for i in one] == [IN_USE_ID]
+    assert one[0]['status'] == 'ready'
+
+
+def test_no_secret_in_output_at_high_verbosity(box, run_playbook):
+    tasks = [image_task(name='Verbose', version='1.0.0', source_image_id=src('win11-golden')),
+             image_task(register='bad', ignore_errors=True, name='Verbose', version='1.0.0',
+                        source_image_id=src('win11-golden-b')),
+             info_task(source_images=True)]
+    res, _ = run(box, run_playbook, tasks, verbosity=4, diff=True)
+    assert res.rc == 0, res
+    assert res.entry('bad')['status'] == 'ignored'
+    assert SECRET not in res.stdout and SECRET not in res.stderr
