@@ -172,3 +172,31 @@ def test_token_of_another_tenant_is_refused(api, path, spec_name, operation_id):
     reply = api.arm('GET', path, V_NET if spec_name == 'network' else V_AUTH, tenant=TENANT_B, app=APP_B)
     assert reply.status in (401, 403), reply
     arm_error(reply, spec_name, operation_id, reply.status)
+
+
+def test_resource_group_head_patch_and_conflicts(api):
+    path = f'/subscriptions/{SUB_A}/resourcegroups/{RG}'
+    arm_ok(api.arm('HEAD', path, V_RG), 'resources', 'ResourceGroups_CheckExistence', 204)
+    arm_ok(api.arm('HEAD', f'/subscriptions/{SUB_A}/resourcegroups/rg-missing', V_RG),
+           'resources', 'ResourceGroups_CheckExistence', 404)
+    patch = {'tags': {'owner': 'verifier'}}
+    patched = arm_ok(api.arm('PATCH', f'/subscriptions/{SUB_A}/resourcegroups/rg-empty', V_RG, body=patch),
+                     'resources', 'ResourceGroups_Update', 200, request_body=patch)
+    assert patched['tags'] == {'owner': 'verifier'}
+    moved = {'location': 'eastus'}
+    arm_error(api.arm('PUT', path, V_RG, body=moved), 'resources', 'ResourceGroups_CreateOrUpdate', 409)
+    arm_error(api.arm('PUT', f'/subscriptions/{SUB_A}/resourcegroups/rg-nolocation', V_RG, body={'tags': {}}),
+              'resources', 'ResourceGroups_CreateOrUpdate', 400)
+
+
+def test_unsupported_method_is_an_arm_error(api):
+    reply = api.arm('DELETE', f'/subscriptions/{SUB_A}/resourcegroups/rg-empty', V_RG)
+    assert reply.status == 405, reply
+    arm_error(reply, 'resources', 'ResourceGroups_Delete', 405)
+
+
+def test_vnets_in_subscription(api):
+    """VirtualNetworks_ListAll is not in the subset; it answers the same VirtualNetworkListResult as List."""
+    listed = arm_ok(api.arm('GET', f'/subscriptions/{SUB_A}/providers/Microsoft.Network/virtualNetworks', V_NET),
+                    'network', 'VirtualNetworks_List', 200)
+    assert [v['id'].lower() for v in listed['value']] == [VNET_ID.lower()]
