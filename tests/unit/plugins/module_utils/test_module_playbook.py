@@ -1,0 +1,119 @@
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""W365Module as users meet it: ansible-playbook, AnsiballZ, environment variables, -vvvv output."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import core_sandbox as world
+import pytest
+
+from tests.helpers.playbook import run_playbook
+
+LIBRARY = str(Path(__file__).resolve().parent / 'library')
+
+
+def endpoints(sb):
+    return {'authority_host': sb.url, 'graph_endpoint': sb.url, 'arm_endpoint': sb.url, 'ca_bundle': sb.ca_bundle}
+
+
+def play(tasks, defaults=None):
+    return [{'hosts': 'localhost', 'gather_facts': False,
+             'module_defaults': {'w365_core_probe': defaults or {}}, 'tasks': tasks}]
+
+
+def probe(name, ignore_errors=False, **options):
+    task = {'name': name, 'w365_core_probe': options}
+    if ignore_errors:
+        task['ignore_errors'] = True
+    return task
+
+
+@pytest.fixture
+def run(tmp_path):
+    def runner(plays, env=None, **kwargs):
+        return run_playbook(tmp_path, plays, env=dict({'ANSIBLE_LIBRARY': LIBRARY}, **(env or {})), **kwargs)
+    return runner
+
+
+def test_sign_in_from_task_options_graph_only_and_no_secret_in_verbose_output(sb, run):
+    defaults = dict(endpoints(sb), tenant_id=world.PUBLIC_TENANT, client_id=world.OWNER_APP,
+                    client_secret=world.SECRET)
+    result = run(play([probe('graph'), probe('arm', action='arm', subscription_id=world.SUB)], defaults),
+                 verbosity=4, diff=True)
+    assert result.rc == 0, result
+    graph = result.result('graph')
+    assert graph['auth_method'] == 'client_secret' and graph['count'] == world.ANC_COUNT
+    assert graph['azure_mgmt_imported'] == []  # Graph-only work never loads an azure.mgmt package
+    assert graph['diff'] == {'before': {}, 'after': {'count': world.ANC_COUNT}}
+    arm = result.result('arm')
+    assert arm['count'] == 3 and arm['azure_mgmt_imported'] == ['core', 'network']
+    assert world.SECRET not in result.stdout + result.stderr
+
+
+def test_environment_only_both_families(sb, run):
+    env = {'AZURE_TENANT': world.PUBLIC_TENANT, 'AZURE_CLIENT_ID': world.OWNER_APP, 'AZURE_SECRET': world.SECRET,
+           'AZURE_SUBSCRIPTION_ID': world.SUB, 'REQUESTS_CA_BUNDLE': sb.ca_bundle,
+           'AZURE_AUTHORITY_HOST': sb.url}
+    result = run(play([probe('env', action='arm', graph_endpoint=sb.url, arm_endpoint=sb.url)]), env=env,
+                 verbosity=4)
+    assert result.rc == 0, result
+    r = result.result('env')
+    assert r['auth_method'] == 'client_secret' and r['count'] == 3
+    assert r['subscription_id'] == world.SUB and r['ca_bundle'] == sb.ca_bundle
+    assert world.SECRET not in result.stdout + result.stderr
+
+
+def test_task_username_password_beats_awx_secret_in_env(sb, run):
+    env = {'AZURE_TENANT': world.PUBLIC_TENANT, 'AZURE_CLIENT_ID': world.OWNER_APP, 'AZURE_SECRET': world.SECRET}
+    result = run(play([probe('delegated', username=world.USER, password=world.USER_PASSWORD, **endpoints(sb))]),
+                 env=env, verbosity=4)
+    assert result.rc == 0, result
+    assert result.result('delegated')['auth_method'] == 'username_password'
+    tokens = [r for r in sb.requests() if r['service'] == 'entra' and r['method'] == 'POST']
+    assert [t['principal_kind'] for t in tokens] == ['user']
+    assert world.USER_PASSWORD not in result.stdout + result.stderr
+
+
+def test_bad_input_fails_before_any_request(sb, run):
+    result = run(play([
+        probe('missing secret', ignore_errors=True, auth_method='client_secret', tenant_id=world.PUBLIC_TENANT,
+              client_id=world.OWNER_APP, **endpoints(sb)),
+        probe('dod', ignore_errors=True, cloud='dod', **endpoints(sb)),
+        probe('http endpoint', ignore_errors=True, graph_endpoint='http://127.0.0.1:1', tenant_id=world.PUBLIC_TENANT,
+              client_id=world.OWNER_APP, client_secret=world.SECRET),
+    ]))
+    missing = result.result('missing secret')
+    assert [result.entry(t)['status'] for t in ('missing secret', 'dod', 'http endpoint')] == ['ignored'] * 3  # failed, with ignore_errors
+    assert 'client_secret (env AZURE_CLIENT_SECRET or AZURE_SECRET)' in missing['msg']
+    assert missing['error']['option'] == 'auth_method'
+    assert 'not available' in result.result('dod')['msg']
+    assert result.result('http endpoint')['msg'].startswith('graph_endpoint: must be an https:// URL')
+    assert sb.requests() == []
+
+
+def test_service_error_and_retry_bound_reach_the_task_result(sb, run):
+    sb.fault({'method': 'GET', 'path': r'/onPremisesConnections$', 'status': 429, 'retry_after': 1,
+              'service': 'graph'})
+    result = run(play([
+        probe('forbidden', ignore_errors=True, action='arm', subscription_id=world.SUB, client_id=world.READER_APP),
+        probe('throttled', ignore_errors=True, api_retries=1, api_retry_max_wait=30),
+    ], dict(endpoints(sb), tenant_id=world.PUBLIC_TENANT, client_id=world.OWNER_APP, client_secret=world.SECRET)))
+    forbidden = result.result('forbidden')
+    assert forbidden['msg'].startswith('probe arm: HTTP 403 AuthorizationFailed: ')
+    assert 'request id %s' % forbidden['error']['request_id'] in forbidden['msg']
+    assert forbidden['error']['status'] == 403 and forbidden['auth_method'] == 'client_secret'
+    throttled = result.result('throttled')
+    assert throttled['msg'].startswith('probe graph: HTTP 429 TooManyRequests')
+    assert 'gave up after 2 attempts' in throttled['msg']
+    graph_gets = [r for r in sb.requests() if r['service'] == 'graph']
+    assert [r['status'] for r in graph_gets] == [429, 429]
+
+
+def test_cloud_from_azure_cloud_environment(sb, run):
+    env = {'AZURE_CLOUD_ENVIRONMENT': 'AzureUSGovernment'}
+    result = run(play([probe('high', client_id=world.HIGH_APP, client_secret=world.SECRET,
+                             tenant_id=world.HIGH_TENANT, **endpoints(sb))]), env=env)
+    assert result.rc == 0, result
+    assert result.result('high')['cloud'] == 'gcc_high'
+    assert [r['body']['scope'] for r in sb.requests() if r['service'] == 'entra' and r['method'] == 'POST'] == \
+        ['https://graph.microsoft.us/.default']
