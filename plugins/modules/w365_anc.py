@@ -328,7 +328,20 @@ from ansible_collections.w365.cloudpc.plugins.module_utils._waiter import wait_u
 
 # Methods that always yield an application (app-only) token; azure_cli may be either, so it gets no hint.
 APP_ONLY_METHODS = frozenset(('client_secret', 'client_certificate', 'workload_identity', 'managed_identity'))
-WAIT_INTERVAL = 15
+# Checks take minutes to half an hour: poll soon after a start (cheap GETs), then settle at the slower interval.
+WAIT_INTERVAL = 30
+FIRST_POLL = 1.0
+
+
+def _backoff_sleep():
+    """A sleep for wait_until that doubles from FIRST_POLL up to the interval wait_until asks for."""
+    import time
+    state = {'next': FIRST_POLL}
+
+    def sleep(seconds):
+        time.sleep(min(seconds, state['next']))
+        state['next'] = min(state['next'] * 2, WAIT_INTERVAL)
+    return sleep
 
 
 class AncManager:
@@ -336,6 +349,8 @@ class AncManager:
         self.module = module
         self.params = module.params
         self.graph = module.graph
+        # True once a write succeeded, so a later failure still reports the change it made.
+        self.changed = False
 
     # -- reads -------------------------------------------------------------------------------------------------
     def find(self, name):
@@ -363,16 +378,18 @@ class AncManager:
     # -- writes ------------------------------------------------------------------------------------------------
     def write(self, call, *args):
         try:
-            return call(*args)
+            result = call(*args)
         except W365ApiError as err:
             if err.status == 403 and self.module.auth_method in APP_ONLY_METHODS:
                 self.module.fail_api(err, 'the service refused the write to Azure network connection %r. %s'
-                                     % (self.params['name'], _anc.APP_ONLY_WRITE_HINT))
+                                     % (self.params['name'], _anc.APP_ONLY_WRITE_HINT), changed=self.changed)
             raise
+        self.changed = True
+        return result
 
     def wait_for_checks(self, obj, what):
         return wait_until(lambda: self.get(obj['id']), _anc.checks_done, timeout=self.params['wait_timeout'],
-                          interval=WAIT_INTERVAL, what=what)
+                          interval=WAIT_INTERVAL, what=what, sleep=_backoff_sleep())
 
     def settle_before_edit(self, current):
         """The service refuses edits while checks run: wait for them, or fail saying so."""
@@ -381,6 +398,8 @@ class AncManager:
         if not self.params['wait']:
             raise W365ConfigError('wait', _anc.checks_running_message(current['displayName'],
                                                                       current.get('healthCheckStatus')))
+        if self.module.check_mode:
+            return current
         return self.wait_for_checks(current, 'health checks on %r to finish before editing it'
                                     % current['displayName'])
 
@@ -408,15 +427,17 @@ class AncManager:
         rotate = p['update_password'] == 'always' and p['ad_domain_password'] is not None
         if not (patch or rotate):
             return False, current, False, False
-        if check:
-            return True, _anc.apply_patch(current, patch), rotate, bool(patch)
         current = self.settle_before_edit(current)
+        if check:
+            return True, _anc.apply_patch(current, patch), rotate, True
         path = '%s/%s' % (_anc.ANC_PATH, current['id'])
         if patch:
-            self.write(self.graph.patch, path, patch)
-        if rotate:
+            # Either write restarts the checks, which blocks the other: a PATCH carries the password along.
+            body = dict(patch, adDomainPassword=p['ad_domain_password']) if rotate else patch
+            self.write(self.graph.patch, path, body)
+        else:
             self.write(self.graph.post, path + '/updateAdDomainPassword', {'adDomainPassword': p['ad_domain_password']})
-        return True, self.get(current['id']), rotate, bool(patch)
+        return True, self.get(current['id']), rotate, True
 
     def health(self, after, restarted):
         """Run and wait for health checks as asked; returns (changed, after)."""
@@ -437,9 +458,9 @@ class AncManager:
             names = self.policy_names_using(current['id'])
             self.module.fail_json(msg=_anc.in_use_message(current['displayName'], names), changed=False,
                                   connection=_anc.to_result(current), provisioning_policies=names)
+        current = self.settle_before_edit(current)
         if self.module.check_mode:
             return True
-        current = self.settle_before_edit(current)
         self.write(self.graph.delete, '%s/%s' % (_anc.ANC_PATH, current['id']))
         return True
 
@@ -467,11 +488,10 @@ def argument_spec():
     )
 
 
-def run(module):
+def run(module, manager):
     p = module.params
     for warning in _anc.validate_options(p):
         module.warn(warning)
-    manager = AncManager(module)
     current = manager.find(p['name'])
     before = _anc.to_result(current)
 
@@ -482,25 +502,28 @@ def run(module):
 
     changed, after, password_sent, restarted = manager.present(current)
     health_changed, after = manager.health(after, restarted)
+    changed = changed or health_changed
     result = _anc.to_result(after)
     diff = {'before': _anc.diff_view(before), 'after': _anc.diff_view(result, password_sent)}
     if p['fail_on_unhealthy'] and (result.get('health_check_status') or '').lower() == 'failed':
-        module.fail_json(msg=_anc.unhealthy_message(result), changed=changed or health_changed, connection=result,
+        module.fail_json(msg=_anc.unhealthy_message(result), changed=changed, connection=result,
                          failed_checks=_anc.failed_checks(result))
-    module.exit(changed or health_changed, diff=diff, connection=result)
+    module.exit(changed, diff=diff, connection=result)
 
 
 def main():
     module = W365Module(argument_spec=argument_spec(), supports_check_mode=True)
+    manager = AncManager(module)
     try:
-        run(module)
+        run(module, manager)
     except W365ConfigError as err:
-        module.fail_json(msg=str(err), option=err.option)
+        module.fail_json(msg=str(err), option=err.option, error=err.to_dict(), changed=manager.changed)
     except W365WaitTimeout as err:
         last = _anc.to_result(err.last) if isinstance(err.last, dict) else None
-        module.fail_json(msg='%s; the connection was left as it is' % err, connection=last)
+        module.fail_json(msg='%s; run again with wait: true to keep waiting' % err, changed=manager.changed,
+                         connection=last, error=err.to_dict())
     except W365Error as err:
-        module.fail_api(err, 'Azure network connection %r' % module.params['name'])
+        module.fail_api(err, 'Azure network connection %r' % module.params['name'], changed=manager.changed)
 
 
 if __name__ == '__main__':
