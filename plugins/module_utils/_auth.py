@@ -21,8 +21,9 @@ from ansible_collections.w365.cloudpc.plugins.module_utils._auth_methods.usernam
 from ansible_collections.w365.cloudpc.plugins.module_utils._auth_methods.workload_identity import WorkloadIdentity
 from ansible_collections.w365.cloudpc.plugins.module_utils._errors import W365AuthError, W365ConfigError
 
-METHODS = {cls.name: cls for cls in (ClientSecret, ClientCertificate, WorkloadIdentity, UsernamePassword,
-                                     ManagedIdentity, AzureCli)}
+# Same order as the documented choices.
+METHODS = {cls.name: cls for cls in (ClientSecret, ClientCertificate, WorkloadIdentity, ManagedIdentity, AzureCli,
+                                     UsernamePassword)}
 AUTH_METHOD_CHOICES = ('auto',) + tuple(METHODS)
 # The order `auto` tries the methods that have triggers; managed_identity and azure_cli come after.
 AUTO_ORDER = (ClientSecret, ClientCertificate, WorkloadIdentity, UsernamePassword)
