@@ -247,7 +247,8 @@ def _verify_signature(app, header, signing_input: bytes, signature: bytes) -> No
         "x5t": b64url(cert.fingerprint(hashes.SHA1())),  # noqa: S303 - the JWT header names SHA-1 thumbprints
         "x5t#S256": b64url(cert.fingerprint(hashes.SHA256())),
     }
-    sent = {k: header.get(k) for k in thumbprints if header.get(k)}
+    # MSAL sends x5t as padded base64url; Entra accepts it with or without padding.
+    sent = {k: str(header.get(k)).rstrip("=") for k in thumbprints if header.get(k)}
     if not sent or any(thumbprints[k] != v for k, v in sent.items()):
         raise EntraError(401, "invalid_client", 700027,
                          "The certificate with identifier used to sign the client assertion is not registered on "

@@ -57,7 +57,7 @@ def status(emu, anc, now: float) -> str:
     if c["result"] is not None:
         return c["result"]["status"]
     pend, run = _timings(emu, anc)
-    return "pending" if now - c["started"] < pend else "running"
+    return "pending" if pend and now - c["started"] < pend else "running"
 
 
 def detail(emu, anc, now: float):
@@ -66,9 +66,10 @@ def detail(emu, anc, now: float):
         r = c["result"]
         return {"startDateTime": r["start"], "endDateTime": r["end"], "healthChecks": r["checks"]}
     pend, _run = _timings(emu, anc)
-    if now - c["started"] < pend:
+    if pend and now - c["started"] < pend:
         return None
-    return {"startDateTime": iso(c["started"] + pend), "endDateTime": None, "healthChecks": []}
+    # endDateTime is non-nullable in Graph's schema (CSDL and ../shared/specs): while running it is left out.
+    return {"startDateTime": iso(c["started"] + pend), "healthChecks": []}
 
 
 def settle(emu, tenant, anc, now: float) -> None:
