@@ -118,6 +118,9 @@ options:
       - The most time, in seconds, spent waiting between retries of one request, all retries together.
     type: int
     default: 120
+requirements:
+  - azure-identity >= 1.15.0
+  - azure-core >= 1.30.0
 notes:
   - Options take precedence over environment variables.
   - Secrets (O(client_secret), O(client_certificate_password), O(password)) are never returned or logged.

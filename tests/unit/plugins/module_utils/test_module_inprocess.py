@@ -117,6 +117,22 @@ def test_spec_matches_the_doc_fragment():
                                                                'password'}
 
 
+def test_azure_cli_missing_is_an_auth_error(capsys, monkeypatch, tmp_path):
+    from ansible_collections.w365.cloudpc.plugins.module_utils._errors import W365Error
+    monkeypatch.setenv('PATH', str(tmp_path))  # no `az` here
+
+    def body(module):
+        try:
+            module.graph.get('deviceManagement/virtualEndpoint/onPremisesConnections')
+        except W365Error as e:
+            module.fail_api(e, 'Listing')
+
+    code, result = run({'auth_method': 'azure_cli', 'graph_endpoint': 'https://127.0.0.1:9'}, body, capsys)
+    assert code == 1 and result['auth_method'] == 'azure_cli'
+    assert result['msg'].startswith('Listing: sign-in with auth_method=azure_cli failed: ')
+    assert 'Azure CLI' in result['msg'] and result['error']['type'] == 'W365AuthError'
+
+
 GRAPH_PATH = r'''
 import sys, json
 sys.path.insert(0, sys.argv[1])
