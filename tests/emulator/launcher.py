@@ -66,6 +66,10 @@ def start_emulator(seed_path, time_scale: float = 1.0, extra_args=(), timeout: f
     ]
     env = dict(os.environ)
     env.setdefault("PYTHONUNBUFFERED", "1")
+    # The machine may set PYTHONDONTWRITEBYTECODE; cache the emulator's bytecode outside the work tree instead,
+    # so the many short-lived emulators of a test run don't each recompile it.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env.setdefault("PYTHONPYCACHEPREFIX", str(Path(tempfile.gettempdir()) / "w365-emulator-pycache"))
     err_path = Path(workdir.name) / "stderr.log"
     err = open(err_path, "wb")  # a file, not a pipe: a chatty emulator must never block on a full pipe
     popen = subprocess.Popen(cmd, cwd=str(REPO_ROOT), env=env, stdout=subprocess.DEVNULL, stderr=err)
