@@ -179,3 +179,16 @@ def test_sdk_api_versions_are_the_documented_ones(sdk, api):
         seen.add(marker)
         assert entry['query'].get('api-version') == expected[marker], entry
     assert seen == set(expected)
+
+
+def test_wrong_secret_surfaces_as_entra_error(sdk):
+    from azure.core.exceptions import ClientAuthenticationError
+    from azure.identity import ClientSecretCredential
+    wrong = 'not-the-verifier-secret'
+    credential = ClientSecretCredential(TENANT_A['id'], OWNER_APP['client_id'], wrong, authority=sdk.url,
+                                        disable_instance_discovery=True, connection_verify=sdk.ca)
+    with pytest.raises(ClientAuthenticationError) as info:
+        credential.get_token(ARM_SCOPE)
+    text = str(info.value)
+    assert 'AADSTS7000215' in text
+    assert wrong not in text and OWNER_APP['secret'] not in text
