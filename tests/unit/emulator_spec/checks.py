@@ -16,6 +16,10 @@ def _path(reply: Reply) -> str:
 def no_secrets(reply: Reply) -> None:
     for secret in SECRETS:
         assert secret not in reply.text, f'a seeded secret appears in the response to {reply.url}'
+    if reply.text.strip():
+        # The descriptions declare application/json bodies; clients pick their deserializer by this header.
+        content_type = {k.lower(): v for k, v in reply.headers.items()}.get('content-type', '')
+        assert content_type.lower().startswith('application/json'), f'Content-Type {content_type!r}: {reply}'
 
 
 def graph_ok(reply: Reply, method: str, status: int, request_body=None):
