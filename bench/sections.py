@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import json
-import os
 import statistics
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 from bench.seedgen import hosts_for, make_seed
@@ -109,7 +107,7 @@ def _standalone(module: str, module_args: dict, workdir: Path) -> dict:
             if self_us.isdigit():
                 import_us += int(self_us)
         elif line.startswith("W365BENCH"):
-            _, rss, secs = line.split()
+            rss, secs = line.split()[1:]
             rss_kib, wall = int(rss), float(secs)
     try:
         output = json.loads(proc.stdout.strip().splitlines()[-1]) if proc.stdout.strip() else {}
