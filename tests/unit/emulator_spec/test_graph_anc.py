@@ -164,3 +164,14 @@ def test_delete_then_not_found(api):
     graph_ok(api.graph('DELETE', f'{ANCS}/{anc["id"]}'), 'delete', 204)
     graph_error(api.graph('GET', f'{ANCS}/{anc["id"]}'), 'get', 404)
     graph_error(api.graph('DELETE', f'{ANCS}/{anc["id"]}'), 'delete', 404)
+
+
+def test_checks_bite_on_real_emulator_output(api, ancs):
+    """The same checks reject a real answer once one field is wrong, so the passes above are not vacuous."""
+    from . import specs
+    reply = api.graph('GET', f'{ANCS}/{ancs[2]["id"]}', params={'$select': SELECT_EXTRA})
+    specs.validate_graph(reply.url, 'get', 200, reply.body)
+    for key, bad in (('healthCheckStatus', 'ok'), ('inUse', 'false'), ('displayname', 'x')):
+        broken = dict(reply.body, **{key: bad})
+        with pytest.raises(specs.SpecMismatch, match=key):
+            specs.validate_graph(reply.url, 'get', 200, broken)
