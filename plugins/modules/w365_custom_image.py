@@ -22,7 +22,7 @@ description:
     Windows 365; running the task again resumes waiting on the same upload and never starts a second one.
   - A failed upload fails the task with the service's error code, what it means and how to fix it.
 author:
-  - w365.cloudpc contributors
+  - w365.cloudpc contributors (@w365)
 extends_documentation_fragment:
   - w365.cloudpc.auth
   - w365.cloudpc.attributes
@@ -164,7 +164,7 @@ image:
       type: str
       sample: sourceImageNotGeneralized
     error_explanation:
-      description: What O(error_code) means, when the collection knows the code.
+      description: What RV(image.error_code) means, when the collection knows the code.
       type: str
     error_remedy:
       description: How to fix it, when the collection knows the code.

@@ -17,7 +17,7 @@ description:
   - With O(source_images=true) also lists the managed images Windows 365 can see and upload (Graph
     C(getSourceImages)).
 author:
-  - w365.cloudpc contributors
+  - w365.cloudpc contributors (@w365)
 extends_documentation_fragment:
   - w365.cloudpc.auth
   - w365.cloudpc.attributes

@@ -102,7 +102,7 @@ def test_upload_check_mode_create_wait_ready_then_idempotent(box, run_playbook):
     assert out['diff']['before'] == {} and out['diff']['after']['status'] == 'ready'
 
     # Same name (other case), same version, same source (other case): nothing to do, no write at all.
-    again = dict(args, name='GOLDEN', source_image_id=src('win11-golden').lower())
+    again = {**args, 'name': 'GOLDEN', 'source_image_id': src('win11-golden').lower()}
     res, writes = run(box, run_playbook, [image_task(**again)])
     out = res.result('out')
     assert res.rc == 0, res
@@ -151,13 +151,29 @@ def test_source_not_found_from_the_service_when_checks_are_off(box, run_playbook
     assert 'Reader' in out['msg']
 
 
-def test_info_explains_failures_and_filters(box, run_playbook):
-    res, _ = run(box, run_playbook, [info_task(name='transient failure', version='2.0.0')])
-    images = res.result('info')['images']
+def test_info_explains_failures_whatever_the_case_and_passes_unknown_codes_through(box, run_playbook):
+    res, writes = run(box, run_playbook, [info_task(name='transient failure', version='2.0.0'),
+                                          info_task(register='shouting', name='Shouting Failure'),
+                                          info_task(register='mystery', name='Mystery Failure')])
     assert res.rc == 0, res
+    assert writes == []
+    images = res.result('info')['images']
     assert [i['id'] for i in images] == ['7d0c6f4e-1a2b-4c3d-8e9f-000000000703']
     assert images[0]['error_code'] == 'internalServerError'
     assert 'retry_failed' in images[0]['error_remedy']
+    shouting = res.result('shouting')['images'][0]
+    assert shouting['error_code'] == 'SOURCEIMAGENOTGENERALIZED' and 'sysprep' in shouting['error_remedy']
+    mystery = res.result('mystery')['images'][0]
+    assert mystery['error_code'] == 'someFutureReason'
+    assert mystery['error_explanation'] is None and mystery['error_remedy'] is None
+
+
+def test_failed_upload_with_an_unknown_code_fails_passing_the_code_through(box, run_playbook):
+    args = dict(name='Mystery Failure', version='1.0.0', source_image_id=src('win11-golden'))
+    res, writes = run(box, run_playbook, [image_task(**args)])
+    out = res.result('out')
+    assert res.rc != 0 and writes == []
+    assert 'someFutureReason' in out['msg'] and 'retry_failed' in out['msg']
 
 
 def test_wait_timeout_leaves_upload_running_and_rerun_resumes_it(box, run_playbook):
@@ -330,7 +346,7 @@ def test_no_secret_in_output_at_high_verbosity(box, run_playbook):
              image_task(register='bad', ignore_errors=True, name='Verbose', version='1.0.0',
                         source_image_id=src('win11-golden-b')),
              info_task(source_images=True)]
-    res, _ = run(box, run_playbook, tasks, verbosity=4, diff=True)
+    res, writes = run(box, run_playbook, tasks, verbosity=4, diff=True)
     assert res.rc == 0, res
     assert res.entry('bad')['status'] == 'ignored'
     assert SECRET not in res.stdout and SECRET not in res.stderr
