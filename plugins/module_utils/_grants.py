@@ -214,7 +214,7 @@ def grant_label(entry):
 def explain_forbidden(action, scope, roles):
     can_grant = ', '.join(sorted(ROLES_THAT_CAN_GRANT.values()))
     return ('Not allowed to %s role assignments (%s) at scope %s. Only a caller holding %s at that scope or above '
-            'may do it: ask such an administrator to run this task, or have them give you one of those roles.'
+            'may do it: ask such an administrator to run this task, or have them give you one of those roles'
             % (action, ', '.join(roles), scope, can_grant))
 
 
@@ -253,7 +253,7 @@ def list_assignments(module, principal_id, scope):
     except W365ApiError as err:
         if err.status == 403:
             raise GrantError('Not allowed to read role assignments at scope %s: the caller needs at least Reader '
-                             'there.' % scope, err)
+                             'there' % scope, err)
         raise
 
 
@@ -306,7 +306,7 @@ def create_assignment(module, principal_id, grant, replication_timeout=DEFAULT_P
                     raise GrantError(
                         'Azure still does not know principal %s after waiting %s s (principal_replication_timeout);'
                         ' a new service principal can take several minutes to replicate: run again later or '
-                        'raise principal_replication_timeout.' % (principal_id, replication_timeout), err)
+                        'raise principal_replication_timeout' % (principal_id, replication_timeout), err)
                 sleep(delay)
                 continue
             if err.status == 403:
@@ -318,7 +318,7 @@ def _the_one_existing(module, principal_id, grant, conflict):
     found = matching(list_assignments(module, principal_id, grant.scope), grant, principal_id)
     if len(found) != 1:
         raise GrantError('Azure answered RoleAssignmentExists for %s on %s, but a re-read found %d such '
-                         'assignments instead of one.' % (role_name(grant.role), grant.scope, len(found)), conflict)
+                         'assignments instead of one' % (role_name(grant.role), grant.scope, len(found)), conflict)
     return found[0]
 
 
