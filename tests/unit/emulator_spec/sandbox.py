@@ -34,6 +34,7 @@ VNET_ID = f'{RG_ID}/providers/Microsoft.Network/virtualNetworks/{VNET}'
 SUBNET_ID = f'{VNET_ID}/subnets/cloudpcs'
 GOOD_IMAGE_ID = f'{RG_ID}/providers/Microsoft.Compute/images/win11-good'
 NOT_GENERALIZED_IMAGE_ID = f'{RG_ID}/providers/Microsoft.Compute/images/win11-notgeneralized'
+HUGE_IMAGE_ID = f'{RG_ID}/providers/Microsoft.Compute/images/win11-huge'
 W365_SP_A = TENANT_A['windows365_service_principal']['object_id']
 W365_SP_B = TENANT_B['windows365_service_principal']['object_id']
 AD = TENANT_A['ad_domains'][0]
@@ -106,10 +107,10 @@ class SandboxApi:
         return self._tokens[key]
 
     def graph(self, method: str, path: str, *, tenant: dict = TENANT_A, principal: str = 'user', app=None,
-              params=None, body=None, token: str | None = None, version: str = 'v1.0') -> Reply:
+              params=None, body=None, token: str | None = None, version: str = 'v1.0', headers=None) -> Reply:
         token = token or self.token(tenant, GRAPH_SCOPE, principal, app)
         full = path if path.startswith('https://') else f'/{version}/{path.lstrip("/")}'
-        return self.call(method, full, token=token, params=params, body=body)
+        return self.call(method, full, token=token, params=params, body=body, headers=headers)
 
     def arm(self, method: str, path: str, api_version: str | None, *, tenant: dict = TENANT_A, app=None,
             params=None, body=None, token: str | None = None) -> Reply:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from .checks import graph_error, graph_ok
-from .sandbox import GOOD_IMAGE_ID, NOT_GENERALIZED_IMAGE_ID, RG_ID, SUB_A, VE, VNET_ID
+from .sandbox import GOOD_IMAGE_ID, HUGE_IMAGE_ID, NOT_GENERALIZED_IMAGE_ID, RG_ID, SUB_A, VE, VNET_ID
 
 IMAGES = f'{VE}/deviceImages'
 POLICIES = f'{VE}/provisioningPolicies'
@@ -53,6 +53,18 @@ def test_failed_upload_has_a_spec_error_code(api):
     api.advance(600)
     got = graph_ok(api.graph('GET', f'{IMAGES}/{created["id"]}'), 'get', 200)
     assert got['status'] == 'failed' and got['errorCode'] == 'sourceImageNotGeneralized', got
+
+
+def test_evolvable_error_code_needs_the_prefer_header(api):
+    """Members after unknownFutureValue in the published enum come back only when the client opts in."""
+    body = _image_body('verify-image-huge', HUGE_IMAGE_ID)
+    created = graph_ok(api.graph('POST', IMAGES, body=body), 'post', 201, request_body=body)
+    api.advance(600)
+    plain = graph_ok(api.graph('GET', f'{IMAGES}/{created["id"]}'), 'get', 200)
+    assert plain['status'] == 'failed' and plain['errorCode'] == 'unknownFutureValue', plain
+    prefer = {'Prefer': 'include-unknown-enum-members'}
+    full = graph_ok(api.graph('GET', f'{IMAGES}/{created["id"]}', headers=prefer), 'get', 200)
+    assert full['errorCode'] == 'sourceImageSizeExceedsLimitation', full
 
 
 def test_get_source_images(api):
