@@ -350,3 +350,50 @@ def test_no_secret_in_output_at_high_verbosity(box, run_playbook):
     assert res.rc == 0, res
     assert res.entry('bad')['status'] == 'ignored'
     assert SECRET not in res.stdout and SECRET not in res.stderr
+
+
+_PROBE = '''
+import atexit, os, runpy, sys
+def report():
+    loaded = sorted({m.split('.')[2] for m in sys.modules if m.startswith('azure.mgmt.')})
+    sys.stderr.write('AZURE_MGMT=%s\\n' % ','.join(loaded))
+atexit.register(report)
+runpy.run_module(os.environ['PROBE_MODULE'], run_name='__main__')
+'''
+
+
+def loaded_mgmt_packages(box, tmp_path, module, args):
+    """Run a module in-process as Ansible would and list the azure.mgmt packages it imported."""
+    import json
+    import subprocess
+    import sys
+
+    from tests.helpers.playbook import COLLECTIONS, clean_env
+
+    args_file = tmp_path / ('%s-args.json' % module)
+    args_file.write_text(json.dumps({'ANSIBLE_MODULE_ARGS': {**box.auth_vars(0, 'app'), **args}}))
+    env = clean_env({'PYTHONPATH': str(COLLECTIONS),
+                     'PROBE_MODULE': 'ansible_collections.w365.cloudpc.plugins.modules.%s' % module})
+    proc = subprocess.run([sys.executable, '-c', _PROBE, str(args_file)],
+                          capture_output=True, text=True, env=env, timeout=120, check=False)
+    assert proc.stdout.strip(), proc.stderr[-3000:]
+    result = json.loads(proc.stdout)
+    line = [x for x in proc.stderr.splitlines() if x.startswith('AZURE_MGMT=')][-1]
+    return result, [p for p in line.split('=', 1)[1].split(',') if p]
+
+
+def test_graph_only_paths_import_no_azure_mgmt_package(box, tmp_path):
+    result, loaded = loaded_mgmt_packages(box, tmp_path, 'w365_custom_image_info', {'source_images': True})
+    assert not result.get('failed'), result
+    assert result['source_images'] and loaded == []
+
+    args = dict(name='In Use Image', version='1.0.0', source_image_id=src('win11-golden'), validate_source=False)
+    result, loaded = loaded_mgmt_packages(box, tmp_path, 'w365_custom_image', args)
+    assert result['changed'] is False and result['image']['id'] == IN_USE_ID, result
+    assert loaded == []
+
+    # The pre-upload checks are the one path that needs ARM: resources (the image) and authorization (the grant).
+    args = dict(name='Probe', version='1.0.0', source_image_id=src('win11-golden'), _ansible_check_mode=True)
+    result, loaded = loaded_mgmt_packages(box, tmp_path, 'w365_custom_image', args)
+    assert result['changed'] is True, result
+    assert [p for p in loaded if p != 'core'] == ['authorization', 'resource']
