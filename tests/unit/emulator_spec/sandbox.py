@@ -22,7 +22,7 @@ VE = 'deviceManagement/virtualEndpoint'
 
 TENANT_A = SEED['tenants'][0]
 TENANT_B = SEED['tenants'][1]
-OWNER_APP, READER_APP = TENANT_A['apps']
+OWNER_APP, READER_APP, NO_RIGHTS_APP = TENANT_A['apps']
 ADMIN = TENANT_A['users'][0]
 APP_B = TENANT_B['apps'][0]
 SUB_A = TENANT_A['subscriptions'][0]['id']
@@ -48,7 +48,7 @@ ROLE_NIC_CONTRIBUTOR = '1f135831-5bbe-4924-9016-264044c00788'
 ROLE_NETWORK_USER = '7eabc9a4-85f7-4f71-b8ab-75daaccc1033'
 ROLE_OWNER = '8e3af657-a8ff-443c-a75c-2fe8c4bcb635'
 
-SECRETS = [OWNER_APP['secret'], READER_APP['secret'], ADMIN['password'], APP_B['secret'], JOIN['password']]
+SECRETS = [OWNER_APP['secret'], READER_APP['secret'], NO_RIGHTS_APP['secret'], ADMIN['password'], APP_B['secret'], JOIN['password']]
 
 
 @dataclass

@@ -201,3 +201,9 @@ def test_vnets_in_subscription(api):
                     'network', 'VirtualNetworks_List', 200)
     assert VNET_ID.lower() in {v['id'].lower() for v in listed['value']}
     assert len(listed['value']) == 3
+
+
+def test_403_read_without_a_role(api):
+    from .sandbox import NO_RIGHTS_APP
+    reply = api.arm('GET', VNET_ID, V_NET, app=NO_RIGHTS_APP)
+    arm_error(reply, 'network', 'VirtualNetworks_Get', 403, code='AuthorizationFailed')

@@ -70,3 +70,9 @@ def test_patch_join_type_is_refused(api):
 def test_405_method_not_allowed(api):
     graph_error(api.graph('PUT', ANCS, body={}), 'post', 405, path=f'/v1.0/{ANCS}')
     graph_error(api.graph('DELETE', f'{IMAGES}/getSourceImages'), 'get', 405, path=f'/v1.0/{IMAGES}/getSourceImages')
+
+
+def test_403_without_cloudpc_permissions(api):
+    from .sandbox import NO_RIGHTS_APP
+    reply = api.graph('GET', ANCS, principal='app', app=NO_RIGHTS_APP)
+    graph_error(reply, 'get', 403)

@@ -128,3 +128,14 @@ def test_count_annotation_on_lists(api, image):
     for path in (IMAGES, POLICIES, ANCS):
         page = graph_ok(api.graph('GET', path, params={'$count': 'true'}), 'get', 200)
         assert page['@odata.count'] == len(page['value']), page
+
+
+def test_beta_retry_upload_of_a_failed_image(api):
+    """retryUpload is beta-only (not in the v1.0 description): 204 without a body, then a valid pending image."""
+    body = _image_body('verify-image-retry', NOT_GENERALIZED_IMAGE_ID)
+    created = graph_ok(api.graph('POST', IMAGES, body=body), 'post', 201, request_body=body)
+    api.advance(600)
+    retry = api.graph('POST', f'{IMAGES}/{created["id"]}/retryUpload', version='beta')
+    assert retry.status == 204 and not retry.text.strip(), retry
+    again = graph_ok(api.graph('GET', f'{IMAGES}/{created["id"]}'), 'get', 200)
+    assert again['status'] == 'pending' and again['errorCode'] is None

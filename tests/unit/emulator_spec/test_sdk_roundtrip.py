@@ -103,8 +103,9 @@ def test_resource_client(sdk):
         made = res.resource_groups.create_or_update('rg-verify-sdk', {'location': 'northeurope', 'tags': {'a': 'b'}})
         assert made.id.lower() == f'/subscriptions/{SUB_A}/resourcegroups/rg-verify-sdk' and made.tags == {'a': 'b'}
         # No Microsoft.Compute document here and no compute SDK installed: the generic resource model is the
-        # reference; the properties the image checks read are asserted by wire name.
-        image = res.resources.get_by_id(GOOD_IMAGE_ID, api_version='2024-07-01')
+        # reference; the properties the image checks read are asserted by wire name. 2024-03-01 is the
+        # Microsoft.Compute version the collection reads images with.
+        image = res.resources.get_by_id(GOOD_IMAGE_ID, api_version='2024-03-01')
         assert image.type == 'Microsoft.Compute/images' and image.location == 'westeurope'
         os_disk = image.properties['storageProfile']['osDisk']
         assert os_disk['osType'] == 'Windows' and os_disk['osState'] == 'Generalized'
