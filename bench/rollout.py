@@ -1,0 +1,173 @@
+"""Rollout-level benchmarks: requests per converged tenant-region, scaling with forks, check-mode cost."""
+
+from __future__ import annotations
+
+import math
+import time
+from pathlib import Path
+
+import yaml
+
+from bench.seedgen import hosts_for, make_seed
+from tests.helpers.playbook import run_playbook
+from tests.helpers.sandbox import start_sandbox
+
+REPO = Path(__file__).resolve().parents[1]
+ROLLOUT = REPO / "playbooks" / "rollout.yml"
+TIME_SCALE = 600.0
+
+
+def available() -> bool:
+    return ROLLOUT.exists()
+
+
+def shape(tenant_regions: int) -> tuple[int, int]:
+    """N tenant-regions as tenants × regions: two regions per tenant, except for one."""
+    if tenant_regions == 1:
+        return 1, 1
+    return math.ceil(tenant_regions / 2), 2
+
+
+def write_inventory(box, seed: dict, path: Path, report_dir: Path) -> Path:
+    """An inventory in the shape of playbooks/inventory/sandbox/ for a generated seed."""
+    hosts = hosts_for(seed)
+    tenants, regions = {}, {}
+    for host in hosts:
+        tenant = host["tenant"]
+        key = f"tenant_bench{host['tenant_index']}"
+        image_rg = tenant["subscriptions"][0]["resource_groups"][0]["name"]
+        source = (f"/subscriptions/{host['subscription_id']}/resourceGroups/{image_rg}"
+                  "/providers/Microsoft.Compute/images/win11-golden")
+        group = tenants.setdefault(key, {"hosts": {}, "vars": {
+            "w365_tenant": f"bench{host['tenant_index']}",
+            "w365_auth": {k: v for k, v in box.auth_vars(tenant["id"]).items()
+                          if k in ("tenant_id", "client_id", "client_secret")},
+            "w365_images": [{"name": "Win11 Bench Golden", "version": "1.0.0", "source_image_id": source}],
+        }})
+        group["hosts"][host["name"]] = {
+            "w365_region": host["region"],
+            "w365_network_connection": {
+                "name": f"anc-{host['name']}", "join_type": "entra_join",
+                "subscription_id": host["subscription_id"], "resource_group": host["resource_group"],
+                "virtual_network": host["virtual_network"], "subnet": host["subnet"], "planned_cloud_pcs": 20,
+            },
+        }
+        regions.setdefault(f"region_{host['region']}", {"hosts": {}})["hosts"][host["name"]] = None
+    inventory = {"all": {
+        "vars": {
+            "ansible_connection": "local",
+            "ansible_python_interpreter": "{{ ansible_playbook_python }}",
+            "w365_auth_common": {"authority_host": box.url, "graph_endpoint": box.url, "arm_endpoint": box.url,
+                                 "ca_bundle": box.ca_bundle},
+            "w365_report_dir": str(report_dir),
+            "w365_wait_timeout": 900,
+        },
+        "children": {"w365_tenants": {"children": tenants}, **regions},
+    }}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(yaml.safe_dump(inventory, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def _world(tenant_regions: int, workdir: Path, latency_ms: int = 0):
+    tenants, regions = shape(tenant_regions)
+    seed = make_seed(tenants, regions)
+    box = start_sandbox(seed, time_scale=TIME_SCALE, workdir=workdir)
+    if latency_ms:
+        box.fault({"path": ".*", "latency_ms": latency_ms})
+    inventory = write_inventory(box, seed, workdir / "inventory" / "hosts.yml", workdir / "report")
+    limit = ",".join(h["name"] for h in hosts_for(seed)[:tenant_regions])
+    return box, inventory, limit
+
+
+def _run(workdir: Path, inventory: Path, *, forks=5, check=False, limit=None):
+    started = time.monotonic()
+    result = run_playbook(workdir, ROLLOUT, inventory=inventory, forks=forks, check=check, limit=limit,
+                          timeout=3600)
+    return result, time.monotonic() - started
+
+
+def requests_per_tenant_region(workdir: Path) -> dict:
+    box, inventory, limit = _world(2, workdir)
+    try:
+        first, _ = _run(workdir / "first", inventory, limit=limit)
+        if first.rc != 0:
+            raise SystemExit(f"bench rollout did not converge:\n{first}")
+        box.clear_requests()
+        second, seconds = _run(workdir / "second", inventory, limit=limit)
+        log = box.requests()
+        per_service = {"token": 0, "graph": 0, "arm": 0}
+        writes = 0
+        for entry in log:
+            service = entry.get("service")
+            key = "token" if service == "entra" else service
+            if key in per_service:
+                per_service[key] += 1
+            if service in ("graph", "arm") and entry["method"].upper() not in ("GET", "HEAD"):
+                writes += 1
+        hosts = len(limit.split(","))
+        per_host = {k: round(v / hosts, 1) for k, v in per_service.items()}
+        print(f"converged rollout, {hosts} tenant-regions: changed={second.changed_count()} "
+              f"writes={writes} seconds={seconds:.1f}")
+        print("requests per tenant-region: " + ", ".join(f"{k} {v}" for k, v in per_host.items()))
+        return {"tenant_regions": hosts, "changed": second.changed_count(), "writes": writes,
+                "per_tenant_region": per_host, "totals": per_service, "seconds": round(seconds, 2)}
+    finally:
+        box.stop()
+
+
+def scaling(sizes, forks_list, latency_ms: int, workdir: Path) -> dict:
+    rows, data = [], {"latency_ms": latency_ms, "runs": []}
+    baseline = None
+    for size in sizes:
+        for forks in forks_list:
+            if size == 1 and forks != forks_list[0]:
+                continue  # one deployment: more forks change nothing
+            run_dir = workdir / f"n{size}-f{forks}"
+            box, inventory, limit = _world(size, run_dir, latency_ms)
+            try:
+                first, first_s = _run(run_dir / "first", inventory, forks=forks, limit=limit)
+                converged, conv_s = _run(run_dir / "converged", inventory, forks=forks, limit=limit)
+            finally:
+                box.stop()
+            if size == 1:
+                baseline = (first_s, conv_s)
+            ideal_first = ideal_conv = None
+            if baseline:
+                waves = math.ceil(size / forks)
+                ideal_first, ideal_conv = waves * baseline[0], waves * baseline[1]
+            entry = {"tenant_regions": size, "forks": forks, "first_run_s": round(first_s, 1),
+                     "converged_s": round(conv_s, 1), "ideal_first_s": ideal_first and round(ideal_first, 1),
+                     "ideal_converged_s": ideal_conv and round(ideal_conv, 1), "first_rc": first.rc,
+                     "converged_rc": converged.rc, "converged_changed": converged.changed_count()}
+            data["runs"].append(entry)
+            rows.append([size, forks, entry["first_run_s"], entry["ideal_first_s"], entry["converged_s"],
+                         entry["ideal_converged_s"], entry["converged_changed"], f"{first.rc}/{converged.rc}"])
+            print(f"  n={size} forks={forks}: first {first_s:.1f}s converged {conv_s:.1f}s", flush=True)
+    from bench.sections import _table
+    _table(["tenant-regions", "forks", "first run s", "ideal s", "converged s", "ideal s", "changed", "rc"], rows)
+    return data
+
+
+def check_mode(workdir: Path) -> dict:
+    box, inventory, limit = _world(2, workdir)
+    try:
+        first, _ = _run(workdir / "first", inventory, limit=limit)
+        timings = {"normal": [], "check": []}
+        for i in range(3):
+            _, normal_s = _run(workdir / f"normal{i}", inventory, limit=limit)
+            box.clear_requests()
+            check, check_s = _run(workdir / f"check{i}", inventory, limit=limit, check=True)
+            writes = [e for e in box.requests()
+                      if e.get("service") in ("graph", "arm") and e["method"].upper() not in ("GET", "HEAD")]
+            timings["normal"].append(normal_s)
+            timings["check"].append(check_s)
+        normal = sorted(timings["normal"])[1]
+        check_median = sorted(timings["check"])[1]
+        print(f"converged rollout (2 tenant-regions): normal {normal:.1f}s, check mode {check_median:.1f}s, "
+              f"ratio {check_median / normal:.2f}; writes in check mode: {len(writes)}")
+        return {"normal_median_s": round(normal, 2), "check_median_s": round(check_median, 2),
+                "ratio": round(check_median / normal, 2), "check_mode_writes": len(writes),
+                "check_changed": check.changed_count(), "first_rc": first.rc}
+    finally:
+        box.stop()
