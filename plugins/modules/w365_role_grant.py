@@ -26,7 +26,7 @@ description:
     run then reads the one assignment back and succeeds without reporting a change.
   - See the collection's C(docs/role-grants.md) for who must run it, legacy cleanup and replication delay.
 author:
-  - w365.cloudpc contributors
+  - w365.cloudpc contributors (@w365)
 extends_documentation_fragment:
   - w365.cloudpc.auth
   - w365.cloudpc.attributes

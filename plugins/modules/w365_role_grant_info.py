@@ -17,7 +17,7 @@ description:
     inherited from a parent scope do not.
   - The caller needs read access to role assignments at each scope (Reader is enough).
 author:
-  - w365.cloudpc contributors
+  - w365.cloudpc contributors (@w365)
 extends_documentation_fragment:
   - w365.cloudpc.auth
   - w365.cloudpc.attributes
