@@ -27,6 +27,7 @@ import pytest
 import yaml
 
 from tests.unit.test_awx_credential_types import awx_safe_dump, inject_credential, load_credential_type
+from tests.unit.test_awx_job_template import load_template, survey_defaults
 
 REPO = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
@@ -39,11 +40,11 @@ FABRIKAM_USER_PASSWORD = 'Fabrikam-delegated-Passw0rd-never-shown'
 FABRIKAM_USER_OBJECT_ID = '7e000002-0000-4000-8000-00000000a5e1'
 
 # AWX's RunJob.get_password_prompts (no machine or vault credential on the template: every answer is empty).
-PASSWORD_PROMPTS = [r'Enter passphrase for .*:\s*?$', r'Bad passphrase, try again for .*:\s*?$'] + [
-    r'%s password.*:\s*?$' % method for name in ('sudo', 'su', 'pbrun', 'pfexec', 'dzdo', 'pmrun', 'runas', 'enable',
-                                                  'doas', 'ksu', 'machinectl', 'sesu')
-    for method in (name, name.upper())] + [
-    r'BECOME password.*:\s*?$', r'SSH password:\s*?$', r'Password:\s*?$', r'Vault password:\s*?$']
+BECOME_METHODS = ('sudo', 'su', 'pbrun', 'pfexec', 'dzdo', 'pmrun', 'runas', 'enable', 'doas', 'ksu', 'machinectl',
+                  'sesu')
+PASSWORD_PROMPTS = [r'Enter passphrase for .*:\s*?$', r'Bad passphrase, try again for .*:\s*?$']
+PASSWORD_PROMPTS += [r'%s password.*:\s*?$' % m for name in BECOME_METHODS for m in (name, name.upper())]
+PASSWORD_PROMPTS += [r'BECOME password.*:\s*?$', r'SSH password:\s*?$', r'Password:\s*?$', r'Vault password:\s*?$']
 
 pytestmark = pytest.mark.slow
 
@@ -149,19 +150,22 @@ class AwxJob:
         self.hosts = sorted(host_vars)
         self.inventory_script = self._inventory_script(source)
 
-        # RunJob.build_extra_vars_file: AWX meta variables + the template's extra vars, Jinja-safe dumped.
-        template_vars = {'w365_report_dir': str(self.report_dir)}
+        # RunJob.build_extra_vars_file: AWX meta variables, the template's extra vars (trusted: plain YAML) and the
+        # survey answers (the shipped survey's defaults; !unsafe like every other value).
+        template = load_template()
+        template_vars = template.get('extra_vars') or {}
+        answers = {**survey_defaults(), 'w365_report_dir': str(self.report_dir)}
         extra_vars = {
             'awx_job_id': self.job_id, 'tower_job_id': self.job_id, 'awx_job_launch_type': 'manual',
             'tower_job_launch_type': 'manual', 'awx_job_template_id': 11, 'tower_job_template_id': 11,
-            'awx_job_template_name': 'Windows 365 rollout', 'tower_job_template_name': 'Windows 365 rollout',
+            'awx_job_template_name': template['name'], 'tower_job_template_name': template['name'],
             'awx_user_id': 1, 'awx_user_name': 'admin', 'tower_user_id': 1, 'tower_user_name': 'admin',
-            'awx_inventory_id': 7, 'awx_inventory_name': 'Windows 365 tenants', 'awx_project_revision': 'HEAD',
-            'awx_execution_node': 'awx-task', **template_vars}
+            'awx_inventory_id': 7, 'awx_inventory_name': template['inventory'], 'awx_project_revision': 'HEAD',
+            'awx_execution_node': 'awx-task', **template_vars, **answers}
         self._write_private(pdd / 'env' / 'extravars', awx_safe_dump(extra_vars, template_vars), stat.S_IRUSR)
 
         # RunJob.build_args, then each credential's injectors (env, files, extra-vars files)
-        args = ['-u', 'root', '--forks=5']
+        args = ['-u', 'root', f"--forks={template['forks']}"]
         env = {
             'AWX_PRIVATE_DATA_DIR': str(pdd), 'JOB_ID': str(self.job_id), 'INVENTORY_ID': '7',
             'PROJECT_REVISION': 'HEAD', 'ANSIBLE_RETRY_FILES_ENABLED': 'False', 'MAX_EVENT_RES': '700000',
