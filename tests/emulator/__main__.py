@@ -32,7 +32,7 @@ def main(argv=None) -> int:
 
     try:
         seed = load_seed(args.seed)
-        emulator = Emulator(seed, time_scale=args.time_scale)
+        emulator = Emulator(seed, time_scale=args.time_scale, seed_dir=Path(args.seed).resolve().parent)
     except SeedError as err:
         print(f"seed error in {args.seed}: {err}", file=sys.stderr)
         return 2

@@ -7,6 +7,7 @@ import secrets
 import threading
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from .errors import ApiError
 from .tokens import TokenSigner
@@ -94,18 +95,31 @@ def parse_fault(body) -> FaultRule:
 
 
 class Emulator:
-    def __init__(self, seed: dict, time_scale: float = 1.0):
-        self.seed = seed
-        self.clock = Clock(time_scale)
+    def __init__(self, seed: dict, time_scale: float = 1.0, seed_dir: Path = Path(".")):
+        self.original_seed = seed
+        self.seed_dir = seed_dir  # certificate paths in seeds given to POST /_emulator/reset are relative to it
         self.lock = threading.RLock()
-        self.signer = TokenSigner()
-        self.identity_header = secrets.token_urlsafe(16)
-        self.tenants = build_tenants(seed, self.clock.now())
-        self.log: list[dict] = []
         self.log_lock = threading.Lock()
-        self.faults: list[FaultRule] = []
         self.fault_lock = threading.Lock()
-        self.refresh_tokens: dict[str, dict] = {}
+        self.identity_header = secrets.token_urlsafe(16)
+        self.log: list[dict] = []
+        self.faults: list[FaultRule] = []
+        self.load(seed, time_scale)
+
+    def load(self, seed: dict, time_scale: float) -> None:
+        """(Re)start the world from a validated seed: new clock, new token key, empty log and fault rules."""
+        with self.lock:
+            clock = Clock(time_scale)
+            tenants = build_tenants(seed, clock.now())  # raises SeedError before anything changes
+            self.seed = seed
+            self.clock = clock
+            self.tenants = tenants
+            self.signer = TokenSigner()  # tokens from before the reset are no longer valid
+            self.refresh_tokens: dict[str, dict] = {}
+            with self.log_lock:
+                self.log.clear()
+            with self.fault_lock:
+                self.faults.clear()
 
     # -- lookups --------------------------------------------------------------------------------------------------
     def now(self) -> float:

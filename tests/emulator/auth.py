@@ -35,6 +35,8 @@ def authenticate(emu, req, api: str) -> tuple:
                        {"WWW-Authenticate": 'Bearer authorization_uri="https://login.windows.net/", '
                                            'error="invalid_token", error_description="The access token is invalid."'})
     tenant = emu.tenants.get(claims.get("tid"))
+    if tenant is None:  # issued before a reset to a world without this tenant
+        raise ApiError(401, "InvalidAuthenticationToken", "The access token is invalid.")
     now = now_epoch()
     if claims.get("exp", 0) <= now:
         if graph:

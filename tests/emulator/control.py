@@ -53,6 +53,8 @@ def handle(emu, req) -> Response:
     if name == "info" and method == "GET":
         return Response(200, {"url": req.base_url, "identity_header": emu.identity_header,
                               "time_scale": emu.clock.scale})
+    if name == "reset" and len(parts) == 1 and method == "POST":
+        return _reset(emu, req.json())
     if name == "principals" and len(parts) == 1 and method == "POST":
         return _create_principal(emu, req.json())
     raise ApiError(404, "NotFound", f"no control endpoint {method} {req.path}")
@@ -77,3 +79,25 @@ def _create_principal(emu, body) -> Response:
         tenant.directory[oid] = {"type": kind, "display_name": body.get("display_name") or oid,
                                  "app_id": body.get("app_id"), "created_at": emu.now()}
     return Response(201, {"object_id": oid, "type": kind})
+
+
+def _reset(emu, body) -> Response:
+    """Start over from the original seed, or from `{"seed": {...}}`; optionally with a new `time_scale`."""
+    from .seed import SeedError, validate_seed
+
+    if not isinstance(body, dict):
+        raise ApiError(400, "BadRequest", "body must be a JSON object")
+    scale = body.get("time_scale", emu.clock.scale)
+    if not isinstance(scale, (int, float)) or isinstance(scale, bool) or scale <= 0:
+        raise ApiError(400, "BadRequest", "time_scale must be a positive number")
+    seed = emu.original_seed
+    if body.get("seed") is not None:
+        try:
+            seed = validate_seed(body["seed"], base_dir=emu.seed_dir)
+        except SeedError as err:
+            raise ApiError(400, "InvalidSeed", str(err)) from None
+    try:
+        emu.load(seed, float(scale))
+    except SeedError as err:
+        raise ApiError(400, "InvalidSeed", str(err)) from None
+    return Response(200, {"tenants": [t.id for t in emu.tenants.values()], "time_scale": emu.clock.scale})

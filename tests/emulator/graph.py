@@ -563,6 +563,9 @@ def policies(g, tail) -> Response:
         pol = {"id": str(uuid.uuid4()), "imageType": "gallery", "provisioningType": "dedicated",
                "enableSingleSignOn": False, "localAdminEnabled": False, "description": "", "managedBy": "windows365",
                **{k: v for k, v in body.items() if k in POLICY_WRITABLE}}
+        if body.get("onPremisesConnectionId"):  # deprecated single-ANC form: still makes the ANC in use
+            pol.setdefault("domainJoinConfigurations", [{"domainJoinType": "azureADJoin",
+                                                         "onPremisesConnectionId": body["onPremisesConnectionId"]}])
         _validate_policy(g, pol)
         g.tenant.policies[pol["id"]] = pol
         return Response(201, _single(g, policy_entity(g, pol), POLICY_FIELDS, POLICY_FIELDS, ctx))

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from .api import start
+from .api import Api, start
 
 REPO = Path(__file__).resolve().parents[3]
 DEMO = REPO / "tests" / "emulator" / "seeds" / "demo.yml"
@@ -25,20 +25,32 @@ def seed(demo_seed):
     return copy.deepcopy(demo_seed)
 
 
-@pytest.fixture
-def launch(tmp_path):
-    """launch(seed_dict_or_path, time_scale=1.0) -> Api; the emulator stops when the test ends."""
-    running = []
+@pytest.fixture(scope="session")
+def _shared(tmp_path_factory):
+    """One emulator process per test session (per xdist worker), reset to a new world by each test."""
+    proc, api = start(DEMO, tmp_path_factory.mktemp("shared-emu"))
+    api.close()
+    yield proc
+    proc.stop()
 
-    def _launch(seed=DEMO, time_scale=1.0, extra_args=()):
-        proc, api = start(seed, tmp_path, time_scale=time_scale, extra_args=extra_args)
-        running.append((proc, api))
+
+@pytest.fixture
+def launch(_shared):
+    """launch(seed_dict_or_path=DEMO, time_scale=1.0) -> Api on a freshly reset world (POST /_emulator/reset)."""
+    made = []
+
+    def _launch(seed=DEMO, time_scale=1.0):
+        if not isinstance(seed, dict):
+            seed = yaml.safe_load(Path(seed).read_text(encoding="utf-8"))
+        api = Api(_shared)
+        made.append(api)
+        reply = api.request("POST", "/_emulator/reset", body={"seed": seed, "time_scale": time_scale})
+        assert reply.status == 200, reply
         return api
 
     yield _launch
-    for proc, api in running:
+    for api in made:
         api.close()
-        proc.stop()
 
 
 @pytest.fixture(scope="module")

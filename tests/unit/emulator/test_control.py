@@ -139,3 +139,25 @@ def test_time_scale_runs_health_checks_in_real_time(launch):
             break
         time.sleep(0.05)
     assert seen[0] == "pending" and seen[-1] == "failed" and "running" in seen
+
+
+def test_reset(launch, seed):
+    api = launch()
+    tok = api.app_token(C_TENANT, C_APP, C_SECRET, ARM)
+    api.control("POST", "faults", {"path": "nothing-matches", "status": 500})
+    seed["tenants"][0]["subscriptions"][0]["name"] = "Renamed"
+    r = api.request("POST", "/_emulator/reset", body={"seed": seed})
+    assert r.status == 200 and r.json["tenants"][0] == C_TENANT
+    assert api.log() == [] and api.control("GET", "faults")["faults"] == []
+    r = api.call(tok, "GET", f"/subscriptions/{C_SUB}", params=V)
+    assert r.status == 401  # tokens of the previous world are void
+    api.tokens.clear()
+    tok = api.app_token(C_TENANT, C_APP, C_SECRET, ARM)
+    assert api.call(tok, "GET", f"/subscriptions/{C_SUB}", params=V).json["displayName"] == "Renamed"
+    seed["tenants"][0]["anc_limit"] = "lots"
+    r = api.request("POST", "/_emulator/reset", body={"seed": seed})
+    assert r.status == 400 and "tenants[0].anc_limit: must be an integer" in r.json["error"]["message"]
+    assert api.request("POST", "/_emulator/reset", body={}).status == 200  # back to the start-up seed
+    api.tokens.clear()
+    tok = api.app_token(C_TENANT, C_APP, C_SECRET, ARM)
+    assert api.call(tok, "GET", f"/subscriptions/{C_SUB}", params=V).json["displayName"] == "Contoso Production"

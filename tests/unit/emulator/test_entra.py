@@ -175,7 +175,7 @@ def test_certificate_and_federated_credentials(launch, seed, tmp_path):
     bundle = _self_signed(tmp_path)
     app = seed["tenants"][0]["apps"][0]
     app.pop("secret")
-    app["certificate"] = "app-cert.pem"  # relative to the seed file, which launch() writes into tmp_path
+    app["certificate"] = str(tmp_path / "app-cert.pem")
     app["federated_credentials"] = [{"issuer": "https://token.actions.githubusercontent.com",
                                      "subject": "repo:contoso/w365:environment:prod"}]
     api = launch(seed)

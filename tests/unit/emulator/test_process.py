@@ -141,3 +141,19 @@ def test_sigterm_with_open_keepalive_connections(tmp_path):
     assert time.monotonic() - started < 5
     tls.close()
     proc.stop()
+
+
+def test_certificate_path_is_relative_to_the_seed_file(tmp_path, seed):
+    from tests.emulator.seed import load_seed
+
+    from .test_entra import _self_signed
+
+    _self_signed(tmp_path)
+    seed["tenants"][0]["apps"][0]["certificate"] = "app-cert.pem"
+    (tmp_path / "seed.yml").write_text(yaml.safe_dump(seed))
+    loaded = load_seed(tmp_path / "seed.yml")
+    assert loaded["tenants"][0]["apps"][0]["certificate"].startswith(b"-----BEGIN CERTIFICATE-----")
+    seed["tenants"][0]["apps"][0]["certificate"] = "missing.pem"
+    (tmp_path / "seed.yml").write_text(yaml.safe_dump(seed))
+    with pytest.raises(SeedError, match=r"tenants\[0\]\.apps\[0\]\.certificate: cannot read certificate file"):
+        load_seed(tmp_path / "seed.yml")
