@@ -51,8 +51,48 @@ pytestmark = pytest.mark.slow
 JWT = re.compile(r'eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}')
 
 
+FEDERATION = {'issuer': 'https://awx.example.com/oidc', 'subject': 'system:serviceaccount:awx:w365-rollout'}
+CERTIFICATE_PASSWORD = 'Contoso-key-passphrase-never-shown'
+
+
+def _certificate():
+    """A self-signed certificate and its encrypted private key, as an app registration would hold."""
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.x509.oid import NameOID
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, 'w365-rollout')])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(days=1))
+            .not_valid_after(now + datetime.timedelta(days=30)).sign(key, hashes.SHA256()))
+    cert_pem = cert.public_bytes(serialization.Encoding.PEM).decode()
+    key_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                serialization.BestAvailableEncryption(CERTIFICATE_PASSWORD.encode())).decode()
+    return cert_pem, key_pem
+
+
+def _federated_token(tenant_id, client_id):
+    """An OIDC token as an external issuer would hand out (the sandbox matches issuer/subject/audience only)."""
+    import base64
+    import time
+
+    def part(data):
+        return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b'=').decode()
+
+    now = int(time.time())
+    claims = {**{'iss': FEDERATION['issuer'], 'sub': FEDERATION['subject']}, 'aud': 'api://AzureADTokenExchange',
+              'iat': now, 'nbf': now, 'exp': now + 3600, 'jti': f'{tenant_id}-{client_id}'}
+    return f"{part({'alg': 'RS256', 'typ': 'JWT', 'kid': 'awx'})}.{part(claims)}.{part({'sig': 'external-issuer'})}"
+
+
 def _seed():
-    """The rollout seed without its deliberately broken tenant, plus a user in fabrikam for delegated sign-in."""
+    """The rollout seed without its deliberately broken tenant, plus a user in fabrikam for delegated sign-in, a
+    certificate on contoso's app and a federated credential on fabrikam's."""
     seed = yaml.safe_load(ROLLOUT_SEED.read_text())
     seed['tenants'] = [t for t in seed['tenants'] if t['domain'].split('.')[0] in (CONTOSO, FABRIKAM)]
     fabrikam = next(t for t in seed['tenants'] if t['domain'].startswith(FABRIKAM))
@@ -61,6 +101,11 @@ def _seed():
     subscription = fabrikam['subscriptions'][0]['id']
     fabrikam['role_assignments'].append(
         {'principal_id': FABRIKAM_USER_OBJECT_ID, 'role': 'Owner', 'scope': f'/subscriptions/{subscription}'})
+    fabrikam['apps'][0]['federated_credentials'] = [dict(FEDERATION)]
+    cert_pem, key_pem = _certificate()
+    contoso = next(t for t in seed['tenants'] if t['domain'].startswith(CONTOSO))
+    contoso['apps'][0]['certificate'] = cert_pem
+    seed['_contoso_key_and_certificate'] = key_pem + cert_pem  # for the credential; removed before the sandbox
     return seed
 
 
@@ -268,7 +313,9 @@ def seed():
 
 @pytest.fixture
 def awx_job(tmp_path, sandbox_factory, seed):
-    sandbox = sandbox_factory(copy.deepcopy(seed), time_scale=240)
+    world = copy.deepcopy(seed)
+    world.pop('_contoso_key_and_certificate')
+    sandbox = sandbox_factory(world, time_scale=240)
     counter = {'next': 100}
 
     def make(tenants, credentials=(), **kwargs):
@@ -365,3 +412,28 @@ def test_the_secret_check_sees_a_leak_in_job_events(awx_job, seed):
     assert job.status == 'successful', job.stdout
     with pytest.raises(AssertionError, match='a secret is in artifacts/.*/job_events/'):
         job.assert_no_secret_kept(expect_report=False)
+
+
+def test_certificate_and_workload_identity_credential_types(awx_job, seed):
+    """The file-injector types: the PEM (encrypted key) and the federated token reach the modules as private files."""
+    contoso_app, contoso = _app(seed, CONTOSO), _tenant(seed, CONTOSO)
+    pem = seed['_contoso_key_and_certificate']
+    certificate = (load_credential_type('w365_tenant_certificate'), {
+        'tenant_id': contoso['id'], 'client_id': contoso_app['client_id'], 'certificate': pem,
+        'certificate_password': CERTIFICATE_PASSWORD, 'cloud': 'public'})
+    job = awx_job([CONTOSO], [certificate], tenant_id_in_inventory=False, lean=True)
+    envvars = json.loads((job.pdd / 'env' / 'envvars').read_text())
+    assert Path(envvars['AZURE_CLIENT_CERTIFICATE_PATH']).read_text() == pem
+    job.run()
+    job.assert_successful()
+    assert set(_auth_methods(job).values()) == {'client_certificate'}
+    job.assert_no_secret_kept(extra=[CERTIFICATE_PASSWORD, pem.split('-----')[2].strip()[:64]])
+
+    fabrikam_app, fabrikam = _app(seed, FABRIKAM), _tenant(seed, FABRIKAM)
+    token = _federated_token(fabrikam['id'], fabrikam_app['client_id'])
+    federated = (load_credential_type('w365_tenant_workload_identity'), {
+        'tenant_id': fabrikam['id'], 'client_id': fabrikam_app['client_id'], 'federated_token': token})
+    job = awx_job([FABRIKAM], [federated], tenant_id_in_inventory=False, lean=True).run()
+    job.assert_successful()
+    assert set(_auth_methods(job).values()) == {'workload_identity'}
+    job.assert_no_secret_kept(extra=[token])
