@@ -12,7 +12,6 @@ from ansible_collections.w365.cloudpc.plugins.module_utils._errors import W365Ap
 from ansible_collections.w365.cloudpc.plugins.module_utils._graph import GraphClient, odata_quote
 from ansible_collections.w365.cloudpc.plugins.module_utils._retry import RetrySettings
 from ansible_collections.w365.cloudpc.plugins.module_utils._service_principal import find_windows365_principal
-from ansible_collections.w365.cloudpc.plugins.module_utils._module import W365Module  # noqa: F401  (import check)
 
 ANCS = 'deviceManagement/virtualEndpoint/onPremisesConnections'
 FAST = RetrySettings(max_attempts=3, max_total_wait=5.0, backoff_factor=0.05)
