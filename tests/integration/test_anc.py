@@ -7,66 +7,18 @@ in a way that matters; write counts are taken from the request log right after c
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
-SEED = Path(__file__).resolve().parent / 'seeds' / 'anc.yml'
-SUB = '5a1e0a9c-0000-4000-8000-0000000050b1'
-RG_ID = '/subscriptions/%s/resourceGroups/rg-cloudpc' % SUB
-VNET_ID = RG_ID + '/providers/Microsoft.Network/virtualNetworks/vnet-cloudpc'
-HUB_VNET_ID = '/subscriptions/%s/resourceGroups/rg-hub/providers/Microsoft.Network/virtualNetworks/vnet-hub' % SUB
-OU1 = 'OU=CloudPCs,DC=corp,DC=ancco,DC=com'
-OU2 = 'OU=CloudPCs2,DC=corp,DC=ancco,DC=com'
-JOIN_PW = 'Join-Pw-Old-1!'
-WRONG_JOIN_PW = 'Not-The-Join-Pw-9!'
-ANC_PATH = '/v1.0/deviceManagement/virtualEndpoint/onPremisesConnections'
+from tests.helpers.anc import (
+    ANC_PATH, HUB_VNET_ID, JOIN_PW, OU1, OU2, RG_ID, SUB, VNET_ID, WRONG_JOIN_PW, anc_task, entra_args, hybrid_args,
+    run, start_anc_sandbox)
 
 
 @pytest.fixture(scope='module')
 def box(tmp_path_factory):
-    from tests.helpers.sandbox import start_sandbox
-
-    sandbox = start_sandbox(SEED, workdir=tmp_path_factory.mktemp('anc-sandbox'))
+    sandbox = start_anc_sandbox(tmp_path_factory, 'anc-sandbox')
     yield sandbox
     sandbox.stop()
-
-
-def play(box, tasks, principal='user'):
-    return [{
-        'hosts': 'localhost', 'gather_facts': False,
-        'module_defaults': {'group/w365.cloudpc.w365': box.auth_vars(0, principal)},
-        'tasks': tasks,
-    }]
-
-
-def anc_task(name, register='out', **args):
-    return {'name': register, 'w365.cloudpc.w365_anc': dict(name=name, **args), 'register': register}
-
-
-def graph_writes(box):
-    return [w for w in box.writes() if w['service'] == 'graph']
-
-
-def run(box, run_playbook, tasks, principal='user', **kwargs):
-    """Clear the request log, run the play, return (PlaybookResult, writes sent during the run)."""
-    box.clear_requests()
-    result = run_playbook(play(box, tasks, principal), **kwargs)
-    return result, graph_writes(box)
-
-
-def entra_args(subnet='snet-a'):
-    return dict(join_type='entra_join', subscription_id=SUB, resource_group='rg-cloudpc',
-                virtual_network='vnet-cloudpc', subnet=subnet)
-
-
-def hybrid_args(**overrides):
-    args = dict(join_type='hybrid_join', subscription_id=SUB, resource_group='rg-cloudpc',
-                virtual_network_resource_group='rg-hub', virtual_network='vnet-hub', subnet='snet-hub',
-                ad_domain_name='corp.ancco.com', ad_domain_username='svcjoin@corp.ancco.com',
-                ad_domain_password=JOIN_PW, organizational_unit=OU1)
-    args.update(overrides)
-    return args
 
 
 def test_entra_join_lifecycle(box, run_playbook):
