@@ -81,3 +81,53 @@ def test_wait_zero_timeout_fetches_once():
 def test_wait_rejects_bad_bounds(timeout, interval):
     with pytest.raises(W365ConfigError):
         wait_until(lambda: 1, lambda v: True, timeout=timeout, interval=interval, what='x')
+
+
+class Resp(object):
+    """The duck type error_from_response reads (status_code, headers, text(), request.method/url, reason)."""
+
+    def __init__(self, status, body, headers=None, reason='Reason'):
+        self.status_code = status
+        self.headers = headers or {}
+        self._body = body
+        self.reason = reason
+        self.request = type('Req', (), {'method': 'PATCH', 'url': 'https://graph.example/v1.0/x?password=pw'})()
+
+    def text(self):
+        return self._body
+
+
+def test_graph_error_body_and_inner_request_id():
+    from ansible_collections.w365.cloudpc.plugins.module_utils._errors import error_from_response
+    body = ('{"error": {"code": "badRequest", "message": "Cannot process request",'
+            ' "innerError": {"request-id": "in-1", "client-request-id": "c-1", "date": "2026-01-01T00:00:00Z"}}}')
+    err = error_from_response(Resp(400, body, {'request-id': 'hdr-1'}), 'graph')
+    assert (err.status, err.code, err.message, err.request_id, err.client_request_id) == (
+        400, 'badRequest', 'Cannot process request', 'in-1', 'c-1')
+    assert err.method == 'PATCH' and 'pw' not in err.url
+
+
+def test_graph_error_request_id_from_header_when_no_inner_error():
+    from ansible_collections.w365.cloudpc.plugins.module_utils._errors import error_from_response
+    err = error_from_response(Resp(503, '{"error": {"code": "UnknownError", "message": ""}}',
+                                   {'Request-Id': 'hdr-2'}, reason='Service Unavailable'), 'graph')
+    assert err.request_id == 'hdr-2' and err.message == 'Service Unavailable'
+
+
+def test_arm_error_uses_ms_request_id():
+    from ansible_collections.w365.cloudpc.plugins.module_utils._errors import error_from_response
+    err = error_from_response(Resp(409, '{"error": {"code": "RoleAssignmentExists", "message": "exists"}}',
+                                   {'x-ms-request-id': 'arm-1', 'x-ms-client-request-id': 'cl-1'}), 'arm')
+    assert (err.code, err.request_id, err.client_request_id, err.service) == (
+        'RoleAssignmentExists', 'arm-1', 'cl-1', 'arm')
+
+
+def test_non_json_and_oauth_style_bodies():
+    from ansible_collections.w365.cloudpc.plugins.module_utils._errors import error_from_response
+    err = error_from_response(Resp(502, '<html>Bad gateway\n from proxy</html>'), 'graph')
+    assert err.code is None and err.message == '<html>Bad gateway from proxy</html>'
+    assert str(err).startswith('HTTP 502: <html>Bad gateway from proxy</html>')
+    err = error_from_response(Resp(401, '{"error": "invalid_token", "error_description": "expired"}'), 'graph')
+    assert (err.code, err.message) == ('invalid_token', 'expired')
+    err = error_from_response(Resp(500, ''), 'arm')
+    assert err.message == 'Reason'
