@@ -330,11 +330,24 @@ def wait_for(module, image, timeout, changed):
 
 def finish_present(module, image, changed):
     """Wait if asked, then fail on a failed upload with its explanation."""
-    if module.params['wait'] and (image.get('status') or '').lower() not in _images.FINAL_STATUSES:
+    # Check mode reports the upload as it stands: waiting would only delay a prediction that cannot change.
+    if (module.params['wait'] and not module.check_mode
+            and (image.get('status') or '').lower() not in _images.FINAL_STATUSES):
         image = wait_for(module, image, module.params['wait_timeout'], changed)
     if (image.get('status') or '').lower() == _images.STATUS_FAILED:
         raise ImageTaskFailed(_images.failure_message(image), image=image, changed=changed)
     return image
+
+
+def join_concurrent_upload(module, name, version, source, conflict):
+    """Another run uploaded the same name and version between our read and our POST: wait on that upload."""
+    raced = _images.find_image(list_images(module), name, version)
+    if raced is None:
+        raise conflict
+    message = _images.immutable_conflict(raced, source['id'])
+    if message:
+        raise ImageTaskFailed(message, image=raced)
+    return False, finish_present(module, raced, False)
 
 
 def ensure_present(module, current, name, version, source):
@@ -356,7 +369,12 @@ def ensure_present(module, current, name, version, source):
     if module.check_mode:
         return True, _images.predicted_upload(name, version, source['id'])
     if action == 'create':
-        image = upload(module, name, version, source['id'])
+        try:
+            image = upload(module, name, version, source['id'])
+        except W365ApiError as err:
+            if err.status != 409:
+                raise
+            return join_concurrent_upload(module, name, version, source, err)
     else:
         image = retry(module, current, name, version, source['id'])
     return True, finish_present(module, image, True)

@@ -397,3 +397,26 @@ def test_graph_only_paths_import_no_azure_mgmt_package(box, tmp_path):
     result, loaded = loaded_mgmt_packages(box, tmp_path, 'w365_custom_image', args)
     assert result['changed'] is True, result
     assert [p for p in loaded if p != 'core'] == ['authorization', 'resource']
+
+
+def test_two_runs_at_once_upload_once_and_both_succeed(box, run_playbook):
+    """Both runs read "no image" (the emulator holds each POST back before acting on it), both POST; the loser's 409
+    makes it wait on the winner's upload instead of failing or uploading twice."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    args = dict(name='Concurrent', version='1.0.0', source_image_id=src('win11-golden'))
+    box.clear_requests()
+    box.fault({'method': 'POST', 'path': IMAGES_PATH + '$', 'latency_ms': 4000, 'count': 2})
+    try:
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            runs = list(pool.map(lambda _i: run_playbook(play(box, [image_task(**args)])), range(2)))
+    finally:
+        box.clear_faults()
+    outs = [r.result('out') for r in runs]
+    assert all(r.rc == 0 for r in runs), runs
+    posts = [(w['method'], w.get('status')) for w in image_posts(box.writes())]
+    assert sorted(status for _m, status in posts) == [201, 409], 'the runs did not race: %s' % posts
+    assert sorted(o['changed'] for o in outs) == [False, True]
+    assert outs[0]['image']['id'] == outs[1]['image']['id']
+    assert all(o['image']['status'] == 'ready' for o in outs)
+    assert len(sandbox_images(box, 'Concurrent')) == 1
