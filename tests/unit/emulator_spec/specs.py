@@ -141,7 +141,9 @@ def _canon_segment(segment: str) -> str:
 def _graph_path_of(path: str) -> str:
     path = re.sub(r'^https?://[^/]+', '', path)
     path = path.split('?', 1)[0].rstrip('/')
-    path = re.sub(r'^/(v1\.0|beta)(?=/)', '', path)
+    if re.match(r'^/beta(/|$)', path, re.IGNORECASE):
+        raise SpecMismatch(f'{path}: the Graph description covers v1.0 only; beta answers cannot be judged by it')
+    path = re.sub(r'^/v1\.0(?=/)', '', path)
     return path if path.startswith('/') else '/' + path
 
 

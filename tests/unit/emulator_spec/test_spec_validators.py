@@ -215,6 +215,7 @@ def test_graph_204_means_no_body_even_where_2xx_declares_one():
 def test_graph_unknown_operations_fail():
     _rejects(specs.validate_graph, '/deviceManagement/virtualEndpoint/cloudPCs', 'get', 200, {}, match='no Graph operation')
     _rejects(specs.validate_graph, IMAGES + '/getSourceImages', 'post', 200, {}, match='has no POST')
+    _rejects(specs.validate_graph, '/beta' + ONPREM, 'get', 200, {'value': []}, match='v1.0 only')
 
 
 @pytest.mark.parametrize('body, match', [
