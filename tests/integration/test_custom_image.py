@@ -15,6 +15,7 @@ SEED = Path(__file__).resolve().parent / 'seeds' / 'image.yml'
 SECRET = 'Img-Sandbox-Secret-9f3c1d'
 SUB_A = '7d0c6f4e-1a2b-4c3d-8e9f-0000000006aa'
 SUB_B = '7d0c6f4e-1a2b-4c3d-8e9f-0000000006bb'
+SUB_C = '7d0c6f4e-1a2b-4c3d-8e9f-0000000006cc'
 RG_A = '/subscriptions/%s/resourceGroups/rg-images/providers/Microsoft.Compute/images/' % SUB_A
 IN_USE_ID = '7d0c6f4e-1a2b-4c3d-8e9f-000000000701'
 IMAGES_PATH = '/deviceManagement/virtualEndpoint/deviceImages'
@@ -251,13 +252,37 @@ def test_delete_check_mode_then_delete_then_idempotent(box, run_playbook):
 def test_missing_reader_grant_is_caught_before_upload(box, run_playbook):
     source = '/subscriptions/%s/resourceGroups/rg-elsewhere/providers/Microsoft.Compute/images/win11-elsewhere' % SUB_B
     args = dict(name='Elsewhere', version='1.0.0', source_image_id=source)
-    for check in (True, False):
-        res, writes = run(box, run_playbook, [image_task(**args)], check=check)
-        out = res.result('out')
-        assert res.rc != 0
-        assert writes == []
-        assert 'Reader' in out['msg'] and 'w365_role_grant' in out['msg'] and SUB_B in out['msg']
+    res, writes = run(box, run_playbook, [image_task(**args)])
+    out = res.result('out')
+    assert res.rc != 0
+    assert writes == []
+    assert 'Reader' in out['msg'] and 'w365_role_grant' in out['msg'] and SUB_B in out['msg']
     assert sandbox_images(box, 'Elsewhere') == []
+
+    # Check mode cannot know whether an earlier w365_role_grant task of the play would have granted it: it predicts
+    # the upload and warns what a real run needs.
+    res, writes = run(box, run_playbook, [image_task(**args)], check=True)
+    out = res.result('out')
+    assert res.rc == 0, res
+    assert writes == [] and out['changed'] is True
+    warning = ' '.join(out['warnings'])
+    assert 'Reader' in warning and 'w365_role_grant' in warning and SUB_B in warning
+
+
+def test_grant_then_upload_in_one_play(box, run_playbook):
+    """What the custom_image role does: grant Reader, then upload; in check mode and for real."""
+    source = ('/subscriptions/%s/resourceGroups/rg-granted-later/providers/Microsoft.Compute/images/win11-granted-later'
+              % SUB_C)
+    tasks = [{'name': 'grant', 'w365.cloudpc.w365_role_grant': {'purpose': 'custom_image', 'subscription_id': SUB_C}},
+             image_task(name='Granted Elsewhere', version='1.0.0', source_image_id=source)]
+    res, writes = run(box, run_playbook, tasks, check=True)
+    assert res.rc == 0, res
+    assert writes == [] and res.result('out')['changed'] is True
+
+    res, writes = run(box, run_playbook, tasks)
+    assert res.rc == 0, res
+    assert [w['method'] for w in writes] == ['PUT', 'POST']
+    assert res.result('out')['image']['status'] == 'ready'
 
 
 def test_missing_source_image_is_caught_before_upload(box, run_playbook):
