@@ -138,7 +138,7 @@ def validate_organizational_unit(value, option='organizational_unit'):
     rdns = split_dn(value)
     if not rdns:
         raise W365ConfigError(option, '%s %r is not a distinguished name: %s' % (option, value, fix))
-    kinds = [attribute for attribute, _ in rdns]
+    kinds = [rdn[0] for rdn in rdns]
     if kinds[0] not in ('OU', 'CN'):
         raise W365ConfigError(option, '%s %r must start with an OU= (or CN=) component: %s' % (option, value, fix))
     if 'DC' not in kinds:

@@ -20,7 +20,7 @@ description:
   - Before creating a connection, grant the Windows 365 service principal its Azure roles (see
     M(w365.cloudpc.w365_role_grant)); missing roles show up as failed C(permissionCheck) health checks.
 author:
-  - w365.cloudpc contributors
+  - w365.cloudpc contributors (@w365)
 extends_documentation_fragment:
   - w365.cloudpc.auth
   - w365.cloudpc.attributes

@@ -14,7 +14,7 @@ description:
     those with a given name, including whether each is in use and the details of its last health-check run.
   - Reads work with application (app-only) sign-in as well as delegated sign-in.
 author:
-  - w365.cloudpc contributors
+  - w365.cloudpc contributors (@w365)
 extends_documentation_fragment:
   - w365.cloudpc.auth
   - w365.cloudpc.attributes

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from tests.helpers.anc import (
-    ANC_PATH, HUB_VNET_ID, JOIN_PW, OU1, OU2, RG_ID, SUB, VNET_ID, WRONG_JOIN_PW, anc_task, entra_args, hybrid_args,
+    ANC_PATH, HUB_VNET_ID, JOIN_PW, OU1, OU2, RG_ID, VNET_ID, WRONG_JOIN_PW, anc_task, entra_args, hybrid_args,
     run, start_anc_sandbox)
 
 

@@ -93,8 +93,9 @@ def test_duplicate_names_are_listed_not_guessed(box, run_playbook):
         anc_task('anc-twice', state='absent'),
     ])
     assert res.rc != 0 and writes == []
-    res, _ = run(box, run_playbook, [{'name': 'info', 'w365.cloudpc.w365_anc_info': {'name': 'anc-twice'},
-                                      'register': 'info'}])
+    res, writes = run(box, run_playbook, [{'name': 'info', 'w365.cloudpc.w365_anc_info': {'name': 'anc-twice'},
+                                           'register': 'info'}])
+    assert writes == []
     assert len(res.result('info')['connections']) == 2
 
 

@@ -242,8 +242,8 @@ class TestNetworkConsistency:
 
     def test_subnet_outside_new_vnet(self):
         with pytest.raises(W365ConfigError) as err:
-            _anc.check_network_consistency(graph_obj(virtualNetworkId=RG + '/providers/Microsoft.Network/'
-                                                                          'virtualNetworks/other'))
+            other_vnet = RG + '/providers/Microsoft.Network/virtualNetworks/other'
+            _anc.check_network_consistency(graph_obj(virtualNetworkId=other_vnet))
         assert err.value.option == 'subnet'
 
     def test_subscription_change_alone(self):
