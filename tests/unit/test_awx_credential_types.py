@@ -123,7 +123,7 @@ def validate_inputs(inputs):
         field_type = field.get('type', 'string')
         if 'default' in field:
             expected = {'string': str, 'boolean': bool}[field_type]
-            if type(field['default']) is not expected:
+            if not isinstance(field['default'], expected):
                 raise CredentialTypeError(f"{field['default']} is not a {field_type}")
         for key in ('choices', 'multiline', 'format', 'secret'):
             if key in field and field_type != 'string':
@@ -260,9 +260,9 @@ def inject_credential(definition, credential_inputs, private_data_dir, env, safe
     sandbox = ImmutableSandboxedEnvironment()
     for label, template in injectors.get('file', {}).items():
         data = sandbox.from_string(template).render(**namespace)
-        _, path = tempfile.mkstemp(dir=os.path.join(private_data_dir, 'env'))
-        with open(path, 'w', encoding='utf-8') as handle:
-            handle.write(data)
+        handle, path = tempfile.mkstemp(dir=os.path.join(private_data_dir, 'env'))
+        with os.fdopen(handle, 'w', encoding='utf-8') as stream:
+            stream.write(data)
         os.chmod(path, stat.S_IRUSR | stat.S_IWUSR)
         if '.' not in label:
             tower.filename = path
