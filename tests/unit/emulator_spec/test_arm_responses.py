@@ -67,7 +67,8 @@ def test_vnet_get_and_list(api):
     vnet = arm_ok(api.arm('GET', VNET_ID, V_NET), 'network', 'VirtualNetworks_Get', 200)
     assert vnet['properties']['addressSpace']['addressPrefixes'] == ['10.20.0.0/16']
     assert vnet['properties']['dhcpOptions']['dnsServers'] == ['10.20.0.4']
-    assert {s['name'] for s in vnet['properties']['subnets']} == {'cloudpcs', 'busy'}
+    assert vnet['tags'] == {'purpose': 'verifier'}
+    assert {s['name'] for s in vnet['properties']['subnets']} == {'cloudpcs', 'busy', 'aci'}
     listed = arm_ok(api.arm('GET', f'{RG_ID}/providers/Microsoft.Network/virtualNetworks', V_NET),
                     'network', 'VirtualNetworks_List', 200)
     assert [v['name'] for v in listed['value']] == [VNET]
@@ -77,8 +78,11 @@ def test_subnet_get_and_list(api):
     subnet = arm_ok(api.arm('GET', f'{VNET_ID}/subnets/cloudpcs', V_NET), 'network', 'Subnets_Get', 200)
     prefixes = [subnet['properties'].get('addressPrefix')] + subnet['properties'].get('addressPrefixes', [])
     assert '10.20.1.0/24' in prefixes
+    delegated = arm_ok(api.arm('GET', f'{VNET_ID}/subnets/aci', V_NET), 'network', 'Subnets_Get', 200)
+    services = [d['properties']['serviceName'] for d in delegated['properties']['delegations']]
+    assert services == ['Microsoft.ContainerInstance/containerGroups']
     listed = arm_ok(api.arm('GET', f'{VNET_ID}/subnets', V_NET), 'network', 'Subnets_List', 200)
-    assert {s['name'] for s in listed['value']} == {'cloudpcs', 'busy'}
+    assert {s['name'] for s in listed['value']} == {'cloudpcs', 'busy', 'aci'}
 
 
 def test_network_not_found(api):

@@ -57,6 +57,8 @@ SCENARIOS = [
     pytest.param(_body('verify-hc-ou', hybrid=True, organizationalUnit='OU=Nowhere,DC=corp,DC=verifier,DC=test'), 'failed',
                  {'adJoinCheckOrganizationalUnitNotFound'}, id='ou'),
     pytest.param(_body('verify-hc-subnet', subnet='busy'), 'warning', {'resourceAvailabilityCheckNoSubnetIP'}, id='subnet-half-full'),
+    pytest.param(_body('verify-hc-delegated', subnet='aci'), 'failed', {'resourceAvailabilityCheckSubnetDelegationFailed'},
+                 id='delegated-subnet'),
     pytest.param(_body('verify-hc-hybrid-ok', hybrid=True), 'passed', set(), id='hybrid-passes'),
 ]
 

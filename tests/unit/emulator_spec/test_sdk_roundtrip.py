@@ -56,7 +56,7 @@ def test_network_client(sdk):
         assert [v.name for v in net.virtual_networks.list(RG)] == [VNET]
         subnet = net.subnets.get(RG, VNET, 'cloudpcs')
         assert (subnet.address_prefix or subnet.address_prefixes[0]) == '10.20.1.0/24'
-        assert {s.name for s in net.subnets.list(RG, VNET)} == {'cloudpcs', 'busy'}
+        assert {s.name for s in net.subnets.list(RG, VNET)} == {'cloudpcs', 'busy', 'aci'}
         # No usages operation in the spec subset: the SDK model is the reference for this shape.
         usages = {u.id.lower(): u for u in net.virtual_networks.list_usage(RG, VNET)}
         usage = usages[SUBNET_ID.lower()]
