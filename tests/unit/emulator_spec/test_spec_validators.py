@@ -263,6 +263,8 @@ def _arm_body(name):
      lambda b: b['properties'].update(principalType='App'), r'principalType'),
     ('arm/authorization/2022-04-01/RoleAssignments_Get.json', 'authorization', 'RoleAssignments_Get',
      lambda b: b.update(principalId='x'), r'\$\.principalId: property not declared'),
+    ('arm/authorization/2022-04-01/RoleAssignments_Get.json', 'authorization', 'RoleAssignments_Get',
+     lambda b: b['properties'].update(createdOn='yesterday'), r'properties\.createdOn'),
     ('arm/authorization/2022-04-01/GetRoleDefinitionById.json', 'authorization', 'RoleDefinitions_GetById',
      lambda b: b['properties'].update(permissions={'actions': []}), r'properties\.permissions'),
     ('arm/resources/2022-12-01/GetSubscription.json', 'resources', 'Subscriptions_Get',
