@@ -48,6 +48,9 @@ ROLE_NIC_CONTRIBUTOR = '1f135831-5bbe-4924-9016-264044c00788'
 ROLE_NETWORK_USER = '7eabc9a4-85f7-4f71-b8ab-75daaccc1033'
 ROLE_OWNER = '8e3af657-a8ff-443c-a75c-2fe8c4bcb635'
 
+# Simulated seconds that see any health check or image upload of the verifier seed through.
+SETTLE = 1000
+
 SECRETS = [OWNER_APP['secret'], READER_APP['secret'], NO_RIGHTS_APP['secret'], ADMIN['password'], APP_B['secret'], JOIN['password']]
 
 

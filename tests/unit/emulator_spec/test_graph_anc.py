@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from .checks import graph_error, graph_ok
-from .sandbox import AD, JOIN, OU, RG_ID, SUB_A, SUBNET_ID, VE, VNET_ID
+from .sandbox import AD, JOIN, OU, RG_ID, SETTLE, SUB_A, SUBNET_ID, VE, VNET_ID
 
 ANCS = f'{VE}/onPremisesConnections'
 SELECT_EXTRA = 'id,displayName,healthCheckStatus,inUse,healthCheckStatusDetail'
@@ -42,7 +42,7 @@ def ancs(api):
 
 def settle(api):
     """Let running health checks finish: the service refuses changes while they run (409, checked elsewhere)."""
-    api.advance(60)
+    api.advance(SETTLE)
 
 
 def test_create_answers_pending_without_the_password(api, ancs):
@@ -123,7 +123,7 @@ def test_run_health_checks_and_the_detail(api, ancs):
     settle(api)
     reply = api.graph('POST', f'{ANCS}/{ancs[1]["id"]}/runHealthChecks')
     graph_ok(reply, 'post', 204)
-    api.advance(60)
+    api.advance(SETTLE)
     anc = _detail(api, ancs[1]['id'])
     assert anc['healthCheckStatus'] in ('passed', 'warning', 'failed'), anc
     checks = anc['healthCheckStatusDetail']['healthChecks']
@@ -141,7 +141,7 @@ def test_failed_checks_carry_spec_error_types(api):
     """Computed failures (wrong AD password, busy subnet) produce errorType values from the published enum."""
     bad = create(api, _hybrid_body('verify-anc-badpw', password='wrong-password-for-join'))
     busy = create(api, _cloud_body('verify-anc-busy', subnet='busy'))
-    api.advance(60)
+    api.advance(SETTLE)
     bad_detail = _detail(api, bad['id'])
     assert bad_detail['healthCheckStatus'] == 'failed'
     errors = {c['errorType'] for c in bad_detail['healthCheckStatusDetail']['healthChecks'] if c['status'] == 'failed'}

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from .checks import graph_error, graph_ok
-from .sandbox import GOOD_IMAGE_ID, HUGE_IMAGE_ID, NOT_GENERALIZED_IMAGE_ID, RG_ID, SUB_A, VE, VNET_ID
+from .sandbox import GOOD_IMAGE_ID, HUGE_IMAGE_ID, NOT_GENERALIZED_IMAGE_ID, RG_ID, SETTLE, SUB_A, VE, VNET_ID
 
 IMAGES = f'{VE}/deviceImages'
 POLICIES = f'{VE}/provisioningPolicies'
@@ -22,7 +22,7 @@ def image(api):
     body = _image_body('verify-image', GOOD_IMAGE_ID)
     created = graph_ok(api.graph('POST', IMAGES, body=body), 'post', 201, request_body=body)
     assert created['status'] == 'pending'
-    api.advance(600)
+    api.advance(SETTLE)
     return created
 
 
@@ -50,7 +50,7 @@ def test_image_list_and_select(api, image):
 def test_failed_upload_has_a_spec_error_code(api):
     body = _image_body('verify-image-notgeneralized', NOT_GENERALIZED_IMAGE_ID)
     created = graph_ok(api.graph('POST', IMAGES, body=body), 'post', 201, request_body=body)
-    api.advance(600)
+    api.advance(SETTLE)
     got = graph_ok(api.graph('GET', f'{IMAGES}/{created["id"]}'), 'get', 200)
     assert got['status'] == 'failed' and got['errorCode'] == 'sourceImageNotGeneralized', got
 
@@ -59,7 +59,7 @@ def test_evolvable_error_code_needs_the_prefer_header(api):
     """Members after unknownFutureValue in the published enum come back only when the client opts in."""
     body = _image_body('verify-image-huge', HUGE_IMAGE_ID)
     created = graph_ok(api.graph('POST', IMAGES, body=body), 'post', 201, request_body=body)
-    api.advance(600)
+    api.advance(SETTLE)
     plain = graph_ok(api.graph('GET', f'{IMAGES}/{created["id"]}'), 'get', 200)
     assert plain['status'] == 'failed' and plain['errorCode'] == 'unknownFutureValue', plain
     prefer = {'Prefer': 'include-unknown-enum-members'}
@@ -134,7 +134,7 @@ def test_beta_retry_upload_of_a_failed_image(api):
     """retryUpload is beta-only (not in the v1.0 description): 204 without a body, then a valid pending image."""
     body = _image_body('verify-image-retry', NOT_GENERALIZED_IMAGE_ID)
     created = graph_ok(api.graph('POST', IMAGES, body=body), 'post', 201, request_body=body)
-    api.advance(600)
+    api.advance(SETTLE)
     retry = api.graph('POST', f'{IMAGES}/{created["id"]}/retryUpload', version='beta')
     assert retry.status == 204 and not retry.text.strip(), retry
     again = graph_ok(api.graph('GET', f'{IMAGES}/{created["id"]}'), 'get', 200)

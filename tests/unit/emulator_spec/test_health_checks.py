@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from .checks import graph_ok
-from .sandbox import AD, JOIN, SUB_A, VE
+from .sandbox import AD, JOIN, SETTLE, SUB_A, VE
 
 ANCS = f'{VE}/onPremisesConnections'
 SELECT = 'id,displayName,healthCheckStatus,healthCheckStatusDetail'
@@ -38,7 +38,7 @@ def test_every_stage_of_a_check_validates(api):
     body = _body('verify-hc-stages')
     anc = graph_ok(api.graph('POST', ANCS, body=body), 'post', 201, request_body=body)
     seen = {}
-    for step in (0, 6, 20):
+    for step in (0, 310, SETTLE):  # pending 300 s, running 600 s in the verifier seed
         api.advance(step)
         got = _read(api, anc['id'])
         seen[got['healthCheckStatus']] = got['healthCheckStatusDetail']
@@ -66,7 +66,7 @@ SCENARIOS = [
 @pytest.mark.parametrize('body, status, error_types', SCENARIOS)
 def test_computed_results_use_published_error_types(api, body, status, error_types):
     anc = graph_ok(api.graph('POST', ANCS, body=body), 'post', 201, request_body=body)
-    api.advance(60)
+    api.advance(SETTLE)
     got = _read(api, anc['id'])
     assert got['healthCheckStatus'] == status, got
     flagged = [c for c in got['healthCheckStatusDetail']['healthChecks'] if c['status'] != 'passed']

@@ -15,7 +15,7 @@ import pytest
 
 from . import specs
 from .sandbox import (
-    ARM_SCOPE, GOOD_IMAGE_ID, GRAPH_SCOPE, OWNER_APP, RG, RG_ID, ROLE_NETWORK_USER, ROLE_READER, SUB_A, SUBNET_ID,
+    ARM_SCOPE, GOOD_IMAGE_ID, GRAPH_SCOPE, OWNER_APP, RG, RG_ID, ROLE_NETWORK_USER, ROLE_READER, SETTLE, SUB_A, SUBNET_ID,
     TENANT_A, VE, VNET, VNET_ID, W365_SP_A,
 )
 
@@ -133,7 +133,7 @@ def test_graph_pipeline_client(sdk, api):
         assert listed.status_code == 200
         specs.validate_graph(url, 'get', 200, listed.json())
         assert created.json()['id'] in {a['id'] for a in listed.json()['value']}
-        api.advance(60)  # no delete while the automatic health checks run
+        api.advance(SETTLE)  # no delete while the automatic health checks run
         deleted = client.send_request(HttpRequest('DELETE', f'{url}/{created.json()["id"]}'))
         assert deleted.status_code == 204
 
