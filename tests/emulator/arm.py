@@ -248,9 +248,11 @@ def resources(ctx: Ctx, segs) -> Response:
 def _any_access(ctx, scope: str) -> bool:
     """Azure lists a subscription to anyone with any role at, above or inside it."""
     s = scope.lower()
-    return any(ra["principal_id"] == ctx.oid and (roles.scope_covers(ra["scope"], scope)
-                                                   or ra["scope"].lower().startswith(s + "/"))
-               for ra in ctx.tenant.role_assignments)
+    return any(
+        ra["principal_id"] == ctx.oid
+        and (roles.scope_covers(ra["scope"], scope) or ra["scope"].lower().startswith(s + "/"))
+        for ra in ctx.tenant.role_assignments
+    )
 
 
 def resource_group(ctx, sub, rg_name, rg_scope) -> Response:
@@ -270,8 +272,8 @@ def resource_group(ctx, sub, rg_name, rg_scope) -> Response:
         if method == "PATCH" and existing is None:
             raise ApiError(404, "ResourceGroupNotFound", f"Resource group '{rg_name}' could not be found.")
         if not isinstance(body, dict):
-            raise ApiError(400, "InvalidRequestContent", "The request content was invalid and could not be "
-                                                          "deserialized.")
+            raise ApiError(400, "InvalidRequestContent",
+                           "The request content was invalid and could not be deserialized.")
         location = body.get("location")
         tags = body.get("tags")
         if tags is not None and not isinstance(tags, dict):

@@ -12,6 +12,11 @@ def _fmt(ts: int) -> str:
     return datetime.datetime.fromtimestamp(ts, datetime.timezone.utc).strftime("%m/%d/%Y %H:%M:%S")
 
 
+def _challenge(description: str) -> dict:
+    return {"WWW-Authenticate": 'Bearer authorization_uri="https://login.windows.net/", error="invalid_token", '
+                                f'error_description="{description}"'}
+
+
 def authenticate(emu, req, api: str) -> tuple:
     """(tenant, principal) for the request's bearer token; raises the service's 401 otherwise.
 
@@ -23,17 +28,14 @@ def authenticate(emu, req, api: str) -> tuple:
         if graph:
             raise ApiError(401, "InvalidAuthenticationToken", "Access token is empty.")
         raise ApiError(401, "AuthenticationFailed", "Authentication failed. The 'Authorization' header is missing.",
-                       {"WWW-Authenticate": 'Bearer authorization_uri="https://login.windows.net/", '
-                                           'error="invalid_token", error_description="The authentication failed '
-                                           'because of missing \'Authorization\' header."'})
+                       _challenge("The authentication failed because of missing 'Authorization' header."))
     claims = emu.signer.verify(header[7:].strip())
     if claims is None:
         if graph:
             raise ApiError(401, "InvalidAuthenticationToken", "IDX14100: JWT is not well formed, or its signature "
                                                               "is not valid.")
         raise ApiError(401, "InvalidAuthenticationToken", "The access token is invalid.",
-                       {"WWW-Authenticate": 'Bearer authorization_uri="https://login.windows.net/", '
-                                           'error="invalid_token", error_description="The access token is invalid."'})
+                       _challenge("The access token is invalid."))
     tenant = emu.tenants.get(claims.get("tid"))
     if tenant is None:  # issued before a reset to a world without this tenant
         raise ApiError(401, "InvalidAuthenticationToken", "The access token is invalid.")
@@ -44,9 +46,7 @@ def authenticate(emu, req, api: str) -> tuple:
         raise ApiError(401, "ExpiredAuthenticationToken",
                        f"The access token expiry UTC time '{_fmt(claims['exp'])}' is earlier than current UTC time "
                        f"'{_fmt(now)}'.",
-                       {"WWW-Authenticate": 'Bearer authorization_uri="https://login.windows.net/", '
-                                           'error="invalid_token", error_description="The access token has '
-                                           'expired."'})
+                       _challenge("The access token has expired."))
     graph_auds, arm_auds = CLOUD_AUDIENCES[tenant.cloud]
     allowed = graph_auds if graph else arm_auds
     if claims.get("aud") not in allowed:

@@ -366,5 +366,3 @@ def managed_identity(emu, req, parts) -> Response:
                                           kind="app", permissions=mi["graph_permissions"])
     return Response(200, {"access_token": access, "expires_on": str(now_epoch() + lifetime), "resource": resource,
                           "token_type": "Bearer", "client_id": mi["client_id"]})
-
-

@@ -12,7 +12,7 @@ import urllib.parse
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from .app import Emulator, parse_fault, redact
+from .app import Emulator, redact
 from .errors import ApiError, EntraError
 
 REASONS = {429: "TooManyRequests", 500: "InternalServerError", 502: "BadGateway", 503: "ServiceUnavailable",
@@ -58,8 +58,8 @@ class Request:
         return self._json
 
     def form(self) -> dict:
-        return {k: v[0] for k, v in urllib.parse.parse_qs(self.body.decode("utf-8", "replace"),
-                                                           keep_blank_values=True).items()}
+        fields = urllib.parse.parse_qs(self.body.decode("utf-8", "replace"), keep_blank_values=True)
+        return {k: v[0] for k, v in fields.items()}
 
 
 class Response:

@@ -30,7 +30,7 @@ def dump_state(emu) -> dict:
                       "graph_permissions": a["graph_permissions"]} for a in t.apps.values()],
             "users": [{"upn": u["upn"], "object_id": u["object_id"], "graph_permissions": u["graph_permissions"]}
                       for u in t.users.values()],
-            "managed_identities": [{k: v for k, v in m.items()} for m in t.managed_identities.values()],
+            "managed_identities": [dict(m) for m in t.managed_identities.values()],
             "directory": [{"object_id": oid, "type": o["type"], "display_name": o["display_name"],
                            "app_id": o.get("app_id"), "created": iso(o["created_at"])}
                           for oid, o in t.directory.items()],
@@ -39,7 +39,7 @@ def dump_state(emu) -> dict:
                 "id": s.id, "name": s.name, "state": s.state,
                 "resource_groups": [{
                     "id": rg.id, "name": rg.name, "location": rg.location, "tags": rg.tags,
-                    "virtual_networks": [{k: v for k, v in vn.items()} for vn in rg.vnets.values()],
+                    "virtual_networks": [dict(vn) for vn in rg.vnets.values()],
                     "images": list(rg.images.values()),
                 } for rg in s.resource_groups.values()],
             } for s in t.subscriptions.values()],
