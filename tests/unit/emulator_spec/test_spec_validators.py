@@ -337,3 +337,12 @@ def test_arm_optional_properties_accept_null_like_oav():
     _rejects(specs.validate_arm, 'resources', 'ResourceGroups_Get', 200, group, match=r'\$\.location')
     request = {'properties': {'roleDefinitionId': 'r', 'principalId': None}}
     _rejects(specs.validate_arm_request, 'authorization', 'RoleAssignments_Create', request, match='principalId')
+
+
+@pytest.mark.parametrize('name', sorted(specs.SPEC_FILES))
+def test_documents_are_valid_api_descriptions(name):
+    """The inputs themselves load as OpenAPI 3.0 / Swagger 2.0 (the validators the specs README names)."""
+    from openapi_spec_validator import OpenAPIV2SpecValidator, OpenAPIV30SpecValidator
+    validator = OpenAPIV30SpecValidator if name == 'graph' else OpenAPIV2SpecValidator
+    errors = list(validator(copy.deepcopy(specs.load_spec(name))).iter_errors())
+    assert not errors, errors[:3]
