@@ -41,12 +41,13 @@ cache="$HOME/.ansible/test/cache"
 mkdir -p "$cache"
 # The pip bootstrap script comes from ci-files.testing.ansible.com, which offline or proxied machines cannot reach.
 at_dir="$("$bin/python" -c 'import ansible_test, os; print(os.path.dirname(ansible_test.__file__))')"
-pip_version="$(grep -oP "pip='\K[0-9.]+" "$at_dir/_internal/python_requirements.py" | head -1)"
+pip_version="$(grep -oP "pip='\K[0-9.]+" "$at_dir/_internal/python_requirements.py" | head -1 || true)"
+pip_version="${pip_version:-24.2}"
 bootstrap="$cache/get_pip_${pip_version//./_}.py"
 if [ ! -s "$bootstrap" ]; then
   url="https://ci-files.testing.ansible.com/ansible-test/get-pip-${pip_version}.py"
-  if ! "$bin/python" -c 'import sys, urllib.request; urllib.request.urlretrieve(sys.argv[1], sys.argv[2])' \
-      "$url" "$bootstrap.download" 2>/dev/null; then
+  fetch='import sys, urllib.request; open(sys.argv[2], "wb").write(urllib.request.urlopen(sys.argv[1], timeout=20).read())'
+  if ! "$bin/python" -c "$fetch" "$url" "$bootstrap.download" 2>/dev/null; then
     echo "sanity: $url unreachable; bootstrapping pip with ensurepip + the package index instead"
     cp "$repo/tests/sanity_support/get_pip_offline.py" "$bootstrap.download"
   fi
