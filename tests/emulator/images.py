@@ -35,8 +35,11 @@ def settle(emu, tenant, img, now: float) -> None:
     up["done"] = True
     img["_modified"] = up["started"] + emu.seed["image_upload_seconds"]
     source = find_source(tenant, img["sourceImageResourceId"])
+    sp = tenant.windows365_sp
     error = None
-    if source is None:
+    # The service reads the source as the Windows 365 service principal: without Reader there it sees nothing.
+    if source is None or not sp or not tenant.principal_allows(sp, "Microsoft.Compute/images/read",
+                                                               img["sourceImageResourceId"]):
         error = "sourceImageNotFound"
     elif not os_supported(source["os"]) or source["os_type"].lower() != "windows":
         error = "osVersionNotSupported"

@@ -413,3 +413,17 @@ def test_seeded_objects_and_policy_references(launch, seed):
     img = c.g("GET", IMG_PATH).json["value"][0]
     assert img["status"] == "ready"
     assert c.g("DELETE", f"{IMG_PATH}/{img['id']}").status == 409
+
+
+def test_image_upload_needs_windows365_reader_on_the_source(launch):
+    api = launch()
+    fab = Tenant(api, F_TENANT, F_APP, F_SECRET)  # Fabrikam's Windows 365 principal has no roles yet
+    src = f"{rg_id(F_SUB, 'rg-images')}/providers/Microsoft.Compute/images/win10-22h2-golden"
+    first = fab.g("POST", IMG_PATH, {"displayName": "w10", "version": "1.0.0", "sourceImageResourceId": src}).json
+    api.advance(121)
+    assert fab.g("GET", f"{IMG_PATH}/{first['id']}").json["errorCode"] == "sourceImageNotFound"
+    fab.grant("acdd72a7-3385-48ef-bd42-f606fba81ae7", F_W365, f"/subscriptions/{F_SUB}")
+    second = fab.g("POST", IMG_PATH, {"displayName": "w10", "version": "1.0.1", "sourceImageResourceId": src}).json
+    api.advance(121)
+    got = fab.g("GET", f"{IMG_PATH}/{second['id']}").json
+    assert (got["status"], got["operatingSystem"], got["osBuildNumber"]) == ("ready", "Windows 10 Enterprise", "22H2")
