@@ -222,198 +222,210 @@ def _backoff_sleep():
 class ImageTaskFailed(Exception):
     """The task must fail with `msg`; carries what the result should still report."""
 
-    def __init__(self, msg, image=None, changed=False, api_error=None):
+    def __init__(self, msg, image=None, api_error=None):
         self.msg = msg
         self.image = image
-        self.changed = changed
         self.api_error = api_error
         super().__init__(msg)
 
 
-def list_images(module):
-    return module.graph.list(_images.IMAGES_PATH, headers=_images.PREFER_ALL_ENUM_MEMBERS)
+class ImageTask:
+    """One run of the module against one image; `changed` turns true with the first write that succeeds, so a
+    later failure still reports the change already made."""
 
+    def __init__(self, module):
+        self.module = module
+        self.params = module.params
+        self.graph = module.graph
+        self.changed = False
 
-def get_image(module, image_id):
-    return module.graph.get_or_none('%s/%s' % (_images.IMAGES_PATH, image_id),
-                                    headers=_images.PREFER_ALL_ENUM_MEMBERS)
+    # -- reads -------------------------------------------------------------------------------------------------
+    def list_images(self):
+        return self.graph.list(_images.IMAGES_PATH, headers=_images.PREFER_ALL_ENUM_MEMBERS)
 
+    def get_image(self, image_id):
+        return self.graph.get_or_none('%s/%s' % (_images.IMAGES_PATH, image_id),
+                                      headers=_images.PREFER_ALL_ENUM_MEMBERS)
 
-def check_source(module, source):
-    """Fail before any write when the source image is missing or Windows 365 cannot read its subscription."""
-    from ansible_collections.w365.cloudpc.plugins.module_utils._arm import arm_get_or_none
-    from ansible_collections.w365.cloudpc.plugins.module_utils._grants import SP_CREATE_HINT, check_grants
-    from ansible_collections.w365.cloudpc.plugins.module_utils._ids import NetworkTarget
-    from ansible_collections.w365.cloudpc.plugins.module_utils._service_principal import find_windows365_principal
+    def check_source(self, source):
+        """Fail before any write when the source image is missing or Windows 365 cannot read its subscription."""
+        from ansible_collections.w365.cloudpc.plugins.module_utils._arm import arm_get_or_none
+        from ansible_collections.w365.cloudpc.plugins.module_utils._grants import SP_CREATE_HINT, check_grants
+        from ansible_collections.w365.cloudpc.plugins.module_utils._ids import NetworkTarget
+        from ansible_collections.w365.cloudpc.plugins.module_utils._service_principal import (
+            find_windows365_principal)
 
-    client = module.resource_client(source['subscription_id'])
-    try:
-        found = arm_get_or_none(client.resources.get_by_id, source['id'], api_version=_images.COMPUTE_API_VERSION)
-    except W365ApiError as err:
-        if err.status != 403:
-            raise
-        raise ImageTaskFailed(
-            'Cannot read the source image %s with your credentials, so it cannot be checked before the upload. Get '
-            'Reader on it (or its subscription), or set validate_source=false to leave the check to Windows 365.'
-            % source['id'], api_error=err)
-    if found is None:
-        raise W365ConfigError(
-            'source_image_id',
-            'managed image %s was not found, or your credentials cannot see it. Check the ID (subscription, '
-            'resource group and image name) and that you have at least Reader on it.' % source['id'])
-
-    principal_id = find_windows365_principal(module.graph)
-    if principal_id is None:
-        raise W365ConfigError(
-            'validate_source',
-            'the Windows 365 service principal does not exist in this tenant, so Windows 365 cannot read the source '
-            'image. ' + SP_CREATE_HINT)
-    target = NetworkTarget('/subscriptions/%s' % source['subscription_id'], None, None, None)
-    report = check_grants(module, principal_id, 'custom_image', target)
-    if report.missing:
-        missing = ', '.join('%s on %s' % (m['role_name'], m['scope']) for m in report.missing)
-        text = ('the Windows 365 service principal (object ID %s) lacks %s, so it cannot read the source image. '
-                'Grant it first with w365.cloudpc.w365_role_grant (purpose: custom_image, subscription_id: %s).'
-                % (principal_id, missing, source['subscription_id']))
-        if module.check_mode:
-            # In check mode an earlier w365_role_grant task of the same play only predicted the grant, so failing
-            # here would wrongly fail a play that works; say what a real run needs instead.
-            module.warn('A real run will refuse this upload unless the grant exists by then: ' + text)
-            return
-        raise W365ConfigError('source_image_id', text)
-
-
-def upload(module, name, version, source_id):
-    return module.graph.post(_images.IMAGES_PATH, _images.create_body(name, version, source_id))
-
-
-def retry(module, image, name, version, source_id):
-    """Retry a failed upload: beta retryUpload keeps the ID; without it, delete and upload again."""
-    try:
-        module.graph.post('%s/%s/retryUpload' % (_images.IMAGES_PATH, image['id']), None, version='beta')
-    except W365ApiError as err:
-        if err.status not in _ACTION_NOT_OFFERED:
-            raise
-        module.warn('The service does not offer retryUpload (HTTP %s %s); deleted the failed image %s and uploaded '
-                    'it again, so it has a new ID.' % (err.status, err.code, image['id']))
-        module.graph.delete('%s/%s' % (_images.IMAGES_PATH, image['id']))
-        return upload(module, name, version, source_id)
-    # retryUpload answers 204 with no body: read the image back to report its new state.
-    return get_image(module, image['id']) or image
-
-
-def wait_for(module, image, timeout, changed):
-    from ansible_collections.w365.cloudpc.plugins.module_utils._waiter import wait_until
-
-    image_id = image['id']
-
-    def fetch():
-        current = get_image(module, image_id)
-        if current is None:
-            raise ImageTaskFailed('Image %r version %s (id %s) disappeared while waiting for its upload; someone '
-                                  'deleted it.' % (image.get('displayName'), image.get('version'), image_id),
-                                  changed=changed)
-        return current
-
-    def done(current):
-        return (current.get('status') or '').lower() in _images.FINAL_STATUSES
-
-    try:
-        return wait_until(fetch, done, timeout, WAIT_INTERVAL,
-                          'upload of image %r version %s' % (image.get('displayName'), image.get('version')),
-                          sleep=_backoff_sleep())
-    except W365WaitTimeout as err:
-        last = err.last or image
-        raise ImageTaskFailed(
-            'Timed out after %s s waiting for the upload of image %r version %s (id %s, status %s). The upload is '
-            'still running in Windows 365; run the task again to resume waiting for this same upload (no new '
-            'upload is started), or raise wait_timeout.'
-            % (timeout, last.get('displayName'), last.get('version'), image_id, last.get('status')),
-            image=last, changed=changed)
-
-
-def finish_present(module, image, changed):
-    """Wait if asked, then fail on a failed upload with its explanation."""
-    # Check mode reports the upload as it stands: waiting would only delay a prediction that cannot change.
-    if (module.params['wait'] and not module.check_mode
-            and (image.get('status') or '').lower() not in _images.FINAL_STATUSES):
-        image = wait_for(module, image, module.params['wait_timeout'], changed)
-    if (image.get('status') or '').lower() == _images.STATUS_FAILED:
-        raise ImageTaskFailed(_images.failure_message(image), image=image, changed=changed)
-    return image
-
-
-def join_concurrent_upload(module, name, version, source, conflict):
-    """Another run uploaded the same name and version between our read and our POST: wait on that upload."""
-    raced = _images.find_image(list_images(module), name, version)
-    if raced is None:
-        raise conflict
-    message = _images.immutable_conflict(raced, source['id'])
-    if message:
-        raise ImageTaskFailed(message, image=raced)
-    return False, finish_present(module, raced, False)
-
-
-def ensure_present(module, current, name, version, source):
-    """(changed, image); check mode decided here."""
-    action = _images.plan(current, source['id'], 'present', module.params['retry_failed'])
-    if action == 'conflict':
-        raise ImageTaskFailed(_images.immutable_conflict(current, source['id']), image=current)
-    if action == 'failed':
-        raise ImageTaskFailed(
-            _images.failure_message(current) + ' Set retry_failed=true to retry this upload, or upload the fixed '
-            'source under a new version.', image=current)
-    if action == 'ready':
-        return False, current
-    if action == 'wait':
-        return False, finish_present(module, current, False)
-
-    if module.params['validate_source']:
-        check_source(module, source)
-    if module.check_mode:
-        return True, _images.predicted_upload(name, version, source['id'])
-    if action == 'create':
+        client = self.module.resource_client(source['subscription_id'])
         try:
-            image = upload(module, name, version, source['id'])
+            found = arm_get_or_none(client.resources.get_by_id, source['id'],
+                                    api_version=_images.COMPUTE_API_VERSION)
         except W365ApiError as err:
-            if err.status != 409:
+            if err.status != 403:
                 raise
-            return join_concurrent_upload(module, name, version, source, err)
-    else:
-        image = retry(module, current, name, version, source['id'])
-    return True, finish_present(module, image, True)
+            raise ImageTaskFailed(
+                'Cannot read the source image %s with your credentials, so it cannot be checked before the upload. '
+                'Get Reader on it (or its subscription), or set validate_source=false to leave the check to '
+                'Windows 365.' % source['id'], api_error=err)
+        if found is None:
+            raise W365ConfigError(
+                'source_image_id',
+                'managed image %s was not found, or your credentials cannot see it. Check the ID (subscription, '
+                'resource group and image name) and that you have at least Reader on it.' % source['id'])
 
+        principal_id = find_windows365_principal(self.graph)
+        if principal_id is None:
+            raise W365ConfigError(
+                'validate_source',
+                'the Windows 365 service principal does not exist in this tenant, so Windows 365 cannot read the '
+                'source image. ' + SP_CREATE_HINT)
+        target = NetworkTarget('/subscriptions/%s' % source['subscription_id'], None, None, None)
+        report = check_grants(self.module, principal_id, 'custom_image', target)
+        if report.missing:
+            missing = ', '.join('%s on %s' % (m['role_name'], m['scope']) for m in report.missing)
+            text = ('the Windows 365 service principal (object ID %s) lacks %s, so it cannot read the source image. '
+                    'Grant it first with w365.cloudpc.w365_role_grant (purpose: custom_image, subscription_id: %s).'
+                    % (principal_id, missing, source['subscription_id']))
+            if self.module.check_mode:
+                # An earlier w365_role_grant task of the same play only predicted the grant in check mode, so
+                # failing here would wrongly fail a play that works; say what a real run needs instead.
+                self.module.warn('A real run will refuse this upload unless the grant exists by then: ' + text)
+                return
+            raise W365ConfigError('source_image_id', text)
 
-def ensure_absent(module, current):
-    if current is None:
-        return False, None
-    policies = module.graph.list(_images.POLICIES_PATH)
-    using = _images.policies_using(policies, current.get('id'))
-    if using:
-        raise ImageTaskFailed(_images.in_use_message(current, using), image=current)
-    if not module.check_mode:
-        module.graph.delete('%s/%s' % (_images.IMAGES_PATH, current['id']))
-    return True, None
+    # -- writes ------------------------------------------------------------------------------------------------
+    def upload(self, name, version, source_id):
+        image = self.graph.post(_images.IMAGES_PATH, _images.create_body(name, version, source_id))
+        self.changed = True
+        return image
 
+    def delete(self, image_id):
+        self.graph.delete('%s/%s' % (_images.IMAGES_PATH, image_id))
+        self.changed = True
 
-def run(module):
-    params = module.params
-    name = _images.validate_name(params['name'])
-    version = _images.validate_version(params['version'])
-    source = None
-    if params['state'] == 'present':
-        source = _images.parse_source_image_id(params['source_image_id'])
-    if params['wait_timeout'] is not None and params['wait_timeout'] < 0:
-        raise W365ConfigError('wait_timeout', 'must be 0 or more seconds, got %s.' % params['wait_timeout'])
+    def retry(self, image, name, version, source_id):
+        """Retry a failed upload: beta retryUpload keeps the ID; without it, delete and upload again."""
+        try:
+            self.graph.post('%s/%s/retryUpload' % (_images.IMAGES_PATH, image['id']), None, version='beta')
+        except W365ApiError as err:
+            if err.status not in _ACTION_NOT_OFFERED:
+                raise
+            self.delete(image['id'])
+            again = self.upload(name, version, source_id)
+            self.module.warn('The service does not offer retryUpload (HTTP %s %s): deleted the failed image %s and '
+                             'uploaded it again as %s.' % (err.status, err.code, image['id'], again.get('id')))
+            return again
+        self.changed = True
+        # retryUpload answers 204 with no body: read the image back to report its new state.
+        return self.get_image(image['id']) or image
 
-    current = _images.find_image(list_images(module), name, version)
-    before = _images.to_result(current)
-    if params['state'] == 'present':
-        changed, after = ensure_present(module, current, name, version, source)
-    else:
-        changed, after = ensure_absent(module, current)
-    result = _images.to_result(after)
-    module.exit(changed, diff={'before': before, 'after': result}, image=result)
+    # -- waiting -----------------------------------------------------------------------------------------------
+    def wait_for(self, image):
+        from ansible_collections.w365.cloudpc.plugins.module_utils._waiter import wait_until
+
+        image_id = image['id']
+        timeout = self.params['wait_timeout']
+
+        def fetch():
+            current = self.get_image(image_id)
+            if current is None:
+                raise ImageTaskFailed('Image %r version %s (id %s) disappeared while waiting for its upload; someone '
+                                      'deleted it.' % (image.get('displayName'), image.get('version'), image_id))
+            return current
+
+        def done(current):
+            return (current.get('status') or '').lower() in _images.FINAL_STATUSES
+
+        try:
+            return wait_until(fetch, done, timeout, WAIT_INTERVAL,
+                              'upload of image %r version %s' % (image.get('displayName'), image.get('version')),
+                              sleep=_backoff_sleep())
+        except W365WaitTimeout as err:
+            last = err.last or image
+            raise ImageTaskFailed(
+                'Timed out after %s s waiting for the upload of image %r version %s (id %s, status %s). The upload '
+                'is still running in Windows 365; run the task again to resume waiting for this same upload (no new '
+                'upload is started), or raise wait_timeout.'
+                % (timeout, last.get('displayName'), last.get('version'), image_id, last.get('status')), image=last)
+
+    def finish_present(self, image):
+        """Wait if asked, then fail on a failed upload with its explanation."""
+        # Check mode reports the upload as it stands: waiting would only delay a prediction that cannot change.
+        if (self.params['wait'] and not self.module.check_mode
+                and (image.get('status') or '').lower() not in _images.FINAL_STATUSES):
+            image = self.wait_for(image)
+        if (image.get('status') or '').lower() == _images.STATUS_FAILED:
+            raise ImageTaskFailed(_images.failure_message(image), image=image)
+        return image
+
+    def join_concurrent_upload(self, name, version, source, conflict):
+        """Another run uploaded the same name and version between our read and our POST: wait on that upload."""
+        raced = _images.find_image(self.list_images(), name, version)
+        if raced is None:
+            raise conflict
+        message = _images.immutable_conflict(raced, source['id'])
+        if message:
+            raise ImageTaskFailed(message, image=raced)
+        return self.finish_present(raced)
+
+    # -- desired state -----------------------------------------------------------------------------------------
+    def ensure_present(self, current, name, version, source):
+        """(changed, image); check mode decided here."""
+        action = _images.plan(current, source['id'], 'present', self.params['retry_failed'])
+        if action == 'conflict':
+            raise ImageTaskFailed(_images.immutable_conflict(current, source['id']), image=current)
+        if action == 'failed':
+            raise ImageTaskFailed(
+                _images.failure_message(current) + ' Set retry_failed=true to retry this upload, or upload the '
+                'fixed source under a new version.', image=current)
+        if action == 'ready':
+            return False, current
+        if action == 'wait':
+            return False, self.finish_present(current)
+
+        if self.params['validate_source']:
+            self.check_source(source)
+        if self.module.check_mode:
+            return True, _images.predicted_upload(name, version, source['id'])
+        if action == 'create':
+            try:
+                image = self.upload(name, version, source['id'])
+            except W365ApiError as err:
+                if err.status != 409:
+                    raise
+                return False, self.join_concurrent_upload(name, version, source, err)
+        else:
+            image = self.retry(current, name, version, source['id'])
+        return True, self.finish_present(image)
+
+    def ensure_absent(self, current):
+        if current is None:
+            return False, None
+        policies = self.graph.list(_images.POLICIES_PATH)
+        using = _images.policies_using(policies, current.get('id'))
+        if using:
+            raise ImageTaskFailed(_images.in_use_message(current, using), image=current)
+        if not self.module.check_mode:
+            self.delete(current['id'])
+        return True, None
+
+    def run(self):
+        params = self.params
+        name = _images.validate_name(params['name'])
+        version = _images.validate_version(params['version'])
+        source = None
+        if params['state'] == 'present':
+            source = _images.parse_source_image_id(params['source_image_id'])
+        if params['wait_timeout'] < 0:
+            raise W365ConfigError('wait_timeout', 'must be 0 or more seconds, got %s.' % params['wait_timeout'])
+
+        current = _images.find_image(self.list_images(), name, version)
+        before = _images.to_result(current)
+        if params['state'] == 'present':
+            changed, after = self.ensure_present(current, name, version, source)
+        else:
+            changed, after = self.ensure_absent(current)
+        result = _images.to_result(after)
+        self.module.exit(changed, diff={'before': before, 'after': result}, image=result)
 
 
 def main():
@@ -431,23 +443,25 @@ def main():
         required_if=[('state', 'present', ['source_image_id'])],
         supports_check_mode=True,
     )
+    task = ImageTask(module)
     try:
-        run(module)
+        task.run()
     except ImageTaskFailed as err:
+        image = _images.to_result(err.image)
         if err.api_error is not None:
-            module.fail_api(err.api_error, err.msg, changed=err.changed, image=_images.to_result(err.image))
-        module.fail_json(msg=err.msg, changed=err.changed, image=_images.to_result(err.image))
+            module.fail_api(err.api_error, err.msg, changed=task.changed, image=image)
+        module.fail_json(msg=err.msg, changed=task.changed, image=image)
     except W365ConfigError as err:
-        module.fail_json(msg=str(err), option=err.option)
+        module.fail_json(msg=str(err), option=err.option, changed=task.changed)
     except W365ApiError as err:
-        module.fail_api(err, 'Custom image %r version %s' % (module.params['name'], module.params['version']))
+        module.fail_api(err, 'Custom image %r version %s' % (module.params['name'], module.params['version']),
+                        changed=task.changed)
     except W365Error as err:
         # GrantError (role-assignment reads) carries an explanation and the service's own error.
         api_error = getattr(err, 'api_error', None)
         if api_error is not None:
-            module.fail_api(api_error, getattr(err, 'msg', str(err)))
-        module.fail_json(msg=str(err), error=err.to_dict())
-
+            module.fail_api(api_error, getattr(err, 'msg', str(err)), changed=task.changed)
+        module.fail_json(msg=str(err), error=err.to_dict(), changed=task.changed)
 
 if __name__ == '__main__':
     main()

@@ -123,23 +123,27 @@ BAD_SOURCES = [
 ]
 
 
-@pytest.mark.parametrize('source,code,hint', BAD_SOURCES, ids=[s[0] for s in BAD_SOURCES])
-def test_failed_upload_reports_code_explanation_and_remedy(box, run_playbook, source, code, hint):
-    args = dict(name='Bad %s' % source, version='1.0.0', source_image_id=src(source))
-    res, writes = run(box, run_playbook, [image_task(**args)])
-    out = res.result('out')
-    assert res.rc != 0
-    assert res.entry('out')['status'] == 'failed' and out['changed'] is True
-    assert len(image_posts(writes)) == 1
-    assert code in out['msg'] and hint in out['msg']
-    assert out['image']['status'] == 'failed' and out['image']['error_code'] == code
-    assert out['image']['error_explanation'] and hint in out['image']['error_remedy'] + out['msg']
+def test_failed_uploads_report_code_explanation_and_remedy(box, run_playbook):
+    """One upload per bad source image, all in one play; then a rerun of the same play."""
+    tasks = [image_task(register='bad%d' % i, ignore_errors=True, name='Bad %s' % source, version='1.0.0',
+                        source_image_id=src(source)) for i, (source, _code, _hint) in enumerate(BAD_SOURCES)]
+    res, writes = run(box, run_playbook, tasks)
+    assert len(image_posts(writes)) == len(BAD_SOURCES) == len(writes)
+    for i, (source, code, hint) in enumerate(BAD_SOURCES):
+        out = res.result('bad%d' % i)
+        assert res.entry('bad%d' % i)['status'] == 'ignored', (source, out)
+        assert out['changed'] is True
+        assert code in out['msg'] and hint in out['msg'], (source, out['msg'])
+        assert out['image']['status'] == 'failed' and out['image']['error_code'] == code
+        assert out['image']['error_explanation'] and out['image']['error_remedy']
 
-    # A rerun does not upload again: it fails with the same explanation and points at retry_failed.
-    res, writes = run(box, run_playbook, [image_task(**args)])
-    out = res.result('out')
-    assert res.rc != 0 and writes == []
-    assert code in out['msg'] and 'retry_failed' in out['msg']
+    # A rerun does not upload again: each task fails with the same explanation and points at retry_failed.
+    res, writes = run(box, run_playbook, tasks)
+    assert writes == []
+    for i, (source, code, _hint) in enumerate(BAD_SOURCES):
+        out = res.result('bad%d' % i)
+        assert res.entry('bad%d' % i)['status'] == 'ignored' and out['changed'] is False
+        assert code in out['msg'] and 'retry_failed' in out['msg'], (source, out['msg'])
 
 
 def test_source_not_found_from_the_service_when_checks_are_off(box, run_playbook):
@@ -293,19 +297,25 @@ def test_missing_source_image_is_caught_before_upload(box, run_playbook):
     assert 'source_image_id' in out['msg'] and 'not found' in out['msg']
 
 
-@pytest.mark.parametrize('args,option', [
+BAD_INPUT = [
     (dict(name='Bad', version='1.0', source_image_id=src('win11-golden')), 'version'),
+    (dict(name='Bad', version='01.0.0', source_image_id=src('win11-golden')), 'version'),
     (dict(name='Bad', version='1.0.0', source_image_id='win11-golden'), 'source_image_id'),
     (dict(name='Bad', version='1.0.0', source_image_id='/subscriptions/%s/resourceGroups/rg/providers/'
           'Microsoft.Compute/galleries/g/images/d/versions/1.0.0' % SUB_A), 'source_image_id'),
     (dict(name='Bad', version='1.0.0'), 'source_image_id'),
-])
-def test_bad_input_names_the_option_and_sends_nothing(box, run_playbook, args, option):
+    (dict(name='Bad', version='1.0.0', source_image_id=src('win11-golden'), wait_timeout=-1), 'wait_timeout'),
+]
+
+
+def test_bad_input_names_the_option_and_sends_nothing(box, run_playbook):
+    tasks = [image_task(register='bad%d' % i, ignore_errors=True, **args) for i, (args, _o) in enumerate(BAD_INPUT)]
     box.clear_requests()
-    res = run_playbook(play(box, [image_task(**args)]))
-    out = res.result('out')
-    assert res.rc != 0
-    assert option in out['msg']
+    res = run_playbook(play(box, tasks))
+    for i, (args, option) in enumerate(BAD_INPUT):
+        out = res.result('bad%d' % i)
+        assert res.entry('bad%d' % i)['status'] == 'ignored', (args, out)
+        assert option in out['msg'], (args, out['msg'])
     assert [r for r in box.requests() if r.get('service') in ('graph', 'arm')] == []
 
 
@@ -347,7 +357,8 @@ def test_retry_falls_back_to_delete_and_upload_when_retry_upload_is_not_offered(
     assert [w['method'] for w in writes] == ['POST', 'DELETE', 'POST']
     assert writes[1]['path'].endswith(old_id)
     assert out['image']['id'] != old_id and out['image']['status'] == 'ready'
-    assert 'new ID' in ' '.join(out.get('warnings', []))
+    warning = ' '.join(out.get('warnings', []))
+    assert 'retryUpload' in warning and old_id in warning and out['image']['id'] in warning
 
 
 def test_info_lists_images_and_source_images(box, run_playbook):
