@@ -24,6 +24,7 @@ READER = 'acdd72a7-3385-48ef-bd42-f606fba81ae7'
 NIC = '1f135831-5bbe-4924-9016-264044c00788'
 NET_USER = '7eabc9a4-85f7-4f71-b8ab-75daaccc1033'
 NET_CONTRIB = '4d97b98b-1d4f-4787-a291-c67834d212e7'
+CONTRIBUTOR = 'b24988ac-6180-42a0-ab88-20f7382dd24c'
 SECRETS = ('granter-secret-never-shown-7', 'reader-secret-never-shown-8', 'nosp-secret-never-shown-9',
            'fresh-secret-never-shown-10', 'Owner-Sandbox-Pw-1!')
 
@@ -39,6 +40,11 @@ def vnet(group, name):
 def needed(group, vnet_id):
     """The three (role, scope) pairs a network needs, lower case like helpers.triples()."""
     return sorted([(READER, SUB_SCOPE.lower()), (NIC, rg(group).lower()), (NET_USER, vnet_id.lower())])
+
+
+def lookalikes(box):
+    """The seeded assignments no grant of this module may ever touch (names ...01d1 to ...01d3)."""
+    return [ra for ra in role_assignments(box) if ra['name'].startswith('7a000000-0000-4000-8000-0000000001d')]
 
 
 @pytest.fixture
@@ -78,7 +84,7 @@ def run(box, run_playbook, tasks, tenant=0, principal='app', **kwargs):
 
 
 def test_grant_lifecycle_check_mode_idempotence_diff_and_absent(box, run_playbook):
-    untouched_before = [ra for ra in role_assignments(box) if ra['name'].startswith('7a000000-0000-4000-8000-0000000001d')]
+    untouched_before = lookalikes(box)
     assert len(untouched_before) == 3
 
     # Check mode: reads, predicts three creations, writes nothing.
@@ -139,7 +145,7 @@ def test_grant_lifecycle_check_mode_idempotence_diff_and_absent(box, run_playboo
         g['assignment_id'].rsplit('/', 1)[-1] for g in created.values())
     assert all(not g['present'] for g in out['grants'])
     assert out['diff']['after']['grants'] == []
-    untouched_after = [ra for ra in role_assignments(box) if ra['name'].startswith('7a000000-0000-4000-8000-0000000001d')]
+    untouched_after = lookalikes(box)
     assert untouched_after == untouched_before
 
     res, writes = run(box, run_playbook, [grant(state='absent', **pcs())])
@@ -148,7 +154,8 @@ def test_grant_lifecycle_check_mode_idempotence_diff_and_absent(box, run_playboo
 
 
 def test_concurrent_runs_end_with_one_assignment_each(box, tmp_path):
-    race = dict(purpose='network_connection', subscription_id=SUB, resource_group='rg-race', virtual_network='vnet-race')
+    race = dict(purpose='network_connection', subscription_id=SUB, resource_group='rg-race',
+                virtual_network='vnet-race')
     # Slow every role assignment PUT down so both runs have read "missing" before either write lands.
     box.fault({'method': 'PUT', 'path': '/providers/Microsoft.Authorization/roleAssignments/', 'latency_ms': 2000})
     box.clear_requests()
@@ -162,7 +169,7 @@ def test_concurrent_runs_end_with_one_assignment_each(box, tmp_path):
     assert triples(box, W365) == sorted(
         needed('rg-race', vnet('rg-race', 'vnet-race'))
         + [(NET_CONTRIB, rg('rg-legacy').lower()), (NET_CONTRIB, vnet('rg-legacy', 'vnet-legacy').lower()),
-           (NET_USER, rg('rg-pcs').lower()), ('b24988ac-6180-42a0-ab88-20f7382dd24c', vnet('rg-pcs', 'vnet-pcs').lower())])
+           (NET_USER, rg('rg-pcs').lower()), (CONTRIBUTOR, vnet('rg-pcs', 'vnet-pcs').lower())])
     grants = [first.result('out')['grants'], second.result('out')['grants']]
     for a, b in zip(*grants):
         assert a['scope'] == b['scope'] and a['assignment_id'] == b['assignment_id']
@@ -176,7 +183,7 @@ def test_hub_network_grants_and_health_check_permission_failures_go_away(box, ru
     anc = {'name': 'anc', 'w365.cloudpc.w365_anc': {'name': 'anc-spoke', 'run_health_checks': True, 'wait': True},
            'register': 'anc'}
 
-    res, _ = run(box, run_playbook, [anc], principal='user')
+    res, _writes = run(box, run_playbook, [anc], principal='user')
     assert res.rc == 0, res
     failing = {c['error_type'] for c in res.result('anc')['connection']['health_checks'] if c['status'] == 'failed'}
     assert {'permissionCheckNoSubscriptionReaderRole', 'permissionCheckNoWindows365NetworkInterfaceContributorRole',
@@ -184,12 +191,13 @@ def test_hub_network_grants_and_health_check_permission_failures_go_away(box, ru
 
     res, writes = run(box, run_playbook, [info(**hub), grant(**hub)])
     assert res.rc == 0, res
-    assert [m['scope'] for m in res.result('info')['missing']] == [SUB_SCOPE, rg('rg-spoke'), vnet('rg-hub', 'vnet-hub')]
+    missing = [m['scope'] for m in res.result('info')['missing']]
+    assert missing == [SUB_SCOPE, rg('rg-spoke'), vnet('rg-hub', 'vnet-hub')]
     assert len(writes) == 3
     assert sorted((g['role_definition_id'].rsplit('/', 1)[-1], g['scope'].lower())
                   for g in res.result('out')['grants']) == needed('rg-spoke', vnet('rg-hub', 'vnet-hub'))
 
-    res, _ = run(box, run_playbook, [anc], principal='user')
+    res, _writes = run(box, run_playbook, [anc], principal='user')
     assert res.rc == 0, res
     checks = res.result('anc')['connection']['health_checks']
     assert checks, res.result('anc')
@@ -236,7 +244,7 @@ def test_custom_image_purpose_grants_subscription_reader_only(box, run_playbook)
     assert [(g['role_name'], g['scope']) for g in out['grants']] == [('Reader', SUB_SCOPE)]
     assert out['legacy_grants'] == []
     # The Reader now also counts for a network in that subscription; only the other two are missing there.
-    res, _ = run(box, run_playbook, [info(**pcs())])
+    res, _writes = run(box, run_playbook, [info(**pcs())])
     assert [m['role_name'] for m in res.result('info')['missing']] == [
         'Windows 365 Network Interface Contributor', 'Windows 365 Network User']
 
@@ -247,8 +255,8 @@ def test_principal_not_found_is_ridden_out_for_a_new_service_principal(box, run_
     # Without retries the replication delay surfaces as Azure's own error, pointing at the option.
     just_made = '7c000000-0000-4000-8000-0000000000e9'
     create_principal(box, 'freshco.onmicrosoft.com', just_made)
-    res, _ = run(box, run_playbook, [grant(purpose='custom_image', subscription_id=fresh_sub, principal_id=just_made,
-                                           principal_replication_timeout=0)], tenant=2)
+    res, _writes = run(box, run_playbook, [grant(purpose='custom_image', subscription_id=fresh_sub,
+                                                 principal_id=just_made, principal_replication_timeout=0)], tenant=2)
     out = res.result('out')
     assert res.rc != 0
     assert res.entry('out')['status'] == 'failed'
@@ -319,7 +327,7 @@ def test_bad_input_fails_naming_the_option_before_any_request(box, run_playbook)
     for module in ('w365.cloudpc.w365_role_grant', 'w365.cloudpc.w365_role_grant_info'):
         args = dict(BAD_INPUT[0][0])
         tasks.append({'name': module, module: args, 'ignore_errors': True})
-    res, _ = run(box, run_playbook, tasks)
+    res, _writes = run(box, run_playbook, tasks)
     assert res.rc == 0, res  # every failure was ignored; each is checked below
     for i, (_args, option) in enumerate(BAD_INPUT):
         assert res.entry('bad%d' % i)['status'] == 'ignored', option  # failed, then ignored
@@ -330,8 +338,8 @@ def test_bad_input_fails_naming_the_option_before_any_request(box, run_playbook)
 
 
 def test_tenant_without_windows365_service_principal(box, run_playbook):
-    res, writes = run(box, run_playbook, [grant(purpose='custom_image', subscription_id='7b000000-0000-4000-8000-00000000005b')],
-                      tenant=1)
+    nosp_sub = '7b000000-0000-4000-8000-00000000005b'
+    res, writes = run(box, run_playbook, [grant(purpose='custom_image', subscription_id=nosp_sub)], tenant=1)
     out = res.result('out')
     assert res.rc != 0
     assert 'az ad sp create --id %s' % W365_APP_ID in out['msg']
