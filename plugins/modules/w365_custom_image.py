@@ -30,7 +30,11 @@ extends_documentation_fragment:
 attributes:
   check_mode:
     support: full
-    details: Reads only; reports what an upload, retry or delete would change, including the checks it would fail.
+    details:
+      - Reads only and does not wait; reports what an upload, retry or delete would change and fails on the checks a
+        real run would fail.
+      - A missing Reader grant for Windows 365 is a warning in check mode, because an earlier
+        M(w365.cloudpc.w365_role_grant) task of the same play only predicted it.
   diff_mode:
     support: full
   idempotent:
@@ -90,6 +94,8 @@ options:
     default: true
 notes:
   - Graph has no update for device images; this module never patches an image.
+  - When two runs upload the same name and version at once, the service accepts one; the other run waits on that
+    upload and reports RV(ignore:changed=false).
   - Uploading needs C(CloudPC.ReadWrite.All); the pre-upload checks also need Reader on the source subscription.
 seealso:
   - module: w365.cloudpc.w365_custom_image_info
