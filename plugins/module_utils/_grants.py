@@ -67,7 +67,10 @@ class GrantError(W365Error):
     def __init__(self, msg, api_error):
         self.msg = msg
         self.api_error = api_error
-        super().__init__('%s %s' % (msg, api_error))
+        super().__init__('%s: %s' % (msg, api_error))
+
+    def to_dict(self):
+        return dict(self.api_error.to_dict(), explanation=self.msg)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -389,7 +392,15 @@ def resolve_principal(module, principal_id=None):
     if principal_id:
         return validate_principal_id(principal_id)
     from ansible_collections.w365.cloudpc.plugins.module_utils._service_principal import find_windows365_principal
-    object_id = find_windows365_principal(module.graph)
+    try:
+        object_id = find_windows365_principal(module.graph)
+    except W365ApiError as err:
+        if err.status != 403:
+            raise
+        raise GrantError('Cannot look up the Windows 365 service principal (app ID %s) in Microsoft Graph: the caller '
+                         'needs Application.Read.All or Directory.Read.All there. Grant that, or give principal_id '
+                         '(the object ID, from `az ad sp show --id %s --query id`)'
+                         % (WINDOWS365_APP_ID, WINDOWS365_APP_ID), err)
     if not object_id:
         raise ServicePrincipalMissing(
             'The tenant has no Windows 365 service principal (app ID %s), so there is nothing to grant roles to. %s'

@@ -26,7 +26,7 @@ NET_USER = '7eabc9a4-85f7-4f71-b8ab-75daaccc1033'
 NET_CONTRIB = '4d97b98b-1d4f-4787-a291-c67834d212e7'
 CONTRIBUTOR = 'b24988ac-6180-42a0-ab88-20f7382dd24c'
 SECRETS = ('granter-secret-never-shown-7', 'reader-secret-never-shown-8', 'nosp-secret-never-shown-9',
-           'fresh-secret-never-shown-10', 'Owner-Sandbox-Pw-1!')
+           'fresh-secret-never-shown-10', 'nograph-secret-never-shown-11', 'Owner-Sandbox-Pw-1!')
 
 
 def rg(name):
@@ -344,6 +344,22 @@ def test_tenant_without_windows365_service_principal(box, run_playbook):
     assert res.rc != 0
     assert 'az ad sp create --id %s' % W365_APP_ID in out['msg']
     assert writes == []
+
+
+def test_service_principal_lookup_without_graph_rights_points_at_principal_id(box, run_playbook):
+    owner_without_graph = '7a000000-0000-4000-8000-00000000c003'
+    res, writes = run(box, run_playbook, [grant(**pcs())], principal=owner_without_graph)
+    out = res.result('out')
+    assert res.rc != 0 and writes == []
+    for part in ('Application.Read.All', 'principal_id', 'HTTP 403', 'Authorization_RequestDenied'):
+        assert part in out['msg'], out['msg']
+    assert out['error']['status'] == 403 and out['error']['request_id']
+
+    # With the object ID given, Graph is not needed at all: the same caller grants the roles.
+    res, writes = run(box, run_playbook, [grant(principal_id=W365, **pcs())], principal=owner_without_graph)
+    assert res.rc == 0, res
+    assert len(writes) == 3 and res.result('out')['principal_id'] == W365
+    assert not [r for r in box.requests() if r['service'] == 'graph']
 
 
 def test_no_secret_in_output_at_full_verbosity(box, run_playbook):
