@@ -2,7 +2,8 @@
 # Build the collection's documentation site (module docs + docs/docsite guides) into docs/build/html, offline.
 # Run by `make docs`. antsibull-docs renders the plugin and guide pages as RST from the collection found on
 # ANSIBLE_COLLECTIONS_PATH (the work tree, linked under .build/collections), then Sphinx renders HTML.
-# DOCS_LENIENT=1 turns documentation errors into error pages instead of a failed build.
+# DOCS_LENIENT=1 turns documentation errors into error pages instead of a failed build; DOCS_BUILD_DIR moves the
+# output (default docs/build), so a test can build the site without touching the work tree.
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$repo"
@@ -13,8 +14,9 @@ if [ ! -e "$ANSIBLE_COLLECTIONS_PATH/ansible_collections/w365/cloudpc/galaxy.yml
   exit 1
 fi
 
-site="$repo/docs/build/site"
-html="$repo/docs/build/html"
+build="${DOCS_BUILD_DIR:-$repo/docs/build}"
+site="$build/site"
+html="$build/html"
 rm -rf "$site" "$html"
 mkdir -p "$site"
 
