@@ -262,7 +262,7 @@ class SandboxServer(ThreadingHTTPServer):
 
     def finish_request(self, request, client_address):
         # The TLS handshake runs here, in the connection's own thread, so one slow client can't stall accept().
-        request.settimeout(60)
+        request.settimeout(240)  # idle keep-alive connections close after 4 minutes, as Azure front ends do
         try:
             tls = self.ssl_context.wrap_socket(request, server_side=True)
         except (ssl.SSLError, OSError):
