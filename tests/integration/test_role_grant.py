@@ -156,8 +156,10 @@ def test_grant_lifecycle_check_mode_idempotence_diff_and_absent(box, run_playboo
 def test_concurrent_runs_end_with_one_assignment_each(box, tmp_path):
     race = dict(purpose='network_connection', subscription_id=SUB, resource_group='rg-race',
                 virtual_network='vnet-race')
-    # Slow every role assignment PUT down so both runs have read "missing" before either write lands.
-    box.fault({'method': 'PUT', 'path': '/providers/Microsoft.Authorization/roleAssignments/', 'latency_ms': 2000})
+    # Hold the first role assignment PUT of each run for a while: both runs then read "missing" before the first
+    # write lands, however unevenly the two processes start on a busy machine (up to the latency).
+    box.fault({'method': 'PUT', 'path': '/providers/Microsoft.Authorization/roleAssignments/', 'latency_ms': 8000,
+               'count': 2})
     box.clear_requests()
     first, second = run_together(tmp_path, [play(box, [grant(**race)]), play(box, [grant(**race)])])
     assert first.rc == 0, first
