@@ -161,3 +161,20 @@ def test_reset(launch, seed):
     api.tokens.clear()
     tok = api.app_token(C_TENANT, C_APP, C_SECRET, ARM)
     assert api.call(tok, "GET", f"/subscriptions/{C_SUB}", params=V).json["displayName"] == "Contoso Production"
+
+
+def test_fault_code_override_and_counted_latency(launch):
+    api = launch()
+    tok = api.app_token(C_TENANT, C_APP, C_SECRET, ARM)
+    api.control("POST", "faults", {"method": "GET", "path": "/subscriptions/[^/]+$", "status": 403,
+                                   "code": "AuthorizationFailed", "service": "arm", "count": 1})
+    r = api.call(tok, "GET", f"/subscriptions/{C_SUB}", params=V)
+    assert r.status == 403 and r.code == "AuthorizationFailed"
+    api.control("DELETE", "faults")
+    api.control("POST", "faults", {"path": "/subscriptions/[^/]+$", "latency_ms": 400, "count": 1})
+    timings = []
+    for attempt in range(2):
+        started = time.monotonic()
+        assert api.call(tok, "GET", f"/subscriptions/{C_SUB}", params=V).status == 200, attempt
+        timings.append(time.monotonic() - started)
+    assert timings[0] >= 0.4 and timings[1] < 0.4
