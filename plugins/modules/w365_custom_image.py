@@ -469,5 +469,6 @@ def main():
             module.fail_api(api_error, getattr(err, 'msg', str(err)), changed=task.changed)
         module.fail_json(msg=str(err), error=err.to_dict(), changed=task.changed)
 
+
 if __name__ == '__main__':
     main()
