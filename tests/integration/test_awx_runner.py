@@ -26,7 +26,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.unit.test_awx_credential_types import awx_safe_dump, inject_credential, load_credential_type
+from tests.unit.test_awx_credential_types import awx_safe_dump, builtin_azure_rm, inject_credential, load_credential_type
 from tests.unit.test_awx_job_template import load_template, survey_defaults
 
 REPO = Path(__file__).resolve().parents[2]
@@ -225,7 +225,7 @@ class AwxJob:
         for definition, inputs in credentials:
             inject_credential(definition, inputs, str(pdd), env, safe_env, args)
         if builtin_azure is not None:
-            env.update(builtin_azure)
+            builtin_azure_rm(builtin_azure, env)
         self._write_private(pdd / 'env' / 'cmdline', ' '.join(args), stat.S_IRUSR)
         self._write_private(pdd / 'env' / 'envvars', json.dumps(env), stat.S_IRUSR)
         self._write_private(pdd / 'env' / 'passwords', json.dumps({p: '' for p in PASSWORD_PROMPTS}), stat.S_IRUSR)
@@ -364,23 +364,29 @@ def test_two_tenants_through_the_tenant_map_credential(awx_job, seed):
 
 
 def test_builtin_azure_resource_manager_credential_app(awx_job, seed):
-    """Exactly what AWX's managed azure_rm injector sets when client and tenant are filled in."""
+    """AWX's managed Azure credential with client and tenant filled in: AZURE_CLIENT_ID, AZURE_TENANT, AZURE_SECRET."""
     app, tenant = _app(seed, CONTOSO), _tenant(seed, CONTOSO)
-    injected = {'AZURE_SUBSCRIPTION_ID': tenant['subscriptions'][0]['id'], 'AZURE_CLIENT_ID': app['client_id'],
-                'AZURE_TENANT': tenant['id'], 'AZURE_SECRET': app['secret'], 'AZURE_CLOUD_ENVIRONMENT': 'AzureCloud'}
-    job = awx_job([CONTOSO], builtin_azure=injected, tenant_id_in_inventory=False, lean=True).run()
+    inputs = {'subscription': tenant['subscriptions'][0]['id'], 'client': app['client_id'], 'tenant': tenant['id'],
+              'secret': app['secret'], 'cloud_environment': 'AzureCloud'}
+    job = awx_job([CONTOSO], builtin_azure=inputs, tenant_id_in_inventory=False, lean=True)
+    envvars = json.loads((job.pdd / 'env' / 'envvars').read_text())
+    assert {'AZURE_CLIENT_ID', 'AZURE_TENANT', 'AZURE_SECRET', 'AZURE_CLOUD_ENVIRONMENT'} <= set(envvars)
+    job.run()
     job.assert_successful()
     assert set(_auth_methods(job).values()) == {'client_secret'}
     job.assert_no_secret_kept()
 
 
 def test_builtin_azure_resource_manager_credential_user(awx_job, seed):
-    """The azure_rm injector without client and tenant: AZURE_AD_USER and AZURE_PASSWORD, no tenant (so the
-    inventory names it), and an empty cloud environment as AWX injects when the field is left blank."""
+    """The same credential with a user instead: AZURE_AD_USER and AZURE_PASSWORD and no tenant (AWX injects none
+    in this case, so the inventory names it) nor cloud environment."""
     tenant = _tenant(seed, FABRIKAM)
-    injected = {'AZURE_SUBSCRIPTION_ID': tenant['subscriptions'][0]['id'], 'AZURE_AD_USER': FABRIKAM_USER,
-                'AZURE_PASSWORD': FABRIKAM_USER_PASSWORD, 'AZURE_CLOUD_ENVIRONMENT': ''}
-    job = awx_job([FABRIKAM], builtin_azure=injected, lean=True).run()
+    inputs = {'subscription': tenant['subscriptions'][0]['id'], 'username': FABRIKAM_USER,
+              'password': FABRIKAM_USER_PASSWORD}
+    job = awx_job([FABRIKAM], builtin_azure=inputs, lean=True)
+    envvars = json.loads((job.pdd / 'env' / 'envvars').read_text())
+    assert {'AZURE_AD_USER', 'AZURE_PASSWORD'} <= set(envvars) and 'AZURE_TENANT' not in envvars
+    job.run()
     job.assert_successful()
     assert set(_auth_methods(job).values()) == {'username_password'}
     job.assert_no_secret_kept()

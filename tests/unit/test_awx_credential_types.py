@@ -293,6 +293,24 @@ def inject_credential(definition, credential_inputs, private_data_dir, env, safe
         args.extend(['-e', f'@{path}'])
 
 
+def builtin_azure_rm(inputs, env):
+    """AWX's managed "Microsoft Azure Resource Manager" type (awx/main/models/credential/injectors.py azure_rm)."""
+    def get_input(name):
+        return inputs.get(name) or ''
+
+    client, tenant = get_input('client'), get_input('tenant')
+    env['AZURE_SUBSCRIPTION_ID'] = get_input('subscription')
+    if len(client) and len(tenant):
+        env['AZURE_CLIENT_ID'] = client
+        env['AZURE_TENANT'] = tenant
+        env['AZURE_SECRET'] = get_input('secret')
+    else:
+        env['AZURE_AD_USER'] = get_input('username')
+        env['AZURE_PASSWORD'] = get_input('password')
+    if inputs.get('cloud_environment') not in (None, ''):  # Credential.has_input: set and not empty
+        env['AZURE_CLOUD_ENVIRONMENT'] = inputs['cloud_environment']
+
+
 def load_credential_type(name):
     return yaml.safe_load((REPO / 'awx' / 'credential_types' / f'{name}.yml').read_text())
 
@@ -391,6 +409,20 @@ def test_single_tenant_type_leaves_unset_fields_empty(tmp_path):
     assert env['AZURE_CLIENT_SECRET'] == 'S3cret!' and safe_env['AZURE_CLIENT_SECRET'] == '**********'
     # AWX renders a missing input as an empty string: the modules must treat "" as unset.
     assert env['AZURE_USERNAME'] == '' and env['AZURE_PASSWORD'] == ''
+
+
+def test_builtin_azure_rm_injects_app_or_user_variables():
+    env = {}
+    builtin_azure_rm({'client': 'c', 'tenant': 't', 'secret': 's', 'subscription': 'sub',
+                      'cloud_environment': 'AzureUSGovernment'}, env)
+    assert env == {'AZURE_SUBSCRIPTION_ID': 'sub', 'AZURE_CLIENT_ID': 'c', 'AZURE_TENANT': 't', 'AZURE_SECRET': 's',
+                   'AZURE_CLOUD_ENVIRONMENT': 'AzureUSGovernment'}
+    env = {}
+    builtin_azure_rm({'client': 'c', 'username': 'u@x', 'password': 'p', 'cloud_environment': ''}, env)
+    assert env == {'AZURE_SUBSCRIPTION_ID': '', 'AZURE_AD_USER': 'u@x', 'AZURE_PASSWORD': 'p'}
+    # the modules read every variable it can set
+    assert {'AZURE_CLIENT_ID', 'AZURE_TENANT', 'AZURE_SECRET', 'AZURE_AD_USER', 'AZURE_PASSWORD',
+            'AZURE_CLOUD_ENVIRONMENT'} <= _auth_env_vars()
 
 
 # -- the validator itself must reject what AWX rejects, or the tests above prove nothing --
