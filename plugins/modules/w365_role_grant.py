@@ -234,7 +234,7 @@ def main():
     except W365ApiError as err:
         module.fail_api(err, 'Reading or changing Azure role assignments failed')
     except W365Error as err:
-        module.fail_api(err, str(err))
+        module.fail_api(err)
 
     diff = {
         'before': _grants.diff_view(before.granted, before.legacy),

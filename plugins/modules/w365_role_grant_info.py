@@ -178,7 +178,7 @@ def main():
     except W365ApiError as err:
         module.fail_api(err, 'Reading Azure role assignments failed')
     except W365Error as err:
-        module.fail_api(err, str(err))
+        module.fail_api(err)
 
     module.exit(False, principal_id=principal_id, complete=not report.missing, granted=report.granted,
                 missing=report.missing, legacy=report.legacy)

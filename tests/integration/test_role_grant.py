@@ -344,7 +344,8 @@ def test_tenant_without_windows365_service_principal(box, run_playbook):
     res, writes = run(box, run_playbook, [grant(purpose='custom_image', subscription_id=nosp_sub)], tenant=1)
     out = res.result('out')
     assert res.rc != 0
-    assert 'az ad sp create --id %s' % W365_APP_ID in out['msg']
+    assert out['msg'].count('az ad sp create --id %s' % W365_APP_ID) == 1, out['msg']
+    assert out['error']['type'] == 'ServicePrincipalMissing'
     assert writes == []
 
 
