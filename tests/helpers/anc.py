@@ -35,6 +35,21 @@ def anc_task(name, register='out', **args):
     return {'name': register, 'w365.cloudpc.w365_anc': dict(name=name, **args), 'register': register}
 
 
+def task(register, name, check=False, diff=None, ignore_errors=False, module='w365.cloudpc.w365_anc', **args):
+    """A registered task; task-level check_mode/diff let one ansible-playbook run cover several steps."""
+    body = dict(args)
+    if name is not None:
+        body['name'] = name
+    entry = {'name': register, module: body, 'register': register}
+    if check:
+        entry['check_mode'] = True
+    if diff is not None:
+        entry['diff'] = diff
+    if ignore_errors:
+        entry['ignore_errors'] = True
+    return entry
+
+
 def graph_writes(box):
     return [w for w in box.writes() if w['service'] == 'graph']
 

@@ -7,7 +7,7 @@ import pytest
 
 from tests.helpers.anc import (
     ANC_PATH, JOIN_PW, OU1, SUB, VNET_ID, anc_task, entra_args, graph_writes, hybrid_args, run, seed_dict,
-    start_anc_sandbox)
+    start_anc_sandbox, task)
 
 
 @pytest.fixture(scope='module')
@@ -17,6 +17,8 @@ def box(tmp_path_factory):
     sandbox.stop()
 
 
+# Cases also run in check mode, which must refuse them the same way.
+CHECK_MODE_TOO = (0, 2, 4, 7, 11, 16)
 BAD_SUBNET_ID = VNET_ID + '/subnetz/snet-a'
 
 # (task args, option the message must name)
@@ -52,21 +54,23 @@ INVALID = [
 def test_invalid_input_fails_naming_the_option_before_any_write(box, run_playbook):
     tasks = []
     for i, (args, _option) in enumerate(INVALID):
-        task = {'name': 'case%d' % i, 'w365.cloudpc.w365_anc': {k: v for k, v in args.items() if v is not None},
-                'ignore_errors': True}
-        tasks.append(task)
-    for check in (False, True):
-        res, writes = run(box, run_playbook, tasks, check=check)
-        assert writes == []
-        for i, (args, option) in enumerate(INVALID):
-            entry = res.entry('case%d' % i)
+        args = {k: v for k, v in args.items() if v is not None and k != 'name'}
+        tasks.append(task('case%d' % i, INVALID[i][0]['name'], ignore_errors=True, **args))
+        if i in CHECK_MODE_TOO:
+            tasks.append(task('check%d' % i, INVALID[i][0]['name'], check=True, ignore_errors=True, **args))
+    res, writes = run(box, run_playbook, tasks)
+    assert writes == []
+    for i, (args, option) in enumerate(INVALID):
+        for register in ['case%d' % i] + (['check%d' % i] if i in CHECK_MODE_TOO else []):
+            entry = res.entry(register)
             msg = entry['result'].get('msg', '')
-            assert entry['status'] == 'ignored', (i, args, entry['result'])
-            assert option in msg, (i, args, msg)
+            assert entry['status'] == 'ignored', (register, args, entry['result'])
+            assert option in msg, (register, args, msg)
+            assert entry['result'].get('option') == option, (register, entry['result'])
             assert JOIN_PW not in msg
     assert 'does not allow changing the join type' in res.result('case16')['msg']
-    assert 'anc-twice' in res.result('case%d' % (len(INVALID) - 1))['msg']
-    assert res.result('case%d' % (len(INVALID) - 1))['msg'].count('5a1e0a9c-0000-4000-8000-00000000a00') == 2
+    duplicate = res.result('case%d' % (len(INVALID) - 1))['msg']
+    assert 'anc-twice' in duplicate and duplicate.count('5a1e0a9c-0000-4000-8000-00000000a00') == 2
 
 
 def test_missing_required_option_is_refused_by_ansible(box, run_playbook):
@@ -77,11 +81,14 @@ def test_missing_required_option_is_refused_by_ansible(box, run_playbook):
 
 
 def test_delete_refused_while_in_use_names_the_policies(box, run_playbook):
-    for check in (True, False):
-        res, writes = run(box, run_playbook, [anc_task('anc-in-use', state='absent')], check=check)
-        out = res.result('out')
-        assert res.rc != 0
-        assert writes == [], 'no DELETE may be sent'
+    res, writes = run(box, run_playbook, [
+        task('predict', 'anc-in-use', check=True, ignore_errors=True, state='absent'),
+        task('delete', 'anc-in-use', ignore_errors=True, state='absent'),
+    ])
+    assert writes == [], 'no DELETE may be sent'
+    for register in ('predict', 'delete'):
+        out = res.result(register)
+        assert res.entry(register)['status'] == 'ignored'
         assert 'Policy Alpha, Policy Beta' in out['msg']
         assert 'Policy Unrelated' not in out['msg']
         assert out['provisioning_policies'] == ['Policy Alpha', 'Policy Beta']
@@ -90,12 +97,11 @@ def test_delete_refused_while_in_use_names_the_policies(box, run_playbook):
 
 def test_duplicate_names_are_listed_not_guessed(box, run_playbook):
     res, writes = run(box, run_playbook, [
-        anc_task('anc-twice', state='absent'),
+        task('delete', 'anc-twice', ignore_errors=True, state='absent'),
+        task('info', 'anc-twice', module='w365.cloudpc.w365_anc_info'),
     ])
-    assert res.rc != 0 and writes == []
-    res, writes = run(box, run_playbook, [{'name': 'info', 'w365.cloudpc.w365_anc_info': {'name': 'anc-twice'},
-                                           'register': 'info'}])
     assert writes == []
+    assert res.entry('delete')['status'] == 'ignored'
     assert len(res.result('info')['connections']) == 2
 
 
@@ -153,24 +159,24 @@ def test_edits_wait_for_running_checks(sandbox_factory, run_playbook):
     assert res.rc == 0, str(res)
     assert res.result('out')['connection']['health_check_status'] == 'running'
 
-    for check in (True, False):
-        res, writes = run(box, run_playbook, [anc_task(name, subnet='snet-b')], check=check)
-        out = res.result('out')
-        assert res.rc != 0 and writes == []
+    # Edits and deletes are refused (in check mode too), a run with nothing to change is fine (and
+    # run_health_checks does not start a second run), and a wait that runs out fails with the last state seen.
+    res, writes = run(box, run_playbook, [
+        task('edit_check', name, check=True, ignore_errors=True, subnet='snet-b'),
+        task('edit', name, ignore_errors=True, subnet='snet-b'),
+        task('delete_check', name, check=True, ignore_errors=True, state='absent'),
+        task('delete', name, ignore_errors=True, state='absent'),
+        task('noop', name, subnet='snet-a', run_health_checks=True),
+        task('timeout', name, ignore_errors=True, wait=True, wait_timeout=2),
+    ])
+    assert writes == []
+    for register in ('edit_check', 'edit', 'delete_check', 'delete'):
+        out = res.result(register)
+        assert res.entry(register)['status'] == 'ignored', register
         assert out['option'] == 'wait' and 'wait: true' in out['msg'] and 'running' in out['msg']
-        res, writes = run(box, run_playbook, [anc_task(name, state='absent')], check=check)
-        assert res.rc != 0 and writes == []
-        assert res.result('out')['option'] == 'wait'
-
-    # Nothing to change while checks run is fine, and run_health_checks does not start a second run.
-    res, writes = run(box, run_playbook, [anc_task(name, subnet='snet-a', run_health_checks=True)])
-    assert res.rc == 0, str(res)
-    assert res.result('out')['changed'] is False and writes == []
-
-    # A wait that runs out fails, says how to go on, and reports the last state.
-    res, writes = run(box, run_playbook, [anc_task(name, wait=True, wait_timeout=2)])
-    out = res.result('out')
-    assert res.rc != 0 and writes == []
+    assert res.result('noop')['changed'] is False
+    out = res.result('timeout')
+    assert res.entry('timeout')['status'] == 'ignored'
     assert 'timed out after 2 s' in out['msg'] and out['connection']['health_check_status'] == 'running'
 
     # With wait: true the edit waits for the last seconds of the checks, then sends one PATCH. The PATCH restarts
