@@ -24,10 +24,7 @@ def triples(box, principal_id, tenant_index=0) -> list[tuple[str, str]]:
 def create_principal(box, tenant, object_id, app_id=None, kind="ServicePrincipal") -> dict:
     """Add a directory object now, as `az ad sp create` would: it then replicates to RBAC after the tenant's
     principal_replication_seconds (sandbox time)."""
-    body = {"tenant": tenant, "object_id": object_id, "type": kind}
-    if app_id:
-        body["app_id"] = app_id
-    return box._control("POST", "principals", body)  # the control API has no public wrapper for this one
+    return box.add_principal(tenant, object_id, app_id=app_id, kind=kind)
 
 
 def run_together(tmp_path, plays, **kwargs) -> list:

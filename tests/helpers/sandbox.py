@@ -63,6 +63,13 @@ class Sandbox:
     def advance(self, seconds: float):
         return self._control("POST", "time", {"advance_seconds": seconds})
 
+    def add_principal(self, tenant, object_id, app_id=None, kind="ServicePrincipal") -> dict:
+        """Add a directory object now (as `az ad sp create` would); RBAC sees it after the replication delay."""
+        body = {"tenant": tenant, "object_id": object_id, "type": kind}
+        if app_id:
+            body["app_id"] = app_id
+        return self._control("POST", "principals", body)
+
     # -- seed helpers ------------------------------------------------------------------------------------------
     def tenant(self, key=0) -> dict:
         tenants = self.seed["tenants"]
