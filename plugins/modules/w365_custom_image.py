@@ -96,7 +96,9 @@ notes:
   - Graph has no update for device images; this module never patches an image.
   - When two runs upload the same name and version at once, the service accepts one; the other run waits on that
     upload and reports RV(ignore:changed=false).
-  - Uploading needs C(CloudPC.ReadWrite.All); the pre-upload checks also need Reader on the source subscription.
+  - Uploading needs C(CloudPC.ReadWrite.All). The pre-upload checks also need Reader on the source subscription
+    (to read the image and its role assignments) and C(Application.Read.All) on Graph (to find the Windows 365
+    service principal).
 seealso:
   - module: w365.cloudpc.w365_custom_image_info
   - module: w365.cloudpc.w365_role_grant
