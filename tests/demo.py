@@ -123,7 +123,7 @@ def main() -> int:
         print("Sandbox at %s (CA %s)" % (sandbox.url, sandbox.ca_bundle))
 
         _say("Rollout, first run: every tenant and region in parallel (fabrikam_westus2 is broken on purpose)")
-        rc, _ = _rollout(sandbox)
+        rc = _rollout(sandbox)[0]
         report = _report()
         problems = _check_first_run(rc, report)
         first_writes = len(_writes(sandbox))

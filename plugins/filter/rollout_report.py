@@ -272,8 +272,9 @@ def rollout_report_markdown(report):
                                   ' in check mode (nothing was changed)' if report.get('check_mode') else ''), '',
              '| tenants | deployments | ok | changed | failed | images | image failures |',
              '| --- | --- | --- | --- | --- | --- | --- |',
-             '| %d | %d | %d | %d | %d | %d | %d |' % (s['tenants'], s['deployments'], s['ok'], s['changed'],
-                                                    s['failed'], s['images'], s['image_failures']), '']
+             '| %d | %d | %d | %d | %d | %d | %d |' % (
+                 s['tenants'], s['deployments'], s['ok'], s['changed'], s['failed'], s['images'],
+                 s['image_failures']), '']
     if s['failed_tenants']:
         lines += ['**Failed tenants:** %s' % ', '.join(_md(t) for t in s['failed_tenants']), '']
     for tenant in report['tenants']:
@@ -310,9 +311,9 @@ def _md_deployment(dep):
         lines.append('  - Health check failed: %s' % _md(format_health_check(check)))
     grants = dep.get('grants') or []
     if grants:
-        lines.append('- Grants: %s' % '; '.join('%s on %s%s' % (_md(g.get('role_name')), _md(g.get('scope')),
-                                                                 ' (granted now)' if g.get('changed') else '')
-                                                  for g in grants))
+        described = ['%s on %s%s' % (_md(g.get('role_name')), _md(g.get('scope')),
+                                     ' (granted now)' if g.get('changed') else '') for g in grants]
+        lines.append('- Grants: %s' % '; '.join(described))
     if dep.get('changes'):
         lines.append('- Changed: %s' % '; '.join(_md(c) for c in dep['changes']))
     pre = dep.get('preflight') or {}

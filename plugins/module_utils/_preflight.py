@@ -27,7 +27,6 @@ AZURE_RESERVED_PER_PREFIX = 5
 DR_FREE_FRACTION = 0.5
 
 
-
 def make_check(name, status, detail, remedy=None, **data):
     """One check record in the shape the module returns (remedy is None when there is nothing to do)."""
     if status not in STATUSES:

@@ -27,7 +27,7 @@ description:
   - "Image checks (for each of O(source_image_ids)): the managed image exists, and Windows 365 holds (or the caller may
     grant) Reader on its subscription."
 author:
-  - w365.cloudpc maintainers
+  - w365.cloudpc contributors (@w365)
 extends_documentation_fragment:
   - w365.cloudpc.auth
   - w365.cloudpc.auth.subscription_id

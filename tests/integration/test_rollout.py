@@ -192,8 +192,8 @@ def test_rollout_converges_reports_and_second_run_changes_nothing(sandbox_factor
     assert [i["status"] for i in {t["name"]: t for t in report["tenants"]}["contoso"]["images"]] == ["ready"]
 
 
-def test_check_mode_sends_no_write_and_tenant_map_overrides_inventory_signin(sandbox_factory, run_playbook,
-                                                                               tmp_path):
+def test_check_mode_sends_no_write_and_tenant_map_overrides_inventory_signin(
+        sandbox_factory, run_playbook, tmp_path):
     box = sandbox_factory(SEED_PATH)
     # The inventory holds a wrong secret for contoso; the AWX-style tenant map (YAML text) holds the right one.
     inventory = write_inventory(tmp_path / "inv", box, tenants=("contoso", "tailspin"),
