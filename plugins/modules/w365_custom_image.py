@@ -280,7 +280,15 @@ class ImageTask:
                 'managed image %s was not found, or your credentials cannot see it. Check the ID (subscription, '
                 'resource group and image name) and that you have at least Reader on it.' % source['id'])
 
-        principal_id = find_windows365_principal(self.graph)
+        try:
+            principal_id = find_windows365_principal(self.graph)
+        except W365ApiError as err:
+            if err.status != 403:
+                raise
+            raise ImageTaskFailed(
+                'Cannot look up the Windows 365 service principal to check its Reader grant: the signed-in identity '
+                'lacks the Graph permission Application.Read.All. Grant it, or set validate_source=false to leave '
+                'the check to Windows 365.', api_error=err)
         if principal_id is None:
             raise W365ConfigError(
                 'validate_source',

@@ -34,10 +34,10 @@ def box(tmp_path_factory):
     sandbox.stop()
 
 
-def play(box, tasks):
+def play(box, tasks, principal='app'):
     return [{
         'hosts': 'localhost', 'gather_facts': False,
-        'module_defaults': {'group/w365.cloudpc.w365': box.auth_vars(0, 'app')},
+        'module_defaults': {'group/w365.cloudpc.w365': box.auth_vars(0, principal)},
         'tasks': tasks,
     }]
 
@@ -53,10 +53,10 @@ def info_task(register='info', **args):
     return {'name': register, 'w365.cloudpc.w365_custom_image_info': args, 'register': register}
 
 
-def run(box, run_playbook, tasks, **kwargs):
+def run(box, run_playbook, tasks, principal='app', **kwargs):
     """Clear the request log, run the play, return (PlaybookResult, writes sent to Graph or ARM by the run)."""
     box.clear_requests()
-    result = run_playbook(play(box, tasks), **kwargs)
+    result = run_playbook(play(box, tasks, principal), **kwargs)
     return result, box.writes()
 
 
@@ -287,6 +287,15 @@ def test_grant_then_upload_in_one_play(box, run_playbook):
     assert res.rc == 0, res
     assert [w['method'] for w in writes] == ['PUT', 'POST']
     assert res.result('out')['image']['status'] == 'ready'
+
+
+def test_caller_without_directory_read_gets_the_permission_to_add(box, run_playbook):
+    args = dict(name='No Directory', version='1.0.0', source_image_id=src('win11-golden'))
+    res, writes = run(box, run_playbook, [image_task(**args)], principal='7d0c6f4e-1a2b-4c3d-8e9f-000000000613')
+    out = res.result('out')
+    assert res.rc != 0 and writes == []
+    assert 'Application.Read.All' in out['msg'] and 'validate_source' in out['msg']
+    assert out['error']['status'] == 403 and out['error']['request_id']
 
 
 def test_missing_source_image_is_caught_before_upload(box, run_playbook):
