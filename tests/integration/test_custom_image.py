@@ -298,6 +298,16 @@ def test_caller_without_directory_read_gets_the_permission_to_add(box, run_playb
     assert out['error']['status'] == 403 and out['error']['request_id']
 
 
+def test_caller_who_cannot_read_the_source_is_told_before_upload(box, run_playbook):
+    source = '/subscriptions/%s/resourceGroups/rg-elsewhere/providers/Microsoft.Compute/images/win11-elsewhere' % SUB_B
+    args = dict(name='Unreadable', version='1.0.0', source_image_id=source)
+    res, writes = run(box, run_playbook, [image_task(**args)], principal='7d0c6f4e-1a2b-4c3d-8e9f-000000000613')
+    out = res.result('out')
+    assert res.rc != 0 and writes == []
+    assert 'Cannot read the source image' in out['msg'] and 'validate_source' in out['msg']
+    assert out['error']['status'] == 403 and out['error']['service'] == 'arm'
+
+
 def test_missing_source_image_is_caught_before_upload(box, run_playbook):
     args = dict(name='Typo', version='1.0.0', source_image_id=src('win11-goldne'))
     res, writes = run(box, run_playbook, [image_task(**args)])
