@@ -170,11 +170,12 @@ class AwxJob:
     """One AWX job: a fresh private data directory, credentials applied, then `ansible-runner run`."""
 
     def __init__(self, root: Path, job_id: int, seed, sandbox, tenants, credentials, *,
-                 tenant_id_in_inventory=True, builtin_azure=None, lean=False):
+                 tenant_id_in_inventory=True, builtin_azure=None, lean=False, job_type='run', verbosity=0):
         self.job_id = job_id
         self.pdd = root / f'awx_job_{job_id}_'
         self.secrets = _secrets(seed)
         self.report_dir = self.pdd / 'report'
+        self.job_type, self.verbosity = job_type, verbosity
         self._build(seed, sandbox, tenants, credentials, tenant_id_in_inventory, builtin_azure, lean)
 
     # AWX's BaseTask.build_private_data_dir, RunJob.pre_run_hook (project copy) and build_inventory
@@ -210,7 +211,10 @@ class AwxJob:
         self._write_private(pdd / 'env' / 'extravars', awx_safe_dump(extra_vars, template_vars), stat.S_IRUSR)
 
         # RunJob.build_args, then each credential's injectors (env, files, extra-vars files)
-        args = ['-u', 'root', f"--forks={template['forks']}"]
+        args = ['--check'] if self.job_type == 'check' else []
+        args += ['-u', 'root', f"--forks={template['forks']}"]
+        if self.verbosity:
+            args.append('-' + 'v' * min(5, self.verbosity))
         env = {
             'AWX_PRIVATE_DATA_DIR': str(pdd), 'JOB_ID': str(self.job_id), 'INVENTORY_ID': '7',
             'PROJECT_REVISION': 'HEAD', 'ANSIBLE_RETRY_FILES_ENABLED': 'False', 'MAX_EVENT_RES': '700000',
@@ -443,3 +447,22 @@ def test_certificate_and_workload_identity_credential_types(awx_job, seed):
     job.assert_successful()
     assert set(_auth_methods(job).values()) == {'workload_identity'}
     job.assert_no_secret_kept(extra=[token])
+
+
+def test_check_job_at_verbosity_3_sends_no_write_and_keeps_no_secret(awx_job, seed):
+    """Job type Check, verbosity 3 (module arguments and connection details in the output): nothing is written,
+    and the tenant map's secrets still appear nowhere."""
+    contoso, fabrikam = _app(seed, CONTOSO), _tenant(seed, FABRIKAM)
+    tenant_map = json.dumps({
+        CONTOSO: {'tenant_id': _tenant(seed, CONTOSO)['id'], 'client_id': contoso['client_id'],
+                  'client_secret': contoso['secret']},
+        FABRIKAM: {'tenant_id': fabrikam['id'], 'auth_method': 'username_password', 'username': FABRIKAM_USER,
+                   'password': FABRIKAM_USER_PASSWORD}})
+    credential = (load_credential_type('w365_tenant_map'), {'tenants': tenant_map})
+    awx_job.sandbox.clear_requests()
+    job = awx_job([CONTOSO, FABRIKAM], [credential], lean=True, job_type='check', verbosity=3).run()
+    job.assert_successful()
+    assert (job.pdd / 'env' / 'cmdline').read_text().startswith('--check ')
+    assert awx_job.sandbox.writes() == []
+    assert any(r['res'].get('changed') for r in job.module_results('w365_anc')), 'check mode predicts the creation'
+    job.assert_no_secret_kept(extra=[tenant_map])
