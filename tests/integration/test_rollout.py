@@ -289,3 +289,28 @@ def test_teardown_removes_in_order_and_keeps_what_is_in_use(sandbox_factory, run
     contoso_sp = contoso["windows365_service_principal"]["object_id"]
     contoso_state = next(t for t in box.state()["tenants"] if t["id"] == TENANT_IDS["contoso"])
     assert any(a["properties"]["principalId"] == contoso_sp for a in contoso_state["role_assignments"])
+
+
+def test_shipped_sandbox_inventory_on_the_demo_seed_without_secrets_at_vvvv(sandbox, run_playbook, tmp_path):
+    """What `make demo` runs: playbooks/inventory/sandbox on the demo seed, hybrid join with delegated sign-in."""
+    report_dir = tmp_path / "reports"
+    res = run_playbook(ROLLOUT, inventory=REPO / "playbooks" / "inventory" / "sandbox", forks=8, verbosity=4,
+                       extra_vars={"w365_report_dir": str(report_dir)},
+                       env={"W365_SANDBOX_URL": sandbox.url, "W365_SANDBOX_CA": sandbox.ca_bundle})
+    report = load_report(report_dir, "rollout")
+    # fabrikam_westus2 is broken on purpose (its subnet cannot take the planned Cloud PCs); all else converges.
+    assert report["summary"]["failed_deployments"] == ["fabrikam_westus2"], res
+    deps = deployments(report)
+    assert "subnet_capacity" in deps["fabrikam_westus2"]["failed"]["message"]
+    assert deps["fabrikam_eastus"]["network_connection"]["health_check_status"] in ("passed", "warning")
+    secrets = []
+    for tenant in sandbox.seed["tenants"]:
+        secrets += [app["secret"] for app in tenant.get("apps", []) if app.get("secret")]
+        secrets += [user["password"] for user in tenant.get("users", [])]
+        secrets += [account["password"] for domain in tenant.get("ad_domains", [])
+                    for account in domain["join_accounts"]]
+    assert secrets
+    texts = [res.stdout, res.stderr] + [p.read_text(encoding="utf-8") for p in report_dir.iterdir()]
+    for secret in secrets:
+        for text in texts:
+            assert secret not in text
