@@ -60,8 +60,10 @@ def app_secret(tenant):
     return next(t for t in SEED["tenants"] if t["id"] == TENANT_IDS[tenant])["apps"][0]["secret"]
 
 
-def write_inventory(tmp_path, box, tenants=("contoso", "fabrikam", "tailspin"), auth_overrides=None):
+def write_inventory(tmp_path, box, tenants=("contoso", "fabrikam", "tailspin"), auth_overrides=None,
+                    deployments_=None):
     """A YAML inventory shaped like playbooks/inventory/example, pointing at the sandbox."""
+    deployments_ = deployments_ or DEPLOYMENTS
     children = {}
     regions = {}
     for tenant in tenants:
@@ -71,9 +73,9 @@ def write_inventory(tmp_path, box, tenants=("contoso", "fabrikam", "tailspin"), 
         auth.update((auth_overrides or {}).get(tenant, {}))
         children["tenant_" + tenant] = {
             "vars": {"w365_tenant": tenant, "w365_auth": auth, "w365_images": IMAGES[tenant]},
-            "hosts": copy.deepcopy(DEPLOYMENTS[tenant]),
+            "hosts": copy.deepcopy(deployments_[tenant]),
         }
-        for host, hv in DEPLOYMENTS[tenant].items():
+        for host, hv in deployments_[tenant].items():
             regions.setdefault("region_" + hv["w365_region"], {"hosts": {}})["hosts"][host] = None
     inventory = {"all": {
         "vars": {"ansible_connection": "local", "ansible_python_interpreter": "{{ ansible_playbook_python }}",
@@ -314,3 +316,37 @@ def test_shipped_sandbox_inventory_on_the_demo_seed_without_secrets_at_vvvv(sand
     for secret in secrets:
         for text in texts:
             assert secret not in text
+
+
+def test_failed_health_checks_fail_only_their_deployment_with_recommended_actions(sandbox_factory, run_playbook,
+                                                                                  tmp_path):
+    seed = copy.deepcopy(SEED)
+    contoso = seed["tenants"][0]
+    vnet = "/subscriptions/%s/resourceGroups/rg-cpc-weu/providers/Microsoft.Network/virtualNetworks/vnet-cpc-weu" \
+        % SUBS["contoso"]
+    contoso["ad_domains"] = [{"name": "corp.contoso.com", "resolvable_from": [vnet],
+                              "join_accounts": [{"upn": "svc-join@corp.contoso.com", "password": "Join-Pw-Contoso-1"}],
+                              "organizational_units": ["OU=CloudPCs,DC=corp,DC=contoso,DC=com"]}]
+    box = sandbox_factory(seed)
+    hosts = copy.deepcopy(DEPLOYMENTS)
+    hosts["contoso"]["contoso_westeurope"]["w365_network_connection"].update(
+        join_type="hybrid_join", ad_domain_name="corp.contoso.com", ad_domain_username="svc-join@corp.contoso.com",
+        ad_domain_password="Join-Pw-Contoso-1", organizational_unit="OU=Missing,DC=corp,DC=contoso,DC=com")
+    inventory = write_inventory(tmp_path / "inv", box, tenants=("contoso",), deployments_=hosts)
+    report_dir = tmp_path / "reports"
+    res = run_playbook(ROLLOUT, inventory=inventory, forks=4, extra_vars={"w365_report_dir": str(report_dir)})
+    assert res.rc != 0
+    assert "Join-Pw-Contoso-1" not in res.stdout
+    deps = deployments(load_report(report_dir, "rollout"))
+    broken = deps["contoso_westeurope"]
+    assert broken["failed"]["stage"] == "health checks", broken
+    failed = broken["network_connection"]["failed_health_checks"]
+    assert [c["error_type"] for c in failed] == ["adJoinCheckOrganizationalUnitNotFound"]
+    assert failed[0]["recommended_action"]
+    assert failed[0]["recommended_action"] in broken["failed"]["message"]
+    # Its grants and connection were still made, and say so; the other region is untouched by the failure.
+    assert any(c.startswith("created Azure network connection") for c in broken["changes"])
+    assert deps["contoso_northeurope"]["status"] == "changed"
+    assert deps["contoso_northeurope"]["network_connection"]["health_check_status"] == "passed"
+    markdown = (report_dir / "rollout.md").read_text(encoding="utf-8")
+    assert "adJoinCheckOrganizationalUnitNotFound" in markdown
