@@ -118,6 +118,35 @@ options:
       - The most time, in seconds, spent waiting between retries of one request, all retries together.
     type: int
     default: 120
+  token_cache:
+    description:
+      - Keep access tokens on disk so that later tasks (each module runs as a new process) reuse them instead
+        of signing in again. Off by default, because it B(stores bearer tokens on disk) - anyone who can read
+        the file can call Microsoft Graph and Azure Resource Manager as this identity until the token expires
+        (about an hour); with V(username_password) the file also holds the user's refresh token, which lasts
+        much longer.
+      - The cache is azure-identity's persistent token cache named C(w365.cloudpc), in the home directory of the
+        user running the module - C(~/.IdentityService/w365.cloudpc.nocae) (azure-identity may add
+        C(w365.cloudpc.cae) and C(.lockfile) siblings). On Linux it is encrypted with libsecret when a Secret
+        Service is running; where none is (containers, SSH sessions, CI) the task fails before any request
+        unless O(token_cache_allow_unencrypted=true). Windows encrypts it with DPAPI, macOS keeps it in the
+        Keychain.
+      - Delete those files to clear it, for example after the identity's permissions change; tokens in it expire
+        on their own. Entries are kept apart per tenant, client ID, authority and audience, so one file serves
+        every tenant of a rollout.
+      - Applies to V(client_secret), V(client_certificate), V(workload_identity) and V(username_password).
+        V(azure_cli) and V(managed_identity) keep their own tokens; with them this option only adds a warning.
+      - If not set, the environment variable E(W365_TOKEN_CACHE) is used.
+    type: bool
+    default: false
+  token_cache_allow_unencrypted:
+    description:
+      - With O(token_cache=true), store the cache as a plaintext file (mode C(0600), readable only by the user
+        running the module) when the platform cannot encrypt it.
+      - Without it, O(token_cache=true) on a machine that cannot encrypt fails before any request is sent.
+      - If not set, the environment variable E(W365_TOKEN_CACHE_ALLOW_UNENCRYPTED) is used.
+    type: bool
+    default: false
 requirements:
   - azure-identity >= 1.15.0
   - azure-core >= 1.30.0

@@ -20,6 +20,7 @@ from ansible_collections.w365.cloudpc.plugins.module_utils._auth_methods.managed
 from ansible_collections.w365.cloudpc.plugins.module_utils._auth_methods.username_password import UsernamePassword
 from ansible_collections.w365.cloudpc.plugins.module_utils._auth_methods.workload_identity import WorkloadIdentity
 from ansible_collections.w365.cloudpc.plugins.module_utils._errors import W365AuthError, W365ConfigError
+from ansible_collections.w365.cloudpc.plugins.module_utils._token_cache import token_cache_from_params
 
 # Same order as the documented choices.
 METHODS = {cls.name: cls for cls in (ClientSecret, ClientCertificate, WorkloadIdentity, ManagedIdentity, AzureCli,
@@ -81,7 +82,7 @@ def auth_method_for(params, endpoints, ca_bundle=None, environ=None):
     """Validated AuthMethod instance for the module parameters (no network call)."""
     inputs, from_task = auth_inputs(params, environ)
     name = select_method(params.get('auth_method'), inputs, from_task, environ)
-    method = METHODS[name](inputs, endpoints, ca_bundle)
+    method = METHODS[name](inputs, endpoints, ca_bundle, token_cache=token_cache_from_params(params))
     method.validate()
     return method
 

@@ -47,6 +47,9 @@ def auth_argument_spec():
         ca_bundle=dict(type='path', fallback=(env_fallback, ['REQUESTS_CA_BUNDLE'])),
         api_retries=dict(type='int', default=DEFAULT_API_RETRIES),
         api_retry_max_wait=dict(type='int', default=DEFAULT_API_RETRY_MAX_WAIT),
+        token_cache=dict(type='bool', default=False, fallback=(env_fallback, ['W365_TOKEN_CACHE'])),
+        token_cache_allow_unencrypted=dict(type='bool', default=False,
+                                           fallback=(env_fallback, ['W365_TOKEN_CACHE_ALLOW_UNENCRYPTED'])),
     )
     path_options = ('client_certificate_path', 'federated_token_file')
     # Env fallbacks for these are applied by _auth.auth_inputs, which needs to know what the task set itself.
@@ -93,6 +96,9 @@ class W365Module(AnsibleModule):
             self._auth = auth_method_for(self.params, self.endpoints, self.ca_bundle)
         except W365Error as e:
             self.fail_json(msg=str(e), error=e.to_dict())
+        if self.params.get('token_cache') and not self._auth.supports_token_cache:
+            self.warn('token_cache has no effect with auth_method=%s: that method keeps its own tokens, so this '
+                      'collection stores none on disk' % self._auth.name)
 
     @property
     def auth_method(self):

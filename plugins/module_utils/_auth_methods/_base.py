@@ -45,11 +45,16 @@ class AuthMethod(object):
     triggers = ()
     # True when the token represents a user (delegated permissions).
     delegated = False
+    # False when the credential keeps its own tokens (Azure CLI, managed identity endpoint): option token_cache
+    # does not apply.
+    supports_token_cache = True
 
-    def __init__(self, inputs, endpoints, ca_bundle=None):
+    def __init__(self, inputs, endpoints, ca_bundle=None, token_cache=None):
         self.inputs = inputs
         self.endpoints = endpoints
         self.ca_bundle = ca_bundle
+        # _token_cache.TokenCache when the task opted in to the persistent cache, else None (in-memory only).
+        self.token_cache = token_cache if self.supports_token_cache else None
 
     def missing(self):
         return [opt for opt in self.required if not self.inputs.get(opt)]
@@ -61,6 +66,9 @@ class AuthMethod(object):
             raise W365ConfigError('auth_method', 'auth_method=%s needs %s; set %s in the task or its environment '
                                                  'variable' % (self.name, needs, 'them' if len(missing) > 1 else 'it'))
         self.validate_more()
+        if self.token_cache:
+            from ansible_collections.w365.cloudpc.plugins.module_utils._token_cache import check_storable
+            check_storable(self.token_cache)
 
     def validate_more(self):
         """Method-specific offline checks (files readable, and so on)."""
@@ -69,12 +77,15 @@ class AuthMethod(object):
         raise NotImplementedError
 
     def common_kwargs(self):
-        """authority, instance discovery and TLS trust, passed to every azure-identity credential."""
+        """authority, instance discovery, TLS trust and the opt-in token cache, for every MSAL-based credential."""
         kwargs = {'authority': self.endpoints.authority_host}
         if not self.endpoints.standard_authority:
             kwargs['disable_instance_discovery'] = True
         if self.ca_bundle:
             kwargs['connection_verify'] = self.ca_bundle
+        if self.token_cache:
+            from ansible_collections.w365.cloudpc.plugins.module_utils._token_cache import persistence_options
+            kwargs['cache_persistence_options'] = persistence_options(self.token_cache)
         return kwargs
 
 

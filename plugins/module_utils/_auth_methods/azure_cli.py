@@ -14,6 +14,7 @@ class AzureCli(AuthMethod):
     """
 
     name = 'azure_cli'
+    supports_token_cache = False
 
     def credential(self):
         from azure.identity import AzureCliCredential

@@ -14,6 +14,7 @@ class ManagedIdentity(AuthMethod):
     """
 
     name = 'managed_identity'
+    supports_token_cache = False
 
     def credential(self):
         from azure.identity import ManagedIdentityCredential

@@ -1,0 +1,99 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) w365.cloudpc contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The opt-in persistent token cache (option `token_cache`), shared by the tasks of a play.
+
+Every module is a new process, so without it every task signs in again. With it, azure-identity keeps the MSAL
+token cache in `~/.IdentityService/w365.cloudpc.*` of the user running the module; a later task with the same
+tenant, client and audience takes the token from there instead of asking Entra. That file holds bearer tokens
+(and, for username_password, the user's refresh token): it is off by default and plaintext needs a second opt-in.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import NamedTuple
+
+from ansible_collections.w365.cloudpc.plugins.module_utils._errors import W365ConfigError
+
+# Scoped to this collection: never shares the cache of the Azure CLI, VS Code or other azure-identity users.
+CACHE_NAME = 'w365.cloudpc'
+# azure-identity appends one suffix per cache: tokens with continuous access evaluation (ARM asks for them) and
+# without (Graph).
+CACHE_SUFFIXES = ('.nocae', '.cae')
+
+
+class TokenCache(NamedTuple):
+    allow_unencrypted: bool = False
+    name: str = CACHE_NAME
+
+
+def token_cache_from_params(params):
+    """TokenCache when the task turned the cache on, else None. Pure: no import of azure-identity."""
+    if not params.get('token_cache'):
+        return None
+    return TokenCache(allow_unencrypted=bool(params.get('token_cache_allow_unencrypted')))
+
+
+def cache_paths(name=CACHE_NAME, home=None):
+    """The files azure-identity writes on Linux and macOS (with their `.lockfile` siblings), for docs and clean-up."""
+    base = os.path.join(home or os.path.expanduser('~'), '.IdentityService')
+    paths = []
+    for suffix in CACHE_SUFFIXES:
+        paths.append(os.path.join(base, name + suffix))
+        paths.append(os.path.join(base, name + suffix + '.lockfile'))
+    return paths
+
+
+def persistence_options(cache, home=None):
+    """azure-identity's TokenCachePersistenceOptions for `cache`, its directory created private if absent."""
+    from azure.identity import TokenCachePersistenceOptions
+    ensure_private_dir(home)
+    return TokenCachePersistenceOptions(name=cache.name, allow_unencrypted_storage=cache.allow_unencrypted)
+
+
+def ensure_private_dir(home=None):
+    """Create ~/.IdentityService as 0700 when it does not exist yet (msal-extensions would use the umask, often
+    0755). An existing directory is left alone: other Microsoft tools share it."""
+    path = os.path.join(home or os.path.expanduser('~'), '.IdentityService')
+    if not os.path.isdir(path):
+        try:
+            os.makedirs(path, mode=0o700, exist_ok=True)
+        except OSError as e:
+            raise W365ConfigError('token_cache', 'cannot create the token cache directory %s: %s; turn token_cache '
+                                                 'off or run as a user with a writable home directory'
+                                  % (path, e.strerror or e)) from None
+    return path
+
+
+def check_storable(cache):
+    """Raise W365ConfigError when the cache cannot be kept as the task asked (no encryption, plaintext not allowed).
+
+    azure-identity would only find out at the first token request, as a bare ValueError; this runs when the
+    sign-in inputs are validated, before anything is sent.
+    """
+    if not cache.allow_unencrypted:
+        check_encryption(cache.name)
+
+
+def check_encryption(name=CACHE_NAME):
+    """Raise W365ConfigError when the platform cannot encrypt the cache (Linux without a usable libsecret)."""
+    if not sys.platform.startswith('linux'):
+        # Windows (DPAPI) and macOS (Keychain) always encrypt.
+        return
+    try:
+        from azure.identity._persistent_cache import _get_persistence
+    except ImportError:
+        # A future azure-identity moved it: its own error at the first token request still stops the task.
+        return
+    try:
+        _get_persistence(allow_unencrypted=False, account_name='MSALCache', cache_name=name + CACHE_SUFFIXES[0])
+    except ValueError:
+        raise W365ConfigError(
+            'token_cache_allow_unencrypted',
+            'token_cache is on, but this machine cannot encrypt the token cache (libsecret and a running Secret '
+            'Service such as gnome-keyring are needed on Linux; containers and SSH sessions usually have none). '
+            'Set token_cache_allow_unencrypted=true (env W365_TOKEN_CACHE_ALLOW_UNENCRYPTED) to keep the tokens '
+            'in a plaintext file readable only by this user (mode 0600, %s), or turn token_cache off'
+            % os.path.join('~', '.IdentityService', name + '.*')) from None
