@@ -72,6 +72,7 @@ def write_inventory(box, seed: dict, path: Path, report_dir: Path) -> Path:
 def _world(tenant_regions: int, workdir: Path, latency_ms: int = 0):
     tenants, regions = shape(tenant_regions)
     seed = make_seed(tenants, regions)
+    workdir.mkdir(parents=True, exist_ok=True)
     box = start_sandbox(seed, time_scale=TIME_SCALE, workdir=workdir)
     if latency_ms:
         box.fault({"path": ".*", "latency_ms": latency_ms})

@@ -28,11 +28,14 @@ def _table(headers, rows):
 
 
 def _count_requests(log) -> dict:
-    counts = {"token": 0, "graph": 0, "arm": 0, "writes": 0, "total": 0}
+    counts = {"token": 0, "graph": 0, "arm": 0, "writes": 0, "total": 0, "token_posts": 0}
     for entry in log:
         service = entry.get("service")
         if service == "entra":
+            # Entra requests: MSAL's authority discovery (GET) and the token requests themselves (POST).
             counts["token"] += 1
+            if entry["method"].upper() == "POST":
+                counts["token_posts"] += 1
         elif service in ("graph", "arm"):
             counts[service] += 1
             if entry["method"].upper() not in ("GET", "HEAD"):
@@ -99,13 +102,18 @@ def _standalone(module: str, module_args: dict, workdir: Path) -> dict:
     cmd = ["/usr/bin/time", "-f", "W365BENCH %M %e", sys.executable, "-X", "importtime", "-m",
            f"{MODULE_PKG}.{module}", str(args_file)]
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=str(workdir), check=False)
+    # The full -X importtime tree, to see what pulled a package in.
+    (workdir / f"{module}.importtime.txt").write_text(proc.stderr, encoding="utf-8")
     import_us = 0
     rss_kib = wall = None
+    imported = []
     for line in proc.stderr.splitlines():
         if line.startswith("import time:") and "|" in line:
-            self_us = line.split(":", 1)[1].split("|")[0].strip()
+            fields = line.split(":", 1)[1].split("|")
+            self_us = fields[0].strip()
             if self_us.isdigit():
                 import_us += int(self_us)
+                imported.append(fields[2].strip())
         elif line.startswith("W365BENCH"):
             rss, secs = line.split()[1:]
             rss_kib, wall = int(rss), float(secs)
@@ -114,8 +122,21 @@ def _standalone(module: str, module_args: dict, workdir: Path) -> dict:
     except ValueError:
         output = {"raw": proc.stdout[-500:]}
     return {"peak_rss_mib": round(rss_kib / 1024, 1) if rss_kib else None, "wall_s": wall,
-            "import_ms": round(import_us / 1000, 1), "failed": bool(output.get("failed")),
+            "import_ms": round(import_us / 1000, 1), "modules_imported": len(imported),
+            "heavy": heavy_packages(imported), "failed": bool(output.get("failed")),
             "msg": output.get("msg") if output.get("failed") else None}
+
+
+# Packages whose presence in a module process is worth naming: each costs tens to hundreds of ms to import.
+HEAVY = ("azure.identity", "msal", "azure.mgmt.network", "azure.mgmt.authorization", "azure.mgmt.resource",
+         "azure.mgmt.core", "cryptography", "requests", "jwt", "yaml", "json.decoder", "email", "http.client",
+         "asyncio", "concurrent", "xml", "ansible.module_utils.basic")
+
+
+def heavy_packages(imported: list) -> list:
+    """Which HEAVY packages a process imported: a figure load does not distort (unlike import ms)."""
+    names = set(imported)
+    return [pkg for pkg in HEAVY if pkg in names]
 
 
 def task_cost(args, workdir: Path) -> dict:
@@ -148,10 +169,12 @@ def task_cost(args, workdir: Path) -> dict:
             data["modules"][module] = {"median_s": round(median, 3), "ratio_to_floor": round(median / floor, 2),
                                        "changed_runs": changed, **proc}
             rows.append([module, f"{median:.3f}", f"{median / floor:.2f}x", changed, proc["peak_rss_mib"],
-                         proc["import_ms"], proc["wall_s"]])
+                         proc["import_ms"], proc["modules_imported"], proc["wall_s"]])
         print(f"floor (ansible.builtin.ping) median: {floor:.3f} s over {args.repeat} runs")
         _table(["module (converged task)", "median s", "vs floor", "changed", "peak MiB", "import ms",
-                "standalone s"], rows)
+                "modules", "standalone s"], rows)
+        for module, entry in data["modules"].items():
+            print(f"  {module}: {', '.join(entry['heavy']) or '-'}")
         return data
     finally:
         box.stop()
@@ -181,16 +204,29 @@ def requests(args, workdir: Path) -> dict:
             box.clear_requests()
             result = run_playbook(workdir / f"req-{module}", _play(auth, [
                 {"name": module, f"w365.cloudpc.{module}": margs}]))
-            counts = _count_requests(box.requests())
+            log = box.requests()
+            counts = _count_requests(log)
             minimum = MINIMUM.get(module)
-            data["per_task"][module] = {"counts": counts, "minimum": minimum, "rc": result.rc}
-            rows.append([module, counts["token"], counts["graph"], counts["arm"], counts["writes"],
+            data["per_task"][module] = {"counts": counts, "minimum": minimum, "rc": result.rc,
+                                        "log": [_describe(e) for e in log]}
+            rows.append([module, counts["token"], counts["token_posts"], counts["graph"], counts["arm"],
+                         counts["writes"],
                          "" if not minimum else f"{minimum['token']}/{minimum['graph']}/{minimum['arm']}"])
-        _table(["converged task", "token", "graph", "arm", "writes", "minimum tok/graph/arm"], rows)
+        _table(["converged task", "entra", "token POSTs", "graph", "arm", "writes", "minimum tok/graph/arm"], rows)
+        for module, entry in data["per_task"].items():
+            print(f"  {module}:")
+            for line in entry["log"]:
+                print(f"    {line}")
         data["rollout"] = _rollout_requests(workdir)
         return data
     finally:
         box.stop()
+
+
+def _describe(entry: dict) -> str:
+    """'service METHOD path' of one request log entry (query string dropped: it can be long)."""
+    path = entry.get("path") or entry.get("url") or ""
+    return f"{entry.get('service')} {entry.get('method')} {path.split('?', 1)[0]}"
 
 
 def _rollout_requests(workdir: Path) -> dict:
