@@ -413,11 +413,12 @@ def grant_key(entry):
 
 
 def ensure_grants(module, principal_id, purpose, target, state='present', remove_legacy=False,
-                  replication_timeout=DEFAULT_PRINCIPAL_REPLICATION_TIMEOUT, check_mode=False):
+                  replication_timeout=DEFAULT_PRINCIPAL_REPLICATION_TIMEOUT, check_mode=False, keep_roles=()):
     """Make the required grants present (or absent); returns (changed, grants, legacy_grants, before_report).
 
     Every entry carries `present` (after this run) and `changed` (this run created or deleted it, or would in
     check mode). New grants are created before legacy ones are removed, so the service never lacks access.
+    With state=absent, grants of a role in `keep_roles` are left in place (and reported unchanged).
     """
     required = required_grants(purpose, target)
     report = check_grants(module, principal_id, purpose, target)
@@ -441,6 +442,9 @@ def ensure_grants(module, principal_id, purpose, target, state='present', remove
         else:
             if not found:
                 grants.append(dict(grant_entry(grant), present=False, changed=False))
+                continue
+            if grant.role in keep_roles:
+                grants.extend(dict(entry, present=True, changed=False) for entry in found)
                 continue
             for entry in found:
                 if not check_mode:

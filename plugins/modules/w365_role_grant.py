@@ -85,10 +85,18 @@ options:
         scope and principal equal one of the required triples. Inherited assignments, other roles and other
         principals are never touched.
       - Reader on the subscription is shared by every network connection and custom image in that subscription,
-        so V(absent) with O(purpose=network_connection) takes it away from all of them.
+        so V(absent) with O(purpose=network_connection) keeps it unless O(keep_subscription_reader=false).
     type: str
     default: present
     choices: [present, absent]
+  keep_subscription_reader:
+    description:
+      - With O(state=absent) and O(purpose=network_connection), leave the B(Reader) assignment on the subscription
+        in place, because other network connections and custom images in the same subscription rely on it.
+      - Set to V(false) to remove it as well, for example when tearing down the last connection of a subscription.
+      - Has no effect with O(state=present), nor with O(purpose=custom_image), where Reader is the grant itself.
+    type: bool
+    default: true
   remove_legacy_grants:
     description:
       - Also delete the B(Network Contributor) assignments of this principal on the same resource group and
@@ -204,8 +212,17 @@ def argument_spec():
         principal_id=dict(type='str'),
         state=dict(type='str', default='present', choices=['present', 'absent']),
         remove_legacy_grants=dict(type='bool', default=False),
+        keep_subscription_reader=dict(type='bool', default=True),
         principal_replication_timeout=dict(type='int', default=300),
     )
+
+
+def _kept_roles(params):
+    """Roles that state=absent leaves alone: the subscription Reader that a network connection shares."""
+    if params['purpose'] == 'network_connection' and params['keep_subscription_reader']:
+        from ansible_collections.w365.cloudpc.plugins.module_utils._constants import ROLE_READER
+        return (ROLE_READER,)
+    return ()
 
 
 def main():
@@ -228,7 +245,8 @@ def main():
         changed, grants, legacy, before = _grants.ensure_grants(
             module, principal_id, params['purpose'], target, state=params['state'],
             remove_legacy=params['remove_legacy_grants'],
-            replication_timeout=params['principal_replication_timeout'], check_mode=module.check_mode)
+            replication_timeout=params['principal_replication_timeout'], check_mode=module.check_mode,
+            keep_roles=_kept_roles(params))
     except _grants.GrantError as err:
         module.fail_api(err.api_error, err.msg)
     except W365ApiError as err:

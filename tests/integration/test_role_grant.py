@@ -133,22 +133,42 @@ def test_grant_lifecycle_check_mode_idempotence_diff_and_absent(box, run_playboo
     assert writes == [], writes
     assert res.result('out')['changed'] is False
     assert res.result('gone')['changed'] is True
-    assert all(g['changed'] and not g['present'] for g in res.result('gone')['grants'])
+    assert [(g['role_name'], g['present'], g['changed']) for g in res.result('gone')['grants']] == [
+        ('Reader', True, False), ('Windows 365 Network Interface Contributor', False, True),
+        ('Windows 365 Network User', False, True)]
 
-    # absent: deletes exactly the three it granted; the look-alikes stay.
+    # absent: deletes the resource group and vnet roles it granted; the subscription Reader, which other
+    # connections and images of the subscription share, stays by default; the look-alikes stay.
     res, writes = run(box, run_playbook, [grant(state='absent', **pcs())], diff=True)
     out = res.result('out')
     assert res.rc == 0, res
     assert out['changed'] is True
-    assert sorted(w['method'] for w in writes) == ['DELETE', 'DELETE', 'DELETE']
+    assert sorted(w['method'] for w in writes) == ['DELETE', 'DELETE']
+    not_reader = [g for key, g in created.items() if key[0] != READER]
     assert sorted(w['path'].rsplit('/', 1)[-1] for w in writes) == sorted(
-        g['assignment_id'].rsplit('/', 1)[-1] for g in created.values())
-    assert all(not g['present'] for g in out['grants'])
-    assert out['diff']['after']['grants'] == []
+        g['assignment_id'].rsplit('/', 1)[-1] for g in not_reader)
+    assert [(g['role_name'], g['present'], g['changed']) for g in out['grants']] == [
+        ('Reader', True, False), ('Windows 365 Network Interface Contributor', False, True),
+        ('Windows 365 Network User', False, True)]
+    assert out['diff']['after']['grants'] == ['Reader on %s' % SUB_SCOPE]
+    assert (READER, SUB_SCOPE.lower()) in triples(box, W365)
     untouched_after = lookalikes(box)
     assert untouched_after == untouched_before
 
     res, writes = run(box, run_playbook, [grant(state='absent', **pcs())])
+    assert res.rc == 0, res
+    assert res.result('out')['changed'] is False and writes == []
+
+    # keep_subscription_reader: false takes the Reader away too, exactly that one assignment.
+    res, writes = run(box, run_playbook, [grant(state='absent', keep_subscription_reader=False, **pcs())])
+    assert res.rc == 0, res
+    assert res.result('out')['changed'] is True
+    assert [(w['method'], w['path'].rsplit('/', 1)[-1]) for w in writes] == [
+        ('DELETE', created[(READER, SUB_SCOPE.lower())]['assignment_id'].rsplit('/', 1)[-1])]
+    assert not set(triples(box, W365)) & set(needed('rg-pcs', vnet('rg-pcs', 'vnet-pcs')))
+    assert lookalikes(box) == untouched_before
+
+    res, writes = run(box, run_playbook, [grant(state='absent', keep_subscription_reader=False, **pcs())])
     assert res.rc == 0, res
     assert res.result('out')['changed'] is False and writes == []
 
