@@ -61,9 +61,10 @@ def app_secret(tenant):
 
 
 def write_inventory(tmp_path, box, tenants=("contoso", "fabrikam", "tailspin"), auth_overrides=None,
-                    deployments_=None):
+                    deployments_=None, images_=None):
     """A YAML inventory shaped like playbooks/inventory/example, pointing at the sandbox."""
     deployments_ = deployments_ or DEPLOYMENTS
+    images_ = images_ or IMAGES
     children = {}
     regions = {}
     for tenant in tenants:
@@ -72,7 +73,7 @@ def write_inventory(tmp_path, box, tenants=("contoso", "fabrikam", "tailspin"), 
             auth.pop(key)
         auth.update((auth_overrides or {}).get(tenant, {}))
         children["tenant_" + tenant] = {
-            "vars": {"w365_tenant": tenant, "w365_auth": auth, "w365_images": IMAGES[tenant]},
+            "vars": {"w365_tenant": tenant, "w365_auth": auth, "w365_images": images_[tenant]},
             "hosts": copy.deepcopy(deployments_[tenant]),
         }
         for host, hv in deployments_[tenant].items():
@@ -318,10 +319,15 @@ def test_shipped_sandbox_inventory_on_the_demo_seed_without_secrets_at_vvvv(sand
             assert secret not in text
 
 
-def test_failed_health_checks_fail_only_their_deployment_with_recommended_actions(sandbox_factory, run_playbook,
-                                                                                  tmp_path):
+def test_failed_health_checks_and_uploads_fail_only_themselves_with_remedies(sandbox_factory, run_playbook,
+                                                                              tmp_path):
     seed = copy.deepcopy(SEED)
     contoso = seed["tenants"][0]
+    contoso["subscriptions"][0]["resource_groups"][2]["images"].append(
+        {"name": "win11-not-generalized", "generation": 2, "generalized": False, "size_gb": 64})
+    images = dict(IMAGES, contoso=[
+        {"name": "Win11 Raw", "version": "0.1.0",
+         "source_image_id": _image("contoso", "rg-images", "win11-not-generalized")}] + IMAGES["contoso"])
     vnet = "/subscriptions/%s/resourceGroups/rg-cpc-weu/providers/Microsoft.Network/virtualNetworks/vnet-cpc-weu" \
         % SUBS["contoso"]
     contoso["ad_domains"] = [{"name": "corp.contoso.com", "resolvable_from": [vnet],
@@ -332,7 +338,7 @@ def test_failed_health_checks_fail_only_their_deployment_with_recommended_action
     hosts["contoso"]["contoso_westeurope"]["w365_network_connection"].update(
         join_type="hybrid_join", ad_domain_name="corp.contoso.com", ad_domain_username="svc-join@corp.contoso.com",
         ad_domain_password="Join-Pw-Contoso-1", organizational_unit="OU=Missing,DC=corp,DC=contoso,DC=com")
-    inventory = write_inventory(tmp_path / "inv", box, tenants=("contoso",), deployments_=hosts)
+    inventory = write_inventory(tmp_path / "inv", box, tenants=("contoso",), deployments_=hosts, images_=images)
     report_dir = tmp_path / "reports"
     res = run_playbook(ROLLOUT, inventory=inventory, forks=4, extra_vars={"w365_report_dir": str(report_dir)})
     assert res.rc != 0
@@ -350,3 +356,10 @@ def test_failed_health_checks_fail_only_their_deployment_with_recommended_action
     assert deps["contoso_northeurope"]["network_connection"]["health_check_status"] == "passed"
     markdown = (report_dir / "rollout.md").read_text(encoding="utf-8")
     assert "adJoinCheckOrganizationalUnitNotFound" in markdown
+
+    # A failed upload is recorded with the service's error code; the next image still goes ahead.
+    tenant = load_report(report_dir, "rollout")["tenants"][0]
+    assert [(f["name"], f["stage"], f["error_code"]) for f in tenant["image_failures"]] == [
+        ("Win11 Raw", "image upload", "sourceImageNotGeneralized")]
+    assert "sysprep" in tenant["image_failures"][0]["message"].lower()
+    assert [(i["name"], i["status"]) for i in tenant["images"]] == [("Win11 Contoso", "ready")]
