@@ -175,7 +175,7 @@ def _app(tenant, client_id):
 
 def _client_credentials(emu, req, tenant, form) -> Response:
     app = _app(tenant, form.get("client_id"))
-    audience, api, scope = _resource_of(tenant, form.get("scope"))
+    audience, api, _scope = _resource_of(tenant, form.get("scope"))
     secret = form.get("client_secret")
     assertion = form.get("client_assertion")
     if secret is not None:

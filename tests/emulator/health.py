@@ -56,7 +56,7 @@ def status(emu, anc, now: float) -> str:
     c = anc["_check"]
     if c["result"] is not None:
         return c["result"]["status"]
-    pend, run = _timings(emu, anc)
+    pend, _run = _timings(emu, anc)
     return "pending" if pend and now - c["started"] < pend else "running"
 
 

@@ -110,7 +110,7 @@ def build_tenants(seed: dict, now: float) -> dict:
             t.windows365_sp = w["object_id"]
             t.directory[w["object_id"]] = {"type": "ServicePrincipal", "display_name": "Windows 365",
                                            "app_id": WINDOWS365_APP_ID, "created_at": now - w["created_seconds_ago"]}
-        for si, ss in enumerate(ts["subscriptions"]):
+        for ss in ts["subscriptions"]:
             sub = Subscription(id=ss["id"], name=ss["name"], state=ss["state"], tenant_id=t.id)
             for rs in ss["resource_groups"]:
                 rg = ResourceGroup(subscription_id=sub.id, name=rs["name"], location=rs["location"], tags=rs["tags"])
@@ -120,7 +120,7 @@ def build_tenants(seed: dict, now: float) -> dict:
                     rg.images[im["name"].lower()] = im
                 sub.resource_groups[rg.name.lower()] = rg
             t.subscriptions[sub.id] = sub
-        for ri, ra in enumerate(ts["role_assignments"]):
+        for ra in ts["role_assignments"]:
             t.role_assignments.append({
                 "name": ra["name"] or stable_id(t.id, ra["scope"], ra["role"], ra["principal_id"]),
                 "scope": ra["scope"], "role": ra["role"], "principal_id": ra["principal_id"],
@@ -148,7 +148,7 @@ def build_tenants(seed: dict, now: float) -> dict:
                 "_check": {"started": now - 10 ** 6, "skip_pending": False, "result": None},
             }
         names = {}
-        for ii, ims in enumerate(ts["device_images"]):
+        for ims in ts["device_images"]:
             img_id = ims["id"] or stable_id(t.id, "image", ims["display_name"], ims["version"])
             t.images[img_id] = {
                 "id": img_id, "displayName": ims["display_name"], "version": ims["version"],

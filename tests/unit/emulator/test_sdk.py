@@ -112,7 +112,7 @@ def test_keep_alive(demo):
     tok = demo.app_token(C_TENANT, C_APP, C_SECRET, ARM)
     conn = http.client.HTTPSConnection(demo.host, demo.port, context=demo.ctx, timeout=10)
     socks = set()
-    for attempt in range(3):  # one connection for all three
+    for _attempt in range(3):  # one connection for all three
         conn.request("GET", f"/subscriptions/{C_SUB}?api-version=2022-12-01", headers={"Authorization": f"Bearer {tok}"})
         resp = conn.getresponse()
         resp.read()
@@ -139,7 +139,7 @@ def test_fifty_concurrent_clients(launch):
         tok = s.post(f"{api.url}/{tenant}/oauth2/v2.0/token", timeout=60, verify=api.ca,
                      data={"grant_type": "client_credentials", "client_id": cid, "client_secret": secret,
                            "scope": ARM}).json()["access_token"]
-        for call in range(4):
+        for _call in range(4):
             r = s.get(f"{api.url}/subscriptions/{sub}/resourcegroups", params={"api-version": "2025-04-01"},
                       headers={"Authorization": f"Bearer {tok}"}, timeout=60, verify=api.ca)
             ok += r.status_code == 200
