@@ -70,6 +70,9 @@ def handle(emu, req) -> Response:
 
         coll = rest[2].lower()
         tail = rest[3:]
+        if tail == ["$count"] and coll in ("onpremisesconnections", "deviceimages", "provisioningpolicies",
+                                           "galleryimages"):
+            return _count(g, coll, rest[:3])
         if coll == "onpremisesconnections":
             return graph_anc.ancs(g, tail)
         if coll == "deviceimages":
@@ -77,9 +80,7 @@ def handle(emu, req) -> Response:
         if coll == "provisioningpolicies":
             return graph_images.policies(g, tail)
         if coll == "galleryimages":
-            g.read()
-            return Response(200, {"@odata.context": f"{g.root}#deviceManagement/virtualEndpoint/galleryImages",
-                                  "value": []})
+            return gallery_images(g, tail)
     raise ApiError(400, "BadRequest", f"Resource not found for the segment '{rest[-1] if rest else version}'.")
 
 
@@ -177,3 +178,63 @@ def service_principals(g, rest) -> Response:
         return Response(200, _single(g, {"@odata.type": "#microsoft.graph.servicePrincipal",
                                          **sp_entity(g, rest[1].lower(), obj)}, SP_FIELDS, SP_FIELDS, ctx))
     raise ApiError(400, "BadRequest", f"Resource not found for the segment '{rest[-1]}'.")
+
+
+def _count(g, coll, rest) -> Response:
+    """`GET {collection}/$count`: the number of (filtered) items, as text/plain."""
+    _method(g, "GET")
+    saved = g.req.path, g.req.query
+    g.req.path = "/" + "/".join([g.version, *rest])
+    g.req.query = {k: v for k, v in saved[1].items() if k.lower() not in ("$top", "$skiptoken", "$select")}
+    g.req.query.update({"$count": "true", "$top": "1"})
+    try:
+        inner = handle_collection(g, coll)
+    finally:
+        g.req.path, g.req.query = saved  # the request log shows what the client sent
+    return Response(200, str(inner.body["@odata.count"]), {"Content-Type": "text/plain"})
+
+
+def handle_collection(g, coll) -> Response:
+    from . import graph_anc, graph_images
+
+    if coll == "onpremisesconnections":
+        return graph_anc.ancs(g, [])
+    if coll == "deviceimages":
+        return graph_images.device_images(g, [])
+    if coll == "provisioningpolicies":
+        return graph_images.policies(g, [])
+    return gallery_images(g, [])
+
+
+GALLERY_TYPE = "microsoft.graph.cloudPcGalleryImage"
+GALLERY_FIELDS = ["id", "displayName", "publisherName", "offerName", "skuName", "sizeInGB", "startDate", "endDate",
+                  "expirationDate", "status"]
+GALLERY = [
+    {"id": "microsoftwindowsdesktop_windows-ent-cpc_win11-24h2-ent-cpc-m365",
+     "displayName": "Windows 11 Enterprise + Microsoft 365 Apps 24H2", "publisherName": "microsoftwindowsdesktop",
+     "offerName": "windows-ent-cpc", "skuName": "win11-24h2-ent-cpc-m365", "sizeInGB": 64,
+     "startDate": "2024-10-01", "endDate": "2026-10-13", "expirationDate": "2027-04-13", "status": "supported"},
+    {"id": "microsoftwindowsdesktop_windows-ent-cpc_win11-24h2-ent-cpc",
+     "displayName": "Windows 11 Enterprise 24H2", "publisherName": "microsoftwindowsdesktop",
+     "offerName": "windows-ent-cpc", "skuName": "win11-24h2-ent-cpc", "sizeInGB": 64,
+     "startDate": "2024-10-01", "endDate": "2026-10-13", "expirationDate": "2027-04-13", "status": "supported"},
+    {"id": "microsoftwindowsdesktop_windows-ent-cpc_win10-22h2-ent-cpc-m365",
+     "displayName": "Windows 10 Enterprise + Microsoft 365 Apps 22H2", "publisherName": "microsoftwindowsdesktop",
+     "offerName": "windows-ent-cpc", "skuName": "win10-22h2-ent-cpc-m365", "sizeInGB": 64,
+     "startDate": "2022-10-18", "endDate": "2025-10-14", "expirationDate": "2026-04-14",
+     "status": "supportedWithWarning"},
+]
+
+
+def gallery_images(g, tail) -> Response:
+    """Read-only gallery images (a fixed sample of Microsoft's catalogue)."""
+    _method(g, "GET")
+    g.read()
+    ctx = "deviceManagement/virtualEndpoint/galleryImages"
+    items = [{"@odata.type": "#" + GALLERY_TYPE, **i} for i in GALLERY]
+    if not tail:
+        return _collection(g, items, GALLERY_TYPE, GALLERY_FIELDS, ctx)
+    found = next((i for i in items if i["id"].lower() == tail[0].lower()), None) if len(tail) == 1 else None
+    if found is None:
+        raise ApiError(404, "ResourceNotFound", f"The gallery image '{tail[0]}' was not found.")
+    return Response(200, _single(g, found, GALLERY_FIELDS, GALLERY_FIELDS, ctx))

@@ -427,3 +427,19 @@ def test_image_upload_needs_windows365_reader_on_the_source(launch):
     api.advance(121)
     got = fab.g("GET", f"{IMG_PATH}/{second['id']}").json
     assert (got["status"], got["operatingSystem"], got["osBuildNumber"]) == ("ready", "Windows 10 Enterprise", "22H2")
+
+
+def test_count_and_gallery_images(contoso):
+    for i in range(3):
+        contoso.create_anc(anc_body(f"count-{i}", C_SUB, "rg-cpc-weu", "vnet-cpc-weu"))
+    r = contoso.g("GET", f"{ANC_PATH}/$count")
+    assert r.status == 200 and r.raw == b"3" and r.headers["content-type"].startswith("text/plain")
+    r = contoso.g("GET", f"{ANC_PATH}/$count", params={"$filter": "displayName eq 'count-1'"})
+    assert r.raw == b"1"
+    assert contoso.api.log()[-1]["path"].endswith("/onPremisesConnections/$count")
+    gallery = "/v1.0/deviceManagement/virtualEndpoint/galleryImages"
+    listing = contoso.g("GET", gallery, params={"$filter": "status eq 'supported'", "$select": "id,status"}).json
+    assert listing["value"] and all(i["status"] == "supported" for i in listing["value"])
+    one = contoso.g("GET", f"{gallery}/{listing['value'][0]['id']}").json
+    assert one["publisherName"] == "microsoftwindowsdesktop"
+    assert contoso.g("GET", f"{gallery}/nope").status == 404
