@@ -144,6 +144,9 @@ class Handler(BaseHTTPRequestHandler):
                 resp = control.handle(emu, req)
             except ApiError as err:
                 resp = Response(err.status, {"error": {"code": err.code, "message": err.message}})
+            except Exception:  # noqa: BLE001 - a server answers 500 for its own bugs (traceback on stderr)
+                traceback.print_exc()
+                resp = Response(500, {"error": {"code": "InternalServerError", "message": "see the sandbox stderr"}})
             self._send(resp, req, service)
             return
         latency, rule = emu.match_fault(self.command, path, service)
