@@ -52,10 +52,11 @@ class Ctx:
 
     def require(self, action: str, scope: str) -> None:
         if not self.allowed(action, scope):
+            client = self.principal.get("upn") or self.principal.get("appid") or self.oid
             raise ApiError(403, "AuthorizationFailed",
-                           f"The client '{self.principal.get('upn') or self.oid}' with object id '{self.oid}' does "
-                           f"not have authorization to perform action '{action}' over scope '{scope}' or the scope "
-                           "is invalid. If access was recently granted, please refresh your credentials.")
+                           f"The client '{client}' with object id '{self.oid}' does not have authorization to perform "
+                           f"action '{action}' over scope '{scope}' or the scope is invalid. If access was recently "
+                           "granted, please refresh your credentials.")
 
     def subscription(self, sub_id: str):
         t, sub = self.emu.subscription(sub_id)
