@@ -262,23 +262,25 @@ class ArmReader(object):
             self._clients[subscription_id] = self.module.resource_client(subscription_id)
         return self._clients[subscription_id]
 
-    def get(self, subscription_id, path, api_version):
-        """JSON document at ``path``, or None on 404. Other errors raise W365ApiError."""
+    def _send(self, subscription_id, url):
         from azure.core.rest import HttpRequest
 
         from ansible_collections.w365.cloudpc.plugins.module_utils._arm import arm_call
 
         client = self._client(subscription_id)
-        sep = '&' if '?' in path else '?'
-        request = HttpRequest('GET', '%s%sapi-version=%s' % (path, sep, api_version))
 
         def send():
-            response = client.send_request(request)
+            response = client.send_request(HttpRequest('GET', url))
             response.raise_for_status()
             return response.json()
 
+        return arm_call(send)
+
+    def get(self, subscription_id, path, api_version):
+        """JSON document at ``path``, or None on 404. Other errors raise W365ApiError."""
+        sep = '&' if '?' in path else '?'
         try:
-            return arm_call(send)
+            return self._send(subscription_id, '%s%sapi-version=%s' % (path, sep, api_version))
         except W365ApiError as err:
             if err.status == 404:
                 return None
@@ -292,17 +294,7 @@ class ArmReader(object):
         # ARM list pages are short for these reads, but follow nextLink rather than assume it.
         next_link = document.get('nextLink')
         while next_link:
-            from azure.core.rest import HttpRequest
-
-            from ansible_collections.w365.cloudpc.plugins.module_utils._arm import arm_call
-            client = self._client(subscription_id)
-
-            def send(link=next_link):
-                response = client.send_request(HttpRequest('GET', link))
-                response.raise_for_status()
-                return response.json()
-
-            page = arm_call(send)
+            page = self._send(subscription_id, next_link)
             items.extend(page.get('value') or [])
             next_link = page.get('nextLink')
         return items
