@@ -5,7 +5,7 @@
    (fabrikam_westus2) is broken on purpose: it must fail its preflight, with the remedy in the report, while every
    other deployment converges.
 3. Runs the rollout again: nothing may change, and the sandbox must receive no write request.
-4. Prints where the report is and stops the sandbox.
+4. Prints where the reports of both runs are and stops the sandbox.
 
 Exits non-zero only on an unexpected outcome.
 """
@@ -26,6 +26,7 @@ SEED = REPO / "tests" / "emulator" / "seeds" / "demo.yml"
 INVENTORY = REPO / "playbooks" / "inventory" / "sandbox"
 PLAYBOOK = REPO / "playbooks" / "rollout.yml"
 REPORT_DIR = REPO / "reports"
+FIRST_REPORT = "rollout-first-run"
 # Deployments the demo seed and inventory break on purpose; anything else failing is a real problem.
 EXPECTED_FAILURES = {"fabrikam_westus2"}
 # Simulated seconds per real second: health checks (minutes in Azure) finish in seconds.
@@ -51,10 +52,10 @@ def _env(sandbox) -> dict:
     return env
 
 
-def _rollout(sandbox) -> tuple[int, dict]:
+def _rollout(sandbox, report_name) -> tuple[int, dict]:
     """Run the rollout, echoing its output; returns (rc, {host: recap counts})."""
     cmd = [str(Path(sys.executable).parent / "ansible-playbook"), "-i", str(INVENTORY), str(PLAYBOOK),
-           "--forks", "8", "-e", "w365_report_dir=%s" % REPORT_DIR]
+           "--forks", "8", "-e", "w365_report_dir=%s" % REPORT_DIR, "-e", "w365_report_name=%s" % report_name]
     proc = subprocess.Popen(cmd, cwd=str(REPO), env=_env(sandbox), stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True)
     lines = []
@@ -86,11 +87,11 @@ def _clear_requests(sandbox) -> None:
         pass
 
 
-def _report() -> dict:
-    return json.loads((REPORT_DIR / "rollout.json").read_text(encoding="utf-8"))
+def _report(name) -> dict:
+    return json.loads((REPORT_DIR / ("%s.json" % name)).read_text(encoding="utf-8"))
 
 
-def _check_first_run(rc: int, report: dict) -> list[str]:
+def _check_run(rc: int, report: dict, first: bool) -> list[str]:
     problems = []
     failed = set(report["summary"]["failed_deployments"])
     if failed != EXPECTED_FAILURES:
@@ -105,6 +106,8 @@ def _check_first_run(rc: int, report: dict) -> list[str]:
                     problems.append("%s should fail in preflight, got %s" % (dep["host"], dep.get("failed")))
                 elif not [c for c in dep["preflight"].get("checks", []) if c["status"] == "failed" and c["remedy"]]:
                     problems.append("%s: the report lists no failed check with a remedy" % dep["host"])
+            elif first and dep["status"] != "changed":
+                problems.append("%s: the first run changed nothing" % dep["host"])
             elif dep["network_connection"].get("health_check_status") not in ("passed", "warning"):
                 problems.append("%s: connection health is %s" % (
                     dep["host"], dep["network_connection"].get("health_check_status")))
@@ -123,14 +126,14 @@ def main() -> int:
         print("Sandbox at %s (CA %s)" % (sandbox.url, sandbox.ca_bundle))
 
         _say("Rollout, first run: every tenant and region in parallel (fabrikam_westus2 is broken on purpose)")
-        rc = _rollout(sandbox)[0]
-        report = _report()
-        problems = _check_first_run(rc, report)
+        rc = _rollout(sandbox, FIRST_REPORT)[0]
+        report = _report(FIRST_REPORT)
+        problems = _check_run(rc, report, first=True)
         first_writes = len(_writes(sandbox))
         _clear_requests(sandbox)
 
         _say("Rollout, second run: must change nothing")
-        rc2, recap2 = _rollout(sandbox)
+        rc2, recap2 = _rollout(sandbox, "rollout")
         writes = _writes(sandbox)
         changed = {host: counts["changed"] for host, counts in recap2.items() if counts["changed"]}
         if changed:
@@ -140,16 +143,19 @@ def main() -> int:
                 len(writes), ["%s %s" % (w["method"], w["path"]) for w in writes[:5]]))
         if not recap2:
             problems.append("second run printed no recap (rc %d)" % rc2)
-        problems.extend("second run: " + p for p in _check_first_run(rc2, _report()) if "exited 0" not in p)
+        problems.extend("second run: " + p for p in _check_run(rc2, _report("rollout"), first=False) if "exited 0" not in p)
 
-        summary = _report()["summary"]
+        summary = _report("rollout")["summary"]
         _say("Done")
         print("First run:  %d write requests; second run: %d write requests, %d hosts changed."
               % (first_writes, len(writes), len(changed)))
         print("Deployments: %d in %d tenants; ok %d, changed %d, failed %d (expected: %s)."
               % (summary["deployments"], summary["tenants"], summary["ok"], summary["changed"], summary["failed"],
                  ", ".join(sorted(EXPECTED_FAILURES))))
-        print("Report: %s  (also rollout.md and rollout.json)" % (REPORT_DIR / "rollout.html"))
+        print("Report of the first run (what changed): %s  (also .md and .json)"
+              % (REPORT_DIR / ("%s.html" % FIRST_REPORT)))
+        print("Report of the second run (the converged estate): %s  (also .md and .json)"
+              % (REPORT_DIR / "rollout.html"))
         if problems:
             print("\nUNEXPECTED:\n  - " + "\n  - ".join(problems), file=sys.stderr)
             return 1

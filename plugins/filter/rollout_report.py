@@ -309,6 +309,8 @@ def _md_deployment(dep):
             ', in use' if conn.get('in_use') else ''))
     for check in conn.get('failed_health_checks') or []:
         lines.append('  - Health check failed: %s' % _md(format_health_check(check)))
+    for check in conn.get('warning_health_checks') or []:
+        lines.append('  - Health check warning: %s' % _md(format_health_check(check)))
     grants = dep.get('grants') or []
     if grants:
         described = ['%s on %s%s' % (_md(g.get('role_name')), _md(g.get('scope')),
@@ -338,7 +340,7 @@ body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:2re
 h1{font-size:1.6rem}h2{font-size:1.3rem;margin-top:2rem;border-bottom:1px solid #ccc}h3{font-size:1.05rem}
 table{border-collapse:collapse;margin:.5rem 0}td,th{border:1px solid #ccc;padding:.3rem .6rem;text-align:left;
 vertical-align:top}th{background:#eee}.status{font-weight:bold;padding:.1rem .5rem;border-radius:.3rem}
-.ok,.passed{background:#dff0d8;color:#2b542c}.changed,.warning{background:#fcf8e3;color:#8a6d3b}
+.ok,.passed,.ready{background:#dff0d8;color:#2b542c}.changed,.warning,.pending,.running{background:#fcf8e3;color:#8a6d3b}
 .failed{background:#f2dede;color:#a94442}.skipped{background:#eee;color:#555}code{font-size:.9em}
 .card{background:#fff;border:1px solid #ddd;border-radius:.4rem;padding:.6rem 1rem;margin:.8rem 0}
 ul{margin:.3rem 0}
@@ -400,10 +402,11 @@ def _html_deployment(dep):
         parts.append('<li>Connection <strong>%s</strong> (<code>%s</code>), health %s%s</li>' % (
             _h(conn.get('name')), _h(conn.get('id') or 'not created'),
             _badge(conn.get('health_check_status') or 'unknown'), ', in use' if conn.get('in_use') else ''))
-    failed_checks = conn.get('failed_health_checks') or []
-    if failed_checks:
-        parts.append('<li>Failed health checks:<ul>%s</ul></li>' % ''.join(
-            '<li>%s</li>' % _h(format_health_check(c)) for c in failed_checks))
+    for label, key in (('Failed health checks', 'failed_health_checks'),
+                       ('Health check warnings', 'warning_health_checks')):
+        if conn.get(key):
+            parts.append('<li>%s:<ul>%s</ul></li>' % (label, ''.join(
+                '<li>%s</li>' % _h(format_health_check(c)) for c in conn[key])))
     if dep.get('grants'):
         parts.append('<li>Grants:<ul>%s</ul></li>' % ''.join(
             '<li>%s on <code>%s</code>%s</li>' % (_h(g.get('role_name')), _h(g.get('scope')),
