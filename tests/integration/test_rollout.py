@@ -319,8 +319,8 @@ def test_shipped_sandbox_inventory_on_the_demo_seed_without_secrets_at_vvvv(sand
             assert secret not in text
 
 
-def test_failed_health_checks_and_uploads_fail_only_themselves_with_remedies(sandbox_factory, run_playbook,
-                                                                              tmp_path):
+def test_failed_health_checks_and_uploads_fail_only_themselves_with_remedies(
+        sandbox_factory, run_playbook, tmp_path):
     seed = copy.deepcopy(SEED)
     contoso = seed["tenants"][0]
     contoso["subscriptions"][0]["resource_groups"][2]["images"].append(
