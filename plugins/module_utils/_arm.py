@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 from ansible_collections.w365.cloudpc.plugins.module_utils._errors import W365ApiError, error_from_response
+from ansible_collections.w365.cloudpc.plugins.module_utils._graph import RestClient
 from ansible_collections.w365.cloudpc.plugins.module_utils._retry import RetrySettings
 
 
@@ -82,3 +83,59 @@ def arm_get_or_none(fn, *args, **kwargs):
 def arm_list(fn, *args, **kwargs):
     """Exhaust an SDK pager inside arm_call, so paging errors are converted too."""
     return arm_call(lambda: list(fn(*args, **kwargs)))
+
+
+class _ArmRest(RestClient):
+    service = 'arm'
+    service_title = 'Azure Resource Manager'
+    client_request_id_header = 'x-ms-client-request-id'
+    request_id_header = 'x-ms-request-id'
+
+
+class ArmRestClient(object):
+    """Plain ARM REST reads on azure-core alone (the GraphClient stack, ARM root and audience).
+
+    For converged-path reads that need no SDK model: importing an azure-mgmt package and building its client costs
+    a task 60-90 modules (azure.mgmt.core pulls in asyncio) before the first request. One per task, for every
+    subscription: paths carry the subscription.
+    """
+
+    def __init__(self, credential, endpoints, ca_bundle=None, retry=None):
+        self._rest = _ArmRest(credential, endpoints.arm_endpoint, endpoints.arm_scope, ca_bundle, retry)
+
+    def url(self, path, api_version, params=None):
+        query = dict(params or {})
+        if not path.startswith('https://') or 'api-version=' not in path:
+            query['api-version'] = api_version
+        return self._rest._join(path, query)
+
+    def get(self, path, api_version, params=None):
+        """JSON at `path` (`/subscriptions/...`). Non-2xx raises W365ApiError."""
+        return self._rest._send('GET', self.url(path, api_version, params))
+
+    def get_or_none(self, path, api_version, params=None):
+        try:
+            return self.get(path, api_version, params)
+        except W365ApiError as e:
+            if e.status == 404:
+                return None
+            raise
+
+    def list(self, path, api_version, params=None):
+        """Every item of a list, following `nextLink` (which already carries the query) until it is absent."""
+        items = []
+        page = self.get(path, api_version, params)
+        seen = set()
+        while True:
+            items.extend((page or {}).get('value') or [])
+            next_link = (page or {}).get('nextLink')
+            if not next_link:
+                return items
+            if next_link in seen:
+                raise W365ApiError(None, 'PagingLoop', 'Azure Resource Manager paging repeated a nextLink',
+                                   method='GET', service='arm')
+            seen.add(next_link)
+            page = self._rest._send('GET', next_link)
+
+    def close(self):
+        self._rest.close()

@@ -22,19 +22,23 @@ def odata_quote(value):
     return "'%s'" % str(value).replace("'", "''")
 
 
-class GraphClient(object):
-    """Relative paths (`deviceManagement/virtualEndpoint/onPremisesConnections`) under `{graph}/{version}/`.
+class RestClient(object):
+    """JSON over one azure-core pipeline: token policy for one audience, the bounded retry policy, errors as
+    W365ApiError. GraphClient and _arm.ArmRestClient are thin subclasses (same transport, different root)."""
 
-    Every non-2xx answer raises W365ApiError; retries and their bounds come from `retry` (RetrySettings).
-    """
+    service = None
+    service_title = None
+    # The header each service echoes back to tie its logs to this request.
+    client_request_id_header = 'client-request-id'
+    request_id_header = 'request-id'
 
-    def __init__(self, credential, endpoints, ca_bundle=None, retry=None):
+    def __init__(self, credential, base_url, scope, ca_bundle=None, retry=None):
         from azure.core import PipelineClient
         from azure.core.pipeline.policies import (
             BearerTokenCredentialPolicy, ContentDecodePolicy, HeadersPolicy, UserAgentPolicy)
         from azure.core.pipeline.transport import RequestsTransport
 
-        self.endpoints = endpoints
+        self.base_url = base_url.rstrip('/')
         self.retry = retry or RetrySettings()
         transport_kwargs = {'connection_verify': ca_bundle} if ca_bundle else {}
         policies = [
@@ -42,29 +46,26 @@ class GraphClient(object):
             UserAgentPolicy(base_user_agent=USER_AGENT),
             ContentDecodePolicy(),
             # Retry wraps the token policy so a retried request gets a valid token.
-            self.retry.policy('graph'),
-            BearerTokenCredentialPolicy(credential, endpoints.graph_scope),
+            self.retry.policy(self.service),
+            BearerTokenCredentialPolicy(credential, scope),
         ]
-        self._client = PipelineClient(base_url=endpoints.graph_endpoint, policies=policies,
+        self._client = PipelineClient(base_url=base_url, policies=policies,
                                       transport=RequestsTransport(**transport_kwargs))
 
-    def url(self, path, params=None, version='v1.0'):
-        if path.startswith('https://'):
-            url = path
-        else:
-            url = '%s/%s/%s' % (self.endpoints.graph_endpoint.rstrip('/'), version, path.lstrip('/'))
+    def _join(self, path, params):
+        url = path if path.startswith('https://') else '%s/%s' % (self.base_url, path.lstrip('/'))
         if params:
             query = urlencode([(k, v) for k, v in params.items() if v is not None], quote_via=quote, safe="$,'()")
             url = '%s%s%s' % (url, '&' if '?' in url else '?', query)
         return url
 
-    def request(self, method, path, params=None, body=None, version='v1.0', headers=None):
+    def _send(self, method, url, body=None, headers=None):
         """Send one request; returns the parsed JSON body (None when empty). Raises W365ApiError on non-2xx."""
         from azure.core.exceptions import ClientAuthenticationError, ServiceRequestError, ServiceResponseError
         from azure.core.rest import HttpRequest
 
-        url = self.url(path, params, version)
-        request_headers = {'client-request-id': str(uuid.uuid4())}
+        client_request_id = str(uuid.uuid4())
+        request_headers = {self.client_request_id_header: client_request_id}
         if headers:
             request_headers.update(headers)
         kwargs = {'headers': request_headers}
@@ -76,19 +77,46 @@ class GraphClient(object):
         except ClientAuthenticationError as e:
             raise W365AuthError('sign-in failed: %s' % ' '.join(str(getattr(e, 'message', e)).split())) from None
         except (ServiceRequestError, ServiceResponseError) as e:
-            raise W365ApiError(None, type(e).__name__, 'cannot reach Microsoft Graph: %s' % e,
-                               client_request_id=request_headers['client-request-id'], method=method, url=url,
-                               service='graph') from None
+            raise W365ApiError(None, type(e).__name__, 'cannot reach %s: %s' % (self.service_title, e),
+                               client_request_id=client_request_id, method=method, url=url,
+                               service=self.service) from None
         if not 200 <= response.status_code < 300:
-            raise error_from_response(response, 'graph')
+            raise error_from_response(response, self.service)
         if response.status_code == 204 or not response.content:
             return None
         try:
             return response.json()
         except ValueError:
-            raise W365ApiError(response.status_code, 'InvalidResponse', 'Microsoft Graph answered with a body that '
-                               'is not JSON', request_id=response.headers.get('request-id'), method=method,
-                               url=url, service='graph') from None
+            raise W365ApiError(response.status_code, 'InvalidResponse', '%s answered with a body that is not JSON'
+                               % self.service_title, request_id=response.headers.get(self.request_id_header),
+                               method=method, url=url, service=self.service) from None
+
+    def close(self):
+        self._client.close()
+
+
+class GraphClient(RestClient):
+    """Relative paths (`deviceManagement/virtualEndpoint/onPremisesConnections`) under `{graph}/{version}/`.
+
+    Every non-2xx answer raises W365ApiError; retries and their bounds come from `retry` (RetrySettings).
+    """
+
+    service = 'graph'
+    service_title = 'Microsoft Graph'
+
+    def __init__(self, credential, endpoints, ca_bundle=None, retry=None):
+        self.endpoints = endpoints
+        super(GraphClient, self).__init__(credential, endpoints.graph_endpoint, endpoints.graph_scope, ca_bundle,
+                                          retry)
+
+    def url(self, path, params=None, version='v1.0'):
+        if not path.startswith('https://'):
+            path = '%s/%s' % (version, path.lstrip('/'))
+        return self._join(path, params)
+
+    def request(self, method, path, params=None, body=None, version='v1.0', headers=None):
+        """Send one request; returns the parsed JSON body (None when empty). Raises W365ApiError on non-2xx."""
+        return self._send(method, self.url(path, params, version), body=body, headers=headers)
 
     def get(self, path, params=None, version='v1.0', headers=None):
         return self.request('GET', path, params=params, version=version, headers=headers)
@@ -129,6 +157,3 @@ class GraphClient(object):
 
     def delete(self, path, version='v1.0', headers=None):
         return self.request('DELETE', path, version=version, headers=headers)
-
-    def close(self):
-        self._client.close()

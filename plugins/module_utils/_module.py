@@ -89,6 +89,7 @@ class W365Module(AnsibleModule):
         self._graph = None
         self._credential = None
         self._arm_clients = {}
+        self._arm_rest = None
         try:
             self.endpoints = resolve_endpoints(self.params['cloud'], self.params.get('authority_host'),
                                                self.params.get('graph_endpoint'), self.params.get('arm_endpoint'))
@@ -121,6 +122,14 @@ class W365Module(AnsibleModule):
             from ansible_collections.w365.cloudpc.plugins.module_utils._graph import GraphClient
             self._graph = GraphClient(self.credential, self.endpoints, self.ca_bundle, self.retry)
         return self._graph
+
+    @property
+    def arm(self):
+        """_arm.ArmRestClient: plain ARM REST reads without an azure-mgmt SDK, one per task."""
+        if self._arm_rest is None:
+            from ansible_collections.w365.cloudpc.plugins.module_utils._arm import ArmRestClient
+            self._arm_rest = ArmRestClient(self.credential, self.endpoints, self.ca_bundle, self.retry)
+        return self._arm_rest
 
     def _arm(self, factory_name, subscription_id):
         key = (factory_name, (subscription_id or '').lower())
