@@ -238,6 +238,10 @@ def backoff_delays(timeout, first=1.0, cap=30.0, jitter=None):
 # ---------------------------------------------------------------------------------------------------------------
 # Azure calls (azure-mgmt-authorization through W365Module.authorization_client)
 # ---------------------------------------------------------------------------------------------------------------
+# The api-version azure-mgmt-authorization 4.0 uses for role assignments (creates and deletes still go through it).
+ROLE_ASSIGNMENTS_API_VERSION = '2022-04-01'
+
+
 def _arm_call(fn, *args, **kwargs):
     from ansible_collections.w365.cloudpc.plugins.module_utils._arm import arm_call
     return arm_call(fn, *args, **kwargs)
@@ -245,11 +249,20 @@ def _arm_call(fn, *args, **kwargs):
 
 def list_assignments(module, principal_id, scope):
     """Assignments of this principal visible at `scope` (atScope() also returns inherited ones), as dicts."""
-    client = module.authorization_client(scope_subscription(scope))
     query = "atScope() and assignedTo('%s')" % validate_principal_id(principal_id)
 
     def read():
-        return [assignment_to_dict(a) for a in client.role_assignments.list_for_scope(scope, filter=query)]
+        # Plain REST, not azure-mgmt-authorization: a converged task then loads no azure.mgmt package at all.
+        items = module.arm.list('%s/providers/Microsoft.Authorization/roleAssignments' % scope.rstrip('/'),
+                                ROLE_ASSIGNMENTS_API_VERSION, params={'$filter': query})
+        assignments = []
+        for item in items:
+            props = item.get('properties') or {}
+            assignments.append(assignment_to_dict({
+                'id': item.get('id'), 'name': item.get('name'), 'scope': props.get('scope'),
+                'role_definition_id': props.get('roleDefinitionId'), 'principal_id': props.get('principalId'),
+                'principal_type': props.get('principalType')}))
+        return assignments
 
     try:
         return _arm_call(read)
