@@ -104,8 +104,9 @@ class ArmRestClient(object):
         self._rest = _ArmRest(credential, endpoints.arm_endpoint, endpoints.arm_scope, ca_bundle, retry)
 
     def url(self, path, api_version, params=None):
+        """`api_version` None: the path (a nextLink, say) already carries it."""
         query = dict(params or {})
-        if not path.startswith('https://') or 'api-version=' not in path:
+        if api_version and 'api-version=' not in path:
             query['api-version'] = api_version
         return self._rest._join(path, query)
 
