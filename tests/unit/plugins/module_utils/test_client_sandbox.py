@@ -223,3 +223,37 @@ def test_authorization_and_resource_clients(sb):
     assert [a.principal_id for a in found] == [world.oid(2)]
     res = _arm.resource_client(credential, world.SUB, ep, sb.ca_bundle, FAST)
     assert _arm.arm_call(res.resource_groups.get, 'rg-core').location == 'westeurope'
+
+
+def arm_rest(sb, client_id=world.OWNER_APP):
+    ep = endpoints(sb)
+    credential, dummy = build_credential(params(sb, client_id=client_id, client_secret=world.SECRET), ep,
+                                         sb.ca_bundle, environ={})
+    return _arm.ArmRestClient(credential, ep, sb.ca_bundle, FAST)
+
+
+def test_arm_rest_client_reads_without_any_mgmt_sdk(sb):
+    client = arm_rest(sb)
+    sub = '/subscriptions/' + world.SUB
+    found = client.list(sub + '/providers/Microsoft.Authorization/roleAssignments', '2022-04-01',
+                        params={'$filter': "atScope() and assignedTo('%s')" % world.oid(2)})
+    assert [a['properties']['principalId'] for a in found] == [world.oid(2)]
+    vnet = client.get(sub + '/resourceGroups/rg-core/providers/Microsoft.Network/virtualNetworks/vnet-core',
+                      '2024-05-01')
+    assert vnet['name'] == 'vnet-core'
+    assert client.get_or_none(sub + '/resourceGroups/rg-core/providers/Microsoft.Network/virtualNetworks/nope',
+                              '2024-05-01') is None
+    gets = [r for r in sb.requests() if r['service'] == 'arm']
+    assert [r['query'].get('api-version') for r in gets] == ['2022-04-01', '2024-05-01', '2024-05-01']
+    assert [r['body'].get('scope') for r in token_requests(sb)] == ['https://management.azure.com/.default']
+
+
+def test_arm_rest_client_errors_carry_status_code_and_request_id(sb):
+    client = arm_rest(sb, client_id=world.READER_APP)
+    with pytest.raises(W365ApiError) as e:
+        client.get('/subscriptions/%s/resourceGroups/rg-core/providers/Microsoft.Network/virtualNetworks/vnet-core'
+                   % world.SUB, '2024-05-01')
+    err = e.value
+    assert err.status == 403 and err.code == 'AuthorizationFailed' and err.service == 'arm'
+    assert err.request_id and 'request id %s' % err.request_id in str(err)
+    assert world.SECRET not in str(err)
