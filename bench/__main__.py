@@ -7,6 +7,7 @@ Sections (run all by default, or pick with --only):
              against the minimum the design needs (bench/README.md says why)
   scaling    rollout wall time for 1, 10 and 50 tenant-regions with injected latency, forks 1 and 10
   check_mode check-mode run cost relative to a normal converged run
+  token_cache converged tasks with and without the opt-in persistent token cache (interleaved), token POSTs
 """
 
 from __future__ import annotations
@@ -27,13 +28,16 @@ from bench import sections  # noqa: E402
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--only", default="task_cost,requests,check_mode,scaling",
+    parser.add_argument("--only", default="task_cost,requests,token_cache,check_mode,scaling",
                         help="comma-separated sections (default: all)")
     parser.add_argument("--repeat", type=int, default=7, help="repetitions of each timed task (median taken)")
     parser.add_argument("--sizes", default="1,10,50", help="tenant-region counts for the scaling section")
     parser.add_argument("--forks", default="1,10", help="fork counts for the scaling section")
     parser.add_argument("--latency-ms", type=int, default=50, help="latency injected per sandbox request (scaling)")
     parser.add_argument("--out", default=str(REPO / "bench" / "results" / "latest.json"))
+    parser.add_argument("--token-cache", action="store_true",
+                        help="run the scaling and check_mode rollouts with the opt-in persistent token cache "
+                             "(W365_TOKEN_CACHE, kept in a private HOME under .build/bench)")
     args = parser.parse_args(argv)
 
     wanted = [s.strip() for s in args.only.split(",") if s.strip()]
@@ -44,6 +48,11 @@ def main(argv=None) -> int:
                "sections": {}}
     work = REPO / ".build" / "bench"
     work.mkdir(parents=True, exist_ok=True)
+    results["token_cache"] = args.token_cache
+    if args.token_cache:
+        from bench import rollout
+        rollout.TOKEN_CACHE_ENV.update(rollout.token_cache_env(work / "token-cache-home"))
+        rollout.clear_token_cache(rollout.TOKEN_CACHE_ENV)
     for name in wanted:
         print(f"\n== {name}", flush=True)
         started = time.monotonic()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import shutil
 import time
 from pathlib import Path
 
@@ -81,38 +82,68 @@ def _world(tenant_regions: int, workdir: Path, latency_ms: int = 0):
     return box, inventory, limit
 
 
-def _run(workdir: Path, inventory: Path, *, forks=5, check=False, limit=None):
+# Set by `python -m bench --token-cache`: the rollout runs with the opt-in persistent token cache (in a private HOME).
+TOKEN_CACHE_ENV: dict = {}
+
+
+def token_cache_env(home: Path) -> dict:
+    """Environment turning the opt-in token cache on for every module, kept in `home` (not the user's own)."""
+    home.mkdir(parents=True, exist_ok=True)
+    return {"W365_TOKEN_CACHE": "true", "W365_TOKEN_CACHE_ALLOW_UNENCRYPTED": "true", "HOME": str(home)}
+
+
+def clear_token_cache(env: dict) -> None:
+    if env.get("HOME"):
+        shutil.rmtree(Path(env["HOME"]) / ".IdentityService", ignore_errors=True)
+
+
+def _run(workdir: Path, inventory: Path, *, forks=5, check=False, limit=None, env=None):
+    env = TOKEN_CACHE_ENV if env is None else env
     started = time.monotonic()
     result = run_playbook(workdir, ROLLOUT, inventory=inventory, forks=forks, check=check, limit=limit,
-                          timeout=3600)
+                          timeout=3600, env=env or None)
     return result, time.monotonic() - started
 
 
+def _per_service(log) -> tuple[dict, int]:
+    per_service = {"token": 0, "token_posts": 0, "graph": 0, "arm": 0}
+    writes = 0
+    for entry in log:
+        service = entry.get("service")
+        key = "token" if service == "entra" else service
+        if key in per_service:
+            per_service[key] += 1
+        if service == "entra" and entry["method"].upper() == "POST":
+            per_service["token_posts"] += 1
+        if service in ("graph", "arm") and entry["method"].upper() not in ("GET", "HEAD"):
+            writes += 1
+    return per_service, writes
+
+
 def requests_per_tenant_region(workdir: Path) -> dict:
+    """A converged rollout of two tenant-regions: without the token cache, then with it (starting empty)."""
     box, inventory, limit = _world(2, workdir)
     try:
-        first, _ = _run(workdir / "first", inventory, limit=limit)
+        first, _ = _run(workdir / "first", inventory, limit=limit, env={})
         if first.rc != 0:
             raise SystemExit(f"bench rollout did not converge:\n{first}")
-        box.clear_requests()
-        second, seconds = _run(workdir / "second", inventory, limit=limit)
-        log = box.requests()
-        per_service = {"token": 0, "graph": 0, "arm": 0}
-        writes = 0
-        for entry in log:
-            service = entry.get("service")
-            key = "token" if service == "entra" else service
-            if key in per_service:
-                per_service[key] += 1
-            if service in ("graph", "arm") and entry["method"].upper() not in ("GET", "HEAD"):
-                writes += 1
-        hosts = len(limit.split(","))
-        per_host = {k: round(v / hosts, 1) for k, v in per_service.items()}
-        print(f"converged rollout, {hosts} tenant-regions: changed={second.changed_count()} "
-              f"writes={writes} seconds={seconds:.1f}")
-        print("requests per tenant-region: " + ", ".join(f"{k} {v}" for k, v in per_host.items()))
-        return {"tenant_regions": hosts, "changed": second.changed_count(), "writes": writes,
-                "per_tenant_region": per_host, "totals": per_service, "seconds": round(seconds, 2)}
+        data = {}
+        for label, env in (("no_cache", {}), ("token_cache", token_cache_env(workdir / "home"))):
+            clear_token_cache(env)
+            box.clear_requests()
+            second, seconds = _run(workdir / f"second-{label}", inventory, limit=limit, env=env)
+            per_service, writes = _per_service(box.requests())
+            hosts = len(limit.split(","))
+            per_host = {k: round(v / hosts, 1) for k, v in per_service.items()}
+            print(f"converged rollout ({label}), {hosts} tenant-regions: changed={second.changed_count()} "
+                  f"writes={writes} seconds={seconds:.1f} rc={second.rc}")
+            print("  requests per tenant-region: " + ", ".join(f"{k} {v}" for k, v in per_host.items()))
+            data[label] = {"tenant_regions": hosts, "changed": second.changed_count(), "writes": writes,
+                           "per_tenant_region": per_host, "totals": per_service, "seconds": round(seconds, 2),
+                           "rc": second.rc}
+        # The keys the first version of this section wrote, for comparisons with older results.
+        data.update(data["no_cache"])
+        return data
     finally:
         box.stop()
 

@@ -94,11 +94,11 @@ def _start_world(tenants: int, regions: int, workdir: Path, time_scale=TIME_SCAL
     return box, hosts_for(seed)
 
 
-def _standalone(module: str, module_args: dict, workdir: Path) -> dict:
+def _standalone(module: str, module_args: dict, workdir: Path, env_extra=None) -> dict:
     """Run one module process by itself: peak RSS (KiB), wall seconds, and total import time (ms)."""
     args_file = workdir / f"{module}.args.json"
     args_file.write_text(json.dumps({"ANSIBLE_MODULE_ARGS": module_args}), encoding="utf-8")
-    env = clean_env({"PYTHONPATH": str(COLLECTIONS)})
+    env = clean_env({"PYTHONPATH": str(COLLECTIONS), **(env_extra or {})})
     cmd = ["/usr/bin/time", "-f", "W365BENCH %M %e", sys.executable, "-X", "importtime", "-m",
            f"{MODULE_PKG}.{module}", str(args_file)]
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=str(workdir), check=False)
@@ -182,6 +182,7 @@ def task_cost(args, workdir: Path) -> dict:
 
 # -- requests -----------------------------------------------------------------------------------------------------
 # The fewest requests a converged (no-op) task can send, and why (bench/README.md has the reasoning in full).
+# "token" counts token POSTs; MSAL also sends one discovery GET (openid-configuration) per process.
 MINIMUM = {
     "w365_role_grant": {"token": 2, "graph": 1, "arm": 3},       # SP lookup; one assignment list per scope
     "w365_role_grant_info": {"token": 2, "graph": 1, "arm": 3},
@@ -189,6 +190,9 @@ MINIMUM = {
     "w365_anc_info": {"token": 1, "graph": 1, "arm": 0},
     "w365_custom_image": {"token": 1, "graph": 1, "arm": 0},     # one list: an existing image is immutable
     "w365_custom_image_info": {"token": 1, "graph": 1, "arm": 0},
+    # It is a check, so it reads everything it reports on: ANC list (name, limit) and the service principal on
+    # Graph; subscription, resource group, vnet, subnet usage and one assignment list per grant scope on ARM.
+    "w365_preflight": {"token": 2, "graph": 2, "arm": 7},
 }
 
 
@@ -217,10 +221,29 @@ def requests(args, workdir: Path) -> dict:
             print(f"  {module}:")
             for line in entry["log"]:
                 print(f"    {line}")
+        data["one_play"] = _one_play_token_requests(box, auth, module_tasks(host), workdir)
         data["rollout"] = _rollout_requests(workdir)
         return data
     finally:
         box.stop()
+
+
+def _one_play_token_requests(box, auth: dict, tasks: dict, workdir: Path) -> dict:
+    """Every module's converged task in one play, without and with the opt-in token cache: Entra requests."""
+    from bench.rollout import clear_token_cache, token_cache_env
+    play = _play(auth, [{"name": module, f"w365.cloudpc.{module}": margs} for module, margs in tasks.items()])
+    rows, data = [], {"tasks": len(tasks)}
+    for label, env in (("no_cache", {}), ("token_cache", token_cache_env(workdir / "one-play-home"))):
+        clear_token_cache(env)
+        box.clear_requests()
+        result = run_playbook(workdir / f"one-play-{label}", play, env=env or None)
+        counts = _count_requests(box.requests())
+        data[label] = {"counts": counts, "rc": result.rc, "changed": result.changed_count()}
+        rows.append([label, len(tasks), counts["token"] - counts["token_posts"], counts["token_posts"],
+                     counts["graph"], counts["arm"], counts["writes"], result.rc])
+    print(f"\nall {len(tasks)} converged module tasks in one play:")
+    _table(["token cache", "tasks", "discovery GETs", "token POSTs", "graph", "arm", "writes", "rc"], rows)
+    return data
 
 
 def _describe(entry: dict) -> str:
@@ -255,4 +278,56 @@ def check_mode(args, workdir: Path) -> dict:
     return rollout.check_mode(workdir)
 
 
-SECTIONS = {"task_cost": task_cost, "requests": requests, "scaling": scaling, "check_mode": check_mode}
+def token_cache(args, workdir: Path) -> dict:
+    """Converged tasks with and without the opt-in token cache, interleaved in one play so load hits both alike."""
+    from bench.rollout import clear_token_cache, token_cache_env
+    ensure_collection_link()
+    box, hosts = _start_world(1, 1, workdir)
+    try:
+        host = hosts[0]
+        auth = box.auth_vars(host["tenant"]["id"])
+        _converge(box, host, workdir)
+        tasks = module_tasks(host)
+        measured = ["w365_anc_info", "w365_role_grant_info"]
+        env = token_cache_env(workdir / "home")
+        clear_token_cache(env)
+        timed = []
+        for i in range(args.repeat):
+            for module in measured:
+                for cache in (False, True):
+                    timed.append({"name": f"{module} {'cache' if cache else 'nocache'} {i}",
+                                  f"w365.cloudpc.{module}": {**tasks[module], "token_cache": cache,
+                                                             "token_cache_allow_unencrypted": cache}})
+        box.clear_requests()
+        result = run_playbook(workdir / "timed", _play(auth, timed), env=env)
+        if result.rc != 0:
+            raise SystemExit(f"token cache run failed:\n{result}")
+        counts = _count_requests(box.requests())
+        groups = {}
+        for entry in result.results:
+            groups.setdefault(entry["task"].rsplit(" ", 1)[0], []).append(entry["seconds"])
+        rows, data = [], {"repeat": args.repeat, "modules": {}, "play_counts": counts}
+        for module in measured:
+            off = statistics.median(groups[f"{module} nocache"])
+            on = statistics.median(groups[f"{module} cache"])
+            data["modules"][module] = {"median_s_no_cache": round(off, 3), "median_s_token_cache": round(on, 3)}
+            rows.append([module, f"{off:.3f}", f"{on:.3f}", f"{on - off:+.3f}"])
+        # The extra imports the cache brings (msal-extensions, portalocker), from a stand-alone run.
+        for label, extra in (("no_cache", {}), ("token_cache", {"token_cache": True,
+                                                              "token_cache_allow_unencrypted": True})):
+            proc = _standalone("w365_anc_info", {**auth, **tasks["w365_anc_info"], **extra}, workdir,
+                               env_extra={"HOME": env["HOME"]})
+            data[f"anc_info_standalone_{label}"] = proc
+        print(f"token POSTs in the play: {counts['token_posts']} for {len(timed)} tasks "
+              f"({len(timed) // 2} of them without the cache)")
+        _table(["converged task", "median s no cache", "median s token cache", "difference"], rows)
+        print("w365_anc_info stand-alone, modules imported: no cache "
+              f"{data['anc_info_standalone_no_cache']['modules_imported']}, token cache "
+              f"{data['anc_info_standalone_token_cache']['modules_imported']}")
+        return data
+    finally:
+        box.stop()
+
+
+SECTIONS = {"task_cost": task_cost, "requests": requests, "scaling": scaling, "check_mode": check_mode,
+            "token_cache": token_cache}
