@@ -248,56 +248,23 @@ ANC_PATH = 'deviceManagement/virtualEndpoint/onPremisesConnections'
 
 
 class ArmReader(object):
-    """Plain ARM GETs through the one ResourceManagementClient pipeline (retry policy and TLS settings included).
-
-    Generic GETs keep azure-mgmt-network out of this module: it only reads a handful of JSON documents.
-    """
+    """Plain ARM REST reads (module.arm: azure-core only, no azure-mgmt import): the checks read JSON documents."""
 
     def __init__(self, module):
         self.module = module
-        self._clients = {}
 
-    def _client(self, subscription_id):
-        if subscription_id not in self._clients:
-            self._clients[subscription_id] = self.module.resource_client(subscription_id)
-        return self._clients[subscription_id]
-
-    def _send(self, subscription_id, url):
-        from azure.core.rest import HttpRequest
-
-        from ansible_collections.w365.cloudpc.plugins.module_utils._arm import arm_call
-
-        client = self._client(subscription_id)
-
-        def send():
-            response = client.send_request(HttpRequest('GET', url))
-            response.raise_for_status()
-            return response.json()
-
-        return arm_call(send)
-
-    def get(self, subscription_id, path, api_version):
+    def get(self, path, api_version):
         """JSON document at ``path``, or None on 404. Other errors raise W365ApiError."""
-        sep = '&' if '?' in path else '?'
+        return self.module.arm.get_or_none(path, api_version)
+
+    def list(self, path, api_version):
+        """Every item of the list at ``path`` (following nextLink), or None on 404."""
         try:
-            return self._send(subscription_id, '%s%sapi-version=%s' % (path, sep, api_version))
+            return self.module.arm.list(path, api_version)
         except W365ApiError as err:
             if err.status == 404:
                 return None
             raise
-
-    def list(self, subscription_id, path, api_version):
-        document = self.get(subscription_id, path, api_version)
-        if document is None:
-            return None
-        items = list(document.get('value') or [])
-        # ARM list pages are short for these reads, but follow nextLink rather than assume it.
-        next_link = document.get('nextLink')
-        while next_link:
-            page = self._send(subscription_id, next_link)
-            items.extend(page.get('value') or [])
-            next_link = page.get('nextLink')
-        return items
 
 
 _FAILED = object()
@@ -341,7 +308,7 @@ class Preflight(object):
         sub = target.subscription_id
 
         def subscription():
-            found = self.arm.get(sub, '/subscriptions/%s' % sub, API_SUBSCRIPTIONS)
+            found = self.arm.get('/subscriptions/%s' % sub, API_SUBSCRIPTIONS)
             self.add(pf.existence_check(
                 'subscription', 'Subscription', '/subscriptions/%s' % sub, found,
                 'Check subscription_id, and that the caller has at least Reader on the subscription.'))
@@ -357,7 +324,7 @@ class Preflight(object):
         else:
             self.guarded('resource_group', 'the resource group', lambda: self.add(pf.existence_check(
                 'resource_group', 'Resource group', target.resource_group_id,
-                self.arm.get(sub, target.resource_group_id, API_RESOURCE_GROUPS),
+                self.arm.get(target.resource_group_id, API_RESOURCE_GROUPS),
                 'Check resource_group, and that the caller has at least Reader on it.')))
 
         vnet = None
@@ -365,7 +332,7 @@ class Preflight(object):
             self.add(pf.skipped('virtual_network', 'the resource group is not readable'))
         else:
             def read_vnet():
-                found = self.arm.get(sub, target.virtual_network_id, API_NETWORK)
+                found = self.arm.get(target.virtual_network_id, API_NETWORK)
                 self.add(pf.existence_check('virtual_network', 'Virtual network', target.virtual_network_id, found,
                                             'Check virtual_network, and that the caller has at least Reader on it.'))
                 return found
@@ -381,7 +348,7 @@ class Preflight(object):
             subnet = self._find_subnet(vnet)
             if subnet is None:
                 # The vnet document lists its subnets; read the subnet itself in case the list was trimmed.
-                subnet = self.guarded('subnet', 'the subnet', lambda: self.arm.get(sub, target.subnet_id, API_NETWORK))
+                subnet = self.guarded('subnet', 'the subnet', lambda: self.arm.get(target.subnet_id, API_NETWORK))
             if subnet is not _FAILED:
                 self.add(pf.existence_check('subnet', 'Subnet', target.subnet_id, subnet,
                                             'Check subnet; create it in the virtual network first.'))
@@ -408,7 +375,7 @@ class Preflight(object):
         subnet = self.facts['subnet']
         props = subnet.get('properties') or {}
         prefixes = props.get('addressPrefixes') or ([props['addressPrefix']] if props.get('addressPrefix') else [])
-        usages = self.arm.list(self.target.subscription_id, self.target.virtual_network_id + '/usages', API_NETWORK)
+        usages = self.arm.list(self.target.virtual_network_id + '/usages', API_NETWORK)
         used = None
         for usage in usages or []:
             if same_id(usage.get('id'), self.target.subnet_id):
@@ -461,8 +428,7 @@ class Preflight(object):
             writable = {}
             for grant in report.missing:
                 scope = grant['scope']
-                sub = scope.split('/')[2]
-                blocks = self.arm.list(sub, scope + '/providers/Microsoft.Authorization/permissions',
+                blocks = self.arm.list(scope + '/providers/Microsoft.Authorization/permissions',
                                        API_PERMISSIONS) or []
                 writable[scope.lower()] = pf.has_permission(
                     [{'actions': b.get('actions'), 'not_actions': b.get('notActions')} for b in blocks],
@@ -479,7 +445,7 @@ class Preflight(object):
         subscriptions = []
         for image in images:
             found = self.guarded('source_image', 'source image %s' % image['id'],
-                                 lambda image=image: self.arm.get(image['subscription_id'], image['id'], API_COMPUTE))
+                                 lambda image=image: self.arm.get(image['id'], API_COMPUTE))
             if found is not _FAILED:
                 self.add(pf.source_image_check(image['id'], found))
             if image['subscription_id'] not in subscriptions:
