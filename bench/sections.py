@@ -313,8 +313,8 @@ def token_cache(args, workdir: Path) -> dict:
             data["modules"][module] = {"median_s_no_cache": round(off, 3), "median_s_token_cache": round(on, 3)}
             rows.append([module, f"{off:.3f}", f"{on:.3f}", f"{on - off:+.3f}"])
         # The extra imports the cache brings (msal-extensions, portalocker), from a stand-alone run.
-        for label, extra in (("no_cache", {}), ("token_cache", {"token_cache": True,
-                                                              "token_cache_allow_unencrypted": True})):
+        cache_on = {"token_cache": True, "token_cache_allow_unencrypted": True}
+        for label, extra in (("no_cache", {}), ("token_cache", cache_on)):
             proc = _standalone("w365_anc_info", {**auth, **tasks["w365_anc_info"], **extra}, workdir,
                                env_extra={"HOME": env["HOME"]})
             data[f"anc_info_standalone_{label}"] = proc

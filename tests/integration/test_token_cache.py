@@ -69,8 +69,8 @@ def test_second_task_sends_no_token_request_and_nothing_leaks(box, run_playbook,
     assert result.rc == 0, result
     posts = token_posts(box.requests())
     # One token per audience for the whole play; the other three tasks found theirs in the cache.
-    assert sorted(scope for _, scope in posts) == ['https://graph.microsoft.com/.default',
-                                                   'https://management.azure.com/.default'], posts
+    scopes = sorted(post[1] for post in posts)
+    assert scopes == ['https://graph.microsoft.com/.default', 'https://management.azure.com/.default'], posts
 
     cache = home / CACHE_DIR
     files = sorted(p.name for p in cache.iterdir())
