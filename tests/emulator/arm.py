@@ -8,7 +8,7 @@ import ipaddress
 import re
 import uuid
 
-from . import roles
+from . import api_versions, roles
 from .auth import authenticate
 from .errors import ApiError
 from .server import Response
@@ -27,6 +27,7 @@ def handle(emu, req) -> Response:
     tenant, principal = authenticate(emu, req, "arm")
     ctx = Ctx(emu, req, tenant, principal)
     path = req.path.rstrip("/") or "/"
+    api_versions.check(emu, tenant, [s for s in path.split("/") if s], req.q("api-version"))
     low = path.lower()
     idx = low.rfind(AUTHZ)
     if idx >= 0:

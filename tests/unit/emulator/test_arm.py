@@ -34,6 +34,79 @@ def test_missing_api_version(demo, admin):
     assert set(r.json["error"]) == {"code", "message"}
 
 
+# The versions the collection's own plain-REST reads send (plugins/modules/w365_preflight.py, _images.py, _grants.py)
+# as well as the shipped SDKs' defaults (V_* above): each must keep working.
+COLLECTION_READS = [
+    ("/subscriptions/{sub}", "2022-12-01"),
+    ("/subscriptions/{sub}/resourcegroups/rg-cpc-weu", "2021-04-01"),
+    ("/subscriptions/{sub}/resourcegroups/rg-cpc-weu/providers/Microsoft.Network/virtualNetworks/vnet-cpc-weu",
+     "2024-05-01"),
+    ("/subscriptions/{sub}/resourcegroups/rg-cpc-weu/providers/Microsoft.Network/virtualNetworks/vnet-cpc-weu"
+     "/subnets/cloudpcs", "2024-05-01"),
+    ("/subscriptions/{sub}/resourcegroups/rg-cpc-weu/providers/Microsoft.Network/virtualNetworks/vnet-cpc-weu"
+     "/usages", "2024-05-01"),
+    ("/subscriptions/{sub}/resourcegroups/rg-cpc-weu/providers/Microsoft.Authorization/permissions", "2022-04-01"),
+    ("/subscriptions/{sub}/resourcegroups/rg-images/providers/Microsoft.Compute/images/win11-23h2-golden",
+     "2024-03-01"),
+    ("/subscriptions/{sub}/providers/Microsoft.Authorization/roleAssignments", "2022-04-01"),
+    ("/subscriptions/{sub}/providers/Microsoft.Authorization/roleDefinitions", "2022-04-01"),
+]
+
+
+@pytest.mark.parametrize("path, version", COLLECTION_READS + [
+    ("/subscriptions", V_SUB["api-version"]), ("/subscriptions/{sub}/resourcegroups", V_RG["api-version"]),
+    ("/subscriptions/{sub}/resourcegroups/rg-cpc-weu", V_RG["api-version"]),
+    ("/subscriptions/{sub}/resourcegroups/rg-cpc-weu/providers/Microsoft.Network/virtualNetworks",
+     V_NET["api-version"]),
+    ("/subscriptions/{sub}/providers/Microsoft.Network/virtualNetworks", V_NET["api-version"]),
+])
+def test_supported_api_versions_are_accepted(demo, admin, path, version):
+    r = demo.call(admin, "GET", path.format(sub=C_SUB), params={"api-version": version})
+    assert r.status == 200, r
+
+
+def test_unsupported_api_version_on_arm_served_types(demo, admin):
+    """Subscriptions, resource groups and Microsoft.Authorization: 400 InvalidApiVersionParameter listing versions."""
+    for path, good in [(f"/subscriptions/{C_SUB}", "2022-12-01"), (rg_id(C_SUB, "rg-cpc-weu"), "2025-04-01"),
+                       (f"/subscriptions/{C_SUB}/providers/Microsoft.Authorization/roleAssignments", "2022-04-01"),
+                       (f"/subscriptions/{C_SUB}/providers/Microsoft.Authorization/roleDefinitions", "2022-04-01"),
+                       ("/providers/Microsoft.Authorization/roleDefinitions", "2022-04-01")]:
+        r = demo.call(admin, "GET", path, params={"api-version": "2099-01-01"})
+        assert r.status == 400 and r.code == "InvalidApiVersionParameter", (path, r)
+        message = r.json["error"]["message"]
+        assert "'2099-01-01' is invalid" in message and good in message, message
+        assert r.headers["x-ms-request-id"]
+    # a version another type supports is still refused (Network's version on a role assignment list)
+    r = demo.call(admin, "GET", f"/subscriptions/{C_SUB}/providers/Microsoft.Authorization/roleAssignments",
+                  params={"api-version": "2026-03-01"})
+    assert r.status == 400 and r.code == "InvalidApiVersionParameter"
+    # writes are checked too, and refused before anything changes
+    r = demo.call(admin, "PUT", rg_id(C_SUB, "rg-badversion"), {"location": "westeurope"},
+                  params={"api-version": "2015-13-01"})
+    assert r.status == 400 and r.code == "InvalidApiVersionParameter"
+    assert demo.call(admin, "GET", rg_id(C_SUB, "rg-badversion"), params=V_RG).status == 404
+
+
+def test_unsupported_api_version_on_provider_types(demo, admin):
+    """Network and Compute answer NoRegisteredProviderFound naming the resource group's location and the type."""
+    cases = [(vnet_id(C_SUB, "rg-cpc-weu", "vnet-cpc-weu"), "virtualNetworks", "westeurope"),
+             (subnet_id(C_SUB, "rg-cpc-neu", "vnet-cpc-neu"), "virtualNetworks/subnets", "northeurope"),
+             (vnet_id(C_SUB, "rg-cpc-weu", "vnet-cpc-weu") + "/usages", "virtualNetworks/usages", "westeurope"),
+             (f"{rg_id(C_SUB, 'rg-images')}/providers/Microsoft.Compute/images/win11-23h2-golden", "images", None)]
+    for path, rtype, location in cases:
+        r = demo.call(admin, "GET", path, params={"api-version": "2022-12-01"})
+        assert r.status == 400 and r.code == "NoRegisteredProviderFound", (path, r)
+        message = r.json["error"]["message"]
+        assert f"API version '2022-12-01' for type '{rtype}'" in message, message
+        assert location is None or f"location '{location}'" in message
+        assert "The supported api-versions are '" in message and "The supported locations are '" in message
+    r = demo.call(admin, "GET", vnet_id(C_SUB, "rg-cpc-weu", "vnet-cpc-weu"), params={"api-version": "2024-03-01"})
+    assert r.status == 200  # a Network version: the message's list is the one that is honoured
+    # a missing resource group is reported as such before the provider is looked up, as ARM does
+    r = demo.call(admin, "GET", vnet_id(C_SUB, "rg-missing", "vnet"), params={"api-version": "1999-01-01"})
+    assert r.status == 404 and r.code == "ResourceGroupNotFound"
+
+
 def test_authentication_errors(demo):
     path = f"/subscriptions/{C_SUB}"
     r = demo.request("GET", path, params=V_SUB)
