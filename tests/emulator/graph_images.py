@@ -172,6 +172,11 @@ def _validate_policy(g, pol):
             anc = g.tenant.ancs.get(str(anc_id).lower())
             if anc is None:
                 raise ApiError(400, "BadRequest", f"The Azure network connection '{anc_id}' was not found.")
+            if health.in_first_check(g.emu, anc, g.now):
+                # ASSUMED code and text: Microsoft documents the rule, not the error (docs/sandbox.md).
+                raise ApiError(400, "BadRequest", f"The Azure network connection '{anc['displayName']}' is running "
+                                                  "its first health check and can't be assigned to a provisioning "
+                                                  "policy until the check completes.")
             if health.status(g.emu, anc, g.now) == "failed":
                 raise ApiError(400, "BadRequest", f"The Azure network connection '{anc['displayName']}' failed its "
                                                   "health checks and can't be used.")

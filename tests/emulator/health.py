@@ -43,7 +43,13 @@ def iso(ts: float) -> str:
 
 
 def start(emu, anc, skip_pending: bool) -> None:
-    anc["_check"] = {"started": emu.now(), "skip_pending": skip_pending, "result": None}
+    # Only the first run blocks provisioning policies (see in_first_check); later runs leave the ANC usable.
+    anc["_check"] = {"started": emu.now(), "skip_pending": skip_pending, "result": None, "first": "_check" not in anc}
+
+
+def in_first_check(emu, anc, now: float) -> bool:
+    """True while a new ANC's first health check is pending or running (it can't join a provisioning policy)."""
+    return bool(anc["_check"].get("first")) and status(emu, anc, now) in ("pending", "running")
 
 
 def _timings(emu, anc):

@@ -150,6 +150,37 @@ def test_anc_in_use_cannot_be_deleted(contoso):
         (f"/subscriptions/{C_SUB}".lower(), "acdd72a7-3385-48ef-bd42-f606fba81ae7")}
 
 
+def test_anc_in_its_first_health_check_cannot_join_a_policy(contoso):
+    """Microsoft: during an ANC's first health check it can't be assigned to a provisioning policy."""
+    anc_id = contoso.create_anc(anc_body("anc-weu", C_SUB, "rg-cpc-weu", "vnet-cpc-weu"))["id"]
+    contoso.grant(ROLE_NIC, C_W365, rg_id(C_SUB, "rg-cpc-weu"))
+    contoso.grant(ROLE_NET_USER, C_W365, vnet_id(C_SUB, "rg-cpc-weu", "vnet-cpc-weu"))
+    gallery = "microsoftwindowsdesktop_windows-ent-cpc_win11-23h2-ent-cpc-m365"
+    body = {"displayName": "pol-weu", "imageType": "gallery", "imageId": gallery,
+            "domainJoinConfigurations": [{"domainJoinType": "azureADJoin", "onPremisesConnectionId": anc_id}]}
+    legacy = {"displayName": "pol-legacy", "imageType": "gallery", "imageId": gallery, "onPremisesConnectionId": anc_id}
+    for phase, advance in (("pending", 0), ("running", 31)):
+        contoso.api.advance(advance)
+        assert contoso.anc(anc_id)["healthCheckStatus"] == phase
+        for attempt in (body, legacy):
+            r = contoso.g("POST", POL_PATH, attempt)
+            assert r.status == 400 and r.code == "BadRequest", r
+            assert "first health check" in r.json["error"]["message"] and "anc-weu" in r.json["error"]["message"]
+            assert r.json["error"]["innerError"]["request-id"]
+    assert contoso.g("GET", POL_PATH).json["value"] == []  # nothing was created
+    contoso.api.advance(150)
+    assert contoso.anc(anc_id)["healthCheckStatus"] == "passed"
+    first = contoso.g("POST", POL_PATH, body)
+    assert first.status == 201, first
+    # later runs (a re-check, or the restart after a PATCH) do not take the connection away from policies
+    assert contoso.g("POST", f"{ANC_PATH}/{anc_id}/runHealthChecks").status == 204
+    assert contoso.anc(anc_id)["healthCheckStatus"] == "running"
+    second = contoso.g("POST", POL_PATH, legacy)
+    assert second.status == 201, second
+    r = contoso.g("PATCH", f"{POL_PATH}/{first.json['id']}", {"description": "still fine while re-checking"})
+    assert r.status == 204, r
+
+
 def test_list_select_filter_paging_count(contoso):
     for i in range(5):
         contoso.create_anc(anc_body(f"anc-{i}", C_SUB, "rg-cpc-weu", "vnet-cpc-weu"))

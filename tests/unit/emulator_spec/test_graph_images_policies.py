@@ -88,6 +88,10 @@ def test_policy_lifecycle_and_in_use_rules(api, image, anc):
         'imageDisplayName': image['displayName'], 'provisioningType': 'dedicated',
         'domainJoinConfigurations': [{'domainJoinType': 'azureADJoin', 'onPremisesConnectionId': anc['id']}],
     }
+    # Microsoft documents that an ANC can't be assigned to a policy during its first health check: a Graph error
+    # envelope (the code is the emulator's choice), then the same body is accepted once the check has finished.
+    graph_error(api.graph('POST', POLICIES, body=body), 'post', 400)
+    api.advance(SETTLE)
     policy = graph_ok(api.graph('POST', POLICIES, body=body), 'post', 201, request_body=body)
     assert policy['domainJoinConfigurations'][0]['onPremisesConnectionId'] == anc['id']
     try:
