@@ -113,7 +113,7 @@ class W365Module(AnsibleModule):
     def credential(self):
         if self._credential is None:
             self._credential = _AuthErrorMapping(self._auth.credential(), self._auth.name,
-                                                 secret_values(self.params))
+                                                 secret_values(self.params), self._auth.token_cache)
         return self._credential
 
     @property
@@ -168,10 +168,11 @@ class W365Module(AnsibleModule):
 class _AuthErrorMapping(object):
     """Wraps a credential so sign-in failures surface as W365AuthError wherever the token is first needed."""
 
-    def __init__(self, credential, method_name, secrets):
+    def __init__(self, credential, method_name, secrets, token_cache=None):
         self._credential = credential
         self._method = method_name
         self._secrets = secrets
+        self._token_cache = token_cache
 
     def get_token(self, *scopes, **kwargs):
         return self._call('get_token', *scopes, **kwargs)
@@ -184,6 +185,13 @@ class _AuthErrorMapping(object):
         try:
             return getattr(self._credential, name)(*args, **kwargs)
         except ClientAuthenticationError as e:
+            if self._token_cache and isinstance(e.__cause__, ValueError):
+                # azure-identity reports a cache file it cannot parse as a failed sign-in; say what to delete.
+                from ansible_collections.w365.cloudpc.plugins.module_utils._token_cache import (
+                    unreadable_cache_error, unreadable_cache_file)
+                path = unreadable_cache_file(self._token_cache)
+                if path:
+                    raise unreadable_cache_error(path) from None
             # `from None`: the chained original may quote the request, which can include the secret.
             raise auth_error(e, self._method, self._secrets) from None
 

@@ -97,3 +97,31 @@ def check_encryption(name=CACHE_NAME):
             'Set token_cache_allow_unencrypted=true (env W365_TOKEN_CACHE_ALLOW_UNENCRYPTED) to keep the tokens '
             'in a plaintext file readable only by this user (mode 0600, %s), or turn token_cache off'
             % os.path.join('~', '.IdentityService', name + '.*')) from None
+
+
+def unreadable_cache_file(cache, home=None):
+    """Path of a plaintext cache file that is not valid JSON (truncated, hand-edited), else None.
+
+    Only plaintext files can be checked: an encrypted cache keeps its data in the keyring, not in the file.
+    """
+    import json
+    if not cache or not cache.allow_unencrypted or not sys.platform.startswith('linux'):
+        return None
+    for path in cache_paths(cache.name, home):
+        if path.endswith('.lockfile') or not os.path.isfile(path):
+            continue
+        try:
+            with open(path, 'rb') as handle:
+                text = handle.read().decode('utf-8')
+            if text.strip():
+                json.loads(text)
+        except (ValueError, OSError):
+            # UnicodeDecodeError and JSONDecodeError are ValueErrors; an unreadable file is just as unusable.
+            return path
+    return None
+
+
+def unreadable_cache_error(path):
+    return W365ConfigError('token_cache', 'the token cache file %s cannot be read as a token cache (truncated or '
+                                          'not written by this collection); delete it and run again, or turn '
+                                          'token_cache off' % path)

@@ -148,3 +148,24 @@ def test_second_credential_takes_the_token_from_the_cache(sb, home):
     # Without the option each credential asks Entra.
     posts = two_tasks({})[0]
     assert len(posts) == 2, posts
+
+
+def test_unreadable_cache_file_fails_naming_the_option_and_the_file(sb, home):
+    """A cache file that is not a token cache (truncated, another tool's) fails the task with what to delete."""
+    import core_sandbox as world
+    from ansible_collections.w365.cloudpc.plugins.module_utils._graph import GraphClient
+    from ansible_collections.w365.cloudpc.plugins.module_utils._module import _AuthErrorMapping
+    cache_dir = home / '.IdentityService'
+    cache_dir.mkdir(mode=0o700)
+    (cache_dir / 'w365.cloudpc.nocae').write_text('{"AccessToken": {trunc', encoding='utf-8')
+    endpoints = resolve_endpoints('public', sb.url, sb.url, sb.url)
+    params = {'tenant_id': world.PUBLIC_TENANT, 'client_id': world.OWNER_APP, 'client_secret': world.SECRET,
+              'token_cache': True, 'token_cache_allow_unencrypted': True}
+    auth = auth_method_for(params, endpoints, sb.ca_bundle, environ={})
+    credential = _AuthErrorMapping(auth.credential(), auth.name, [world.SECRET], auth.token_cache)
+    with pytest.raises(W365ConfigError) as e:
+        GraphClient(credential, endpoints, sb.ca_bundle).list(ANCS)
+    assert e.value.option == 'token_cache'
+    assert str(cache_dir / 'w365.cloudpc.nocae') in str(e.value)
+    assert world.SECRET not in str(e.value)
+    assert not [r for r in sb.requests() if r['service'] == 'graph']
