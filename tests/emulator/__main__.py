@@ -22,8 +22,8 @@ def main(argv=None) -> int:
     parser.add_argument("--state-dir", help="directory for the generated CA and server certificate "
                                             "(default: a temporary directory removed at exit)")
     args = parser.parse_args(argv)
-    if args.time_scale <= 0:
-        parser.error("--time-scale must be positive")
+    if args.time_scale < 0:
+        parser.error("--time-scale must be >= 0 (0 freezes simulated time: only POST /_emulator/time moves it)")
 
     from .app import Emulator
     from .certs import generate

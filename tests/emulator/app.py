@@ -26,7 +26,8 @@ def redact(value):
 
 
 class Clock:
-    """Simulated time: `scale` simulated seconds per real second, plus explicit advances."""
+    """Simulated time: `scale` simulated seconds per real second, plus explicit advances (scale 0: time moves only
+    through advances, so tests see exactly the phases they step through)."""
 
     def __init__(self, scale: float):
         self.scale = scale
@@ -102,6 +103,7 @@ class Emulator:
         self.log_lock = threading.Lock()
         self.fault_lock = threading.Lock()
         self.identity_header = secrets.token_urlsafe(16)
+        self._instant = threading.local()
         self.log: list[dict] = []
         self.faults: list[FaultRule] = []
         self.load(seed, time_scale)
@@ -123,7 +125,16 @@ class Emulator:
 
     # -- lookups --------------------------------------------------------------------------------------------------
     def now(self) -> float:
-        return self.clock.now()
+        # Within a request the clock stands still: settling, the handler's status answers and the start of new
+        # checks all see one instant, so a check can't finish between settle() and the answer.
+        pinned = getattr(self._instant, "now", None)
+        return self.clock.now() if pinned is None else pinned
+
+    def pin_now(self) -> None:
+        self._instant.now = self.clock.now()
+
+    def unpin_now(self) -> None:
+        self._instant.now = None
 
     def tenant_by_key(self, key: str):
         """A tenant by GUID or verified domain (case-insensitive), or None."""

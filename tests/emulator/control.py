@@ -88,8 +88,8 @@ def _reset(emu, body) -> Response:
     if not isinstance(body, dict):
         raise ApiError(400, "BadRequest", "body must be a JSON object")
     scale = body.get("time_scale", emu.clock.scale)
-    if not isinstance(scale, (int, float)) or isinstance(scale, bool) or scale <= 0:
-        raise ApiError(400, "BadRequest", "time_scale must be a positive number")
+    if not isinstance(scale, (int, float)) or isinstance(scale, bool) or scale < 0:
+        raise ApiError(400, "BadRequest", "time_scale must be a number >= 0 (0 freezes simulated time)")
     seed = emu.original_seed
     if body.get("seed") is not None:
         try:

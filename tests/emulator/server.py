@@ -187,8 +187,12 @@ class Handler(BaseHTTPRequestHandler):
         handler = {"entra": entra.handle, "graph": graph.handle, "arm": arm.handle}[service]
         try:
             with emu.lock:
-                emu.settle()
-                resp = handler(emu, req)
+                emu.pin_now()
+                try:
+                    emu.settle()
+                    resp = handler(emu, req)
+                finally:
+                    emu.unpin_now()
         except ApiError as err:
             return Response(err.status, error_body(service, req, err), err.headers)
         except EntraError as err:

@@ -125,6 +125,17 @@ def test_time_advance(demo):
     assert demo.request("POST", "/_emulator/time", body={"advance_seconds": -5}).status == 400
 
 
+def test_time_scale_zero_freezes_simulated_time(launch):
+    api = launch(time_scale=0)
+    first = api.control("GET", "time")
+    assert first["time_scale"] == 0
+    time.sleep(0.3)
+    assert api.control("GET", "time")["epoch"] == first["epoch"]  # real time passes, simulated time does not
+    assert api.advance(42.5)["epoch"] == first["epoch"] + 42.5
+    r = api.request("POST", "/_emulator/reset", body={"time_scale": -1})
+    assert r.status == 400 and "time_scale" in r.json["error"]["message"]
+
+
 def test_time_scale_runs_health_checks_in_real_time(launch):
     api = launch(time_scale=200.0)  # 181 simulated seconds take about 0.9 s
     tok = api.app_token(C_TENANT, C_APP, C_SECRET, GRAPH)
