@@ -123,8 +123,7 @@ options:
       - Keep access tokens on disk so that later tasks (each module runs as a new process) reuse them instead
         of signing in again. Off by default, because it B(stores bearer tokens on disk) - anyone who can read
         the file can call Microsoft Graph and Azure Resource Manager as this identity until the token expires
-        (about an hour); with V(username_password) the file also holds the user's refresh token, which lasts
-        much longer.
+        (about an hour).
       - The cache is azure-identity's persistent token cache named C(w365.cloudpc), in the home directory of the
         user running the module - C(~/.IdentityService/w365.cloudpc.nocae) (azure-identity may add
         C(w365.cloudpc.cae) and C(.lockfile) siblings). On Linux it is encrypted with libsecret when a Secret
@@ -134,8 +133,10 @@ options:
       - Delete those files to clear it, for example after the identity's permissions change; tokens in it expire
         on their own. Entries are kept apart per tenant, client ID, authority and audience, so one file serves
         every tenant of a rollout.
-      - Applies to V(client_secret), V(client_certificate), V(workload_identity) and V(username_password).
-        V(azure_cli) and V(managed_identity) keep their own tokens; with them this option only adds a warning.
+      - Applies to the app sign-in methods V(client_secret), V(client_certificate) and V(workload_identity).
+        V(azure_cli) and V(managed_identity) keep their own tokens, and V(username_password) cannot reuse a
+        cached user token in a new process (azure-identity needs an authentication record for that); with them
+        this option stores nothing and adds a warning.
       - If not set, the environment variable E(W365_TOKEN_CACHE) is used.
     type: bool
     default: false

@@ -98,8 +98,8 @@ class W365Module(AnsibleModule):
         except W365Error as e:
             self.fail_json(msg=str(e), error=e.to_dict())
         if self.params.get('token_cache') and not self._auth.supports_token_cache:
-            self.warn('token_cache has no effect with auth_method=%s: that method keeps its own tokens, so this '
-                      'collection stores none on disk' % self._auth.name)
+            self.warn('token_cache has no effect with auth_method=%s (%s); no token is stored on disk'
+                      % (self._auth.name, self._auth.token_cache_note))
 
     @property
     def auth_method(self):

@@ -6,7 +6,8 @@
 Every module is a new process, so without it every task signs in again. With it, azure-identity keeps the MSAL
 token cache in `~/.IdentityService/w365.cloudpc.*` of the user running the module; a later task with the same
 tenant, client and audience takes the token from there instead of asking Entra. That file holds bearer tokens
-(and, for username_password, the user's refresh token): it is off by default and plaintext needs a second opt-in.
+of app identities: it is off by default and plaintext needs a second opt-in. username_password, azure_cli and
+managed_identity do not use it (AuthMethod.supports_token_cache).
 """
 
 from __future__ import annotations

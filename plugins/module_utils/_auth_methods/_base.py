@@ -45,9 +45,9 @@ class AuthMethod(object):
     triggers = ()
     # True when the token represents a user (delegated permissions).
     delegated = False
-    # False when the credential keeps its own tokens (Azure CLI, managed identity endpoint): option token_cache
-    # does not apply.
+    # False when option token_cache does not apply to the method; `token_cache_note` says why (in the warning).
     supports_token_cache = True
+    token_cache_note = None
 
     def __init__(self, inputs, endpoints, ca_bundle=None, token_cache=None):
         self.inputs = inputs

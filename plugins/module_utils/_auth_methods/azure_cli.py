@@ -15,6 +15,7 @@ class AzureCli(AuthMethod):
 
     name = 'azure_cli'
     supports_token_cache = False
+    token_cache_note = 'the Azure CLI keeps its own tokens'
 
     def credential(self):
         from azure.identity import AzureCliCredential

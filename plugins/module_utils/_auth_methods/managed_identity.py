@@ -15,6 +15,7 @@ class ManagedIdentity(AuthMethod):
 
     name = 'managed_identity'
     supports_token_cache = False
+    token_cache_note = "the host's identity endpoint serves the tokens"
 
     def credential(self):
         from azure.identity import ManagedIdentityCredential

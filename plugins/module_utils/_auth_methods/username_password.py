@@ -19,6 +19,11 @@ class UsernamePassword(AuthMethod):
     """
 
     name = 'username_password'
+    # azure-identity looks a user's cached token up only through an AuthenticationRecord, which a new process does
+    # not have: every task would sign in anyway, and the cache would only keep the user's refresh token on disk.
+    supports_token_cache = False
+    token_cache_note = ('azure-identity reuses a cached user token only with an authentication record, so every '
+                        'task signs in anyway; storing the refresh token would add risk for no gain')
     required = ('tenant_id', 'username', 'password')
     triggers = ('username', 'password')
     delegated = True

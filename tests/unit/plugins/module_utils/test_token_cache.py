@@ -77,7 +77,8 @@ def test_unusable_home_names_the_option(tmp_path, monkeypatch):
     assert 'cannot create the token cache directory' in str(e.value)
 
 
-@pytest.mark.parametrize('name, extra', [('azure_cli', {}), ('managed_identity', {})])
+@pytest.mark.parametrize('name, extra', [('azure_cli', {}), ('managed_identity', {}),
+                                         ('username_password', {'username': 'u@example.com', 'password': 'pw'})])
 def test_methods_with_their_own_tokens_get_no_cache(name, extra):
     auth = method(dict(APP, auth_method=name, token_cache=True, token_cache_allow_unencrypted=True, **extra))
     assert auth.supports_token_cache is False
@@ -169,3 +170,20 @@ def test_unreadable_cache_file_fails_naming_the_option_and_the_file(sb, home):
     assert str(cache_dir / 'w365.cloudpc.nocae') in str(e.value)
     assert world.SECRET not in str(e.value)
     assert not [r for r in sb.requests() if r['service'] == 'graph']
+
+
+def test_delegated_sign_in_stores_nothing(sb, home):
+    """username_password: azure-identity would not find the user's token in a new process (no authentication
+    record), so the collection keeps no cache for it: each credential signs in, and no refresh token lands on disk."""
+    import core_sandbox as world
+    from ansible_collections.w365.cloudpc.plugins.module_utils._graph import GraphClient
+    endpoints = resolve_endpoints('public', sb.url, sb.url, sb.url)
+    params = {'auth_method': 'username_password', 'tenant_id': world.PUBLIC_TENANT, 'username': world.USER,
+              'password': world.USER_PASSWORD, 'token_cache': True, 'token_cache_allow_unencrypted': True}
+    for dummy in range(2):
+        auth = auth_method_for(params, endpoints, sb.ca_bundle, environ={})
+        assert auth.token_cache is None
+        GraphClient(auth.credential(), endpoints, sb.ca_bundle).list(ANCS)
+    posts = [e for e in sb.requests() if e['service'] == 'entra' and e['method'] == 'POST']
+    assert [(e['body'] or {}).get('grant_type') for e in posts] == ['password', 'password']
+    assert not (home / '.IdentityService').exists()
