@@ -229,18 +229,56 @@ def _check_assertion(req, tenant, app, assertion: str) -> None:
         aud = claims.get("aud")
         auds = aud if isinstance(aud, list) else [aud]
         if fc["issuer"] == iss and fc["subject"] == sub and any(a in fc["audiences"] for a in auds):
+            if fc["issuer_keys"]:
+                _verify_federated(fc, header, signing_input, signature)
             return
     raise EntraError(400, "invalid_request", 70021,
                      f"No matching federated identity record found for presented assertion. Assertion Issuer: "
                      f"'{iss}'. Assertion Subject: '{sub}'. Assertion Audience: '{claims.get('aud')}'.")
 
 
-def _verify_signature(app, header, signing_input: bytes, signature: bytes) -> None:
-    from cryptography import x509
+def _verify_federated(fc, header, signing_input: bytes, signature: bytes) -> None:
+    """The seed gave the issuer's signing keys (what Entra would fetch from its JWKS): one must verify the
+    assertion. Without them the sandbox cannot fetch external keys and matches on iss/sub/aud only."""
+    from cryptography.hazmat.primitives import serialization
+
+    keys = [serialization.load_pem_public_key(pem) for pem in fc["issuer_keys"]]
+    if header.get("alg") not in ("RS256", "PS256", "ES256"):
+        raise EntraError(401, "invalid_client", 50013,
+                         f"Assertion failed signature validation. [Reason - The signing algorithm "
+                         f"'{header.get('alg')}' is not supported.]")
+    if not any(_signature_ok(key, header.get("alg"), signing_input, signature) for key in keys):
+        raise EntraError(401, "invalid_client", 50013,
+                         "Assertion failed signature validation. [Reason - No key of the issuer "
+                         f"'{fc['issuer']}' verifies the signature.]")
+
+
+def _signature_ok(key, alg, signing_input: bytes, signature: bytes) -> bool:
     from cryptography.exceptions import InvalidSignature
     from cryptography.hazmat.primitives import hashes
     from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
     from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
+
+    try:
+        if isinstance(key, rsa.RSAPublicKey) and alg == "RS256":
+            key.verify(signature, signing_input, padding.PKCS1v15(), hashes.SHA256())
+        elif isinstance(key, rsa.RSAPublicKey) and alg == "PS256":
+            key.verify(signature, signing_input,
+                       padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=padding.PSS.DIGEST_LENGTH),
+                       hashes.SHA256())
+        elif isinstance(key, ec.EllipticCurvePublicKey) and alg == "ES256" and len(signature) == 64:
+            der = encode_dss_signature(int.from_bytes(signature[:32], "big"), int.from_bytes(signature[32:], "big"))
+            key.verify(der, signing_input, ec.ECDSA(hashes.SHA256()))
+        else:
+            return False
+    except InvalidSignature:
+        return False
+    return True
+
+
+def _verify_signature(app, header, signing_input: bytes, signature: bytes) -> None:
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
 
     cert = x509.load_pem_x509_certificate(app["certificate"])
     thumbprints = {
@@ -253,22 +291,8 @@ def _verify_signature(app, header, signing_input: bytes, signature: bytes) -> No
         raise EntraError(401, "invalid_client", 700027,
                          "The certificate with identifier used to sign the client assertion is not registered on "
                          f"application {app['client_id']}. [Reason - The key was not found.]")
-    key = cert.public_key()
-    alg = header.get("alg")
-    try:
-        if isinstance(key, rsa.RSAPublicKey) and alg == "RS256":
-            key.verify(signature, signing_input, padding.PKCS1v15(), hashes.SHA256())
-        elif isinstance(key, rsa.RSAPublicKey) and alg == "PS256":
-            key.verify(signature, signing_input,
-                       padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=padding.PSS.DIGEST_LENGTH),
-                       hashes.SHA256())
-        elif isinstance(key, ec.EllipticCurvePublicKey) and alg == "ES256" and len(signature) == 64:
-            der = encode_dss_signature(int.from_bytes(signature[:32], "big"), int.from_bytes(signature[32:], "big"))
-            key.verify(der, signing_input, ec.ECDSA(hashes.SHA256()))
-        else:
-            raise InvalidSignature()
-    except InvalidSignature:
-        raise EntraError(401, "invalid_client", 700027, "Client assertion failed signature validation.") from None
+    if not _signature_ok(cert.public_key(), header.get("alg"), signing_input, signature):
+        raise EntraError(401, "invalid_client", 700027, "Client assertion failed signature validation.")
 
 
 def _user_tokens(emu, req, tenant, user, client_id, audience, api, scope_text):

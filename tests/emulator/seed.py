@@ -184,10 +184,12 @@ def _tenant(data, path, base_dir, seed) -> dict:
         if cert is not None:
             app["certificate"] = _load_certificate(cert, av.p("certificate"), base_dir)
         for fp, fitem in av.items("federated_credentials"):
-            fv = _V(fitem, fp, {"issuer", "subject", "audiences"})
+            fv = _V(fitem, fp, {"issuer", "subject", "audiences", "issuer_keys"})
             app["federated_credentials"].append({
                 "issuer": fv.get("issuer", str, required=True), "subject": fv.get("subject", str, required=True),
                 "audiences": fv.strings("audiences", ["api://AzureADTokenExchange"]),
+                "issuer_keys": [_load_public_key(k, f"{fv.p('issuer_keys')}[{i}]", base_dir)
+                                for i, k in enumerate(fv.strings("issuer_keys", []))],
             })
         t["apps"].append(app)
     t["users"] = []
@@ -376,6 +378,30 @@ def _cidr(value, path):
         return ipaddress.ip_network(value, strict=True)
     except ValueError:
         raise SeedError(path, f"not a CIDR: {value!r}") from None
+
+
+def _load_public_key(value: str, path: str, base_dir: Path) -> bytes:
+    """An issuer's signing key: PEM public key or certificate, as text or a path relative to the seed file;
+    returns the PEM bytes of the public key."""
+    if "-----BEGIN" in value:
+        pem = value.encode()
+    else:
+        file = (base_dir / value) if not Path(value).is_absolute() else Path(value)
+        try:
+            pem = file.read_bytes()
+        except OSError as err:
+            raise SeedError(path, f"cannot read key file {file}: {err.strerror}") from None
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+
+    try:
+        if b"CERTIFICATE-----" in pem:
+            key = x509.load_pem_x509_certificate(pem).public_key()
+        else:
+            key = serialization.load_pem_public_key(pem)
+    except ValueError:
+        raise SeedError(path, "not a PEM public key or certificate") from None
+    return key.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
 
 
 def _load_certificate(value: str, path: str, base_dir: Path) -> bytes:

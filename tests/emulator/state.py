@@ -26,7 +26,8 @@ def dump_state(emu) -> dict:
             "app_only_anc_writes": t.app_only_anc_writes, "windows365_service_principal": t.windows365_sp,
             "apps": [{"client_id": a["client_id"], "object_id": a["object_id"], "display_name": a["display_name"],
                       "has_secret": a["secret"] is not None, "has_certificate": a["certificate"] is not None,
-                      "federated_credentials": a["federated_credentials"],
+                      "federated_credentials": [{**fc, "issuer_keys": len(fc["issuer_keys"])}
+                                                for fc in a["federated_credentials"]],
                       "graph_permissions": a["graph_permissions"]} for a in t.apps.values()],
             "users": [{"upn": u["upn"], "object_id": u["object_id"], "graph_permissions": u["graph_permissions"]}
                       for u in t.users.values()],

@@ -203,6 +203,83 @@ def test_certificate_and_federated_credentials(launch, seed, tmp_path):
         wrong.get_token(GRAPH)
 
 
+def _signed_assertion(key, alg, claims):
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec, padding
+    from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
+
+    def enc(raw):
+        return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+    signing_input = f"{enc(json.dumps({'alg': alg, 'typ': 'JWT', 'kid': 'k1'}).encode())}." \
+                    f"{enc(json.dumps(claims).encode())}".encode()
+    if alg == "ES256":
+        r, s = decode_dss_signature(key.sign(signing_input, ec.ECDSA(hashes.SHA256())))
+        signature = r.to_bytes(32, "big") + s.to_bytes(32, "big")
+    else:
+        signature = key.sign(signing_input, padding.PKCS1v15(), hashes.SHA256())
+    return f"{signing_input.decode()}.{enc(signature)}"
+
+
+def test_federated_assertions_are_verified_with_the_issuers_keys(launch, seed, tmp_path):
+    """When the seed gives the issuer's keys (what Entra fetches from the issuer's JWKS), the signature counts."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
+    issuer = "https://oidc.prod-aks.azure.com/contoso/"
+    rsa_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    ec_key = ec.generate_private_key(ec.SECP256R1())
+    attacker = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    public = serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    (tmp_path / "issuer-ec.pem").write_bytes(ec_key.public_key().public_bytes(*public))
+    app = seed["tenants"][0]["apps"][0]
+    app["federated_credentials"] = [
+        {"issuer": issuer, "subject": "system:serviceaccount:w365:runner",
+         # two keys, as during a rotation: inline PEM and a path relative to the seed's directory
+         "issuer_keys": [rsa_key.public_key().public_bytes(*public).decode(), str(tmp_path / "issuer-ec.pem")]},
+        {"issuer": "https://token.actions.githubusercontent.com", "subject": "repo:contoso/w365:ref:main"}]
+    api = launch(seed)
+
+    def ask(assertion):
+        return api.token_reply(C_TENANT, {"grant_type": "client_credentials", "client_id": C_APP, "scope": GRAPH,
+                                          "client_assertion_type":
+                                              "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+                                          "client_assertion": assertion})
+
+    claims = {"iss": issuer, "sub": "system:serviceaccount:w365:runner", "aud": "api://AzureADTokenExchange",
+              "exp": int(time.time()) + 600, "nbf": int(time.time()) - 5}
+    for key, alg in ((rsa_key, "RS256"), (ec_key, "ES256")):
+        r = ask(_signed_assertion(key, alg, claims))
+        assert r.status == 200, r
+        assert _claims(r.json["access_token"])["oid"] == app["object_id"]
+    forged = ask(_signed_assertion(attacker, "RS256", claims))
+    assert forged.status == 401 and forged.json["error"] == "invalid_client", forged
+    assert forged.json["error_codes"] == [50013] and "signature validation" in forged.json["error_description"]
+    tampered = _signed_assertion(rsa_key, "RS256", claims).split(".")
+    tampered[1] = base64.urlsafe_b64encode(json.dumps({**claims, "exp": int(time.time()) + 86400})
+                                           .encode()).rstrip(b"=").decode()
+    assert ask(".".join(tampered)).json["error_codes"] == [50013]  # a longer life, but the signature breaks
+    unsigned = _signed_assertion(rsa_key, "RS256", claims).rsplit(".", 1)[0] + ".c2ln"
+    assert ask(unsigned).json["error_codes"] == [50013]
+    expired = ask(_signed_assertion(rsa_key, "RS256", {**claims, "exp": int(time.time()) - 3600}))
+    assert expired.status == 400 and expired.json["error_codes"] == [700024]
+    # an issuer without keys in the seed is still matched on iss/sub/aud only (the sandbox can't fetch its JWKS)
+    gh = {**claims, "iss": "https://token.actions.githubusercontent.com", "sub": "repo:contoso/w365:ref:main"}
+    assert ask(_signed_assertion(attacker, "RS256", gh)).status == 200
+    state = api.state()
+    fcs = next(a for a in state["tenants"][0]["apps"] if a["client_id"] == C_APP)["federated_credentials"]
+    assert [fc["issuer_keys"] for fc in fcs] == [2, 0]  # counted, not dumped
+
+
+def test_federated_issuer_keys_are_validated_on_load(launch, seed):
+    seed["tenants"][0]["apps"][0]["federated_credentials"] = [
+        {"issuer": "https://issuer.example", "subject": "s", "issuer_keys": ["-----BEGIN PUBLIC KEY-----\nnope\n"
+                                                                             "-----END PUBLIC KEY-----\n"]}]
+    r = launch().request("POST", "/_emulator/reset", body={"seed": seed})
+    assert r.status == 400 and r.json["error"]["code"] == "InvalidSeed"
+    assert "tenants[0].apps[0].federated_credentials[0].issuer_keys[0]" in r.json["error"]["message"]
+
+
 def test_managed_identity_app_service_protocol(launch, seed, monkeypatch):
     from azure.identity import ManagedIdentityCredential
 
