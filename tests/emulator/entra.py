@@ -207,7 +207,9 @@ def _check_assertion(req, tenant, app, assertion: str) -> None:
             from None
     now = now_epoch()
     exp = claims.get("exp")
-    if not isinstance(exp, (int, float)) or exp < now - 300:
+    nbf = claims.get("nbf")
+    # Entra allows five minutes of clock skew either way.
+    if not isinstance(exp, (int, float)) or exp < now - 300 or (isinstance(nbf, (int, float)) and nbf > now + 300):
         raise EntraError(400, "invalid_client", 700024, "Client assertion is not within its valid time range.")
     iss, sub = claims.get("iss"), claims.get("sub")
     if iss == app["client_id"] or (isinstance(iss, str) and iss.lower() == app["client_id"]):

@@ -263,6 +263,8 @@ def test_federated_assertions_are_verified_with_the_issuers_keys(launch, seed, t
     assert ask(unsigned).json["error_codes"] == [50013]
     expired = ask(_signed_assertion(rsa_key, "RS256", {**claims, "exp": int(time.time()) - 3600}))
     assert expired.status == 400 and expired.json["error_codes"] == [700024]
+    early = ask(_signed_assertion(rsa_key, "RS256", {**claims, "nbf": int(time.time()) + 3600}))
+    assert early.status == 400 and early.json["error_codes"] == [700024]  # not valid yet (beyond the skew)
     # an issuer without keys in the seed is still matched on iss/sub/aud only (the sandbox can't fetch its JWKS)
     gh = {**claims, "iss": "https://token.actions.githubusercontent.com", "sub": "repo:contoso/w365:ref:main"}
     assert ask(_signed_assertion(attacker, "RS256", gh)).status == 200
