@@ -42,3 +42,15 @@ DEFAULT_ANC_LIMIT = 50
 
 # Microsoft's public "Azure CLI" client: the default client for the delegated password grant.
 AZURE_CLI_CLIENT_ID = '04b07795-8ddb-461a-bbee-02f9e1bf7b46'
+
+# Azure regions where Windows 365 can place Cloud PCs on an Azure network connection (Microsoft Learn,
+# "Windows 365 requirements - supported Azure regions"). Microsoft adds regions over time: w365_preflight takes
+# `supported_regions` to override this list without waiting for a release.
+SUPPORTED_ANC_REGIONS = (
+    'australiaeast', 'australiasoutheast', 'brazilsouth', 'canadacentral', 'canadaeast', 'centralindia',
+    'centralus', 'eastasia', 'eastus', 'eastus2', 'francecentral', 'germanywestcentral', 'israelcentral',
+    'italynorth', 'japaneast', 'japanwest', 'koreacentral', 'mexicocentral', 'northcentralus', 'northeurope',
+    'norwayeast', 'polandcentral', 'southafricanorth', 'southcentralus', 'southeastasia', 'southindia',
+    'spaincentral', 'swedencentral', 'switzerlandnorth', 'uaenorth', 'uksouth', 'ukwest', 'westcentralus',
+    'westeurope', 'westus', 'westus2', 'westus3', 'usgovarizona', 'usgovtexas', 'usgovvirginia',
+)

@@ -83,7 +83,12 @@ def existence_check(name, what, resource_id, found, remedy):
 
 # --- region --------------------------------------------------------------------------------------
 
-def region_check(vnet_location, expected_location=None):
+def region_check(vnet_location, expected_location=None, supported_regions=None):
+    """The vnet is where the deployment says, and in a region where Windows 365 supports ANCs.
+
+    supported_regions: region names to accept (None: no list check). An unsupported region fails the ANC's
+    health check (resourceAvailabilityCheckUnsupportedVNetRegion), so it fails here before anything is written.
+    """
     actual = normalize_location(vnet_location)
     if not actual:
         return make_check('virtual_network_region', WARNING, 'The virtual network reports no location.',
@@ -94,6 +99,15 @@ def region_check(vnet_location, expected_location=None):
             'The virtual network is in %s but this deployment targets %s.' % (actual, normalize_location(expected_location)),
             'Use a virtual network in %s, or correct the region in the inventory.' % normalize_location(expected_location),
             location=actual, expected_location=normalize_location(expected_location))
+    if supported_regions is not None and actual not in {normalize_location(r) for r in supported_regions}:
+        return make_check(
+            'virtual_network_region', FAILED,
+            'The virtual network is in %s, which is not a region where Windows 365 supports Azure network '
+            'connections; its health check would fail with resourceAvailabilityCheckUnsupportedVNetRegion.' % actual,
+            'Use a virtual network in a supported region (see "Supported Azure regions" in the Windows 365 '
+            'requirements). If Microsoft has added %s since this collection was released, pass it in '
+            'supported_regions.' % actual,
+            location=actual)
     return make_check('virtual_network_region', PASSED,
                       'The virtual network is in %s; Cloud PCs on this connection are created there.' % actual,
                       location=actual)

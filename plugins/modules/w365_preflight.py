@@ -72,6 +72,14 @@ options:
       - Azure region the deployment targets (for example V(westeurope) or V(West Europe)). When given, the virtual
         network must be in it.
     type: str
+  supported_regions:
+    description:
+      - Azure regions where Windows 365 supports Azure network connections. The virtual network must be in one of
+        them, or the connection's health check fails (C(resourceAvailabilityCheckUnsupportedVNetRegion)).
+      - Defaults to the list published by Microsoft when this collection was released; give the full list to
+        accept a region Microsoft added since. Names compare without case, spaces or dashes.
+    type: list
+    elements: str
   planned_cloud_pcs:
     description:
       - How many Cloud PCs will be provisioned on this subnet. The check fails when they do not fit, and warns when
@@ -230,6 +238,7 @@ target:
       type: str
 '''
 
+from ansible_collections.w365.cloudpc.plugins.module_utils._constants import SUPPORTED_ANC_REGIONS
 from ansible_collections.w365.cloudpc.plugins.module_utils import _preflight as pf
 from ansible_collections.w365.cloudpc.plugins.module_utils._errors import (
     W365ApiError,
@@ -342,7 +351,8 @@ class Preflight(object):
             for name in ('virtual_network_region', 'virtual_network_dns', 'subnet'):
                 self.add(pf.skipped(name, 'the virtual network is not readable'))
         else:
-            self.add(pf.region_check(vnet.get('location'), self.params['location']))
+            self.add(pf.region_check(vnet.get('location'), self.params['location'],
+                                     self.params['supported_regions'] or SUPPORTED_ANC_REGIONS))
             dns = ((vnet.get('properties') or {}).get('dhcpOptions') or {}).get('dnsServers') or []
             self.add(pf.hybrid_dns_check(self.params['join_type'], dns))
             subnet = self._find_subnet(vnet)
@@ -545,6 +555,7 @@ def main():
             virtual_network=dict(type='str'),
             subnet=dict(type='str'),
             location=dict(type='str'),
+            supported_regions=dict(type='list', elements='str'),
             planned_cloud_pcs=dict(type='int', default=0),
             anc_limit=dict(type='int', default=50),
             ad_domain_name=dict(type='str'),

@@ -200,3 +200,23 @@ def test_preflight_role_warnings_fatal_only_when_asked(box, run_playbook):
          "vars": dict(vars_, preflight_fail_on_warning=True)}]))
     assert strict.rc != 0
     assert "role_grants (warning)" in [r for r in strict.results if r["status"] == "failed"][0]["result"]["msg"]
+
+
+def test_region_outside_the_supported_list_fails_with_the_remedy(box, run_playbook):
+    """A vnet region Windows 365 does not serve would fail the ANC health check: preflight says so up front,
+    and `supported_regions` lets users accept a region Microsoft added after the release."""
+    box.clear_requests()
+    target = dict(CONTOSO_WEU)
+    target.pop("location")
+    res = run_playbook(play(box.auth_vars("contoso.onmicrosoft.com"), [
+        preflight_task(supported_regions=["northeurope", "eastus"], **target),
+        {"name": "widened", "w365.cloudpc.w365_preflight": dict(supported_regions=["West Europe"], **target),
+         "register": "wide"},
+    ]))
+    assert res.rc == 0, res
+    region = checks_by_name(res.result("preflight"))["virtual_network_region"]
+    assert region["status"] == "failed"
+    assert "westeurope" in region["detail"] and "UnsupportedVNetRegion" in region["detail"]
+    assert "supported_regions" in region["remedy"]
+    assert checks_by_name(res.result("widened"))["virtual_network_region"]["status"] == "passed"
+    assert box.writes() == []

@@ -184,6 +184,18 @@ class TestShape:
         assert check['status'] == pf.FAILED
         assert 'northeurope' in check['remedy']
 
+    def test_region_must_be_supported_by_windows365(self):
+        from ansible_collections.w365.cloudpc.plugins.module_utils._constants import SUPPORTED_ANC_REGIONS
+        assert pf.region_check('West Europe', None, SUPPORTED_ANC_REGIONS)['status'] == pf.PASSED
+        check = pf.region_check('chinanorth3', None, SUPPORTED_ANC_REGIONS)
+        assert check['status'] == pf.FAILED
+        assert 'resourceAvailabilityCheckUnsupportedVNetRegion' in check['detail']
+        assert 'supported_regions' in check['remedy']
+        # a region Microsoft added later is accepted once the caller lists it
+        assert pf.region_check('chinanorth3', None, ['China North 3'])['status'] == pf.PASSED
+        # no list: only the deployment's own region is compared
+        assert pf.region_check('chinanorth3')['status'] == pf.PASSED
+
     def test_api_error_check_keeps_status_and_request_id(self):
         class Err:
             def to_dict(self):
