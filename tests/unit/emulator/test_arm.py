@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import uuid
+from pathlib import Path
 
 import pytest
 
@@ -51,6 +53,25 @@ COLLECTION_READS = [
     ("/subscriptions/{sub}/providers/Microsoft.Authorization/roleAssignments", "2022-04-01"),
     ("/subscriptions/{sub}/providers/Microsoft.Authorization/roleDefinitions", "2022-04-01"),
 ]
+
+
+def test_the_collections_api_versions_are_all_supported():
+    """Every api-version constant the collection's plain-REST code sends is in the sandbox's list for its type, so a
+    version bump in plugins/ that the sandbox (and Azure) would refuse shows up here, not in a playbook run."""
+    from tests.emulator import api_versions as av
+
+    repo = Path(__file__).resolve().parents[3]
+    expected = {"API_SUBSCRIPTIONS": av.RESOURCES, "API_RESOURCE_GROUPS": av.RESOURCES, "API_NETWORK": av.NETWORK,
+                "API_PERMISSIONS": av.PERMISSIONS, "API_COMPUTE": av.COMPUTE_IMAGES,
+                "COMPUTE_API_VERSION": av.COMPUTE_IMAGES, "ROLE_ASSIGNMENTS_API_VERSION": av.ROLE_ASSIGNMENTS}
+    found = {}
+    for rel in ("plugins/modules/w365_preflight.py", "plugins/module_utils/_images.py",
+                "plugins/module_utils/_grants.py"):
+        text = (repo / rel).read_text(encoding="utf-8")
+        found.update(re.findall(r"^(\w*API\w*) = '(\d{4}-\d\d-\d\d[\w-]*)'", text, re.MULTILINE))
+    assert set(found) == set(expected), "map each api-version constant to the sandbox's list for its type"
+    for name, version in found.items():
+        assert version in expected[name], f"{name} = {version!r} is not a version the sandbox accepts"
 
 
 @pytest.mark.parametrize("path, version", COLLECTION_READS + [
