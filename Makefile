@@ -7,7 +7,6 @@ COLL_ROOT := .build/collections
 COLL_LINK := $(COLL_ROOT)/ansible_collections/w365/cloudpc
 STAMP := $(VENV)/.installed
 RESULTS := .build/test-results
-export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/$(COLL_ROOT)
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
 .PHONY: venv demo test sanity units integration lint changelog-lint docs bench build clean constraints

@@ -26,7 +26,11 @@ def _run(cmd, env=None, cwd=None):
 def test_build_install_and_document(tmp_path):
     galaxy = yaml.safe_load((REPO / "galaxy.yml").read_text(encoding="utf-8"))
     dist = tmp_path / "dist"
-    _run([BIN / "ansible-galaxy", "collection", "build", "--output-path", dist, REPO], cwd=tmp_path)
+    installed = tmp_path / "collections"
+    # Only the fresh install may be visible: a collections path that already holds w365.cloudpc (the working
+    # tree link that the test harness uses) would make ansible-galaxy skip the install as "already installed".
+    env = clean_env({"ANSIBLE_COLLECTIONS_PATH": str(installed)})
+    _run([BIN / "ansible-galaxy", "collection", "build", "--output-path", dist, REPO], env=env, cwd=tmp_path)
     tarball = dist / f"w365-cloudpc-{galaxy['version']}.tar.gz"
     assert tarball.exists()
 
@@ -39,11 +43,10 @@ def test_build_install_and_document(tmp_path):
     for name in names:
         assert not name.startswith((".venv", ".build", ".git/", "tests/output")), f"{name} should not be shipped"
 
-    installed = tmp_path / "collections"
-    _run([BIN / "ansible-galaxy", "collection", "install", "--offline", "-p", installed, tarball], cwd=tmp_path)
+    _run([BIN / "ansible-galaxy", "collection", "install", "--offline", "-p", installed, tarball], env=env,
+         cwd=tmp_path)
     assert (installed / "ansible_collections" / "w365" / "cloudpc" / "MANIFEST.json").exists()
 
-    env = clean_env({"ANSIBLE_COLLECTIONS_PATH": str(installed)})
     listing = json.loads(_run([BIN / "ansible-doc", "-t", "module", "-l", "--json", "w365.cloudpc"], env=env).stdout)
     assert sorted(name.split(".")[-1] for name in listing) == MODULES
 

@@ -26,6 +26,10 @@ OFFLINE_ENV = {
     'HTTP_PROXY': 'http://127.0.0.1:9', 'HTTPS_PROXY': 'http://127.0.0.1:9',
     'no_proxy': '', 'NO_PROXY': '', 'PIP_NO_INDEX': '1',
 }
+# A collections path that already holds w365.cloudpc (the working-tree link) would make ansible-galaxy skip the
+# install as "already installed": only the install directory of each test may be visible.
+OFFLINE_ENV.pop('ANSIBLE_COLLECTIONS_PATH', None)
+OFFLINE_ENV.pop('ANSIBLE_COLLECTIONS_PATHS', None)
 
 
 def _tool(name):
