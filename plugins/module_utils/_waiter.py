@@ -10,11 +10,13 @@ import time
 from ansible_collections.w365.cloudpc.plugins.module_utils._errors import W365ConfigError, W365WaitTimeout
 
 
-def wait_until(fetch, done, timeout, interval, what, sleep=time.sleep, clock=time.monotonic):
+def wait_until(fetch, done, timeout, interval, what, sleep=time.sleep, clock=time.monotonic, first_interval=None):
     """Call `fetch()` until `done(value)` is true; return that value.
 
     Fetches once at once, then every `interval` seconds, and once more at the deadline, so a short timeout still
-    sees the final state. Raises W365WaitTimeout (with `.last`, the last value) when `timeout` passes.
+    sees the final state. With `first_interval`, the pauses start there and double up to `interval`: quick
+    operations are seen finished quickly, long ones are not polled more often than `interval`.
+    Raises W365WaitTimeout (with `.last`, the last value) when `timeout` passes.
     `fetch` errors propagate unchanged. Tests pass small intervals together with the sandbox's --time-scale.
     """
     if timeout is None or timeout < 0:
@@ -22,11 +24,13 @@ def wait_until(fetch, done, timeout, interval, what, sleep=time.sleep, clock=tim
     if interval is None or interval <= 0:
         raise W365ConfigError('interval', 'the poll interval must be more than 0 seconds, got %r' % (interval,))
     deadline = clock() + timeout
+    pause = min(first_interval, interval) if first_interval else interval
     value = fetch()
     while not done(value):
         remaining = deadline - clock()
         if remaining <= 0:
             raise W365WaitTimeout(what, timeout, last=value)
-        sleep(min(interval, remaining))
+        sleep(min(pause, remaining))
+        pause = min(pause * 2, interval)
         value = fetch()
     return value

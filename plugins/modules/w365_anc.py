@@ -333,17 +333,6 @@ WAIT_INTERVAL = 30
 FIRST_POLL = 1.0
 
 
-def _backoff_sleep():
-    """A sleep for wait_until that doubles from FIRST_POLL up to the interval wait_until asks for."""
-    import time
-    state = {'next': FIRST_POLL}
-
-    def sleep(seconds):
-        time.sleep(min(seconds, state['next']))
-        state['next'] = min(state['next'] * 2, WAIT_INTERVAL)
-    return sleep
-
-
 class AncManager:
     def __init__(self, module):
         self.module = module
@@ -389,7 +378,7 @@ class AncManager:
 
     def wait_for_checks(self, obj, what):
         return wait_until(lambda: self.get(obj['id']), _anc.checks_done, timeout=self.params['wait_timeout'],
-                          interval=WAIT_INTERVAL, what=what, sleep=_backoff_sleep())
+                          interval=WAIT_INTERVAL, what=what, first_interval=FIRST_POLL)
 
     def settle_before_edit(self, current):
         """The service refuses edits while checks run: wait for them, or fail saying so."""

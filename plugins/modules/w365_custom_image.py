@@ -216,17 +216,6 @@ WAIT_INTERVAL = 30
 FIRST_POLL = 1.0
 
 
-def _backoff_sleep():
-    """A sleep for wait_until that doubles from FIRST_POLL up to the interval wait_until asks for."""
-    import time
-    state = {'next': FIRST_POLL}
-
-    def sleep(seconds):
-        time.sleep(min(seconds, state['next']))
-        state['next'] = min(state['next'] * 2, WAIT_INTERVAL)
-    return sleep
-
-
 class ImageTaskFailed(Exception):
     """The task must fail with `msg`; carries what the result should still report."""
 
@@ -354,7 +343,7 @@ class ImageTask:
         try:
             return wait_until(fetch, done, timeout, WAIT_INTERVAL,
                               'upload of image %r version %s' % (image.get('displayName'), image.get('version')),
-                              sleep=_backoff_sleep())
+                              first_interval=FIRST_POLL)
         except W365WaitTimeout as err:
             last = err.last or image
             raise ImageTaskFailed(

@@ -131,3 +131,20 @@ def test_non_json_and_oauth_style_bodies():
     assert (err.code, err.message) == ('invalid_token', 'expired')
     err = error_from_response(Resp(500, ''), 'arm')
     assert err.message == 'Reason'
+
+
+def test_wait_until_backs_off_from_the_first_interval_to_the_interval():
+    from ansible_collections.w365.cloudpc.plugins.module_utils._waiter import wait_until
+
+    now = [0.0]
+    pauses = []
+    values = iter(range(10))
+
+    def sleep(seconds):
+        pauses.append(seconds)
+        now[0] += seconds
+
+    result = wait_until(lambda: next(values), lambda v: v == 6, timeout=1000, interval=30, what='x',
+                        sleep=sleep, clock=lambda: now[0], first_interval=1.0)
+    assert result == 6
+    assert pauses == [1.0, 2.0, 4.0, 8.0, 16.0, 30]
