@@ -105,6 +105,7 @@ def check(emu, tenant, segs, version: str) -> None:
     routed, rtype, versions, rg_name = found
     if version in versions:
         return
+    # As the real messages do: ARM's own list newest first without spaces, a provider's oldest first.
     listed = ",".join(reversed(versions)) if not routed else ", ".join(versions)
     if not routed:
         raise ApiError(400, "InvalidApiVersionParameter",
