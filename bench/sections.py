@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import statistics
 import subprocess
@@ -94,6 +95,20 @@ def _start_world(tenants: int, regions: int, workdir: Path, time_scale=TIME_SCAL
     return box, hosts_for(seed)
 
 
+@contextlib.contextmanager
+def _converged_tenant(workdir: Path):
+    """A sandbox with one tenant and region, converged (grants, ANC, image): yields (box, host, auth)."""
+    ensure_collection_link()
+    box, hosts = _start_world(1, 1, workdir)
+    try:
+        host = hosts[0]
+        auth = box.auth_vars(host["tenant"]["id"])
+        _converge(box, host, workdir)
+        yield box, host, auth
+    finally:
+        box.stop()
+
+
 def _standalone(module: str, module_args: dict, workdir: Path, env_extra=None) -> dict:
     """Run one module process by itself: peak RSS (KiB), wall seconds, and total import time (ms)."""
     args_file = workdir / f"{module}.args.json"
@@ -140,12 +155,7 @@ def heavy_packages(imported: list) -> list:
 
 
 def task_cost(args, workdir: Path) -> dict:
-    ensure_collection_link()
-    box, hosts = _start_world(1, 1, workdir)
-    try:
-        host = hosts[0]
-        auth = box.auth_vars(host["tenant"]["id"])
-        _converge(box, host, workdir)
+    with _converged_tenant(workdir) as (box, host, auth):
         tasks = module_tasks(host)
         timed = []
         for i in range(args.repeat):
@@ -176,8 +186,6 @@ def task_cost(args, workdir: Path) -> dict:
         for module, entry in data["modules"].items():
             print(f"  {module}: {', '.join(entry['heavy']) or '-'}")
         return data
-    finally:
-        box.stop()
 
 
 # -- requests -----------------------------------------------------------------------------------------------------
@@ -197,12 +205,7 @@ MINIMUM = {
 
 
 def requests(args, workdir: Path) -> dict:
-    ensure_collection_link()
-    box, hosts = _start_world(1, 1, workdir)
-    try:
-        host = hosts[0]
-        auth = box.auth_vars(host["tenant"]["id"])
-        _converge(box, host, workdir)
+    with _converged_tenant(workdir) as (box, host, auth):
         rows, data = [], {"per_task": {}}
         for module, margs in module_tasks(host).items():
             box.clear_requests()
@@ -224,8 +227,6 @@ def requests(args, workdir: Path) -> dict:
         data["one_play"] = _one_play_token_requests(box, auth, module_tasks(host), workdir)
         data["rollout"] = _rollout_requests(workdir)
         return data
-    finally:
-        box.stop()
 
 
 def _one_play_token_requests(box, auth: dict, tasks: dict, workdir: Path) -> dict:
@@ -281,12 +282,7 @@ def check_mode(args, workdir: Path) -> dict:
 def token_cache(args, workdir: Path) -> dict:
     """Converged tasks with and without the opt-in token cache, interleaved in one play so load hits both alike."""
     from bench.rollout import clear_token_cache, token_cache_env
-    ensure_collection_link()
-    box, hosts = _start_world(1, 1, workdir)
-    try:
-        host = hosts[0]
-        auth = box.auth_vars(host["tenant"]["id"])
-        _converge(box, host, workdir)
+    with _converged_tenant(workdir) as (box, host, auth):
         tasks = module_tasks(host)
         measured = ["w365_anc_info", "w365_role_grant_info"]
         env = token_cache_env(workdir / "home")
@@ -325,8 +321,6 @@ def token_cache(args, workdir: Path) -> dict:
               f"{data['anc_info_standalone_no_cache']['modules_imported']}, token cache "
               f"{data['anc_info_standalone_token_cache']['modules_imported']}")
         return data
-    finally:
-        box.stop()
 
 
 SECTIONS = {"task_cost": task_cost, "requests": requests, "scaling": scaling, "check_mode": check_mode,
