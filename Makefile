@@ -9,7 +9,9 @@ STAMP := $(VENV)/.installed
 RESULTS := .build/test-results
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: venv demo test sanity units integration lint changelog-lint docs bench build clean constraints
+SEED ?= w365_sandbox/seeds/demo.yml
+
+.PHONY: venv demo sandbox test sanity units integration lint changelog-lint docs bench build clean constraints
 
 venv: $(STAMP) $(COLL_LINK)
 
@@ -26,6 +28,11 @@ $(COLL_LINK):
 
 demo: venv
 	$(PY) -m tests.demo
+
+# The sandbox on your own seed (rehearse your estate): prints the exports to paste into another shell; Ctrl-C stops it.
+sandbox: venv
+	mkdir -p .build/sandbox
+	$(PY) -m w365_sandbox --seed $(SEED) --state-dir .build/sandbox --ready-file .build/sandbox/ready.json --print-env
 
 # Every step runs even when an earlier one fails, so one CI run shows everything; the exit code is non-zero if any failed.
 test: venv

@@ -20,7 +20,7 @@ from tests.helpers.sandbox import start_sandbox  # noqa: E402
 
 ensure_collection_link()
 
-DEMO_SEED = REPO / "tests" / "emulator" / "seeds" / "demo.yml"
+DEMO_SEED = REPO / "w365_sandbox" / "seeds" / "demo.yml"
 
 
 @pytest.fixture

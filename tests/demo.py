@@ -1,6 +1,6 @@
 """`make demo`: the multi-tenant rollout against the local sandbox, twice.
 
-1. Starts the sandbox on tests/emulator/seeds/demo.yml.
+1. Starts the sandbox on w365_sandbox/seeds/demo.yml.
 2. Runs playbooks/rollout.yml with playbooks/inventory/sandbox (tenants in parallel). One deployment
    (fabrikam_westus2) is broken on purpose: it must fail its preflight, with the remedy in the report, while every
    other deployment converges.
@@ -22,7 +22,7 @@ import urllib.request
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-SEED = REPO / "tests" / "emulator" / "seeds" / "demo.yml"
+SEED = REPO / "w365_sandbox" / "seeds" / "demo.yml"
 INVENTORY = REPO / "playbooks" / "inventory" / "sandbox"
 PLAYBOOK = REPO / "playbooks" / "rollout.yml"
 REPORT_DIR = REPO / "reports"
@@ -118,7 +118,7 @@ def _check_run(rc: int, report: dict, first: bool) -> list[str]:
 
 def main() -> int:
     sys.path.insert(0, str(REPO))
-    from tests.emulator.launcher import start_emulator
+    from w365_sandbox.launcher import start_emulator
 
     _say("Starting the sandbox with %s" % SEED.relative_to(REPO))
     sandbox = start_emulator(str(SEED), time_scale=TIME_SCALE)

@@ -15,7 +15,7 @@ READ_METHODS = {"GET", "HEAD"}
 
 
 class Sandbox:
-    """Wraps an emulator process started by tests.emulator.launcher.start_emulator."""
+    """Wraps an emulator process started by w365_sandbox.launcher.start_emulator."""
 
     def __init__(self, process, seed: dict, seed_path: Path):
         self.process = process
@@ -123,7 +123,7 @@ class Sandbox:
 
 def start_sandbox(seed, *, time_scale: float = 60.0, extra_args=(), workdir: Path | None = None) -> Sandbox:
     """Start an emulator on a seed given as a path or as a dict (written to a temp file)."""
-    from tests.emulator.launcher import start_emulator
+    from w365_sandbox.launcher import start_emulator
 
     if isinstance(seed, (str, os.PathLike)):
         seed_path = Path(seed)

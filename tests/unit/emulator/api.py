@@ -11,7 +11,7 @@ from pathlib import Path
 
 import yaml
 
-from tests.emulator.launcher import start_emulator
+from w365_sandbox.launcher import start_emulator
 
 GRAPH = "https://graph.microsoft.com/.default"
 ARM = "https://management.azure.com/.default"

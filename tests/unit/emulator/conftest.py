@@ -11,7 +11,7 @@ import yaml
 from .api import Api, start
 
 REPO = Path(__file__).resolve().parents[3]
-DEMO = REPO / "tests" / "emulator" / "seeds" / "demo.yml"
+DEMO = REPO / "w365_sandbox" / "seeds" / "demo.yml"
 
 
 @pytest.fixture(scope="session")

@@ -1,4 +1,4 @@
-"""Names and IDs from tests/emulator/seeds/demo.yml used by the behaviour tests."""
+"""Names and IDs from w365_sandbox/seeds/demo.yml used by the behaviour tests."""
 
 C_TENANT = "2e1dd80c-271a-4ed2-a9e1-2d0a0186cb1a"
 C_DOMAIN = "contoso.onmicrosoft.com"

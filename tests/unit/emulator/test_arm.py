@@ -58,7 +58,7 @@ COLLECTION_READS = [
 def test_the_collections_api_versions_are_all_supported():
     """Every api-version constant the collection's plain-REST code sends is in the sandbox's list for its type, so a
     version bump in plugins/ that the sandbox (and Azure) would refuse shows up here, not in a playbook run."""
-    from tests.emulator import api_versions as av
+    from w365_sandbox import api_versions as av
 
     repo = Path(__file__).resolve().parents[3]
     expected = {"API_SUBSCRIPTIONS": av.RESOURCES, "API_RESOURCE_GROUPS": av.RESOURCES, "API_NETWORK": av.NETWORK,

@@ -15,14 +15,14 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.emulator.seed import SeedError, validate_seed
+from w365_sandbox.seed import SeedError, validate_seed
 
 from .conftest import DEMO, REPO
 
 
 def _run(tmp_path, seed_path, *extra):
     ready = tmp_path / "ready.json"
-    proc = subprocess.Popen([sys.executable, "-m", "tests.emulator", "--seed", str(seed_path), "--ready-file",
+    proc = subprocess.Popen([sys.executable, "-m", "w365_sandbox", "--seed", str(seed_path), "--ready-file",
                              str(ready), *extra], cwd=REPO, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL)
     deadline = time.monotonic() + 20
     while not ready.exists() and proc.poll() is None and time.monotonic() < deadline:
@@ -118,7 +118,7 @@ def test_seed_defaults(demo_seed):
 
 
 def test_launcher_reports_a_failed_start(tmp_path):
-    from tests.emulator.launcher import start_emulator
+    from w365_sandbox.launcher import start_emulator
 
     bad = tmp_path / "bad.yml"
     bad.write_text("tenants: [{id: nope, domain: x}]\n")
@@ -127,7 +127,7 @@ def test_launcher_reports_a_failed_start(tmp_path):
 
 
 def test_sigterm_with_open_keepalive_connections(tmp_path):
-    from tests.emulator.launcher import start_emulator
+    from w365_sandbox.launcher import start_emulator
 
     proc = start_emulator(str(DEMO))
     u = proc.url.rsplit(":", 1)
@@ -144,7 +144,7 @@ def test_sigterm_with_open_keepalive_connections(tmp_path):
 
 
 def test_certificate_path_is_relative_to_the_seed_file(tmp_path, seed):
-    from tests.emulator.seed import load_seed
+    from w365_sandbox.seed import load_seed
 
     from .test_entra import _self_signed
 

@@ -7,7 +7,7 @@ import pytest
 
 from . import specs as _specs
 
-# tests.emulator.launcher is imported by module path; make the repo root importable however pytest was started.
+# w365_sandbox.launcher is imported by module path; make the repo root importable however pytest was started.
 if str(_specs.REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(_specs.REPO_ROOT))
 
@@ -22,7 +22,7 @@ def _official_specs():
 def emulator():
     """One emulator per test worker on the verifier seed; simulated time moves only when a test advances it."""
     _specs.require_specs()
-    from tests.emulator.launcher import start_emulator
+    from w365_sandbox.launcher import start_emulator
 
     from .sandbox import SEED_PATH
     proc = start_emulator(SEED_PATH, time_scale=1.0)

@@ -13,13 +13,13 @@ from . import specs
 from .checks import arm_ok, graph_ok
 from .sandbox import GRAPH_SCOPE, VE, SandboxApi
 
-DEMO = specs.REPO_ROOT / 'tests' / 'emulator' / 'seeds' / 'demo.yml'
+DEMO = specs.REPO_ROOT / 'w365_sandbox' / 'seeds' / 'demo.yml'
 
 
 @pytest.fixture(scope='module')
 def demo():
     specs.require_specs()
-    from tests.emulator.launcher import start_emulator
+    from w365_sandbox.launcher import start_emulator
     seed = yaml.safe_load(DEMO.read_text(encoding='utf-8'))
     proc = start_emulator(DEMO, time_scale=1.0)
     client = SandboxApi(proc.url, proc.ca_bundle)

@@ -1,5 +1,5 @@
 """A local HTTPS emulator of Entra ID, Microsoft Graph (Cloud PC) and Azure Resource Manager.
 
-Run `python -m tests.emulator --seed FILE` from the repository root; docs/sandbox.md describes the seed format,
+Run `python -m w365_sandbox --seed FILE` from the repository root; docs/sandbox.md describes the seed format,
 the control API and which answers are assumed where Microsoft documents none.
 """

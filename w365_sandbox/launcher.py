@@ -12,7 +12,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+# The directory that holds the w365_sandbox package: the child process imports it from there.
+PACKAGE_PARENT = Path(__file__).resolve().parents[1]
 
 
 @dataclass
@@ -50,14 +51,14 @@ class EmulatorProcess:
 
 
 def start_emulator(seed_path, time_scale: float = 1.0, extra_args=(), timeout: float = 30.0) -> EmulatorProcess:
-    """Run `python -m tests.emulator` on `seed_path` and wait until its ready file appears.
+    """Run `python -m w365_sandbox` on `seed_path` and wait until its ready file appears.
 
     Raises RuntimeError with the emulator's stderr if it exits or does not become ready in time.
     """
     workdir = tempfile.TemporaryDirectory(prefix="w365-emulator-")
     ready = Path(workdir.name) / "ready.json"
     cmd = [
-        sys.executable, "-m", "tests.emulator",
+        sys.executable, "-m", "w365_sandbox",
         "--seed", str(seed_path),
         "--ready-file", str(ready),
         "--time-scale", str(time_scale),
@@ -66,13 +67,14 @@ def start_emulator(seed_path, time_scale: float = 1.0, extra_args=(), timeout: f
     ]
     env = dict(os.environ)
     env.setdefault("PYTHONUNBUFFERED", "1")
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(PACKAGE_PARENT), env.get("PYTHONPATH", "")) if p)
     # The machine may set PYTHONDONTWRITEBYTECODE; cache the emulator's bytecode outside the work tree instead,
     # so the many short-lived emulators of a test run don't each recompile it.
     env.pop("PYTHONDONTWRITEBYTECODE", None)
     env.setdefault("PYTHONPYCACHEPREFIX", str(Path(tempfile.gettempdir()) / "w365-emulator-pycache"))
     err_path = Path(workdir.name) / "stderr.log"
     err = open(err_path, "wb")  # a file, not a pipe: a chatty emulator must never block on a full pipe
-    popen = subprocess.Popen(cmd, cwd=str(REPO_ROOT), env=env, stdout=subprocess.DEVNULL, stderr=err)
+    popen = subprocess.Popen(cmd, cwd=str(PACKAGE_PARENT), env=env, stdout=subprocess.DEVNULL, stderr=err)
     err.close()
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

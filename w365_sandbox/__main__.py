@@ -1,4 +1,4 @@
-"""python -m tests.emulator --seed FILE [--port N] [--ready-file F] [--time-scale X] [--state-dir D]"""
+"""python -m w365_sandbox --seed FILE [--port N] [--ready-file F] [--time-scale X] [--state-dir D] [--print-env]"""
 
 from __future__ import annotations
 
@@ -14,13 +14,16 @@ from pathlib import Path
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tests.emulator", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m w365_sandbox", description=__doc__)
     parser.add_argument("--seed", required=True, help="seed YAML file (see docs/sandbox.md)")
     parser.add_argument("--port", type=int, default=0, help="TCP port on 127.0.0.1 (0 = pick a free one)")
     parser.add_argument("--ready-file", help="write {url, ca_bundle, pid, identity_header} here once listening")
     parser.add_argument("--time-scale", type=float, default=1.0, help="simulated seconds per real second")
     parser.add_argument("--state-dir", help="directory for the generated CA and server certificate "
                                             "(default: a temporary directory removed at exit)")
+    parser.add_argument("--print-env", action="store_true",
+                        help="once listening, print the shell exports that point the collection and the sandbox "
+                             "inventory at this sandbox (for rehearsing your own estate: make sandbox SEED=...)")
     args = parser.parse_args(argv)
     if args.time_scale < 0:
         parser.error("--time-scale must be >= 0 (0 freezes simulated time: only POST /_emulator/time moves it)")
@@ -65,6 +68,8 @@ def main(argv=None) -> int:
         part.write_text(json.dumps(info), encoding="utf-8")
         part.replace(ready)  # atomic: readers never see half a file
     print(f"w365 sandbox listening on {url} (CA {ca_path})", file=sys.stderr, flush=True)
+    if args.print_env:
+        print(env_exports(url, str(ca_path)), flush=True)
     try:
         server.serve_forever(poll_interval=0.2)
     finally:
@@ -74,6 +79,18 @@ def main(argv=None) -> int:
         if tmp is not None:
             tmp.cleanup()
     return 0
+
+
+def env_exports(url: str, ca_bundle: str) -> str:
+    """The shell lines a user pastes into another terminal to run playbooks against this sandbox."""
+    return "\n".join([
+        "# Paste into the shell that runs ansible-playbook (the sandbox runs until Ctrl-C here):",
+        f"export W365_SANDBOX_URL={url}",
+        f"export W365_SANDBOX_CA={ca_bundle}",
+        "# then, e.g.: ansible-playbook -i playbooks/inventory/sandbox playbooks/rollout.yml",
+        "# (an inventory of your own estate sets authority_host, graph_endpoint and arm_endpoint to",
+        "#  $W365_SANDBOX_URL and ca_bundle to $W365_SANDBOX_CA, as playbooks/inventory/sandbox/group_vars does)",
+    ])
 
 
 if __name__ == "__main__":
