@@ -10,15 +10,18 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 COLLECTIONS = REPO / ".build" / "collections"
 
-# Make `tests.*` and `ansible_collections.w365.cloudpc.*` importable in every test.
-for entry in (str(REPO), str(COLLECTIONS)):
-    if entry not in sys.path:
-        sys.path.insert(0, entry)
+# Make `tests.*` and `ansible_collections.w365.cloudpc.*` importable in every test. The collection link must exist
+# before its directory goes on sys.path: Python caches "no such directory" for a path entry, and a fresh clone has
+# no link until ensure_collection_link() makes it.
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
 
 from tests.helpers.playbook import ensure_collection_link, run_playbook as _run_playbook  # noqa: E402
 from tests.helpers.sandbox import start_sandbox  # noqa: E402
 
 ensure_collection_link()
+if str(COLLECTIONS) not in sys.path:
+    sys.path.insert(0, str(COLLECTIONS))
 
 DEMO_SEED = REPO / "w365_sandbox" / "seeds" / "demo.yml"
 
