@@ -58,6 +58,9 @@ Configuration settings
 https://docs.ansible.com/ansible/latest/reference_appendices/config.html
 RST
 
+# The landing page is ours (docs/site-index.rst), not antsibull-docs' placeholder.
+cp "$repo/docs/site-index.rst" "$site/rst/index.rst"
+
 # -W: a broken reference or malformed guide fails the build instead of shipping a page with a hole in it.
 sphinx-build -b html -q -W --keep-going -c "$site" "$site/rst" "$html"
 echo "docs: site written to $html/index.html"
