@@ -12,6 +12,8 @@ if [ ${#targets[@]} -gt 0 ]; then
   echo "== ansible-lint --profile production ${targets[*]}"
   "$bin/ansible-lint" --profile production --offline "${targets[@]}"
 fi
+echo "== ruff check (ruff.toml)"
+"$bin/ruff" check --no-cache .
 echo "== antsibull-changelog lint"
 "$bin/antsibull-changelog" lint
 if [ -f tests/docs_lint.sh ]; then
