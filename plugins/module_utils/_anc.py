@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import re
 
+from ansible_collections.w365.cloudpc.plugins.module_utils._constants import GRAPH_ANC_PATH, GRAPH_PROVISIONING_POLICIES_PATH
 from ansible_collections.w365.cloudpc.plugins.module_utils._errors import W365ApiError, W365ConfigError
 from ansible_collections.w365.cloudpc.plugins.module_utils._ids import NetworkTarget, resolve_network
 
-ANC_PATH = 'deviceManagement/virtualEndpoint/onPremisesConnections'
-POLICIES_PATH = 'deviceManagement/virtualEndpoint/provisioningPolicies'
+ANC_PATH = GRAPH_ANC_PATH
+POLICIES_PATH = GRAPH_PROVISIONING_POLICIES_PATH
 
 # inUse and healthCheckStatusDetail are returned only when named in $select, so every read names all fields.
 SELECT_FIELDS = (

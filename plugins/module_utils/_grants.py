@@ -17,6 +17,7 @@ import uuid
 from collections import namedtuple
 
 from ansible_collections.w365.cloudpc.plugins.module_utils._constants import (
+    API_ROLE_ASSIGNMENTS,
     ROLE_NAMES,
     ROLE_NETWORK_CONTRIBUTOR,
     ROLE_READER,
@@ -36,6 +37,7 @@ from ansible_collections.w365.cloudpc.plugins.module_utils._ids import (
     resolve_network,
     subscription_scope,
 )
+from ansible_collections.w365.cloudpc.plugins.module_utils._retry import backoff
 
 PURPOSES = ('network_connection', 'custom_image')
 
@@ -224,14 +226,13 @@ def explain_forbidden(action, scope, roles):
 def backoff_delays(timeout, first=1.0, cap=30.0, jitter=None):
     """Sleep lengths (seconds) for retrying, doubling from `first` up to `cap`, summing to at most `timeout`."""
     jitter = jitter if jitter is not None else random.random
-    delays, total, delay = [], 0.0, float(first)
+    delays, total = [], 0.0
     while total < timeout:
-        step = min(delay * (0.8 + 0.4 * jitter()), cap, timeout - total)
+        step = min(backoff(float(first), len(delays) + 1, cap) * (0.8 + 0.4 * jitter()), cap, timeout - total)
         if step <= 0:
             break
         delays.append(step)
         total += step
-        delay = min(delay * 2, cap)
     return delays
 
 
@@ -239,7 +240,7 @@ def backoff_delays(timeout, first=1.0, cap=30.0, jitter=None):
 # Azure calls (azure-mgmt-authorization through W365Module.authorization_client)
 # ---------------------------------------------------------------------------------------------------------------
 # The api-version azure-mgmt-authorization 4.0 uses for role assignments (creates and deletes still go through it).
-ROLE_ASSIGNMENTS_API_VERSION = '2022-04-01'
+ROLE_ASSIGNMENTS_API_VERSION = API_ROLE_ASSIGNMENTS
 
 
 def _arm_call(fn, *args, **kwargs):

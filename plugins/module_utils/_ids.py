@@ -16,6 +16,32 @@ _RG_NAME = re.compile(r'^[-\w.()]{1,90}$')
 _NET_NAME = re.compile(r'^[A-Za-z0-9](?:[-\w.]{0,78}\w)?$')
 
 
+# A tenant is named by its ID (a GUID) or one of its domain names (contoso.onmicrosoft.com, contoso.com); the
+# single-label names `organizations` and `common` are domain-shaped too.
+_DOMAIN_LABEL = re.compile(r'^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$')
+
+
+def validate_tenant_id(value, option='tenant_id'):
+    """Raise W365ConfigError naming `option` unless `value` (None allowed) is a GUID or a domain name.
+
+    The message says what is wrong and where, without quoting the value (a misplaced secret must not be echoed).
+    """
+    if value is None or is_guid(value):
+        return value
+    text = str(value)
+    fix = 'use the tenant ID (a GUID, as in the Entra admin center) or a verified domain such as contoso.onmicrosoft.com'
+    if not text.strip():
+        raise W365ConfigError(option, 'is empty; %s' % fix)
+    for position, char in enumerate(text, 1):
+        if not (char.isascii() and (char.isalnum() or char in '-.')):
+            raise W365ConfigError(option, 'is neither a GUID nor a domain name: character %d is not a letter, digit, '
+                                          'hyphen or period; %s' % (position, fix))
+    if len(text) > 253 or not all(_DOMAIN_LABEL.match(label) for label in text.split('.')):
+        raise W365ConfigError(option, 'is neither a GUID nor a domain name (each dot-separated part must be 1-63 '
+                                      'letters, digits or inner hyphens); %s' % fix)
+    return value
+
+
 def is_guid(value):
     return bool(value) and bool(_GUID.match(str(value)))
 

@@ -238,7 +238,9 @@ target:
       type: str
 '''
 
-from ansible_collections.w365.cloudpc.plugins.module_utils._constants import SUPPORTED_ANC_REGIONS
+from ansible_collections.w365.cloudpc.plugins.module_utils._constants import (
+    API_COMPUTE, API_NETWORK, API_PERMISSIONS, API_RESOURCE_GROUPS, API_SUBSCRIPTIONS, DEFAULT_ANC_LIMIT,
+    GRAPH_ANC_PATH as ANC_PATH, SUPPORTED_ANC_REGIONS)
 from ansible_collections.w365.cloudpc.plugins.module_utils import _preflight as pf
 from ansible_collections.w365.cloudpc.plugins.module_utils._errors import (
     W365ApiError,
@@ -247,13 +249,7 @@ from ansible_collections.w365.cloudpc.plugins.module_utils._errors import (
 )
 from ansible_collections.w365.cloudpc.plugins.module_utils._module import W365Module, subscription_id_option
 
-API_SUBSCRIPTIONS = '2022-12-01'
-API_RESOURCE_GROUPS = '2021-04-01'
-API_NETWORK = '2024-05-01'
-API_PERMISSIONS = '2022-04-01'
-API_COMPUTE = '2024-03-01'
 ROLE_ASSIGNMENT_WRITE = 'Microsoft.Authorization/roleAssignments/write'
-ANC_PATH = 'deviceManagement/virtualEndpoint/onPremisesConnections'
 
 
 class ArmReader(object):
@@ -557,7 +553,7 @@ def main():
             location=dict(type='str'),
             supported_regions=dict(type='list', elements='str'),
             planned_cloud_pcs=dict(type='int', default=0),
-            anc_limit=dict(type='int', default=50),
+            anc_limit=dict(type='int', default=DEFAULT_ANC_LIMIT),
             ad_domain_name=dict(type='str'),
             ad_domain_username=dict(type='str'),
             ad_domain_password=dict(type='str', no_log=True),
@@ -567,14 +563,7 @@ def main():
         ),
         supports_check_mode=True,
     )
-    try:
-        run(module)
-    except W365ConfigError as err:
-        module.fail_json(msg=str(err), option=err.option)
-    except W365ApiError as err:
-        module.fail_api(err, 'Preflight')
-    except W365Error as err:
-        module.fail_json(msg=str(err), error=err.to_dict())
+    module.run(lambda: run(module), 'Preflight')
 
 
 if __name__ == '__main__':
