@@ -254,16 +254,14 @@ class ImageTask:
 
     def check_source(self, source):
         """Fail before any write when the source image is missing or Windows 365 cannot read its subscription."""
-        from ansible_collections.w365.cloudpc.plugins.module_utils._arm import arm_get_or_none
         from ansible_collections.w365.cloudpc.plugins.module_utils._grants import SP_CREATE_HINT, check_grants
         from ansible_collections.w365.cloudpc.plugins.module_utils._ids import NetworkTarget
         from ansible_collections.w365.cloudpc.plugins.module_utils._service_principal import (
             find_windows365_principal)
 
-        client = self.module.resource_client(source['subscription_id'])
         try:
-            found = arm_get_or_none(client.resources.get_by_id, source['id'],
-                                    api_version=_images.COMPUTE_API_VERSION)
+            # Plain ARM REST like every other read: no azure-mgmt package for a read.
+            found = self.module.arm.get_or_none(source['id'], _images.COMPUTE_API_VERSION)
         except W365ApiError as err:
             if err.status != 403:
                 raise

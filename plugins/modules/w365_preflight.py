@@ -468,8 +468,8 @@ class Preflight(object):
 
 
 def resolve(params):
-    """Network options to IDs, the same way w365_anc resolves them (NIC resource group vs vnet resource group)."""
-    from ansible_collections.w365.cloudpc.plugins.module_utils._ids import NetworkTarget, is_resource_id, resolve_network
+    """Network options to IDs by the one resolver of w365_anc and w365_role_grant; None without a network."""
+    from ansible_collections.w365.cloudpc.plugins.module_utils._ids import resolve_network_target
 
     if not params['subnet']:
         for option in ('resource_group', 'virtual_network', 'virtual_network_resource_group'):
@@ -477,27 +477,11 @@ def resolve(params):
                 raise W365ConfigError('subnet', 'subnet is required when %s is given: the network checks need '
                                                 'the subnet the Cloud PCs will use' % option)
         return None
-    vnet_rg, vnet_rg_option = params['virtual_network_resource_group'], 'virtual_network_resource_group'
-    if vnet_rg is None:
-        vnet_rg_option = 'resource_group'
-        if not (is_resource_id(params['virtual_network']) or is_resource_id(params['subnet'])):
-            vnet_rg = params['resource_group']
-    net = resolve_network(subscription_id=params['subscription_id'], resource_group=vnet_rg,
-                          virtual_network=params['virtual_network'], subnet=params['subnet'],
-                          option_names={'resource_group': vnet_rg_option})
-    if not net.subnet_id:
+    target = resolve_network_target(params, nic_group_from_network=True)
+    if not target.subnet_id:
         raise W365ConfigError('subnet', 'give subscription_id, resource_group, virtual_network and subnet names, '
                                         'or a full subnet resource ID')
-    rg_id = net.resource_group_id
-    if params['resource_group']:
-        rg = resolve_network(subscription_id=params['subscription_id'] or net.subscription_id,
-                             resource_group=params['resource_group'])
-        if rg.subscription_id.lower() != net.subscription_id.lower():
-            raise W365ConfigError('subscription_id', 'the resource group and the virtual network must be in the '
-                                                     'same subscription (got %s and %s)'
-                                  % (rg.subscription_id, net.subscription_id))
-        rg_id = rg.resource_group_id
-    return NetworkTarget(net.subscription_id, rg_id, net.virtual_network_id, net.subnet_id)
+    return target
 
 
 def run(module):
