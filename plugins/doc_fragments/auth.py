@@ -107,7 +107,12 @@ options:
     type: path
   api_retries:
     description:
-      - How many times a request answered with HTTP 429, 500, 502, 503 or 504 (or a connection error) is retried.
+      - How many times one request to Microsoft Graph, Azure Resource Manager or the Entra token endpoint is
+        retried.
+      - HTTP 429 and 503 are retried for every method, and so is a connection that could not be opened (nothing
+        was sent). HTTP 500, 502, 504 and a connection dropped or timed out after the request was sent are retried
+        only for GET, HEAD, PUT and DELETE; a POST or PATCH may have been applied, so it is not repeated, and the
+        task fails saying so (a rerun reads the current state before writing).
       - Waits honour the service's C(Retry-After) header, otherwise exponential backoff with jitter.
       - When retries are exhausted, or waiting longer would pass O(api_retry_max_wait), the task fails with the
         service's last error.
@@ -115,9 +120,19 @@ options:
     default: 4
   api_retry_max_wait:
     description:
-      - The most time, in seconds, spent waiting between retries of one request, all retries together.
+      - The most time, in seconds, spent waiting between retries of one request, all retries together. Sign-in
+        requests are bounded the same way.
     type: int
     default: 120
+  api_timeout:
+    description:
+      - Seconds to wait for a connection to open, and then for each answer, on every request to Microsoft Graph,
+        Azure Resource Manager and the Entra token endpoint.
+      - A request that gets no answer in time fails naming the service, method and URL (without its query); for
+        GET, PUT and DELETE it is first retried within O(api_retries) and O(api_retry_max_wait).
+      - If not set, the environment variable E(W365_API_TIMEOUT) is used.
+    type: int
+    default: 60
   token_cache:
     description:
       - Keep access tokens on disk so that later tasks (each module runs as a new process) reuse them instead

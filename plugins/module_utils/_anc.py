@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import re
 
+from ansible_collections.w365.cloudpc.plugins.module_utils._constants import GRAPH_ANC_PATH, GRAPH_PROVISIONING_POLICIES_PATH
 from ansible_collections.w365.cloudpc.plugins.module_utils._errors import W365ApiError, W365ConfigError
-from ansible_collections.w365.cloudpc.plugins.module_utils._ids import NetworkTarget, resolve_network
+from ansible_collections.w365.cloudpc.plugins.module_utils._ids import NETWORK_OPTIONS, resolve_network_target
 
-ANC_PATH = 'deviceManagement/virtualEndpoint/onPremisesConnections'
-POLICIES_PATH = 'deviceManagement/virtualEndpoint/provisioningPolicies'
+ANC_PATH = GRAPH_ANC_PATH
+POLICIES_PATH = GRAPH_PROVISIONING_POLICIES_PATH
 
 # inUse and healthCheckStatusDetail are returned only when named in $select, so every read names all fields.
 SELECT_FIELDS = (
@@ -226,49 +227,16 @@ def missing_for_create(params, target):
 
 # ---------------------------------------------------------------- network target
 
-def _is_id(value):
-    return isinstance(value, str) and value.startswith('/')
-
-
 def resolve_target(params, current=None):
     """The network options as full IDs (a ``NetworkTarget``; None when no network option was given).
 
-    ``resource_group`` is where the Cloud PCs' network interfaces go; the virtual network is looked up in
-    ``virtual_network_resource_group`` when given, else in ``resource_group``. On an existing connection
-    (``current``, a Graph object) levels that were not given are taken from it, so ``subnet: other`` alone moves
-    the connection to another subnet of its current virtual network.
+    The one resolver, ``_ids.resolve_network_target``; for a connection the NIC resource group is only what
+    ``resource_group`` says (never guessed from the virtual network), and an existing connection (``current``)
+    fills the levels not given, so ``subnet: other`` alone moves it to another subnet of its virtual network.
     """
-    network_options = ('virtual_network_resource_group', 'virtual_network', 'subnet')
-    if not any(params.get(opt) for opt in ('subscription_id', 'resource_group') + network_options):
+    if not any(params.get(opt) for opt in NETWORK_OPTIONS):
         return None
-    current = current or {}
-    subscription = params.get('subscription_id')
-    if subscription is None and not any(_is_id(params.get(opt)) for opt in ('resource_group',) + network_options):
-        subscription = current.get('subscriptionId')
-    net = None
-    if any(params.get(opt) for opt in network_options):
-        vnet_rg, vnet_rg_option = params.get('virtual_network_resource_group'), 'virtual_network_resource_group'
-        virtual_network, subnet = params.get('virtual_network'), params.get('subnet')
-        if vnet_rg is None:
-            vnet_rg_option = 'resource_group'
-            if not (_is_id(virtual_network) or _is_id(subnet)):
-                vnet_rg = params.get('resource_group')
-        if virtual_network is None and subnet and not _is_id(subnet) and current.get('virtualNetworkId') and \
-                params.get('virtual_network_resource_group') is None:
-            virtual_network, vnet_rg = current['virtualNetworkId'], None
-        net = resolve_network(subscription_id=subscription, resource_group=vnet_rg, virtual_network=virtual_network,
-                              subnet=subnet, option_names={'resource_group': vnet_rg_option})
-        subscription = subscription or net.subscription_id
-    rg = None
-    if params.get('resource_group'):
-        rg = resolve_network(subscription_id=subscription, resource_group=params['resource_group'])
-        subscription = subscription or rg.subscription_id
-    subs = sorted({t.subscription_id.lower() for t in (net, rg) if t is not None and t.subscription_id})
-    if len(subs) > 1:
-        raise W365ConfigError('subscription_id', 'the resource group and the virtual network of a connection must '
-                                                 'be in one subscription (got %s)' % ' and '.join(subs))
-    return NetworkTarget(subscription, rg.resource_group_id if rg else None,
-                         net.virtual_network_id if net else None, net.subnet_id if net else None)
+    return resolve_network_target(params, current, nic_group_from_network=False)
 
 
 def check_network_consistency(merged):

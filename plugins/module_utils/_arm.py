@@ -5,7 +5,8 @@
 
 from __future__ import annotations
 
-from ansible_collections.w365.cloudpc.plugins.module_utils._errors import W365ApiError, error_from_response
+from ansible_collections.w365.cloudpc.plugins.module_utils._errors import (
+    W365ApiError, connection_error, error_from_response)
 from ansible_collections.w365.cloudpc.plugins.module_utils._graph import RestClient
 from ansible_collections.w365.cloudpc.plugins.module_utils._retry import RetrySettings
 
@@ -13,12 +14,9 @@ from ansible_collections.w365.cloudpc.plugins.module_utils._retry import RetrySe
 def _client_kwargs(endpoints, ca_bundle, retry):
     # base_url and credential_scopes by keyword: authorization 4.0's third positional argument is api_version,
     # and without credential_scopes every client asks for the public-cloud ARM audience.
-    kwargs = {
-        'base_url': endpoints.arm_endpoint,
-        'credential_scopes': [endpoints.arm_scope],
-        'retry_policy': (retry or RetrySettings()).policy('arm'),
-        'user_agent': 'w365.cloudpc-ansible',
-    }
+    retry = retry or RetrySettings()
+    kwargs = dict(retry.transport_kwargs(), base_url=endpoints.arm_endpoint, credential_scopes=[endpoints.arm_scope],
+                  retry_policy=retry.policy('arm'), user_agent='w365.cloudpc-ansible')
     if ca_bundle:
         kwargs['connection_verify'] = ca_bundle
     return kwargs
@@ -66,8 +64,7 @@ def arm_call(fn, *args, **kwargs):
     except HttpResponseError as e:
         raise arm_error(e) from None
     except (ServiceRequestError, ServiceResponseError) as e:
-        raise W365ApiError(None, type(e).__name__, 'cannot reach Azure Resource Manager: %s' % e,
-                           service='arm') from None
+        raise connection_error('arm', e) from None
 
 
 def arm_get_or_none(fn, *args, **kwargs):

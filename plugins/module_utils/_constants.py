@@ -1,7 +1,11 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) w365.cloudpc contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Fixed identifiers Windows 365 and Azure publish (see docs/w365-api-facts.md §6)."""
+"""The one place for fixed identifiers, Graph paths, ARM api-versions and service limits.
+
+Identifiers are what Windows 365 and Azure publish; paths and api-versions are what the collection sends (the
+sandbox test tests/unit/emulator/test_arm.py imports the api-versions from here and checks each is one it accepts).
+"""
 
 from __future__ import annotations
 
@@ -38,7 +42,23 @@ ROLE_NAMES = {
 }
 
 # Newest Windows 365 doc (2024-11): up to 50 Azure network connections per tenant (older revisions said 10).
+# The default of option anc_limit (w365_anc, w365_preflight).
 DEFAULT_ANC_LIMIT = 50
+
+# Microsoft Graph paths, relative to {graph endpoint}/{v1.0|beta}/.
+GRAPH_ANC_PATH = 'deviceManagement/virtualEndpoint/onPremisesConnections'
+GRAPH_PROVISIONING_POLICIES_PATH = 'deviceManagement/virtualEndpoint/provisioningPolicies'
+GRAPH_DEVICE_IMAGES_PATH = 'deviceManagement/virtualEndpoint/deviceImages'
+GRAPH_SERVICE_PRINCIPALS_PATH = 'servicePrincipals'
+
+# ARM api-versions of the plain REST reads (module.arm) and of the role-assignment calls.
+API_SUBSCRIPTIONS = '2022-12-01'
+API_RESOURCE_GROUPS = '2021-04-01'
+API_NETWORK = '2024-05-01'
+API_PERMISSIONS = '2022-04-01'
+API_COMPUTE = '2024-03-01'
+# What azure-mgmt-authorization 4.0 uses for role assignments (creates and deletes still go through it).
+API_ROLE_ASSIGNMENTS = '2022-04-01'
 
 # Microsoft's public "Azure CLI" client: the default client for the delegated password grant.
 AZURE_CLI_CLIENT_ID = '04b07795-8ddb-461a-bbee-02f9e1bf7b46'

@@ -18,7 +18,13 @@ def redact_url(url):
 
 
 class W365Error(Exception):
-    """Base class: every error the client layer raises on purpose."""
+    """Base class: every error the client layer raises on purpose.
+
+    `result`: extra fields for the failed task's result (for example the resource as last seen), set by the code
+    that knows them; `W365Module.fail_from_exception` adds them.
+    """
+
+    result = None
 
     def to_dict(self):
         return {'type': type(self).__name__, 'message': str(self)}
@@ -50,8 +56,8 @@ class W365ApiError(W365Error):
         head = ' '.join(parts)
         text = '%s: %s' % (head, self.message) if head else str(self.message)
         extra = []
-        if self.method and self.url:
-            extra.append('%s %s' % (self.method, self.url))
+        if self.url:
+            extra.append('%s %s' % (self.method, self.url) if self.method else self.url)
         if self.request_id:
             extra.append('request id %s' % self.request_id)
         if self.client_request_id and self.client_request_id != self.request_id:
@@ -132,7 +138,7 @@ def error_from_response(http_response, service='graph', detail=None):
     if not message:
         message = ' '.join(text.split())[:300] if text and body is None else (
             getattr(http_response, 'reason', None) or 'no error message in the response')
-    if service == 'arm':
+    if service in ('arm', 'entra'):
         request_id = _header(headers, 'x-ms-request-id') or _header(headers, 'x-ms-correlation-request-id')
         client_request_id = _header(headers, 'x-ms-client-request-id')
     else:
@@ -142,6 +148,60 @@ def error_from_response(http_response, service='graph', detail=None):
     return W365ApiError(status, code, message, request_id=request_id, client_request_id=client_request_id,
                         method=getattr(request, 'method', None), url=getattr(request, 'url', None),
                         service=service, detail=detail)
+
+
+SERVICE_TITLES = {'graph': 'Microsoft Graph', 'arm': 'Azure Resource Manager', 'entra': 'Microsoft Entra ID'}
+_IDEMPOTENT = ('GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS')
+
+
+def strip_query(url):
+    """The URL without query string or fragment: they may carry secrets or codes."""
+    if not url:
+        return url
+    return str(url).split('?', 1)[0].split('#', 1)[0]
+
+
+def _innermost(exc):
+    seen = set()
+    while id(exc) not in seen:
+        seen.add(id(exc))
+        inner = getattr(exc, 'inner_exception', None) or exc.__cause__ or exc.__context__
+        if inner is None:
+            break
+        exc = inner
+    return exc
+
+
+def connection_error(service, exc, method=None, url=None, timeout=None, client_request_id=None):
+    """W365ApiError for a request that got no HTTP answer (refused, dropped, timed out), from azure-core's
+    ServiceRequestError / ServiceResponseError. Names service, method and URL (no query) and what to do; the
+    library's own text is left out (it quotes the full URL, query included)."""
+    title = SERVICE_TITLES.get(service, service)
+    inner = _innermost(exc)
+    reason = type(inner).__name__
+    timed_out = 'timeout' in reason.lower() or 'timed out' in str(inner).lower()
+    sent = type(exc).__name__ == 'ServiceResponseError'
+    if timed_out:
+        code = 'Timeout'
+        what = 'no answer from %s within %s s' % (title, _fmt_seconds(timeout)) if timeout else \
+            'no answer from %s in time' % title
+        todo = 'check the network path (proxy, firewall) to the service, or raise api_timeout'
+    elif sent:
+        code = 'ConnectionDropped'
+        what = 'the connection to %s was dropped before its answer arrived (%s)' % (title, reason)
+        todo = 'check the network path (proxy, firewall, TLS inspection) to the service and run the task again'
+    else:
+        code = 'ConnectionFailed'
+        what = 'cannot reach %s (%s)' % (title, reason)
+        todo = ('check the endpoint options, DNS, proxy and firewall for this host; nothing was sent, so running '
+                'the task again is safe')
+    if (method or '').upper() not in _IDEMPOTENT and (sent or timed_out) and method:
+        todo += ('. The %s may have been applied before the answer was lost: the next run reads the current state '
+                 'before writing, so it does not repeat a write that happened' % method.upper())
+    elif method and (sent or timed_out):
+        todo += '. The %s was retried within api_retries and api_retry_max_wait' % method.upper()
+    return W365ApiError(None, code, '%s; %s' % (what, todo), client_request_id=client_request_id, method=method,
+                        url=strip_query(url), service=service)
 
 
 class W365AuthError(W365Error):
@@ -178,10 +238,15 @@ class W365ConfigError(W365Error):
 class W365WaitTimeout(W365Error):
     """A long operation did not reach its goal in time; `last` is the last value seen."""
 
-    def __init__(self, what, timeout, last=None):
+    # What the user can do about it; W365Module.fail_from_exception appends it to the message.
+    hint = 'the operation goes on in the service: run the task again to resume waiting, or raise wait_timeout'
+
+    def __init__(self, what, timeout, last=None, hint=None):
         self.what = what
         self.timeout = timeout
         self.last = last
+        if hint:
+            self.hint = hint
         super().__init__('timed out after %s s waiting for %s' % (_fmt_seconds(timeout), what))
 
     def to_dict(self):

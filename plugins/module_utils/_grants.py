@@ -17,6 +17,7 @@ import uuid
 from collections import namedtuple
 
 from ansible_collections.w365.cloudpc.plugins.module_utils._constants import (
+    API_ROLE_ASSIGNMENTS,
     ROLE_NAMES,
     ROLE_NETWORK_CONTRIBUTOR,
     ROLE_READER,
@@ -31,11 +32,13 @@ from ansible_collections.w365.cloudpc.plugins.module_utils._errors import (
     W365Error,
 )
 from ansible_collections.w365.cloudpc.plugins.module_utils._ids import (
-    NetworkTarget,
+    NETWORK_OPTIONS,
     is_guid,
     resolve_network,
+    resolve_network_target,
     subscription_scope,
 )
+from ansible_collections.w365.cloudpc.plugins.module_utils._retry import backoff
 
 PURPOSES = ('network_connection', 'custom_image')
 
@@ -224,14 +227,13 @@ def explain_forbidden(action, scope, roles):
 def backoff_delays(timeout, first=1.0, cap=30.0, jitter=None):
     """Sleep lengths (seconds) for retrying, doubling from `first` up to `cap`, summing to at most `timeout`."""
     jitter = jitter if jitter is not None else random.random
-    delays, total, delay = [], 0.0, float(first)
+    delays, total = [], 0.0
     while total < timeout:
-        step = min(delay * (0.8 + 0.4 * jitter()), cap, timeout - total)
+        step = min(backoff(float(first), len(delays) + 1, cap) * (0.8 + 0.4 * jitter()), cap, timeout - total)
         if step <= 0:
             break
         delays.append(step)
         total += step
-        delay = min(delay * 2, cap)
     return delays
 
 
@@ -239,7 +241,7 @@ def backoff_delays(timeout, first=1.0, cap=30.0, jitter=None):
 # Azure calls (azure-mgmt-authorization through W365Module.authorization_client)
 # ---------------------------------------------------------------------------------------------------------------
 # The api-version azure-mgmt-authorization 4.0 uses for role assignments (creates and deletes still go through it).
-ROLE_ASSIGNMENTS_API_VERSION = '2022-04-01'
+ROLE_ASSIGNMENTS_API_VERSION = API_ROLE_ASSIGNMENTS
 
 
 def _arm_call(fn, *args, **kwargs):
@@ -355,11 +357,10 @@ def delete_assignment(module, entry):
 # Desired state (used by w365_role_grant; w365_role_grant_info only calls check_grants)
 # ---------------------------------------------------------------------------------------------------------------
 def resolve_target(params):
-    """NetworkTarget from the module options (the same names-or-IDs rules as w365_anc).
+    """NetworkTarget from the module options, read by the one resolver ``_ids.resolve_network_target``.
 
-    ``resource_group`` is where Windows 365 puts the network interfaces; the virtual network is looked up in
-    ``virtual_network_resource_group`` when given, else in ``resource_group``. A virtual network given as a full
-    ID with no ``resource_group`` means the interfaces go to the virtual network's own resource group.
+    A virtual network given as a full ID with no ``resource_group`` means the interfaces go to the virtual
+    network's own resource group.
     """
     purpose = params.get('purpose')
     network_options = ('resource_group', 'virtual_network_resource_group', 'virtual_network')
@@ -372,30 +373,8 @@ def resolve_target(params):
         required_grants(purpose, target)
         return target
 
-    subscription = params.get('subscription_id')
-    resource_group = params.get('resource_group')
-    vnet_rg, vnet_rg_option = params.get('virtual_network_resource_group'), 'virtual_network_resource_group'
-    virtual_network = params.get('virtual_network')
-    if vnet_rg is None:
-        vnet_rg_option = 'resource_group'
-        if not (virtual_network or '').startswith('/'):
-            vnet_rg = resource_group
-    net = resolve_network(subscription_id=subscription, resource_group=vnet_rg, virtual_network=virtual_network,
-                          option_names={'resource_group': vnet_rg_option})
-    if resource_group is None:
-        if params.get('virtual_network_resource_group') is not None:
-            raise W365ConfigError('resource_group', 'is required: the resource group of the Azure network '
-                                                    'connection, which gets Windows 365 Network Interface Contributor')
-        rg_id = net.resource_group_id
-    else:
-        # A full ID carries its own subscription; the check below then names resource_group if it differs.
-        rg_subscription = None if resource_group.startswith('/') else (subscription or net.subscription_id)
-        rg_id = resolve_network(subscription_id=rg_subscription, resource_group=resource_group).resource_group_id
-    subscription = net.subscription_id
-    if rg_id and subscription and not rg_id.lower().startswith('/subscriptions/%s/' % subscription.lower()):
-        raise W365ConfigError('resource_group', 'the resource group %s and the virtual network %s must be in one '
-                                                'subscription' % (rg_id, net.virtual_network_id))
-    target = NetworkTarget(subscription, rg_id, net.virtual_network_id, None)
+    network = {option: params.get(option) for option in NETWORK_OPTIONS if option != 'subnet'}
+    target = resolve_network_target(network, nic_group_from_network=True)
     required_grants(purpose, target)  # fails now, naming the option, when a scope is missing
     return target
 

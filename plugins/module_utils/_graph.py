@@ -9,7 +9,7 @@ import uuid
 from urllib.parse import quote, urlencode
 
 from ansible_collections.w365.cloudpc.plugins.module_utils._errors import (
-    W365ApiError, W365AuthError, error_from_response, redact_url)
+    W365ApiError, W365AuthError, connection_error, error_from_response, redact_url)
 from ansible_collections.w365.cloudpc.plugins.module_utils._retry import RetrySettings
 
 USER_AGENT = 'w365.cloudpc-ansible'
@@ -40,7 +40,9 @@ class RestClient(object):
 
         self.base_url = base_url.rstrip('/')
         self.retry = retry or RetrySettings()
-        transport_kwargs = {'connection_verify': ca_bundle} if ca_bundle else {}
+        transport_kwargs = self.retry.transport_kwargs()
+        if ca_bundle:
+            transport_kwargs['connection_verify'] = ca_bundle
         policies = [
             HeadersPolicy({'Accept': 'application/json'}),
             UserAgentPolicy(base_user_agent=USER_AGENT),
@@ -77,9 +79,7 @@ class RestClient(object):
         except ClientAuthenticationError as e:
             raise W365AuthError('sign-in failed: %s' % ' '.join(str(getattr(e, 'message', e)).split())) from None
         except (ServiceRequestError, ServiceResponseError) as e:
-            raise W365ApiError(None, type(e).__name__, 'cannot reach %s: %s' % (self.service_title, e),
-                               client_request_id=client_request_id, method=method, url=url,
-                               service=self.service) from None
+            raise connection_error(self.service, e, method, url, self.retry.timeout, client_request_id) from None
         if not 200 <= response.status_code < 300:
             raise error_from_response(response, self.service)
         if response.status_code == 204 or not response.content:

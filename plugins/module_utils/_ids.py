@@ -16,6 +16,32 @@ _RG_NAME = re.compile(r'^[-\w.()]{1,90}$')
 _NET_NAME = re.compile(r'^[A-Za-z0-9](?:[-\w.]{0,78}\w)?$')
 
 
+# A tenant is named by its ID (a GUID) or one of its domain names (contoso.onmicrosoft.com, contoso.com); the
+# single-label names `organizations` and `common` are domain-shaped too.
+_DOMAIN_LABEL = re.compile(r'^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$')
+
+
+def validate_tenant_id(value, option='tenant_id'):
+    """Raise W365ConfigError naming `option` unless `value` (None allowed) is a GUID or a domain name.
+
+    The message says what is wrong and where, without quoting the value (a misplaced secret must not be echoed).
+    """
+    if value is None or is_guid(value):
+        return value
+    text = str(value)
+    fix = 'use the tenant ID (a GUID, as in the Entra admin center) or a verified domain such as contoso.onmicrosoft.com'
+    if not text.strip():
+        raise W365ConfigError(option, 'is empty; %s' % fix)
+    for position, char in enumerate(text, 1):
+        if not (char.isascii() and (char.isalnum() or char in '-.')):
+            raise W365ConfigError(option, 'is neither a GUID nor a domain name: character %d is not a letter, digit, '
+                                          'hyphen or period; %s' % (position, fix))
+    if len(text) > 253 or not all(_DOMAIN_LABEL.match(label) for label in text.split('.')):
+        raise W365ConfigError(option, 'is neither a GUID nor a domain name (each dot-separated part must be 1-63 '
+                                      'letters, digits or inner hyphens); %s' % fix)
+    return value
+
+
 def is_guid(value):
     return bool(value) and bool(_GUID.match(str(value)))
 
@@ -216,3 +242,83 @@ def resolve_network(subscription_id=None, resource_group=None, virtual_network=N
         virtual_network_id=virtual_network_id(sub, rg, vnet) if vnet else None,
         subnet_id=subnet_id(sub, rg, vnet, snet) if snet else None,
     )
+
+
+NETWORK_OPTIONS = ('subscription_id', 'resource_group', 'virtual_network_resource_group', 'virtual_network', 'subnet')
+
+
+def resolve_network_target(params, current=None, nic_group_from_network=True):
+    """The one reading of the network options of w365_anc, w365_role_grant(_info) and w365_preflight.
+
+    `params` may hold `subscription_id`, `resource_group`, `virtual_network_resource_group`, `virtual_network` and
+    `subnet` (absent keys count as not given); each may be a name or a full resource ID.
+
+    - `resource_group` is where Windows 365 puts the Cloud PCs' network interfaces (NIC resource group).
+    - The virtual network is looked up in `virtual_network_resource_group` when given, else in `resource_group`,
+      unless `virtual_network` or `subnet` is a full ID (which carries its own resource group).
+    - Without `resource_group`, the NIC resource group is the virtual network's own one when
+      `nic_group_from_network` (role grants, preflight), or left None (w365_anc compares only what was asked);
+      with `virtual_network_resource_group` given, `resource_group` is then required.
+    - `current` (an existing connection, Graph object) fills what was not given: its subscription, and its virtual
+      network when only a subnet name is given.
+
+    Returns a NetworkTarget (levels not asked for are None). Raises W365ConfigError naming the option to fix.
+    """
+    def get(option):
+        value = params.get(option)
+        return None if value in (None, '') else value
+
+    current = current or {}
+    given_ids = any(is_resource_id(get(o)) for o in NETWORK_OPTIONS[1:])
+    subscription = get('subscription_id')
+    if subscription is None and not given_ids:
+        subscription = current.get('subscriptionId')
+    resource_group, vnet_group = get('resource_group'), get('virtual_network_resource_group')
+    virtual_network, subnet = get('virtual_network'), get('subnet')
+
+    net = None
+    if vnet_group or virtual_network or subnet:
+        lookup_group, lookup_option = vnet_group, 'virtual_network_resource_group'
+        if lookup_group is None:
+            lookup_option = 'resource_group'
+            if not (is_resource_id(virtual_network) or is_resource_id(subnet)):
+                lookup_group = resource_group
+        if virtual_network is None and subnet and not is_resource_id(subnet) and vnet_group is None \
+                and current.get('virtualNetworkId'):
+            # `subnet: other` alone moves an existing connection within its current virtual network.
+            virtual_network, lookup_group = current['virtualNetworkId'], None
+        net = resolve_network(subscription_id=subscription, resource_group=lookup_group,
+                              virtual_network=virtual_network, subnet=subnet,
+                              option_names={'resource_group': lookup_option})
+
+    if resource_group is not None:
+        # A full ID carries its own subscription: checked against subscription_id when that was given, and against
+        # the network's below (naming resource_group).
+        if is_resource_id(resource_group):
+            group_subscription = subscription
+        else:
+            group_subscription = subscription or (net.subscription_id if net is not None else None)
+        nic_group_id = resolve_network(subscription_id=group_subscription,
+                                       resource_group=resource_group).resource_group_id
+    elif vnet_group is not None and nic_group_from_network:
+        raise W365ConfigError('resource_group', 'is required with virtual_network_resource_group: it is the resource '
+                                                'group of the Cloud PCs\' network interfaces (Windows 365 Network '
+                                                'Interface Contributor goes there)')
+    else:
+        nic_group_id = net.resource_group_id if (net is not None and nic_group_from_network) else None
+
+    if net is not None and nic_group_id and net.subscription_id and \
+            not nic_group_id.lower().startswith('/subscriptions/%s/' % net.subscription_id.lower()):
+        raise W365ConfigError('resource_group', 'the resource group %s and the virtual network %s are in different '
+                                                'subscriptions; the network interfaces and the virtual network of a '
+                                                'connection must be in one subscription'
+                              % (nic_group_id, net.virtual_network_id or net.subnet_id))
+    if subscription is None:
+        if net is not None:
+            subscription = net.subscription_id
+        elif nic_group_id:
+            subscription = parse_resource_id(nic_group_id)['subscription_id']
+    elif net is None and resource_group is None:
+        subscription = resolve_network(subscription_id=subscription).subscription_id
+    return NetworkTarget(subscription, nic_group_id, net.virtual_network_id if net else None,
+                         net.subnet_id if net else None)

@@ -12,13 +12,15 @@ from __future__ import annotations
 
 import re
 
+from ansible_collections.w365.cloudpc.plugins.module_utils._constants import (
+    API_COMPUTE, GRAPH_DEVICE_IMAGES_PATH, GRAPH_PROVISIONING_POLICIES_PATH)
 from ansible_collections.w365.cloudpc.plugins.module_utils._errors import W365ConfigError
 
-IMAGES_PATH = 'deviceManagement/virtualEndpoint/deviceImages'
+IMAGES_PATH = GRAPH_DEVICE_IMAGES_PATH
 SOURCE_IMAGES_PATH = IMAGES_PATH + '/getSourceImages()'
-POLICIES_PATH = 'deviceManagement/virtualEndpoint/provisioningPolicies'
+POLICIES_PATH = GRAPH_PROVISIONING_POLICIES_PATH
 # Microsoft.Compute API version for reading a managed image (the upload source) through the generic resources API.
-COMPUTE_API_VERSION = '2024-03-01'
+COMPUTE_API_VERSION = API_COMPUTE
 
 # Graph leaves the newer error codes out (reporting them as unknownFutureValue) unless asked for them.
 PREFER_ALL_ENUM_MEMBERS = {'Prefer': 'include-unknown-enum-members'}

@@ -15,11 +15,11 @@ from ansible_collections.w365.cloudpc.plugins.module_utils._auth import (
     AUTH_METHOD_CHOICES, auth_error, auth_method_for, secret_values)
 from ansible_collections.w365.cloudpc.plugins.module_utils._auth_methods._base import OPTION_ENV, SECRET_OPTIONS
 from ansible_collections.w365.cloudpc.plugins.module_utils._clouds import CLOUD_NAMES, cloud_from_name, resolve_endpoints
-from ansible_collections.w365.cloudpc.plugins.module_utils._errors import W365ApiError, W365AuthError, W365Error
-from ansible_collections.w365.cloudpc.plugins.module_utils._retry import RetrySettings
-
-DEFAULT_API_RETRIES = 4
-DEFAULT_API_RETRY_MAX_WAIT = 120
+from ansible_collections.w365.cloudpc.plugins.module_utils._errors import (
+    W365ApiError, W365AuthError, W365ConfigError, W365Error, W365WaitTimeout, connection_error)
+from ansible_collections.w365.cloudpc.plugins.module_utils._ids import validate_tenant_id
+from ansible_collections.w365.cloudpc.plugins.module_utils._retry import (
+    DEFAULT_API_RETRIES, DEFAULT_API_RETRY_MAX_WAIT, DEFAULT_API_TIMEOUT, RetrySettings)
 
 
 def _cloud_env_fallback(*names):
@@ -47,6 +47,7 @@ def auth_argument_spec():
         ca_bundle=dict(type='path', fallback=(env_fallback, ['REQUESTS_CA_BUNDLE'])),
         api_retries=dict(type='int', default=DEFAULT_API_RETRIES),
         api_retry_max_wait=dict(type='int', default=DEFAULT_API_RETRY_MAX_WAIT),
+        api_timeout=dict(type='int', default=DEFAULT_API_TIMEOUT, fallback=(env_fallback, ['W365_API_TIMEOUT'])),
         token_cache=dict(type='bool', default=False, fallback=(env_fallback, ['W365_TOKEN_CACHE'])),
         token_cache_allow_unencrypted=dict(type='bool', default=False,
                                            fallback=(env_fallback, ['W365_TOKEN_CACHE_ALLOW_UNENCRYPTED'])),
@@ -95,8 +96,12 @@ class W365Module(AnsibleModule):
                                                self.params.get('graph_endpoint'), self.params.get('arm_endpoint'))
             self.retry = RetrySettings.from_params(self.params)
             self._auth = auth_method_for(self.params, self.endpoints, self.ca_bundle)
+            # Sign-in requests get the same timeout and bounded retries as Graph and ARM.
+            self._auth.request_settings = self.retry
+            # azure-identity refuses a malformed tenant with a bare ValueError at sign-in; say so now, by name.
+            validate_tenant_id(self._auth.inputs.get('tenant_id'))
         except W365Error as e:
-            self.fail_json(msg=str(e), error=e.to_dict())
+            self.fail_from_exception(e)
         if self.params.get('token_cache') and not self._auth.supports_token_cache:
             self.warn('token_cache has no effect with auth_method=%s (%s); no token is stored on disk'
                       % (self._auth.name, self._auth.token_cache_note))
@@ -112,9 +117,21 @@ class W365Module(AnsibleModule):
     @property
     def credential(self):
         if self._credential is None:
-            self._credential = _AuthErrorMapping(self._auth.credential(), self._auth.name,
-                                                 secret_values(self.params), self._auth.token_cache)
+            secrets = secret_values(self.params)
+            try:
+                credential = self._auth.credential()
+            except (ValueError, TypeError) as e:
+                # azure-identity and cryptography refuse some inputs with bare ValueError/TypeError (a malformed
+                # tenant, an unreadable key): a failed task naming the sign-in inputs, never a traceback.
+                raise W365ConfigError('auth_method', 'auth_method=%s: the sign-in inputs were refused: %s' % (
+                    self._auth.name, _scrub(str(e), secrets))) from None
+            self._credential = _AuthErrorMapping(credential, self._auth.name, secrets, self._auth.token_cache,
+                                                 self.retry.timeout, self.endpoints.authority_host)
         return self._credential
+
+    def ensure_credential(self):
+        """Build the credential now (offline; the token is fetched on first use). Raises W365Error."""
+        return self.credential
 
     @property
     def graph(self):
@@ -149,13 +166,54 @@ class W365Module(AnsibleModule):
     def resource_client(self, subscription_id):
         return self._arm('resource_client', subscription_id)
 
-    def fail_api(self, err, msg=None, **result):
-        """Fail the task from a W365Error: one readable line plus the structured error under `error`."""
+    def refuse_control_characters(self, *options):
+        """Raise W365ConfigError naming the first of `options` whose text holds a control character (tab, newline,
+        DEL, C1). Says where, never quotes the text."""
+        for option in options:
+            position = control_character_position(self.params.get(option))
+            if position:
+                raise W365ConfigError(option, 'contains a control character (tab, line break or similar) at '
+                                              'position %d; remove it' % position)
+
+    def run(self, body, what=None, result=None):
+        """Call `body()`; any collection error fails the task through `fail_from_exception`.
+
+        Build clients (`module.graph`, `module.arm`, ...) inside `body`: signing in may fail on user input.
+        `what` names the object for service and sign-in errors ("Azure network connection 'x'"); `result` is a
+        dict, or a callable returning one, of fields every failure reports (e.g. `changed` after a first write).
+        """
+        try:
+            # The credential first (no network): a refused tenant, certificate or password fails here, by option.
+            self.ensure_credential()
+            return body()
+        except W365Error as err:
+            extra = result() if callable(result) else dict(result or {})
+            self.fail_from_exception(err, what, **extra)
+
+    def fail_from_exception(self, err, what=None, **result):
+        """The one failure result for a W365Error.
+
+        Always `msg` (one readable line) and `error` (structured: type, and for service errors status, code,
+        request id, service message); `option` at the top level for a W365ConfigError; `auth_method`; the
+        fields `err.result` carries; `changed` (default false). `what` prefixes service and sign-in errors.
+        An error with `api_error` (a service error it explains) reports that service error under `error`.
+        """
+        api_error = getattr(err, 'api_error', None)
+        error = (api_error if isinstance(api_error, W365Error) else err).to_dict()
         text = str(err)
-        if msg:
-            text = '%s: %s' % (msg, text)
+        if isinstance(err, W365ConfigError):
+            result['option'] = err.option
+        elif isinstance(err, W365WaitTimeout):
+            text = '%s; %s' % (text, err.hint)
+        elif isinstance(err, (W365ApiError, W365AuthError)) and what:
+            text = '%s: %s' % (what, text)
+        result.update(err.result or {})
+        result.setdefault('changed', False)
         result.setdefault('auth_method', getattr(getattr(self, '_auth', None), 'name', None))
-        self.fail_json(msg=text, error=err.to_dict(), **result)
+        self.fail_json(msg=text, error=error, **result)
+
+    # The older name: every caller passes a W365Error and an optional prefix.
+    fail_api = fail_from_exception
 
     def exit(self, changed, diff=None, **result):
         """exit_json with `auth_method`, and `diff` only when the task runs in diff mode."""
@@ -165,14 +223,45 @@ class W365Module(AnsibleModule):
         self.exit_json(changed=changed, **result)
 
 
+def _transport_error(exc):
+    """The azure-core ServiceRequestError/ServiceResponseError behind a failed sign-in, or None."""
+    from azure.core.exceptions import ServiceRequestError, ServiceResponseError
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, (ServiceRequestError, ServiceResponseError)):
+            return exc
+        seen.add(id(exc))
+        exc = exc.__cause__ or exc.__context__
+    return None
+
+
+def control_character_position(value):
+    """1-based position of the first control character in a string, or 0."""
+    if not isinstance(value, str):
+        return 0
+    for position, char in enumerate(value, 1):
+        if ord(char) < 32 or 127 <= ord(char) < 160:
+            return position
+    return 0
+
+
+def _scrub(text, secrets):
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, '***')
+    return ' '.join(text.split())
+
+
 class _AuthErrorMapping(object):
     """Wraps a credential so sign-in failures surface as W365AuthError wherever the token is first needed."""
 
-    def __init__(self, credential, method_name, secrets, token_cache=None):
+    def __init__(self, credential, method_name, secrets, token_cache=None, timeout=None, authority=None):
         self._credential = credential
         self._method = method_name
         self._secrets = secrets
         self._token_cache = token_cache
+        self._timeout = timeout
+        self._authority = authority
 
     def get_token(self, *scopes, **kwargs):
         return self._call('get_token', *scopes, **kwargs)
@@ -192,6 +281,10 @@ class _AuthErrorMapping(object):
                 path = unreadable_cache_file(self._token_cache)
                 if path:
                     raise unreadable_cache_error(path) from None
+            transport = _transport_error(e)
+            if transport is not None:
+                # No answer from the token endpoint: say which service, where, and what to do.
+                raise connection_error('entra', transport, url=self._authority, timeout=self._timeout) from None
             # `from None`: the chained original may quote the request, which can include the secret.
             raise auth_error(e, self._method, self._secrets) from None
 

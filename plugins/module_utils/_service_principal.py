@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from ansible_collections.w365.cloudpc.plugins.module_utils._constants import WINDOWS365_APP_ID
+from ansible_collections.w365.cloudpc.plugins.module_utils._constants import GRAPH_SERVICE_PRINCIPALS_PATH, WINDOWS365_APP_ID
 from ansible_collections.w365.cloudpc.plugins.module_utils._graph import odata_quote
 
 
@@ -15,7 +15,7 @@ def find_windows365_principal(graph):
     Needs Application.Read.All (or Directory.Read.All). A missing principal means Windows 365 was never set up
     in the tenant (or, for GCC, not created in the Azure Government tenant: `az ad sp create --id <app id>`).
     """
-    found = graph.list('servicePrincipals', params={'$filter': 'appId eq %s' % odata_quote(WINDOWS365_APP_ID),
+    found = graph.list(GRAPH_SERVICE_PRINCIPALS_PATH, params={'$filter': 'appId eq %s' % odata_quote(WINDOWS365_APP_ID),
                                                     '$select': 'id,appId,displayName'})
     for sp in found:
         if str(sp.get('appId', '')).lower() == WINDOWS365_APP_ID:

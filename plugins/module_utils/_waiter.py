@@ -8,6 +8,7 @@ from __future__ import annotations
 import time
 
 from ansible_collections.w365.cloudpc.plugins.module_utils._errors import W365ConfigError, W365WaitTimeout
+from ansible_collections.w365.cloudpc.plugins.module_utils._retry import backoff
 
 
 def wait_until(fetch, done, timeout, interval, what, sleep=time.sleep, clock=time.monotonic, first_interval=None):
@@ -24,13 +25,14 @@ def wait_until(fetch, done, timeout, interval, what, sleep=time.sleep, clock=tim
     if interval is None or interval <= 0:
         raise W365ConfigError('interval', 'the poll interval must be more than 0 seconds, got %r' % (interval,))
     deadline = clock() + timeout
-    pause = min(first_interval, interval) if first_interval else interval
+    polls = 0
     value = fetch()
     while not done(value):
         remaining = deadline - clock()
         if remaining <= 0:
             raise W365WaitTimeout(what, timeout, last=value)
+        polls += 1
+        pause = backoff(first_interval, polls, interval) if first_interval else interval
         sleep(min(pause, remaining))
-        pause = min(pause * 2, interval)
         value = fetch()
     return value

@@ -45,6 +45,7 @@ options:
     description:
       - Display name of the connection. It identifies the connection, so it must be unique in the tenant; two
         connections with this name make the task fail without touching either.
+      - Control characters (tab, line breaks) are refused.
     type: str
     required: true
   state:
@@ -88,6 +89,9 @@ options:
     description:
       - The subnet Cloud PCs attach to, by name (inside O(virtual_network)) or full resource ID.
       - Resource IDs are compared case-insensitively.
+      - Before creating a connection, or moving one to another subnet, the task reads the subnet from Azure
+        Resource Manager and fails naming O(subnet) when it does not exist. When the caller may not read it, a
+        warning says so and the service checks it.
     type: str
   ad_domain_name:
     description:
@@ -109,7 +113,8 @@ options:
     description:
       - V(on_create) sends O(ad_domain_password) only when the connection is created.
       - V(always) also sends it to an existing connection (Graph C(updateAdDomainPassword)) on every run and
-        reports a change, because the current password cannot be compared.
+        reports a change, because the current password cannot be compared. It needs O(ad_domain_password):
+        without it the task fails before anything is sent.
     type: str
     choices: [on_create, always]
     default: on_create
@@ -321,8 +326,9 @@ auth_method:
 '''
 
 from ansible_collections.w365.cloudpc.plugins.module_utils import _anc
+from ansible_collections.w365.cloudpc.plugins.module_utils._constants import API_NETWORK, DEFAULT_ANC_LIMIT
 from ansible_collections.w365.cloudpc.plugins.module_utils._errors import (
-    W365ApiError, W365ConfigError, W365Error, W365WaitTimeout)
+    W365ApiError, W365ConfigError, W365WaitTimeout)
 from ansible_collections.w365.cloudpc.plugins.module_utils._module import W365Module
 from ansible_collections.w365.cloudpc.plugins.module_utils._waiter import wait_until
 
@@ -337,9 +343,13 @@ class AncManager:
     def __init__(self, module):
         self.module = module
         self.params = module.params
-        self.graph = module.graph
         # True once a write succeeded, so a later failure still reports the change it made.
         self.changed = False
+
+    @property
+    def graph(self):
+        # Built on first use, inside W365Module.run: signing in may fail on user input.
+        return self.module.graph
 
     # -- reads -------------------------------------------------------------------------------------------------
     def find(self, name):
@@ -353,6 +363,25 @@ class AncManager:
 
     def count(self):
         return len(self.graph.list(_anc.ANC_PATH, params={'$select': 'id'}))
+
+    def check_subnet(self, subnet_id):
+        """Fail before any write when the subnet a create or move would use does not exist (one ARM GET).
+
+        A caller who may not read it (Intune roles without Azure RBAC) gets a warning and the service decides.
+        """
+        try:
+            found = self.module.arm.get_or_none(subnet_id, API_NETWORK)
+        except W365ApiError as err:
+            if err.status not in (401, 403):
+                raise
+            self.module.warn('could not check that subnet %s exists (%s %s); the service checks it when the '
+                             'connection is written' % (subnet_id, err.status, err.code))
+            return
+        if found is None:
+            raise W365ConfigError('subnet', 'subnet %s does not exist (or its virtual network, resource group or '
+                                            'subscription does not); create it first or fix subnet, '
+                                            'virtual_network, virtual_network_resource_group and resource_group'
+                                  % subnet_id)
 
     def policy_names_using(self, anc_id):
         """Names of the provisioning policies that reference the connection, or [] when they cannot be listed."""
@@ -377,8 +406,13 @@ class AncManager:
         return result
 
     def wait_for_checks(self, obj, what):
-        return wait_until(lambda: self.get(obj['id']), _anc.checks_done, timeout=self.params['wait_timeout'],
-                          interval=WAIT_INTERVAL, what=what, first_interval=FIRST_POLL)
+        try:
+            return wait_until(lambda: self.get(obj['id']), _anc.checks_done, timeout=self.params['wait_timeout'],
+                              interval=WAIT_INTERVAL, what=what, first_interval=FIRST_POLL)
+        except W365WaitTimeout as err:
+            err.hint = 'run again with wait: true to keep waiting'
+            err.result = {'connection': _anc.to_result(err.last) if isinstance(err.last, dict) else None}
+            raise
 
     def settle_before_edit(self, current):
         """The service refuses edits while checks run: wait for them, or fail saying so."""
@@ -401,6 +435,7 @@ class AncManager:
             if missing:
                 raise W365ConfigError(missing[0], 'connection %r does not exist yet, and creating it needs %s'
                                       % (p['name'], ', '.join(missing)))
+            self.check_subnet(target.subnet_id)
             count = self.count()
             if count >= p['anc_limit']:
                 raise W365ConfigError('anc_limit', _anc.limit_message(count, p['anc_limit']))
@@ -413,6 +448,8 @@ class AncManager:
         _anc.validate_against_current(p, current)
         patch = _anc.patch_body(current, _anc.desired_body(p, _anc.resolve_target(p, current)))
         _anc.check_network_consistency(_anc.apply_patch(current, patch))
+        if patch.get('subnetId'):
+            self.check_subnet(patch['subnetId'])
         rotate = p['update_password'] == 'always' and p['ad_domain_password'] is not None
         if not (patch or rotate):
             return False, current, False, False
@@ -473,12 +510,23 @@ def argument_spec():
         wait=dict(type='bool', default=False),
         wait_timeout=dict(type='int', default=3600),
         fail_on_unhealthy=dict(type='bool', default=False),
-        anc_limit=dict(type='int', default=50),
+        anc_limit=dict(type='int', default=DEFAULT_ANC_LIMIT),
     )
+
+
+def check_inputs(module):
+    """Offline checks of the options that W365Module and _anc.validate_options do not cover."""
+    p = module.params
+    module.refuse_control_characters('name', 'ad_domain_name', 'ad_domain_username', 'organizational_unit')
+    if p['update_password'] == 'always' and p['state'] == 'present' and not p['ad_domain_password']:
+        raise W365ConfigError('update_password', 'update_password=always sends ad_domain_password on every run, '
+                                                  'but ad_domain_password is not set; set it, or use '
+                                                  'update_password=on_create')
 
 
 def run(module, manager):
     p = module.params
+    check_inputs(module)
     for warning in _anc.validate_options(p):
         module.warn(warning)
     current = manager.find(p['name'])
@@ -503,16 +551,8 @@ def run(module, manager):
 def main():
     module = W365Module(argument_spec=argument_spec(), supports_check_mode=True)
     manager = AncManager(module)
-    try:
-        run(module, manager)
-    except W365ConfigError as err:
-        module.fail_json(msg=str(err), option=err.option, error=err.to_dict(), changed=manager.changed)
-    except W365WaitTimeout as err:
-        last = _anc.to_result(err.last) if isinstance(err.last, dict) else None
-        module.fail_json(msg='%s; run again with wait: true to keep waiting' % err, changed=manager.changed,
-                         connection=last, error=err.to_dict())
-    except W365Error as err:
-        module.fail_api(err, 'Azure network connection %r' % module.params['name'], changed=manager.changed)
+    module.run(lambda: run(module, manager), 'Azure network connection %r' % module.params['name'],
+               result=lambda: {'changed': manager.changed})
 
 
 if __name__ == '__main__':

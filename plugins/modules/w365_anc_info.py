@@ -123,16 +123,13 @@ auth_method:
 '''
 
 from ansible_collections.w365.cloudpc.plugins.module_utils import _anc
-from ansible_collections.w365.cloudpc.plugins.module_utils._errors import W365Error
 from ansible_collections.w365.cloudpc.plugins.module_utils._module import W365Module
 
 
 def main():
     module = W365Module(argument_spec=dict(name=dict(type='str')), supports_check_mode=True)
-    try:
-        items = _anc.list_by_name(module.graph, module.params['name'])
-    except W365Error as err:
-        module.fail_api(err, 'could not list Azure network connections')
+    items = module.run(lambda: _anc.list_by_name(module.graph, module.params['name']),
+                       'could not list Azure network connections')
     connections = sorted((_anc.to_result(item) for item in items),
                          key=lambda c: ((c['name'] or '').lower(), c['id'] or ''))
     module.exit(False, connections=connections)

@@ -216,14 +216,18 @@ WAIT_INTERVAL = 30
 FIRST_POLL = 1.0
 
 
-class ImageTaskFailed(Exception):
-    """The task must fail with `msg`; carries what the result should still report."""
+class ImageTaskFailed(W365Error):
+    """The task must fail with `msg`; carries the image as last seen and the service error it explains, if any."""
 
     def __init__(self, msg, image=None, api_error=None):
         self.msg = msg
         self.image = image
         self.api_error = api_error
-        super().__init__(msg)
+        super().__init__('%s: %s' % (msg, api_error) if api_error is not None else msg)
+
+    @property
+    def result(self):
+        return {'image': _images.to_result(self.image)}
 
 
 class ImageTask:
@@ -233,8 +237,12 @@ class ImageTask:
     def __init__(self, module):
         self.module = module
         self.params = module.params
-        self.graph = module.graph
         self.changed = False
+
+    @property
+    def graph(self):
+        # Built on first use, inside W365Module.run: signing in may fail on user input.
+        return self.module.graph
 
     # -- reads -------------------------------------------------------------------------------------------------
     def list_images(self):
@@ -246,16 +254,14 @@ class ImageTask:
 
     def check_source(self, source):
         """Fail before any write when the source image is missing or Windows 365 cannot read its subscription."""
-        from ansible_collections.w365.cloudpc.plugins.module_utils._arm import arm_get_or_none
         from ansible_collections.w365.cloudpc.plugins.module_utils._grants import SP_CREATE_HINT, check_grants
         from ansible_collections.w365.cloudpc.plugins.module_utils._ids import NetworkTarget
         from ansible_collections.w365.cloudpc.plugins.module_utils._service_principal import (
             find_windows365_principal)
 
-        client = self.module.resource_client(source['subscription_id'])
         try:
-            found = arm_get_or_none(client.resources.get_by_id, source['id'],
-                                    api_version=_images.COMPUTE_API_VERSION)
+            # Plain ARM REST like every other read: no azure-mgmt package for a read.
+            found = self.module.arm.get_or_none(source['id'], _images.COMPUTE_API_VERSION)
         except W365ApiError as err:
             if err.status != 403:
                 raise
@@ -449,24 +455,8 @@ def main():
         supports_check_mode=True,
     )
     task = ImageTask(module)
-    try:
-        task.run()
-    except ImageTaskFailed as err:
-        image = _images.to_result(err.image)
-        if err.api_error is not None:
-            module.fail_api(err.api_error, err.msg, changed=task.changed, image=image)
-        module.fail_json(msg=err.msg, changed=task.changed, image=image)
-    except W365ConfigError as err:
-        module.fail_json(msg=str(err), option=err.option, changed=task.changed)
-    except W365ApiError as err:
-        module.fail_api(err, 'Custom image %r version %s' % (module.params['name'], module.params['version']),
-                        changed=task.changed)
-    except W365Error as err:
-        # GrantError (role-assignment reads) carries an explanation and the service's own error.
-        api_error = getattr(err, 'api_error', None)
-        if api_error is not None:
-            module.fail_api(api_error, getattr(err, 'msg', str(err)), changed=task.changed)
-        module.fail_json(msg=str(err), error=err.to_dict(), changed=task.changed)
+    module.run(task.run, 'Custom image %r version %s' % (module.params['name'], module.params['version']),
+               result=lambda: {'changed': task.changed})
 
 
 if __name__ == '__main__':

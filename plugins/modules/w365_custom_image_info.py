@@ -133,7 +133,6 @@ auth_method:
 '''
 
 from ansible_collections.w365.cloudpc.plugins.module_utils import _images
-from ansible_collections.w365.cloudpc.plugins.module_utils._errors import W365ApiError, W365ConfigError, W365Error
 from ansible_collections.w365.cloudpc.plugins.module_utils._module import W365Module
 
 
@@ -158,14 +157,7 @@ def main():
         ),
         supports_check_mode=True,
     )
-    try:
-        run(module)
-    except W365ConfigError as err:
-        module.fail_json(msg=str(err), option=err.option)
-    except W365ApiError as err:
-        module.fail_api(err, 'Listing custom images')
-    except W365Error as err:
-        module.fail_json(msg=str(err), error=err.to_dict())
+    module.run(lambda: run(module), 'Listing custom images')
 
 
 if __name__ == '__main__':

@@ -238,7 +238,9 @@ target:
       type: str
 '''
 
-from ansible_collections.w365.cloudpc.plugins.module_utils._constants import SUPPORTED_ANC_REGIONS
+from ansible_collections.w365.cloudpc.plugins.module_utils._constants import (
+    API_COMPUTE, API_NETWORK, API_PERMISSIONS, API_RESOURCE_GROUPS, API_SUBSCRIPTIONS, DEFAULT_ANC_LIMIT,
+    GRAPH_ANC_PATH as ANC_PATH, SUPPORTED_ANC_REGIONS)
 from ansible_collections.w365.cloudpc.plugins.module_utils import _preflight as pf
 from ansible_collections.w365.cloudpc.plugins.module_utils._errors import (
     W365ApiError,
@@ -247,13 +249,7 @@ from ansible_collections.w365.cloudpc.plugins.module_utils._errors import (
 )
 from ansible_collections.w365.cloudpc.plugins.module_utils._module import W365Module, subscription_id_option
 
-API_SUBSCRIPTIONS = '2022-12-01'
-API_RESOURCE_GROUPS = '2021-04-01'
-API_NETWORK = '2024-05-01'
-API_PERMISSIONS = '2022-04-01'
-API_COMPUTE = '2024-03-01'
 ROLE_ASSIGNMENT_WRITE = 'Microsoft.Authorization/roleAssignments/write'
-ANC_PATH = 'deviceManagement/virtualEndpoint/onPremisesConnections'
 
 
 class ArmReader(object):
@@ -472,8 +468,8 @@ class Preflight(object):
 
 
 def resolve(params):
-    """Network options to IDs, the same way w365_anc resolves them (NIC resource group vs vnet resource group)."""
-    from ansible_collections.w365.cloudpc.plugins.module_utils._ids import NetworkTarget, is_resource_id, resolve_network
+    """Network options to IDs by the one resolver of w365_anc and w365_role_grant; None without a network."""
+    from ansible_collections.w365.cloudpc.plugins.module_utils._ids import resolve_network_target
 
     if not params['subnet']:
         for option in ('resource_group', 'virtual_network', 'virtual_network_resource_group'):
@@ -481,27 +477,11 @@ def resolve(params):
                 raise W365ConfigError('subnet', 'subnet is required when %s is given: the network checks need '
                                                 'the subnet the Cloud PCs will use' % option)
         return None
-    vnet_rg, vnet_rg_option = params['virtual_network_resource_group'], 'virtual_network_resource_group'
-    if vnet_rg is None:
-        vnet_rg_option = 'resource_group'
-        if not (is_resource_id(params['virtual_network']) or is_resource_id(params['subnet'])):
-            vnet_rg = params['resource_group']
-    net = resolve_network(subscription_id=params['subscription_id'], resource_group=vnet_rg,
-                          virtual_network=params['virtual_network'], subnet=params['subnet'],
-                          option_names={'resource_group': vnet_rg_option})
-    if not net.subnet_id:
+    target = resolve_network_target(params, nic_group_from_network=True)
+    if not target.subnet_id:
         raise W365ConfigError('subnet', 'give subscription_id, resource_group, virtual_network and subnet names, '
                                         'or a full subnet resource ID')
-    rg_id = net.resource_group_id
-    if params['resource_group']:
-        rg = resolve_network(subscription_id=params['subscription_id'] or net.subscription_id,
-                             resource_group=params['resource_group'])
-        if rg.subscription_id.lower() != net.subscription_id.lower():
-            raise W365ConfigError('subscription_id', 'the resource group and the virtual network must be in the '
-                                                     'same subscription (got %s and %s)'
-                                  % (rg.subscription_id, net.subscription_id))
-        rg_id = rg.resource_group_id
-    return NetworkTarget(net.subscription_id, rg_id, net.virtual_network_id, net.subnet_id)
+    return target
 
 
 def run(module):
@@ -557,7 +537,7 @@ def main():
             location=dict(type='str'),
             supported_regions=dict(type='list', elements='str'),
             planned_cloud_pcs=dict(type='int', default=0),
-            anc_limit=dict(type='int', default=50),
+            anc_limit=dict(type='int', default=DEFAULT_ANC_LIMIT),
             ad_domain_name=dict(type='str'),
             ad_domain_username=dict(type='str'),
             ad_domain_password=dict(type='str', no_log=True),
@@ -567,14 +547,7 @@ def main():
         ),
         supports_check_mode=True,
     )
-    try:
-        run(module)
-    except W365ConfigError as err:
-        module.fail_json(msg=str(err), option=err.option)
-    except W365ApiError as err:
-        module.fail_api(err, 'Preflight')
-    except W365Error as err:
-        module.fail_json(msg=str(err), error=err.to_dict())
+    module.run(lambda: run(module), 'Preflight')
 
 
 if __name__ == '__main__':

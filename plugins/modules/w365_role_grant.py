@@ -198,7 +198,7 @@ legacy_grants:
       type: bool
 '''
 
-from ansible_collections.w365.cloudpc.plugins.module_utils._errors import W365ApiError, W365Error
+from ansible_collections.w365.cloudpc.plugins.module_utils._errors import W365ConfigError
 from ansible_collections.w365.cloudpc.plugins.module_utils._module import W365Module, subscription_id_option
 
 
@@ -234,26 +234,23 @@ def main():
     from ansible_collections.w365.cloudpc.plugins.module_utils import _grants
 
     params = module.params
-    try:
+
+    def body():
         target = _grants.resolve_target(params)
         if params['principal_replication_timeout'] < 0:
-            module.fail_json(msg='principal_replication_timeout: must be 0 or more seconds, got %d'
-                                 % params['principal_replication_timeout'])
+            raise W365ConfigError('principal_replication_timeout', 'must be 0 or more seconds, got %d'
+                                  % params['principal_replication_timeout'])
         if params['remove_legacy_grants'] and params['purpose'] != 'network_connection':
-            module.fail_json(msg='remove_legacy_grants: only applies to purpose=network_connection')
+            raise W365ConfigError('remove_legacy_grants', 'only applies to purpose=network_connection')
         principal_id = _grants.resolve_principal(module, params['principal_id'])
-        changed, grants, legacy, before = _grants.ensure_grants(
+        return (principal_id,) + tuple(_grants.ensure_grants(
             module, principal_id, params['purpose'], target, state=params['state'],
             remove_legacy=params['remove_legacy_grants'],
             replication_timeout=params['principal_replication_timeout'], check_mode=module.check_mode,
-            keep_roles=_kept_roles(params))
-    except _grants.GrantError as err:
-        module.fail_api(err.api_error, err.msg)
-    except W365ApiError as err:
-        module.fail_api(err, 'Reading or changing Azure role assignments failed')
-    except W365Error as err:
-        module.fail_api(err)
+            keep_roles=_kept_roles(params)))
 
+    principal_id, changed, grants, legacy, before = module.run(
+        body, 'Reading or changing Azure role assignments failed')
     diff = {
         'before': _grants.diff_view(before.granted, before.legacy),
         'after': _grants.diff_view([e for e in grants if e['present']], [e for e in legacy if e['present']]),

@@ -149,7 +149,6 @@ legacy:
       type: str
 '''
 
-from ansible_collections.w365.cloudpc.plugins.module_utils._errors import W365ApiError, W365Error
 from ansible_collections.w365.cloudpc.plugins.module_utils._module import W365Module, subscription_id_option
 
 
@@ -169,17 +168,13 @@ def main():
     from ansible_collections.w365.cloudpc.plugins.module_utils import _grants
 
     params = module.params
-    try:
+
+    def body():
         target = _grants.resolve_target(params)
         principal_id = _grants.resolve_principal(module, params['principal_id'])
-        report = _grants.check_grants(module, principal_id, params['purpose'], target)
-    except _grants.GrantError as err:
-        module.fail_api(err.api_error, err.msg)
-    except W365ApiError as err:
-        module.fail_api(err, 'Reading Azure role assignments failed')
-    except W365Error as err:
-        module.fail_api(err)
+        return principal_id, _grants.check_grants(module, principal_id, params['purpose'], target)
 
+    principal_id, report = module.run(body, 'Reading Azure role assignments failed')
     module.exit(False, principal_id=principal_id, complete=not report.missing, granted=report.granted,
                 missing=report.missing, legacy=report.legacy)
 

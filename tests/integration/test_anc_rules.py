@@ -250,3 +250,33 @@ def test_info_lists_everything_sorted_with_details(box, run_playbook):
     assert by_name['anc-in-use']['in_use'] is True and by_name['anc-seed-hybrid']['in_use'] is False
     assert by_name['anc-seed-entra']['join_type'] == 'entra_join'
     assert res.result('nothing')['connections'] == []
+
+
+def test_inputs_that_cannot_work_are_refused_before_any_write(box, run_playbook):
+    """update_password=always without a password, control characters in names, a subnet that does not exist."""
+    cases = [
+        ('always_no_pw', 'anc-seed-hybrid', dict(update_password='always'), 'update_password'),
+        ('newline_name', 'anc-new\nline', entra_args(), 'name'),
+        ('tab_name', 'anc-new\tx', entra_args(), 'name'),
+        ('ou_control', 'anc-new-ou', hybrid_args(organizational_unit='OU=Cloud\x07PCs,DC=corp,DC=ancco,DC=com'),
+         'organizational_unit'),
+        ('missing_subnet', 'anc-new-nosubnet', entra_args(subnet='snet-missing'), 'subnet'),
+        ('missing_vnet', 'anc-new-novnet', dict(entra_args(), virtual_network='vnet-missing'), 'subnet'),
+        ('move_to_missing', 'anc-seed-entra', dict(subnet='snet-missing'), 'subnet'),
+    ]
+    tasks = []
+    for register, name, args, dummy in cases:
+        tasks.append(task(register, name, ignore_errors=True, **args))
+        tasks.append(task(register + '_check', name, check=True, ignore_errors=True, **args))
+    res, writes = run(box, run_playbook, tasks)
+    assert writes == []
+    for register, name, args, option in cases:
+        for reg in (register, register + '_check'):
+            entry = res.entry(reg)
+            assert entry['status'] == 'ignored', (reg, entry['result'])
+            assert entry['result'].get('option') == option, (reg, entry['result'])
+            assert JOIN_PW not in entry['result']['msg']
+    assert 'snet-missing' in res.result('missing_subnet')['msg']
+    # One ARM read of the subnet per create, none for the runs refused offline.
+    arm_reads = [r for r in box.requests() if r['service'] == 'arm']
+    assert len(arm_reads) == 6 and all('/subnets/' in r['path'] and r['method'] == 'GET' for r in arm_reads), arm_reads

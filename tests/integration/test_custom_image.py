@@ -447,12 +447,12 @@ def test_graph_only_paths_import_no_azure_mgmt_package(box, tmp_path):
     assert result['changed'] is False and result['image']['id'] == IN_USE_ID, result
     assert loaded == []
 
-    # The pre-upload checks are the one path that needs ARM: resources (the image). The grant check reads role
-    # assignments with plain ARM REST (module.arm), so azure-mgmt-authorization stays out until a grant is written.
+    # The pre-upload checks read the source image and the role assignments with plain ARM REST (module.arm), so no
+    # azure-mgmt package is loaded at all (azure-mgmt-authorization only once a grant is written).
     args = dict(name='Probe', version='1.0.0', source_image_id=src('win11-golden'), _ansible_check_mode=True)
     result, loaded = loaded_mgmt_packages(box, tmp_path, 'w365_custom_image', args)
     assert result['changed'] is True, result
-    assert [p for p in loaded if p != 'core'] == ['resource']
+    assert loaded == []
 
 
 def test_two_runs_at_once_upload_once_and_both_succeed(box, run_playbook):

@@ -48,6 +48,8 @@ class AuthMethod(object):
     # False when option token_cache does not apply to the method; `token_cache_note` says why (in the warning).
     supports_token_cache = True
     token_cache_note = None
+    # _retry.RetrySettings set by W365Module: timeouts and bounded retries for the token endpoint.
+    request_settings = None
 
     def __init__(self, inputs, endpoints, ca_bundle=None, token_cache=None):
         self.inputs = inputs
@@ -83,6 +85,8 @@ class AuthMethod(object):
             kwargs['disable_instance_discovery'] = True
         if self.ca_bundle:
             kwargs['connection_verify'] = self.ca_bundle
+        if self.request_settings is not None:
+            kwargs.update(self.request_settings.identity_kwargs())
         if self.token_cache:
             from ansible_collections.w365.cloudpc.plugins.module_utils._token_cache import persistence_options
             kwargs['cache_persistence_options'] = persistence_options(self.token_cache)

@@ -27,5 +27,7 @@ class ClientCertificate(AuthMethod):
                                          certificate_path=self.inputs['client_certificate_path'], **kwargs)
         except (ValueError, TypeError) as e:
             # cryptography's messages name the problem (bad password, no key) and never echo the password.
-            raise W365ConfigError('client_certificate_path', 'cannot load the certificate and private key from %s: '
-                                                             '%s' % (self.inputs['client_certificate_path'], e))
+            # `from None`: the chained original holds the key bytes in its frames.
+            option = 'client_certificate_password' if 'password' in str(e).lower() else 'client_certificate_path'
+            raise W365ConfigError(option, 'cannot load the certificate and private key from %s: %s' % (
+                self.inputs['client_certificate_path'], ' '.join(str(e).split()))) from None

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import re
 import uuid
-from pathlib import Path
 
 import pytest
 
@@ -36,7 +34,7 @@ def test_missing_api_version(demo, admin):
     assert set(r.json["error"]) == {"code", "message"}
 
 
-# The versions the collection's own plain-REST reads send (plugins/modules/w365_preflight.py, _images.py, _grants.py)
+# The versions the collection's own plain-REST reads send (plugins/module_utils/_constants.py API_*)
 # as well as the shipped SDKs' defaults (V_* above): each must keep working.
 COLLECTION_READS = [
     ("/subscriptions/{sub}", "2022-12-01"),
@@ -56,19 +54,16 @@ COLLECTION_READS = [
 
 
 def test_the_collections_api_versions_are_all_supported():
-    """Every api-version constant the collection's plain-REST code sends is in the sandbox's list for its type, so a
-    version bump in plugins/ that the sandbox (and Azure) would refuse shows up here, not in a playbook run."""
+    """Every api-version the collection's plain-REST code sends (all in _constants.py) is in the sandbox's list for
+    its type, so a version bump in plugins/ that the sandbox (and Azure) would refuse shows up here, not in a
+    playbook run."""
+    from ansible_collections.w365.cloudpc.plugins.module_utils import _constants
     from w365_sandbox import api_versions as av
 
-    repo = Path(__file__).resolve().parents[3]
     expected = {"API_SUBSCRIPTIONS": av.RESOURCES, "API_RESOURCE_GROUPS": av.RESOURCES, "API_NETWORK": av.NETWORK,
                 "API_PERMISSIONS": av.PERMISSIONS, "API_COMPUTE": av.COMPUTE_IMAGES,
-                "COMPUTE_API_VERSION": av.COMPUTE_IMAGES, "ROLE_ASSIGNMENTS_API_VERSION": av.ROLE_ASSIGNMENTS}
-    found = {}
-    for rel in ("plugins/modules/w365_preflight.py", "plugins/module_utils/_images.py",
-                "plugins/module_utils/_grants.py"):
-        text = (repo / rel).read_text(encoding="utf-8")
-        found.update(re.findall(r"^(\w*API\w*) = '(\d{4}-\d\d-\d\d[\w-]*)'", text, re.MULTILINE))
+                "API_ROLE_ASSIGNMENTS": av.ROLE_ASSIGNMENTS}
+    found = {name: value for name, value in vars(_constants).items() if name.startswith("API_")}
     assert set(found) == set(expected), "map each api-version constant to the sandbox's list for its type"
     for name, version in found.items():
         assert version in expected[name], f"{name} = {version!r} is not a version the sandbox accepts"

@@ -207,7 +207,8 @@ class TestResolveTarget:
                 'Microsoft.Network/virtualNetworks/v/subnets/s'
         with pytest.raises(W365ConfigError) as err:
             _anc.resolve_target(dict(resource_group=RG, subnet=other))
-        assert err.value.option == 'subscription_id'
+        # The one resolver names the option whose ID brought the second subscription (w365_role_grant did too).
+        assert err.value.option == 'resource_group'
 
     def test_subnet_name_on_existing_connection_uses_its_vnet(self):
         target = _anc.resolve_target(dict(subnet='other'), graph_obj())

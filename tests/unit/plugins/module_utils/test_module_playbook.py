@@ -117,3 +117,42 @@ def test_cloud_from_azure_cloud_environment(sb, run):
     assert result.result('high')['cloud'] == 'gcc_high'
     assert [r['body']['scope'] for r in sb.requests() if r['service'] == 'entra' and r['method'] == 'POST'] == \
         ['https://graph.microsoft.us/.default']
+
+
+MODULE_ARGS = {
+    'w365.cloudpc.w365_anc': {'name': 'anc-x'},
+    'w365.cloudpc.w365_anc_info': {},
+    'w365.cloudpc.w365_custom_image': {'name': 'img', 'version': '1.0.0',
+                                       'source_image_id': '/subscriptions/%s/resourceGroups/rg/providers/'
+                                                          'Microsoft.Compute/images/i' % world.SUB},
+    'w365.cloudpc.w365_custom_image_info': {},
+    'w365.cloudpc.w365_preflight': {'subscription_id': world.SUB, 'resource_group': 'rg-core',
+                                    'virtual_network': 'vnet-core', 'subnet': 'cloudpcs'},
+    'w365.cloudpc.w365_role_grant': {'purpose': 'custom_image', 'subscription_id': world.SUB},
+    'w365.cloudpc.w365_role_grant_info': {'purpose': 'custom_image', 'subscription_id': world.SUB},
+}
+
+
+def test_every_module_fails_cleanly_on_refused_sign_in_inputs(sb, run):
+    """No traceback for a malformed tenant_id (every module) or a wrong certificate password (the two modules that
+    built their clients outside the error handling); the option is named, the password never shown."""
+    password = 'Wrong-Cert-Pw-never-printed'
+    tasks = []
+    for module, args in MODULE_ARGS.items():
+        tasks.append({'name': 'tenant ' + module, module: dict(args, tenant_id='contoso tenant!', **endpoints(sb)),
+                      'ignore_errors': True})
+        tasks.append({'name': 'cert ' + module, 'ignore_errors': True,
+                      module: dict(args, tenant_id=world.PUBLIC_TENANT, client_id=world.CERT_APP,
+                                   client_certificate_path=str(sb.encrypted_cert_file),
+                                   client_certificate_password=password, **endpoints(sb))})
+    result = run([{'hosts': 'localhost', 'gather_facts': False, 'tasks': tasks}], verbosity=3)
+    for module in MODULE_ARGS:
+        for kind, option in (('tenant', 'tenant_id'), ('cert', 'client_certificate_password')):
+            out = result.result('%s %s' % (kind, module))
+            assert result.entry('%s %s' % (kind, module))['status'] == 'ignored', (module, out)
+            assert out.get('option') == option and 'contoso tenant!' not in out['msg'], (module, out)
+            assert out['error']['type'] == 'W365ConfigError' and 'MODULE FAILURE' not in out['msg'], (module, out)
+    # ansible-core may attach the failing call stack at -vvv; the library's own error must not be in it.
+    assert 'ValueError' not in result.stdout + result.stderr and 'TypeError' not in result.stdout + result.stderr
+    assert password not in result.stdout + result.stderr
+    assert sb.requests() == []

@@ -11,7 +11,7 @@ import pytest
 from ansible_collections.w365.cloudpc.plugins.module_utils import _arm
 from ansible_collections.w365.cloudpc.plugins.module_utils._auth import build_credential
 from ansible_collections.w365.cloudpc.plugins.module_utils._clouds import resolve_endpoints
-from ansible_collections.w365.cloudpc.plugins.module_utils._errors import W365ApiError, W365ConfigError
+from ansible_collections.w365.cloudpc.plugins.module_utils._errors import W365ApiError, W365ConfigError, W365Error
 from ansible_collections.w365.cloudpc.plugins.module_utils._graph import GraphClient
 from ansible_collections.w365.cloudpc.plugins.module_utils._retry import RetrySettings, backoff_delay
 
@@ -152,4 +152,101 @@ def test_retry_settings_validation(params, option):
 
 def test_retry_settings_defaults_are_documented_values():
     s = RetrySettings.from_params({})
-    assert (s.max_attempts, s.max_total_wait) == (5, 120.0)
+    assert (s.max_attempts, s.max_total_wait, s.timeout) == (5, 120.0, 60.0)
+    assert RetrySettings() == s  # the defaults are written once (_retry.DEFAULT_*)
+
+
+@pytest.mark.parametrize('timeout', [0, -1])
+def test_api_timeout_must_be_positive(timeout):
+    with pytest.raises(W365ConfigError) as e:
+        RetrySettings.from_params({'api_timeout': timeout})
+    assert e.value.option == 'api_timeout'
+
+
+# --- through W365Module: the options reach Graph, ARM and the token endpoint --------------------------------------
+
+def module_for(sb, monkeypatch, env=None, **options):
+    """An in-process W365Module signed in to the core sandbox (token fetched lazily, so faults can meet it)."""
+    from ansible.module_utils.testing import patch_module_args
+    from ansible_collections.w365.cloudpc.plugins.module_utils._module import W365Module
+    for name in ('AZURE_TENANT_ID', 'AZURE_CLIENT_ID', 'AZURE_CLIENT_SECRET', 'AZURE_SECRET', 'W365_API_TIMEOUT'):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in (env or {}).items():
+        monkeypatch.setenv(name, value)
+    args = dict(tenant_id=world.PUBLIC_TENANT, client_id=world.OWNER_APP, client_secret=world.SECRET,
+                authority_host=sb.url, graph_endpoint=sb.url, arm_endpoint=sb.url, ca_bundle=sb.ca_bundle)
+    args.update(options)
+    with patch_module_args(args):
+        return W365Module(argument_spec={})
+
+
+def test_sign_in_honours_api_retry_max_wait(sb, monkeypatch):
+    """A token-endpoint 429 with a long Retry-After fails at once instead of being waited out (azure-identity's own
+    retry policy would sleep the full Retry-After, three times)."""
+    module = module_for(sb, monkeypatch, api_retry_max_wait=5)
+    sb.fault({'method': 'POST', 'path': r'/oauth2/v2\.0/token$', 'status': 429, 'retry_after': 20,
+              'service': 'entra'})
+    started = time.monotonic()
+    with pytest.raises(W365Error) as e:
+        module.graph.get(ANCS)
+    assert time.monotonic() - started < 5
+    assert hits(sb, 'entra', '/token', 'POST') == [429]
+    assert 'api_retry_max_wait=5 s' in str(e.value) and world.SECRET not in str(e.value)
+
+
+def test_sign_in_retries_a_short_retry_after_within_the_bound(sb, monkeypatch):
+    module = module_for(sb, monkeypatch, api_retry_max_wait=10)
+    sb.fault({'method': 'POST', 'path': r'/oauth2/v2\.0/token$', 'status': 429, 'retry_after': 1, 'count': 1,
+              'service': 'entra'})
+    assert len(module.graph.get(ANCS)['value']) == world.PAGE_SIZE
+    assert hits(sb, 'entra', '/token', 'POST') == [429, 200]
+
+
+def test_api_timeout_bounds_a_graph_read_and_names_service_method_and_url(sb, monkeypatch):
+    module = module_for(sb, monkeypatch, api_timeout=1, api_retries=0)
+    module.graph.get(ANCS)  # token first
+    sb.fault({'method': 'GET', 'path': ANCS_RE, 'latency_ms': 4000, 'service': 'graph'})
+    started = time.monotonic()
+    with pytest.raises(W365ApiError) as e:
+        module.graph.get(ANCS, params={'$filter': "displayName eq 'code=abc'"})
+    assert time.monotonic() - started < 3.5
+    err = e.value
+    assert err.code == 'Timeout' and err.service == 'graph' and err.method == 'GET'
+    assert 'Microsoft Graph' in str(err) and 'within 1 s' in str(err) and 'api_timeout' in str(err)
+    assert err.url.endswith('/v1.0/' + ANCS) and 'filter' not in str(err) and 'abc' not in str(err)
+
+
+def test_api_timeout_from_the_environment_bounds_an_arm_read(sb, monkeypatch):
+    module = module_for(sb, monkeypatch, env={'W365_API_TIMEOUT': '1'}, api_retries=0)
+    assert module.retry.timeout == 1
+    vnet_path = '/subscriptions/%s/resourceGroups/rg-core/providers/Microsoft.Network/virtualNetworks/vnet-core' % (
+        world.SUB)
+    module.arm.get(vnet_path, '2024-05-01')
+    sb.fault({'method': 'GET', 'path': VNET_RE, 'latency_ms': 4000, 'service': 'arm'})
+    with pytest.raises(W365ApiError) as e:
+        module.arm.get(vnet_path, '2024-05-01')
+    assert e.value.code == 'Timeout' and 'Azure Resource Manager' in str(e.value)
+    assert 'api-version' not in str(e.value)
+
+
+def test_api_timeout_bounds_the_token_request(sb, monkeypatch):
+    module = module_for(sb, monkeypatch, api_timeout=1)
+    sb.fault({'method': 'POST', 'path': r'/oauth2/v2\.0/token$', 'latency_ms': 4000, 'service': 'entra'})
+    started = time.monotonic()
+    with pytest.raises(W365ApiError) as e:
+        module.graph.get(ANCS)
+    assert time.monotonic() - started < 3.5
+    assert e.value.code == 'Timeout' and 'Microsoft Entra ID' in str(e.value) and sb.url in str(e.value)
+
+
+def test_dropped_post_is_not_repeated_and_says_what_to_do(sb, monkeypatch):
+    module = module_for(sb, monkeypatch)
+    anc = module.graph.list(ANCS)[0]
+    sb.clear_requests()
+    sb.fault({'method': 'POST', 'path': r'/runHealthChecks$', 'drop': True, 'count': 1, 'service': 'graph'})
+    with pytest.raises(W365ApiError) as e:
+        module.graph.post('%s/%s/runHealthChecks' % (ANCS, anc['id']))
+    assert hits(sb, 'graph', '/runHealthChecks', 'POST') == [0]
+    err = e.value
+    assert err.code == 'ConnectionDropped' and err.method == 'POST' and err.url.endswith('/runHealthChecks')
+    assert 'may have been applied' in str(err) and 'Microsoft Graph' in str(err)
