@@ -49,16 +49,16 @@ def _concurrently(*calls):
     return results
 
 
-@pytest.mark.parametrize('fault', [
-    {'latency_ms': 1500},        # the create takes effect late: both runs read "absent" and both create
-    {'response_delay_ms': 1500},  # the create takes effect at once, its answer comes late
+@pytest.mark.parametrize('fault, trials', [
+    ({'latency_ms': 1000}, TRIALS),        # the create takes effect late: both runs read "absent" and both create
+    ({'response_delay_ms': 1000}, 3),      # the create takes effect at once, its answer comes late
 ], ids=['slow-apply', 'slow-answer'])
-def test_two_concurrent_anc_creates_end_with_one(box, tmp_path, fault):
+def test_two_concurrent_anc_creates_end_with_one(box, tmp_path, fault, trials):
     box.clear_faults()
     box.fault({'method': 'POST', 'path': 'onPremisesConnections$', **fault})
     try:
         duplicated_creates = 0
-        for trial in range(TRIALS):
+        for trial in range(trials):
             name = 'anc-race-%s-%d' % (next(iter(fault)), trial)
             box.clear_requests()
             first, second = _concurrently(*(
@@ -73,7 +73,7 @@ def test_two_concurrent_anc_creates_end_with_one(box, tmp_path, fault):
             posts = [w for w in box.writes() if w['method'] == 'POST' and w['path'] == ANC_PATH]
             duplicated_creates += len(posts) == 2
         # The fault did make the runs race (otherwise this test proves nothing).
-        assert duplicated_creates >= TRIALS // 2, duplicated_creates
+        assert duplicated_creates >= (trials + 1) // 2, duplicated_creates
     finally:
         box.clear_faults()
 
