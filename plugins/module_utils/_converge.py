@@ -61,12 +61,12 @@ def create_reading_back(create, find_created, attempts=2, pause=READ_BACK_PAUSE,
     found = find_created()
     if found is not None:
         return found, True
-    first.detail = ('%s; no answer came to %d create request(s) and none of them shows up when read back: the service '
-                    'may still carry one out, and a rerun of the task adopts it instead of creating another'
-                    % (first.detail, attempts)) if getattr(first, 'detail', None) else (
-        'no answer came to %d create request(s) and none of them shows up when read back: the service may still '
-        'carry one out, and a rerun of the task adopts it instead of creating another' % attempts)
-    raise first
+    note = ('no answer came to %d create request(s) and nothing they would have made shows up when read back: the '
+            'service may still carry one out, and a rerun of the task adopts it instead of creating another'
+            % attempts)
+    raise W365ApiError(first.status, first.code, first.message, request_id=first.request_id,
+                       client_request_id=first.client_request_id, method=first.method, url=first.url,
+                       service=first.service, detail='%s; %s' % (first.detail, note) if first.detail else note)
 
 
 def settle_seconds(own_create_took):
