@@ -70,7 +70,8 @@ def _rollout(sandbox, report_name) -> tuple[int, dict]:
 
 def _requests(sandbox) -> list:
     context = ssl.create_default_context(cafile=sandbox.ca_bundle)
-    with urllib.request.urlopen(sandbox.url + "/_emulator/requests", context=context, timeout=30) as resp:
+    req = urllib.request.Request(sandbox.url + "/_emulator/requests", headers=sandbox.control_headers())
+    with urllib.request.urlopen(req, context=context, timeout=30) as resp:
         data = json.loads(resp.read())
     return data["requests"] if isinstance(data, dict) else data
 
@@ -82,7 +83,8 @@ def _writes(sandbox) -> list:
 
 def _clear_requests(sandbox) -> None:
     context = ssl.create_default_context(cafile=sandbox.ca_bundle)
-    req = urllib.request.Request(sandbox.url + "/_emulator/requests", method="DELETE")
+    req = urllib.request.Request(sandbox.url + "/_emulator/requests", method="DELETE",
+                                 headers=sandbox.control_headers())
     with urllib.request.urlopen(req, context=context, timeout=30):
         pass
 

@@ -17,7 +17,8 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m w365_sandbox", description=__doc__)
     parser.add_argument("--seed", required=True, help="seed YAML file (see docs/sandbox.md)")
     parser.add_argument("--port", type=int, default=0, help="TCP port on 127.0.0.1 (0 = pick a free one)")
-    parser.add_argument("--ready-file", help="write {url, ca_bundle, pid, identity_header} here once listening")
+    parser.add_argument("--ready-file", help="write {url, ca_bundle, pid, identity_header, control_token} here (mode 0600) "
+                                                "once listening")
     parser.add_argument("--time-scale", type=float, default=1.0, help="simulated seconds per real second")
     parser.add_argument("--state-dir", help="directory for the generated CA and server certificate "
                                             "(default: a temporary directory removed at exit)")
@@ -61,11 +62,16 @@ def main(argv=None) -> int:
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
 
-    info = {"url": url, "ca_bundle": str(ca_path), "pid": os.getpid(), "identity_header": emulator.identity_header}
+    info = {"url": url, "ca_bundle": str(ca_path), "pid": os.getpid(), "identity_header": emulator.identity_header,
+            "control_token": emulator.control_token}
     if args.ready_file:
         ready = Path(args.ready_file)
         part = ready.with_name(ready.name + ".part")
-        part.write_text(json.dumps(info), encoding="utf-8")
+        part.unlink(missing_ok=True)
+        # 0600 from the start: the control token in it is the key to the control API.
+        fd = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(json.dumps(info))
         part.replace(ready)  # atomic: readers never see half a file
     print(f"w365 sandbox listening on {url} (CA {ca_path})", file=sys.stderr, flush=True)
     if args.print_env:

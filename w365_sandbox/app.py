@@ -53,11 +53,21 @@ class FaultRule:
     latency_ms: float
     drop: bool
     code: str | None
+    answer_lost: bool = False
+    response_delay_ms: float = 0.0
+    tls: str | None = None
     hits: int = 0
     spec: dict = field(default_factory=dict)
 
+    @property
+    def answers(self) -> bool:
+        """The rule decides what becomes of the answer (replaces it, drops it, or loses it after the write)."""
+        return self.status is not None or self.drop or self.answer_lost
+
     def matches(self, method: str, path: str, service: str) -> bool:
         if self.count is not None and self.hits >= self.count:
+            return False
+        if self.tls:
             return False
         if self.method and self.method not in ("*", method.upper()):
             return False
@@ -66,13 +76,31 @@ class FaultRule:
         return bool(self.path.search(path))
 
 
+TLS_FAULTS = ("handshake_failure", "reset")
+
+
 def parse_fault(body) -> FaultRule:
     if not isinstance(body, dict):
         raise ApiError(400, "BadRequest", "fault rule must be a JSON object")
-    allowed = {"method", "path", "status", "retry_after", "count", "latency_ms", "drop", "service", "code"}
+    allowed = {"method", "path", "status", "retry_after", "count", "latency_ms", "drop", "service", "code",
+               "answer_lost", "response_delay_ms", "tls"}
     unknown = set(body) - allowed
     if unknown:
         raise ApiError(400, "BadRequest", f"unknown fault rule keys: {sorted(unknown)}; allowed: {sorted(allowed)}")
+    count = body.get("count")
+    if count is not None and (not isinstance(count, int) or isinstance(count, bool) or count < 1):
+        raise ApiError(400, "BadRequest", "count must be a positive integer (omit it for no limit)")
+    tls = body.get("tls")
+    if tls is not None:
+        # A TLS fault strikes before any HTTP is read, so nothing but the count can narrow it.
+        if tls not in TLS_FAULTS:
+            raise ApiError(400, "BadRequest", f"tls must be one of {list(TLS_FAULTS)}")
+        extra = set(body) - {"tls", "count"}
+        if extra:
+            raise ApiError(400, "BadRequest", f"a tls rule takes only tls and count (it strikes before the request "
+                                              f"is known); remove {sorted(extra)}")
+        return FaultRule(method=None, path=re.compile(".*"), service=None, status=None, retry_after=None,
+                         count=count, latency_ms=0.0, drop=False, code=None, tls=tls, spec=dict(body))
     try:
         pattern = re.compile(body.get("path") or ".*")
     except re.error as err:
@@ -83,15 +111,22 @@ def parse_fault(body) -> FaultRule:
     service = body.get("service")
     if service not in (None, "entra", "graph", "arm"):
         raise ApiError(400, "BadRequest", "service must be entra, graph or arm")
-    count = body.get("count")
-    if count is not None and (not isinstance(count, int) or count < 1):
-        raise ApiError(400, "BadRequest", "count must be a positive integer (omit it for no limit)")
-    if status is None and not body.get("drop") and not body.get("latency_ms"):
-        raise ApiError(400, "BadRequest", "a fault rule needs status, drop or latency_ms")
+    for key in ("latency_ms", "response_delay_ms"):
+        value = body.get(key)
+        if value is not None and (not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0):
+            raise ApiError(400, "BadRequest", f"{key} must be a non-negative number of milliseconds")
+    answer_lost = bool(body.get("answer_lost"))
+    if sum(1 for x in (status is not None, bool(body.get("drop")), answer_lost) if x) > 1:
+        raise ApiError(400, "BadRequest", "give at most one of status, drop and answer_lost: each decides the answer")
+    if status is None and not body.get("drop") and not answer_lost and not body.get("latency_ms") \
+            and not body.get("response_delay_ms"):
+        raise ApiError(400, "BadRequest", "a fault rule needs status, drop, answer_lost, latency_ms, response_delay_ms "
+                                          "or tls")
     return FaultRule(
         method=(body.get("method") or "").upper() or None, path=pattern, service=service, status=status,
         retry_after=body.get("retry_after"), count=count, latency_ms=float(body.get("latency_ms") or 0),
-        drop=bool(body.get("drop")), code=body.get("code"), spec=dict(body),
+        drop=bool(body.get("drop")), code=body.get("code"), answer_lost=answer_lost,
+        response_delay_ms=float(body.get("response_delay_ms") or 0), spec=dict(body),
     )
 
 
@@ -103,6 +138,8 @@ class Emulator:
         self.log_lock = threading.Lock()
         self.fault_lock = threading.Lock()
         self.identity_header = secrets.token_urlsafe(16)
+        # Every control call must carry it (Authorization: Bearer); it is written to the ready file only.
+        self.control_token = secrets.token_urlsafe(32)
         self._instant = threading.local()
         self.log: list[dict] = []
         self.faults: list[FaultRule] = []
@@ -158,20 +195,32 @@ class Emulator:
 
     # -- faults and log -------------------------------------------------------------------------------------------
     def match_fault(self, method: str, path: str, service: str):
-        """Latency to add (ms) and the rule that answers instead of the service (or None)."""
+        """(latency before the service acts in ms, delay after it acted in ms, the rule that decides the answer or
+        None)."""
         latency = 0.0
+        delay = 0.0
         answer = None
         with self.fault_lock:
             for rule in self.faults:
                 if not rule.matches(method, path, service):
                     continue
                 latency += rule.latency_ms
-                if answer is None and (rule.status is not None or rule.drop):
+                delay += rule.response_delay_ms
+                if answer is None and rule.answers:
                     answer = rule
                     rule.hits += 1
-                elif rule.status is None and not rule.drop and rule.count is not None:
+                elif not rule.answers and rule.count is not None:
                     rule.hits += 1
-        return latency, answer
+        return latency, delay, answer
+
+    def match_tls_fault(self):
+        """The TLS fault for a new connection ("handshake_failure", "reset") or None; counts the hit."""
+        with self.fault_lock:
+            for rule in self.faults:
+                if rule.tls and (rule.count is None or rule.hits < rule.count):
+                    rule.hits += 1
+                    return rule.tls
+        return None
 
     def record(self, entry: dict) -> None:
         with self.log_lock:

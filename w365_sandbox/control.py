@@ -1,13 +1,28 @@
-"""The control API under /_emulator/ (not logged, no auth): request log, state, faults, simulated time."""
+"""The control API under /_emulator/ (not logged, never faulted): request log, state, faults, simulated time.
+
+Every call must carry `Authorization: Bearer <control_token>` (the token is in the ready file only): the API can
+reset the world, read the managed-identity header and see every request, so nothing else on the machine may use it.
+"""
 
 from __future__ import annotations
+
+import hmac
 
 from .app import parse_fault
 from .errors import ApiError
 from .server import Response, utc_iso
 
 
+def authorized(emu, req) -> bool:
+    scheme, _, token = (req.headers.get("authorization") or "").partition(" ")
+    return scheme.lower() == "bearer" and hmac.compare_digest(token.strip().encode(), emu.control_token.encode())
+
+
 def handle(emu, req) -> Response:
+    if not authorized(emu, req):
+        return Response(401, {"error": {"code": "Unauthorized", "message": "control calls need the header "
+                                        "'Authorization: Bearer <control_token>' (control_token is in the ready "
+                                        "file)"}}, {"WWW-Authenticate": 'Bearer realm="w365-sandbox-control"'})
     parts = [p for p in req.path.split("/") if p][1:]
     name = parts[0] if parts else ""
     method = req.method
@@ -93,7 +108,9 @@ def _reset(emu, body) -> Response:
     seed = emu.original_seed
     if body.get("seed") is not None:
         try:
-            seed = validate_seed(body["seed"], base_dir=emu.seed_dir)
+            # Files a seed names (certificates, issuer keys) must lie in the start-up seed's directory: the
+            # control API reads no other file on the machine.
+            seed = validate_seed(body["seed"], base_dir=emu.seed_dir, confine=True)
         except SeedError as err:
             raise ApiError(400, "InvalidSeed", str(err)) from None
     try:

@@ -22,6 +22,7 @@ class EmulatorProcess:
     ca_bundle: str
     pid: int
     identity_header: str = ""
+    control_token: str = field(default="", repr=False)
     _popen: subprocess.Popen | None = field(default=None, repr=False)
     _workdir: tempfile.TemporaryDirectory | None = field(default=None, repr=False)
 
@@ -42,6 +43,10 @@ class EmulatorProcess:
         if self._workdir is not None:
             self._workdir.cleanup()
             self._workdir = None
+
+    def control_headers(self) -> dict:
+        """The header every call to the control API (/_emulator/...) must carry."""
+        return {"Authorization": f"Bearer {self.control_token}"}
 
     def __enter__(self):
         return self
@@ -86,7 +91,8 @@ def start_emulator(seed_path, time_scale: float = 1.0, extra_args=(), timeout: f
             if info:
                 return EmulatorProcess(
                     url=info["url"], ca_bundle=info["ca_bundle"], pid=info["pid"],
-                    identity_header=info.get("identity_header", ""), _popen=popen, _workdir=workdir,
+                    identity_header=info.get("identity_header", ""), control_token=info.get("control_token", ""),
+                    _popen=popen, _workdir=workdir,
                 )
         if popen.poll() is not None:
             break

@@ -106,7 +106,7 @@ def load_seed(path) -> dict:
     return validate_seed(data if data is not None else {}, base_dir=path.parent)
 
 
-def validate_seed(data, base_dir: Path = Path(".")) -> dict:
+def validate_seed(data, base_dir: Path = Path("."), confine: bool = False) -> dict:
     top = _V(data, "", {"tenants", "token_lifetime_seconds", "principal_replication_seconds", "health_check",
                         "image_upload_seconds", "graph_page_size", "supported_regions", "image_max_size_gb"})
     seed = {
@@ -125,7 +125,7 @@ def validate_seed(data, base_dir: Path = Path(".")) -> dict:
                             "running_seconds": hc.nonneg("running_seconds", 150, float)}
     seen_tenants, seen_domains, seen_subs = set(), set(), set()
     for tpath, tdata in top.items("tenants"):
-        tenant = _tenant(tdata, tpath, base_dir, seed)
+        tenant = _tenant(tdata, tpath, _SeedDir(base_dir, confine), seed)
         if tenant["id"] in seen_tenants:
             raise SeedError(f"{tpath}.id", f"duplicate tenant id {tenant['id']}")
         if tenant["domain"].lower() in seen_domains:
@@ -380,13 +380,32 @@ def _cidr(value, path):
         raise SeedError(path, f"not a CIDR: {value!r}") from None
 
 
-def _load_public_key(value: str, path: str, base_dir: Path) -> bytes:
+class _SeedDir:
+    """Where relative file names in a seed resolve; confined: only files inside it (seeds sent to the control API
+    name no other file on the machine, and no absolute path)."""
+
+    def __init__(self, base: Path, confine: bool):
+        self.base = Path(base)
+        self.confine = confine
+
+    def file(self, value: str, path: str) -> Path:
+        if not self.confine:
+            return (self.base / value) if not Path(value).is_absolute() else Path(value)
+        base = self.base.resolve()
+        file = (base / value).resolve()
+        if Path(value).is_absolute() or not file.is_relative_to(base):
+            raise SeedError(path, "a seed sent to the control API may name only files inside the start-up seed's "
+                                  "directory (give the PEM text instead)")
+        return file
+
+
+def _load_public_key(value: str, path: str, base_dir: _SeedDir) -> bytes:
     """An issuer's signing key: PEM public key or certificate, as text or a path relative to the seed file;
     returns the PEM bytes of the public key."""
     if "-----BEGIN" in value:
         pem = value.encode()
     else:
-        file = (base_dir / value) if not Path(value).is_absolute() else Path(value)
+        file = base_dir.file(value, path)
         try:
             pem = file.read_bytes()
         except OSError as err:
@@ -404,12 +423,12 @@ def _load_public_key(value: str, path: str, base_dir: Path) -> bytes:
     return key.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
 
 
-def _load_certificate(value: str, path: str, base_dir: Path) -> bytes:
+def _load_certificate(value: str, path: str, base_dir: _SeedDir) -> bytes:
     """PEM text or a path relative to the seed file; returns the PEM bytes of the certificate."""
     if "-----BEGIN" in value:
         pem = value.encode()
     else:
-        file = (base_dir / value) if not Path(value).is_absolute() else Path(value)
+        file = base_dir.file(value, path)
         try:
             pem = file.read_bytes()
         except OSError as err:

@@ -6,6 +6,7 @@ import datetime
 import json
 import socket
 import ssl
+import struct
 import time
 import traceback
 import urllib.parse
@@ -18,6 +19,10 @@ from .errors import ApiError, EntraError
 REASONS = {429: "TooManyRequests", 500: "InternalServerError", 502: "BadGateway", 503: "ServiceUnavailable",
            504: "GatewayTimeout", 400: "BadRequest", 401: "Unauthorized", 403: "Forbidden", 404: "NotFound",
            409: "Conflict", 408: "RequestTimeout"}
+
+
+# A TLS 1.2 record: alert (21), version 3.3, length 2, level fatal (2), description handshake_failure (40).
+TLS_ALERT_HANDSHAKE_FAILURE = bytes([21, 3, 3, 0, 2, 2, 40])
 
 
 def utc_iso(ts: float | None = None, ms: bool = False) -> str:
@@ -149,23 +154,38 @@ class Handler(BaseHTTPRequestHandler):
                 resp = Response(500, {"error": {"code": "InternalServerError", "message": "see the sandbox stderr"}})
             self._send(resp, req, service)
             return
-        latency, rule = emu.match_fault(self.command, path, service)
-        if latency:
+        latency, delay, rule = emu.match_fault(self.command, path, service)
+        if latency:  # slow processing: the service acts (and a write takes effect) only after the delay
             time.sleep(latency / 1000.0)
         if rule is not None and rule.drop:
-            self._log(emu, req, service, 0, started, fault=True)
-            self.close_connection = True
-            try:
-                self.connection.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
+            self._log(emu, req, service, 0, started, fault=True, delivered=False)
+            self._drop_connection()
             return
-        if rule is not None:
+        if rule is not None and rule.status is not None:
             resp = self._fault_response(req, service, rule)
         else:
             resp = self._dispatch(emu, req, service)
-        self._send(resp, req, service)
-        self._log(emu, req, service, resp.status, started, fault=rule is not None)
+        if delay:  # the write has taken effect; its answer is slow to come
+            time.sleep(delay / 1000.0)
+        if rule is not None and rule.answer_lost:
+            # Processed, then the answer lost: logged with the status the service chose, never sent.
+            self._log(emu, req, service, resp.status, started, fault=True, delivered=False)
+            self._drop_connection()
+            return
+        delivered = False
+        try:
+            self._send(resp, req, service)
+            delivered = True
+        finally:  # a client that hung up still made the request: the log must show it (zero-write checks)
+            self._log(emu, req, service, resp.status, started, fault=rule is not None, delivered=delivered)
+
+    def _drop_connection(self):
+        """Close the TCP connection without an answer (and without a TLS close_notify), as a lost route does."""
+        self.close_connection = True
+        try:
+            self.connection.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
 
     def _fault_response(self, req, service, rule) -> Response:
         code = rule.code or REASONS.get(rule.status, "Error")
@@ -237,7 +257,7 @@ class Handler(BaseHTTPRequestHandler):
         if self.command != "HEAD" and data:
             self.wfile.write(data)
 
-    def _log(self, emu, req, service, status, started, fault=False):
+    def _log(self, emu, req, service, status, started, fault=False, delivered=True):
         body = None
         if req.body:
             ctype = req.headers.get("content-type", "")
@@ -252,7 +272,7 @@ class Handler(BaseHTTPRequestHandler):
         emu.record({
             "time": utc_iso(started, ms=True), "method": req.method, "path": req.path, "query": query,
             "status": status, "tenant": req.tenant, "principal_kind": req.principal_kind, "service": service,
-            "body": body, "request_id": req.request_id, "fault": fault,
+            "body": body, "request_id": req.request_id, "fault": fault, "answer_delivered": delivered,
             "duration_ms": round((time.time() - started) * 1000, 1),
         })
 
@@ -270,6 +290,10 @@ class SandboxServer(ThreadingHTTPServer):
     def finish_request(self, request, client_address):
         # The TLS handshake runs here, in the connection's own thread, so one slow client can't stall accept().
         request.settimeout(240)  # idle keep-alive connections close after 4 minutes, as Azure front ends do
+        tls_fault = self.emulator.match_tls_fault()
+        if tls_fault is not None:
+            self._tls_fault(request, tls_fault)
+            return
         try:
             tls = self.ssl_context.wrap_socket(request, server_side=True)
         except (ssl.SSLError, OSError):
@@ -281,6 +305,23 @@ class SandboxServer(ThreadingHTTPServer):
                 tls.close()
             except OSError:
                 pass
+
+    @staticmethod
+    def _tls_fault(request, kind):
+        """Fail the handshake after the ClientHello: a fatal handshake_failure alert, or a TCP reset."""
+        request.settimeout(10)
+        try:
+            request.recv(16384)  # the ClientHello
+            if kind == "handshake_failure":
+                request.sendall(TLS_ALERT_HANDSHAKE_FAILURE)
+            else:  # reset: RST instead of FIN
+                request.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        except OSError:
+            pass
+        try:
+            request.close()
+        except OSError:
+            pass
 
     def handle_error(self, request, client_address):  # clients that hang up are normal; stay quiet
         pass

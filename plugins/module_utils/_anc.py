@@ -377,8 +377,9 @@ def match_name(items, name):
 
 
 def duplicate_name_message(name, matches):
-    return ('%d Azure network connections are named %r (ids: %s); names must be unique for this module to '
-            'manage them. Rename or delete the extra ones in the Intune admin center first'
+    return ('%d Azure network connections are named %r (ids: %s); the name no longer tells them apart. Pick the one '
+            'to keep and manage it by its ID (option id), and delete each extra one with state=absent and its id '
+            '(one in use by a provisioning policy cannot be deleted), or rename one in the Intune admin center'
             % (len(matches), name, ', '.join(str(m.get('id')) for m in matches)))
 
 

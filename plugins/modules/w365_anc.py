@@ -43,11 +43,27 @@ attributes:
 options:
   name:
     description:
-      - Display name of the connection. It identifies the connection, so it must be unique in the tenant; two
-        connections with this name make the task fail without touching either.
+      - Display name of the connection. It identifies the connection (unless O(id) is given), so it must be
+        unique in the tenant; two connections with this name make the task fail without touching either, naming
+        their IDs (see O(id)).
+      - Two runs creating the same connection at once end with one connection. After its create, each run waits
+        until the other run's create has landed, lists the connections of this name and keeps the one with the
+        lowest ID; a run whose own connection lost waits for that connection's first health checks, deletes it and
+        adopts the winner (with a warning). Both runs then report the same connection.
+      - A create whose answer is lost (dropped connection, timeout, HTTP 5xx) is read back by name before it is
+        sent again, so it is never repeated when the service carried it out.
       - Control characters (tab, line breaks) are refused.
     type: str
     required: true
+  id:
+    description:
+      - Graph ID of the connection to manage, for when several connections share O(name) (Graph does not
+        enforce unique names). The connection is then found by this ID instead of by its name; a different O(name)
+        renames it.
+      - With O(state=absent), deletes exactly this connection (not when it is in use), which is how an extra
+        connection of the same name is removed.
+      - Never creates a connection; a connection with this ID must exist for O(state=present).
+    type: str
   state:
     description:
       - V(present) creates or updates the connection; V(absent) deletes it.
@@ -325,10 +341,13 @@ auth_method:
   sample: username_password
 '''
 
-from ansible_collections.w365.cloudpc.plugins.module_utils import _anc
+import time
+
+from ansible_collections.w365.cloudpc.plugins.module_utils import _anc, _converge
 from ansible_collections.w365.cloudpc.plugins.module_utils._constants import API_NETWORK, DEFAULT_ANC_LIMIT
 from ansible_collections.w365.cloudpc.plugins.module_utils._errors import (
     W365ApiError, W365ConfigError, W365WaitTimeout)
+from ansible_collections.w365.cloudpc.plugins.module_utils._ids import is_guid
 from ansible_collections.w365.cloudpc.plugins.module_utils._module import W365Module
 from ansible_collections.w365.cloudpc.plugins.module_utils._waiter import wait_until
 
@@ -345,6 +364,7 @@ class AncManager:
         self.params = module.params
         # True once a write succeeded, so a later failure still reports the change it made.
         self.changed = False
+        self.read_at = time.monotonic()
 
     @property
     def graph(self):
@@ -353,6 +373,11 @@ class AncManager:
 
     # -- reads -------------------------------------------------------------------------------------------------
     def find(self, name):
+        # When this read started: a create decides between racing runs after twice the read-to-create time.
+        self.read_at = time.monotonic()
+        anc_id = self.params.get('id')
+        if anc_id:
+            return self.graph.get_or_none('%s/%s' % (_anc.ANC_PATH, anc_id), params={'$select': _anc.SELECT})
         matches = _anc.list_by_name(self.graph, name)
         if len(matches) > 1:
             raise W365ConfigError('name', _anc.duplicate_name_message(name, matches))
@@ -405,6 +430,60 @@ class AncManager:
         self.changed = True
         return result
 
+    def create(self, body):
+        """Create the connection so that racing runs and lost answers end on exactly one; returns
+        (connection this run keeps, True when it is another run's connection adopted in place of this run's own).
+
+        A create whose answer is lost is read back before it is sent again. Then, once every racing run's create
+        has landed, the connections sharing the name are listed and the lowest ID wins: a run whose own connection
+        lost deletes it (nothing uses it yet; the service refuses the delete while its first checks run, so it
+        waits for them) and adopts the winner.
+        """
+        name = body['displayName']
+
+        def post():
+            return self.write(self.graph.post, _anc.ANC_PATH, body)
+
+        def find_created():
+            return _converge.winner(_anc.list_by_name(self.graph, name))
+
+        own, read_back = _converge.create_reading_back(post, find_created)
+        if read_back:
+            self.changed = True  # something was created for this name: by this run or by one racing it
+        time.sleep(_converge.settle_seconds(time.monotonic() - self.read_at))
+        matches = _anc.list_by_name(self.graph, name)
+        winner = _converge.winner(matches)
+        if winner is None or _converge.same_id(winner, own):
+            return own, False
+        if read_back:
+            # The read-back cannot say whose connection that was: leave it to the run that made it.
+            self.module.warn('Azure network connection %r: this run\'s create got no answer, so it cannot tell '
+                             'whether connection %s is its own; it adopted %s, which racing runs keep. If %s remains, '
+                             'delete it with state=absent and id=%s.' % (name, own['id'], winner['id'], own['id'],
+                                                                           own['id']))
+            return winner, True
+        self.remove_own_duplicate(own, winner)
+        return winner, True
+
+    def remove_own_duplicate(self, own, winner):
+        name = own.get('displayName')
+        current = self.get(own['id'])
+        if current.get('inUse'):
+            self.module.warn('Azure network connection %r: another run created %s at the same time; this run\'s '
+                             'own %s is already in use, so it was left in place. Delete one of them with '
+                             'state=absent and its id.' % (name, winner['id'], own['id']))
+            return
+        if not _anc.checks_done(current):
+            self.wait_for_checks(current, 'the first health checks of duplicate %r (%s) to finish before deleting '
+                                          'it' % (name, own['id']))
+        try:
+            self.write(self.graph.delete, '%s/%s' % (_anc.ANC_PATH, own['id']))
+        except W365ApiError as err:
+            if err.status != 404:
+                raise
+        self.module.warn('Azure network connection %r: another run created it at the same time; this run deleted '
+                         'its own copy %s and kept %s, as every racing run does.' % (name, own['id'], winner['id']))
+
     def wait_for_checks(self, obj, what):
         try:
             return wait_until(lambda: self.get(obj['id']), _anc.checks_done, timeout=self.params['wait_timeout'],
@@ -442,8 +521,12 @@ class AncManager:
             body = _anc.create_body(p, target)
             if check:
                 return True, _anc.predicted_created(body), p['join_type'] == 'hybrid_join', True
-            created = self.write(self.graph.post, _anc.ANC_PATH, body)
-            return True, self.get(created['id']), p['join_type'] == 'hybrid_join', True
+            created, adopted = self.create(body)
+            if not adopted:
+                return True, self.get(created['id']), p['join_type'] == 'hybrid_join', True
+            # Another run's connection won: apply this task's options to it like to any existing connection.
+            changed, after, _rotate, _restarted = self.present(self.get(created['id']))
+            return True, after, p['join_type'] == 'hybrid_join', True
 
         _anc.validate_against_current(p, current)
         patch = _anc.patch_body(current, _anc.desired_body(p, _anc.resolve_target(p, current)))
@@ -494,6 +577,7 @@ class AncManager:
 def argument_spec():
     return dict(
         name=dict(type='str', required=True),
+        id=dict(type='str'),
         state=dict(type='str', choices=['present', 'absent'], default='present'),
         join_type=dict(type='str', choices=['entra_join', 'hybrid_join']),
         subscription_id=dict(type='str'),
@@ -529,9 +613,15 @@ def run(module, manager):
     check_inputs(module)
     for warning in _anc.validate_options(p):
         module.warn(warning)
+    if p['id'] is not None and not is_guid(p['id']):
+        raise W365ConfigError('id', 'must be the Graph ID (a GUID) of an Azure network connection, as '
+                                    'w365_anc_info returns it')
     current = manager.find(p['name'])
     before = _anc.to_result(current)
 
+    if p['id'] and current is None and p['state'] == 'present':
+        raise W365ConfigError('id', 'no Azure network connection has id %s; omit id to find or create the '
+                                    'connection by its name' % p['id'])
     if p['state'] == 'absent':
         changed = manager.absent(current)
         module.exit(changed, diff={'before': _anc.diff_view(before), 'after': {}}, connection={})

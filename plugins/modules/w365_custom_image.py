@@ -96,6 +96,8 @@ notes:
   - Graph has no update for device images; this module never patches an image.
   - When two runs upload the same name and version at once, the service accepts one; the other run waits on that
     upload and reports RV(ignore:changed=false).
+  - An upload request whose answer is lost (dropped connection, timeout, HTTP 5xx) is looked for by name and version
+    before it is sent again, so an upload the service started is adopted and never started twice.
   - Uploading needs C(CloudPC.ReadWrite.All). The pre-upload checks also need Reader on the source subscription
     (to read the image and its role assignments) and C(Application.Read.All) on Graph (to find the Windows 365
     service principal).
@@ -200,7 +202,7 @@ auth_method:
   sample: client_secret
 '''
 
-from ansible_collections.w365.cloudpc.plugins.module_utils import _images
+from ansible_collections.w365.cloudpc.plugins.module_utils import _converge, _images
 from ansible_collections.w365.cloudpc.plugins.module_utils._errors import (
     W365ApiError,
     W365ConfigError,
@@ -398,12 +400,23 @@ class ImageTask:
         if self.module.check_mode:
             return True, _images.predicted_upload(name, version, source['id'])
         if action == 'create':
+            def find_created():
+                return _images.find_image(self.list_images(), name, version)
+
             try:
-                image = self.upload(name, version, source['id'])
+                # An upload whose answer is lost is looked for (name + version) before it is sent again.
+                image, read_back = _converge.create_reading_back(
+                    lambda: self.upload(name, version, source['id']), find_created)
             except W365ApiError as err:
                 if err.status != 409:
                     raise
                 return False, self.join_concurrent_upload(name, version, source, err)
+            if read_back:
+                # This run's upload, or a racing run's with the same name and version: either way the one upload.
+                self.changed = True
+                message = _images.immutable_conflict(image, source['id'])
+                if message:
+                    raise ImageTaskFailed(message, image=image)
         else:
             image = self.retry(current, name, version, source['id'])
         return True, self.finish_present(image)

@@ -29,7 +29,8 @@ class Sandbox:
     def _control(self, method: str, path: str, body=None):
         data = None if body is None else json.dumps(body).encode()
         req = urllib.request.Request(
-            f"{self.url}/_emulator/{path}", data=data, method=method, headers={"Content-Type": "application/json"}
+            f"{self.url}/_emulator/{path}", data=data, method=method,
+            headers={"Content-Type": "application/json", **self.process.control_headers()},
         )
         with urllib.request.urlopen(req, context=self._ssl, timeout=30) as resp:
             raw = resp.read()

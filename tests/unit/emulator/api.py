@@ -57,6 +57,8 @@ class Api:
 
     def request(self, method, path, body=None, headers=None, form=None, params=None):
         hdrs = dict(headers or {})
+        if path.startswith("/_emulator/") and "Authorization" not in hdrs:
+            hdrs["Authorization"] = f"Bearer {self.proc.control_token}"
         data = None
         if form is not None:
             data = urllib.parse.urlencode(form).encode()

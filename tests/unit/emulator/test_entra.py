@@ -175,7 +175,7 @@ def test_certificate_and_federated_credentials(launch, seed, tmp_path):
     bundle = _self_signed(tmp_path)
     app = seed["tenants"][0]["apps"][0]
     app.pop("secret")
-    app["certificate"] = str(tmp_path / "app-cert.pem")
+    app["certificate"] = (tmp_path / "app-cert.pem").read_text()  # PEM text: the control API reads no files
     app["federated_credentials"] = [{"issuer": "https://token.actions.githubusercontent.com",
                                      "subject": "repo:contoso/w365:environment:prod"}]
     api = launch(seed)
@@ -235,8 +235,10 @@ def test_federated_assertions_are_verified_with_the_issuers_keys(launch, seed, t
     app = seed["tenants"][0]["apps"][0]
     app["federated_credentials"] = [
         {"issuer": issuer, "subject": "system:serviceaccount:w365:runner",
-         # two keys, as during a rotation: inline PEM and a path relative to the seed's directory
-         "issuer_keys": [rsa_key.public_key().public_bytes(*public).decode(), str(tmp_path / "issuer-ec.pem")]},
+         # two keys, as during a rotation (PEM text: a seed sent to the control API names no file outside the
+         # start-up seed's directory; paths in seed files are covered in test_process.py)
+         "issuer_keys": [rsa_key.public_key().public_bytes(*public).decode(),
+                         (tmp_path / "issuer-ec.pem").read_text()]},
         {"issuer": "https://token.actions.githubusercontent.com", "subject": "repo:contoso/w365:ref:main"}]
     api = launch(seed)
 

@@ -133,7 +133,8 @@ def test_sigterm_with_open_keepalive_connections(tmp_path):
     u = proc.url.rsplit(":", 1)
     raw = socket.create_connection(("127.0.0.1", int(u[1])), timeout=5)
     tls = ssl.create_default_context(cafile=proc.ca_bundle).wrap_socket(raw, server_hostname="127.0.0.1")
-    tls.sendall(b"GET /_emulator/info HTTP/1.1\r\nHost: x\r\n\r\n")
+    tls.sendall(b"GET /_emulator/info HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\n\r\n"
+                % proc.control_token.encode())
     assert tls.recv(100).startswith(b"HTTP/1.1 200")
     started = time.monotonic()
     os.kill(proc.pid, signal.SIGTERM)

@@ -35,6 +35,6 @@ def emulator():
 @pytest.fixture(scope='session')
 def api(emulator):
     from .sandbox import SandboxApi
-    client = SandboxApi(emulator.url, emulator.ca_bundle)
+    client = SandboxApi(emulator.url, emulator.ca_bundle, emulator.control_token)
     yield client
     client.session.close()

@@ -67,7 +67,7 @@ class Reply:
 
 
 class SandboxApi:
-    def __init__(self, url: str, ca_bundle: str):
+    def __init__(self, url: str, ca_bundle: str, control_token: str = ''):
         import requests
         self.url = url.rstrip('/')
         self.ca_bundle = ca_bundle
@@ -76,6 +76,7 @@ class SandboxApi:
         self.session.trust_env = False
         self.session.verify = ca_bundle
         self._tokens: dict = {}
+        self.control_token = control_token
 
     def call(self, method: str, path: str, *, token: str | None = None, params=None, body=None,
              headers: dict | None = None, data=None) -> Reply:
@@ -83,6 +84,8 @@ class SandboxApi:
         hdrs = dict(headers or {})
         if token:
             hdrs['Authorization'] = f'Bearer {token}'
+        elif path.startswith('/_emulator/') and self.control_token:
+            hdrs['Authorization'] = f'Bearer {self.control_token}'
         resp = self.session.request(method, url, params=params, json=body, data=data, headers=hdrs, timeout=30)
         text = resp.text
         parsed = None

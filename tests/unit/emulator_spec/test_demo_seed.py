@@ -22,7 +22,7 @@ def demo():
     from w365_sandbox.launcher import start_emulator
     seed = yaml.safe_load(DEMO.read_text(encoding='utf-8'))
     proc = start_emulator(DEMO, time_scale=1.0)
-    client = SandboxApi(proc.url, proc.ca_bundle)
+    client = SandboxApi(proc.url, proc.ca_bundle, proc.control_token)
     try:
         yield client, seed
     finally:
