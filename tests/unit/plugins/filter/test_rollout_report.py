@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from ansible.errors import AnsibleFilterError
 
 from ansible_collections.w365.cloudpc.plugins.filter import rollout_report as rr
 
@@ -52,8 +53,13 @@ def test_changes_and_connection_summary():
     dep = rr.deployment_summary(record("a_weu", "a", "westeurope", network_connection=CONNECTION, preflight=PREFLIGHT))
     assert dep["changes"] == ["granted Reader on /subscriptions/s", "created Azure network connection anc-weu"]
     assert [c["name"] for c in dep["network_connection"]["failed_health_checks"]] == ["Subnet IP"]
-    # Only the checks worth reading are kept in the report.
-    assert [c["name"] for c in dep["preflight"]["checks"]] == ["role_grants"]
+    # Only the checks worth reading are kept in the report; "grants missing" is no warning when the rollout creates
+    # them in the next step.
+    assert dep["preflight"]["checks"] == []
+    assert dep["preflight"]["summary"]["status"] == "passed" and dep["preflight"]["summary"]["warning"] == 0
+    kept = rr.deployment_summary(record("a_weu", "a", "westeurope", network_connection=CONNECTION, preflight=PREFLIGHT,
+                                        manage_grants=False))
+    assert [c["name"] for c in kept["preflight"]["checks"]] == ["role_grants"]
 
 
 def test_existing_connection_is_updated_not_created():
@@ -76,7 +82,7 @@ def test_preflight_failure_names_checks_once():
         "task": "Fail the preflight once, listing every failed check with its remedy", "message": "long text"}))
     assert dep["failed"]["stage"] == "preflight"
     assert dep["failed"]["message"] == ("Preflight failed 2 of 12 checks: subnet_capacity, "
-                                        "windows365_service_principal (nothing was changed).")
+                                        "windows365_service_principal. Nothing was changed.")
 
 
 @pytest.mark.parametrize("task,stage", [
@@ -126,7 +132,7 @@ def test_markdown_and_html_escape_service_text():
     # Every table row keeps its column count.
     for line in markdown.splitlines():
         if line.startswith("| ") and "---" not in line:
-            assert line.replace("\\|", "").count("|") in (6, 8)
+            assert line.replace("\\|", "").count("|") in (4, 6, 8)
     assert "Failed in connection" in markdown
 
 
@@ -164,6 +170,6 @@ class TestTenantSignin:
         assert rr.tenant_signin({}, {"tenant_id": "t"}, "", "contoso") == {"tenant_id": "t"}
 
     def test_wrong_shape_never_echoes_the_value(self):
-        with pytest.raises(ValueError) as err:
+        with pytest.raises(AnsibleFilterError) as err:
             rr.tenant_signin({}, {}, "- secret-in-a-list", "contoso")
         assert "secret-in-a-list" not in str(err.value)
