@@ -293,6 +293,9 @@ def rollout_report(deployments, generated_at=None, playbook='rollout', check_mod
         'ok': sum(1 for d in all_deps if d['status'] == 'ok'),
         'failed_tenants': sorted(t['name'] for t in tenant_list if t['status'] == 'failed'),
         'failed_deployments': sorted(d['host'] for d in all_deps if d['status'] == 'failed'),
+        # Hosts that carry a failure: failed deployments and the image hosts of tenants whose images failed.
+        'failed_hosts': sorted(set(d['host'] for d in all_deps if d['status'] == 'failed') | set(
+            d['host'] for t in tenant_list if t['image_failures'] for d in t['deployments'] if d.get('image_host'))),
         'images': sum(len(t['images']) for t in tenant_list),
         'image_failures': sum(len(t['image_failures']) for t in tenant_list),
     }
