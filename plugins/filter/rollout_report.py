@@ -11,6 +11,10 @@ from __future__ import annotations
 
 import html
 
+from ansible.errors import AnsibleFilterError
+from ansible_collections.w365.cloudpc.plugins.module_utils._errors import W365ConfigError
+from ansible_collections.w365.cloudpc.plugins.module_utils._inventory import merge_signin
+
 REPORT_VERSION = 1
 
 _STATUS_ORDER = {'failed': 0, 'changed': 1, 'ok': 2}
@@ -38,6 +42,8 @@ def format_health_check(check):
 
 # Task names of the roles, mapped to the stage of a deployment they belong to (for "failed in <stage>").
 _STAGES = (
+    ('whole inventory', 'inventory'),
+    ('sign in', 'sign-in'),
     ('preflight', 'preflight'),
     ('grant', 'role grants'),
     ('azure network connection', 'connection'),
@@ -57,12 +63,24 @@ def rollout_stage(task_name):
     return task_name or 'unknown'
 
 
-def _summarise_preflight(result):
+def _summarise_preflight(result, manage_grants=True):
+    """Failed, warning and skipped checks. The role_grants warning ("missing - the next step creates them") is
+    dropped when the rollout creates the grants itself: it is not something to act on."""
     result = result or {}
     if not result.get('summary'):
         return {}
-    return {'summary': result['summary'],
-            'checks': [c for c in result.get('checks') or [] if c.get('status') in ('failed', 'warning', 'skipped')]}
+    summary = dict(result['summary'])
+    checks = [c for c in result.get('checks') or [] if c.get('status') in ('failed', 'warning', 'skipped')]
+    if manage_grants:
+        dropped = [c for c in checks if c.get('name') == 'role_grants' and c.get('status') == 'warning']
+        if dropped:
+            checks = [c for c in checks if c not in dropped]
+            summary['warning'] = max(0, int(summary.get('warning') or 0) - len(dropped))
+            summary['passed'] = int(summary.get('passed') or 0) + len(dropped)
+            summary['warning_checks'] = [n for n in summary.get('warning_checks') or [] if n != 'role_grants']
+            if summary.get('status') == 'warning' and not summary['warning'] and not summary.get('failed'):
+                summary['status'] = 'passed'
+    return {'summary': summary, 'checks': checks}
 
 
 def _summarise_connection(ncr):
@@ -88,7 +106,8 @@ def _summarise_grants(grants):
              'changed': bool(g.get('changed'))} for g in grants or []]
 
 
-def _changes(ncr, preflight, images):
+def _changes(ncr, preflight, images, image_failures=()):
+    """Every write this deployment sent, including those made before a failure."""
     ncr = ncr or {}
     changes = []
     for grant in ncr.get('grants') or []:
@@ -110,6 +129,11 @@ def _changes(ncr, preflight, images):
                 changes.append('granted %s on %s' % (grant.get('role_name'), grant.get('scope')))
         if image.get('image_changed'):
             changes.append('uploaded image %s %s' % (image.get('name'), image.get('version')))
+    for failure in image_failures or []:
+        for grant in failure.get('grants') or []:
+            if grant.get('changed'):
+                changes.append('granted %s on %s (for image %s %s, which then failed)' % (
+                    grant.get('role_name'), grant.get('scope'), failure.get('name'), failure.get('version')))
     return changes
 
 
@@ -134,16 +158,18 @@ def deployment_summary(record):
     preflight = record.get('preflight') or {}
     images = record.get('images') or []
     failed = record.get('failed')
+    manage_grants = str(record.get('manage_grants', True)).lower() not in ('false', 'no', '0', 'off')
     dep = {
         'host': record.get('host'),
         'tenant': record.get('tenant'),
         'tenant_id': record.get('tenant_id'),
         'region': record.get('region'),
-        'preflight': _summarise_preflight(preflight),
+        'preflight': _summarise_preflight(preflight, manage_grants),
         'network_connection': _summarise_connection(ncr) if ncr else {},
         'grants': _summarise_grants(ncr.get('grants')),
         # Playbooks other than the rollout (teardown) describe their changes themselves.
-        'changes': list(record['changes']) if record.get('changes') is not None else _changes(ncr, preflight, images),
+        'changes': list(record['changes']) if record.get('changes') is not None else _changes(
+            ncr, preflight, images, record.get('image_failures')),
         'images': [_summarise_image(i) for i in images],
         'image_failures': [],
         'failed': None,
@@ -154,8 +180,11 @@ def deployment_summary(record):
         failed_checks = [c['name'] for c in dep['preflight'].get('checks') or [] if c.get('status') == 'failed']
         if dep['failed']['stage'] == 'preflight' and failed_checks:
             # The checks and their remedies are listed with the preflight: name them, don't repeat them.
-            dep['failed']['message'] = 'Preflight failed %d of %d checks: %s (nothing was changed).' % (
+            dep['failed']['message'] = 'Preflight failed %d of %d checks: %s.' % (
                 len(failed_checks), dep['preflight']['summary'].get('total', 0), ', '.join(failed_checks))
+            if not dep['changes']:
+                dep['failed']['message'] += ' Nothing was changed.'
+
     for failure in record.get('image_failures') or []:
         summary = _summarise_image(dict(failure, changed=False))
         summary.update({'stage': rollout_stage(failure.get('task')), 'message': failure.get('message')})
@@ -173,7 +202,64 @@ def _deployment_status(dep):
     return 'ok'
 
 
-def rollout_report(deployments, generated_at=None, playbook='rollout', check_mode=False):
+def _scope(scope, deployments):
+    """Which deployments of the inventory this report covers (--limit, AWX job and job slice)."""
+    scope = dict(scope or {})
+    hosts = sorted(str(h) for h in scope.get('hosts') or [d.get('host') for d in deployments or []] if h)
+    inventory_hosts = sorted(str(h) for h in scope.get('inventory_hosts') or hosts)
+    out = {'hosts': hosts, 'inventory_hosts': len(inventory_hosts), 'limit': scope.get('limit') or None,
+           'awx_job_id': scope.get('awx_job_id') or None, 'awx_workflow_job_id': scope.get('awx_workflow_job_id') or None,
+           'awx_job_template_name': scope.get('awx_job_template_name') or None}
+    out['partial'] = bool(len(hosts) < len(inventory_hosts) or out['limit'] or out['awx_workflow_job_id'])
+    text = 'This report covers %d of the %d deployments in the inventory' % (len(hosts), len(inventory_hosts))
+    if out['limit']:
+        text += ' (--limit %s)' % out['limit']
+    text += '.'
+    if out['awx_job_id']:
+        text += ' AWX job %s' % out['awx_job_id']
+        if out['awx_workflow_job_id']:
+            text += (' of workflow job %s: under job slicing each slice job sees only its own hosts and writes its '
+                     'own report and artifacts (set w365_report_name per job to keep them apart)'
+                     % out['awx_workflow_job_id'])
+        text += '.'
+    out['description'] = text
+    return out
+
+
+def _needs_action(tenants, inventory_problems):
+    """What someone has to do, first: one item per failed check, health check, image or inventory problem."""
+    items = []
+    for problem in inventory_problems or []:
+        items.append({'deployment': problem.get('host') or '-', 'tenant': problem.get('tenant'),
+                      'check': 'inventory: %s' % problem.get('variable'), 'remedy': problem.get('message')})
+    for tenant in tenants:
+        for dep in tenant['deployments']:
+            failed = dep.get('failed')
+            if not failed or failed.get('stage') == 'inventory':
+                continue
+            before = len(items)
+            for check in (dep.get('preflight') or {}).get('checks') or []:
+                if check.get('status') == 'failed':
+                    items.append({'deployment': dep['host'], 'tenant': tenant['name'],
+                                  'check': 'preflight: %s' % check.get('name'),
+                                  'remedy': check.get('remedy') or check.get('detail')})
+            for check in (dep.get('network_connection') or {}).get('failed_health_checks') or []:
+                items.append({'deployment': dep['host'], 'tenant': tenant['name'],
+                              'check': 'health check: %s' % (check.get('error_type') or check.get('name')),
+                              'remedy': check.get('recommended_action') or check.get('additional_detail')})
+            if len(items) == before:
+                items.append({'deployment': dep['host'], 'tenant': tenant['name'], 'check': failed.get('stage'),
+                              'remedy': failed.get('message')})
+        host = next((d['host'] for d in tenant['deployments'] if d.get('image_host')), None)
+        for failure in tenant['image_failures']:
+            items.append({'deployment': host or '-', 'tenant': tenant['name'],
+                          'check': 'image %s %s' % (failure.get('name'), failure.get('version')),
+                          'remedy': failure.get('error_remedy') or failure.get('message')})
+    return items
+
+
+def rollout_report(deployments, generated_at=None, playbook='rollout', check_mode=False, inventory_problems=None,
+                   scope=None):
     """Group per-host deployment records into the report: tenants, each with its images and regions.
 
     A record (set per host by the playbooks) has: host, tenant, tenant_id, region, failed ({task, message}) or
@@ -207,15 +293,23 @@ def rollout_report(deployments, generated_at=None, playbook='rollout', check_mod
         'ok': sum(1 for d in all_deps if d['status'] == 'ok'),
         'failed_tenants': sorted(t['name'] for t in tenant_list if t['status'] == 'failed'),
         'failed_deployments': sorted(d['host'] for d in all_deps if d['status'] == 'failed'),
+        # Hosts that carry a failure: failed deployments and the image hosts of tenants whose images failed.
+        'failed_hosts': sorted(set(d['host'] for d in all_deps if d['status'] == 'failed') | set(
+            d['host'] for t in tenant_list if t['image_failures'] for d in t['deployments'] if d.get('image_host'))),
         'images': sum(len(t['images']) for t in tenant_list),
         'image_failures': sum(len(t['image_failures']) for t in tenant_list),
     }
+    problems = [dict(p) for p in inventory_problems or []]
+    summary['inventory_problems'] = len(problems)
     return {
         'report_version': REPORT_VERSION,
         'playbook': playbook,
         'generated_at': generated_at,
         'check_mode': bool(check_mode),
+        'scope': _scope(scope, deployments),
         'summary': summary,
+        'needs_action': _needs_action(tenant_list, problems),
+        'inventory_problems': problems,
         'tenants': tenant_list,
     }
 
@@ -225,21 +319,18 @@ def tenant_signin(common, inventory_auth=None, tenant_map=None, tenant=None):
 
     ``tenant_map`` is the ``w365_tenant_credentials`` extra var: a mapping of tenant key to module sign-in options,
     or that mapping as YAML/JSON text (AWX injects custom credential fields as strings; an empty string is unset).
+    A malformed map or an unknown key (``client_secert``) fails here, before any module sees the options, with a
+    message that says where and what, never the text (it holds secrets).
     """
-    merged = dict(common or {})
-    merged.update(inventory_auth or {})
-    if isinstance(tenant_map, str):
-        import yaml
-
-        tenant_map = yaml.safe_load(tenant_map) if tenant_map.strip() else {}
-    if tenant_map and not isinstance(tenant_map, dict):
-        # Never echo the value: it holds secrets.
-        raise ValueError('w365_tenant_credentials must be a mapping of tenant key to sign-in options')
-    entry = (tenant_map or {}).get(tenant) if tenant is not None else None
-    if entry:
-        merged.update(entry)
-    # Empty values mean "not set" (AWX sets unused fields to ""), so the modules fall back to the environment.
-    return dict((k, v) for k, v in merged.items() if v not in (None, ''))
+    message = None
+    try:
+        merged = merge_signin(common, inventory_auth, tenant_map, tenant)
+    except W365ConfigError as err:
+        message = str(err)
+    if message is not None:
+        # Raised outside the except block: nothing of the parser's own error (which quotes the input) is chained.
+        raise AnsibleFilterError(message)
+    return merged
 
 
 # --- Markdown ------------------------------------------------------------------------------------
@@ -275,22 +366,30 @@ def rollout_report_markdown(report):
              '| %d | %d | %d | %d | %d | %d | %d |' % (
                  s['tenants'], s['deployments'], s['ok'], s['changed'], s['failed'], s['images'],
                  s['image_failures']), '']
+    if (report.get('scope') or {}).get('description'):
+        lines += [_md(report['scope']['description']), '']
     if s['failed_tenants']:
         lines += ['**Failed tenants:** %s' % ', '.join(_md(t) for t in s['failed_tenants']), '']
+    if report.get('needs_action'):
+        lines += ['## Needs action', '', '| deployment | check | remedy |', '| --- | --- | --- |']
+        for item in report['needs_action']:
+            lines.append('| %s | %s | %s |' % (_md(item.get('deployment')), _md(item.get('check')),
+                                               _md(item.get('remedy'))))
+        lines.append('')
     for tenant in report['tenants']:
         lines += ['## Tenant %s — %s' % (_md(tenant['name']), tenant['status'].upper()), '']
         if tenant.get('tenant_id'):
             lines += ['Tenant ID: `%s`' % str(tenant['tenant_id']).replace('`', ''), '']
         lines += ['### Images', '']
-        if tenant['images']:
+        if not tenant['images'] and not tenant['image_failures']:
+            lines += ['None in this run.', '']
+        elif tenant['images']:
             lines += ['| image | version | status | error | changed |', '| --- | --- | --- | --- | --- |']
             for image in tenant['images']:
                 lines.append('| %s | %s | %s | %s | %s |' % (
                     _md(image.get('name')), _md(image.get('version')), _md(image.get('status')),
                     _md(image.get('error_code') or ''), 'yes' if image.get('changed') else 'no'))
             lines.append('')
-        else:
-            lines += ['None.', '']
         for failure in tenant['image_failures']:
             lines += ['- **Image %s %s failed:** %s' % (_md(failure.get('name')), _md(failure.get('version')),
                                                         _md(failure.get('message'))), '']
@@ -336,7 +435,11 @@ def _md_deployment(dep):
 # --- HTML ----------------------------------------------------------------------------------------
 
 _CSS = '''
-body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:2rem;color:#1b1b1b;background:#fafafa}
+body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:2rem;color:#1b1b1b;background:#fafafa;
+max-width:72rem}
+p,li,td,th,code,h1,h2,h3,.remedy{overflow-wrap:anywhere;word-break:break-word}
+@media (max-width:600px){body{margin:.5rem}td,th{padding:.2rem .3rem}.card{padding:.4rem .5rem}ul{padding-left:1rem}}
+table{max-width:100%}.needs-action li{margin:.3rem 0}.remedy{color:#333}
 h1{font-size:1.6rem}h2{font-size:1.3rem;margin-top:2rem;border-bottom:1px solid #ccc}h3{font-size:1.05rem}
 table{border-collapse:collapse;margin:.5rem 0}td,th{border:1px solid #ccc;padding:.3rem .6rem;text-align:left;
 vertical-align:top}th{background:#eee}.status{font-weight:bold;padding:.1rem .5rem;border-radius:.3rem}
@@ -369,22 +472,30 @@ def rollout_report_html(report):
            '<th>image failures</th></tr>',
            '<tr>%s</tr></table>' % ''.join('<td>%d</td>' % s[k] for k in (
                'tenants', 'deployments', 'ok', 'changed', 'failed', 'images', 'image_failures'))]
+    if (report.get('scope') or {}).get('description'):
+        out.append('<p class="scope">%s</p>' % _h(report['scope']['description']))
     if s['failed_tenants']:
         out.append('<p><strong>Failed tenants:</strong> %s</p>' % _h(', '.join(s['failed_tenants'])))
+    if report.get('needs_action'):
+        # A list, not a table: a remedy stays readable at phone width.
+        out.append('<h2>Needs action</h2><ul class="needs-action">%s</ul>' % ''.join(
+            '<li><strong>%s</strong> &middot; %s<br><span class="remedy">%s</span></li>' % (
+                _h(item.get('deployment')), _h(item.get('check')), _h(item.get('remedy')))
+            for item in report['needs_action']))
     for tenant in report['tenants']:
         out.append('<h2>Tenant %s %s</h2>' % (_h(tenant['name']), _badge(tenant['status'])))
         if tenant.get('tenant_id'):
             out.append('<p>Tenant ID: <code>%s</code></p>' % _h(tenant['tenant_id']))
         out.append('<h3>Images</h3>')
-        if tenant['images']:
+        if not tenant['images'] and not tenant['image_failures']:
+            out.append('<p>None in this run.</p>')
+        elif tenant['images']:
             out.append('<table><tr><th>image</th><th>version</th><th>status</th><th>error</th><th>changed</th></tr>')
             for image in tenant['images']:
                 out.append('<tr><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>' % (
                     _h(image.get('name')), _h(image.get('version')), _badge(image.get('status') or 'unknown'),
                     _h(image.get('error_code') or ''), 'yes' if image.get('changed') else 'no'))
             out.append('</table>')
-        else:
-            out.append('<p>None.</p>')
         for failure in tenant['image_failures']:
             out.append('<p class="failed">Image %s %s failed: %s</p>' % (
                 _h(failure.get('name')), _h(failure.get('version')), _h(failure.get('message'))))
@@ -421,9 +532,10 @@ def _html_deployment(dep):
         parts.append('<li>Preflight %s (%d passed, %d warnings, %d failed, %d skipped)%s</li>' % (
             _badge(ps.get('status')), ps.get('passed', 0), ps.get('warning', 0), ps.get('failed', 0),
             ps.get('skipped', 0),
-            '<table><tr><th>check</th><th>status</th><th>detail</th><th>remedy</th></tr>%s</table>' % ''.join(
-                '<tr><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>' % (
-                    _h(c.get('name')), _badge(c.get('status')), _h(c.get('detail')), _h(c.get('remedy') or ''))
+            '<ul>%s</ul>' % ''.join(
+                '<li>%s %s: %s%s</li>' % (
+                    _badge(c.get('status')), _h(c.get('name')), _h(c.get('detail')),
+                    '<br><span class="remedy">Remedy: %s</span>' % _h(c['remedy']) if c.get('remedy') else '')
                 for c in notable) if notable else ''))
     failed = dep.get('failed')
     if failed:

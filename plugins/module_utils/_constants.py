@@ -74,3 +74,16 @@ SUPPORTED_ANC_REGIONS = (
     'spaincentral', 'swedencentral', 'switzerlandnorth', 'uaenorth', 'uksouth', 'ukwest', 'westcentralus',
     'westeurope', 'westus', 'westus2', 'westus3', 'usgovarizona', 'usgovtexas', 'usgovvirginia',
 )
+
+# Every Azure region name (the `name` of ARM's "Subscriptions - List Locations", as `az account list-locations`
+# prints it) of the public, US Government and China clouds, physical regions only. The rollout refuses a
+# `w365_region` that is not one of these before any request; inventory variable `w365_extra_azure_regions` adds
+# regions Microsoft opens after a release. One list for the whole collection: keep it sorted.
+AZURE_REGIONS = tuple(sorted(set(SUPPORTED_ANC_REGIONS) | {
+    'australiacentral', 'australiacentral2', 'austriaeast', 'belgiumcentral', 'brazilsoutheast', 'brazilus',
+    'centraluseuap', 'chilecentral', 'eastus2euap', 'francesouth', 'germanynorth', 'indonesiacentral',
+    'jioindiacentral', 'jioindiawest', 'koreasouth', 'malaysiawest', 'newzealandnorth', 'norwaywest',
+    'qatarcentral', 'southafricawest', 'swedensouth', 'switzerlandwest', 'taiwannorth', 'taiwannorthwest',
+    'uaecentral', 'westindia', 'usgoviowa', 'usdodcentral', 'usdodeast', 'chinaeast', 'chinaeast2', 'chinaeast3',
+    'chinanorth', 'chinanorth2', 'chinanorth3',
+}))

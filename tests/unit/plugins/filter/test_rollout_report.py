@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from ansible.errors import AnsibleFilterError
 
 from ansible_collections.w365.cloudpc.plugins.filter import rollout_report as rr
 
@@ -52,8 +53,13 @@ def test_changes_and_connection_summary():
     dep = rr.deployment_summary(record("a_weu", "a", "westeurope", network_connection=CONNECTION, preflight=PREFLIGHT))
     assert dep["changes"] == ["granted Reader on /subscriptions/s", "created Azure network connection anc-weu"]
     assert [c["name"] for c in dep["network_connection"]["failed_health_checks"]] == ["Subnet IP"]
-    # Only the checks worth reading are kept in the report.
-    assert [c["name"] for c in dep["preflight"]["checks"]] == ["role_grants"]
+    # Only the checks worth reading are kept in the report; "grants missing" is no warning when the rollout creates
+    # them in the next step.
+    assert dep["preflight"]["checks"] == []
+    assert dep["preflight"]["summary"]["status"] == "passed" and dep["preflight"]["summary"]["warning"] == 0
+    kept = rr.deployment_summary(record("a_weu", "a", "westeurope", network_connection=CONNECTION, preflight=PREFLIGHT,
+                                        manage_grants=False))
+    assert [c["name"] for c in kept["preflight"]["checks"]] == ["role_grants"]
 
 
 def test_existing_connection_is_updated_not_created():
@@ -76,7 +82,7 @@ def test_preflight_failure_names_checks_once():
         "task": "Fail the preflight once, listing every failed check with its remedy", "message": "long text"}))
     assert dep["failed"]["stage"] == "preflight"
     assert dep["failed"]["message"] == ("Preflight failed 2 of 12 checks: subnet_capacity, "
-                                        "windows365_service_principal (nothing was changed).")
+                                        "windows365_service_principal. Nothing was changed.")
 
 
 @pytest.mark.parametrize("task,stage", [
@@ -126,7 +132,7 @@ def test_markdown_and_html_escape_service_text():
     # Every table row keeps its column count.
     for line in markdown.splitlines():
         if line.startswith("| ") and "---" not in line:
-            assert line.replace("\\|", "").count("|") in (6, 8)
+            assert line.replace("\\|", "").count("|") in (4, 6, 8)
     assert "Failed in connection" in markdown
 
 
@@ -164,6 +170,129 @@ class TestTenantSignin:
         assert rr.tenant_signin({}, {"tenant_id": "t"}, "", "contoso") == {"tenant_id": "t"}
 
     def test_wrong_shape_never_echoes_the_value(self):
-        with pytest.raises(ValueError) as err:
+        with pytest.raises(AnsibleFilterError) as err:
             rr.tenant_signin({}, {}, "- secret-in-a-list", "contoso")
         assert "secret-in-a-list" not in str(err.value)
+
+
+# --- the report tells the truth about writes (issue 12 finding 6) --------------------------------------------------
+
+FAILED_AFTER_GRANTS = {
+    # What playbooks/tasks/deployment_network.yml records when w365_anc failed after w365_role_grant created grants.
+    "name": "anc-weu",
+    "connection": {},
+    "grants": [{"role_name": "Reader", "scope": "/subscriptions/s", "changed": True, "assignment_id": "a1"},
+               {"role_name": "Windows 365 Network User", "scope": "/subscriptions/s/vnet", "changed": True}],
+    "legacy_grants": [],
+    "grants_changed": True,
+    "connection_changed": False,
+}
+
+
+def test_writes_before_a_failure_are_listed():
+    dep = rr.deployment_summary(record("h", "a", "westeurope", network_connection=FAILED_AFTER_GRANTS, failed={
+        "task": "Create or update the Azure network connection and wait for its health checks", "message": "403"}))
+    assert dep["changes"] == ["granted Reader on /subscriptions/s", "granted Windows 365 Network User on "
+                                                                    "/subscriptions/s/vnet"]
+    assert [g["changed"] for g in dep["grants"]] == [True, True]
+    report = rr.rollout_report([record("h", "a", "westeurope", network_connection=FAILED_AFTER_GRANTS, failed={
+        "task": "Create or update the Azure network connection", "message": "403 Forbidden"})])
+    assert report["tenants"][0]["deployments"][0]["status"] == "failed"
+    markdown = rr.rollout_report_markdown(report)
+    assert "granted Reader on /subscriptions/s" in markdown
+
+
+def test_image_grants_before_an_image_failure_are_listed():
+    failure = {"name": "Bad", "version": "1.0.0", "task": "Upload the image and wait until it is ready",
+               "message": "boom", "image": {}, "grants": [{"role_name": "Reader", "scope": "/subscriptions/i",
+                                                           "changed": True}]}
+    dep = rr.deployment_summary(record("h", "a", "r", image_failures=[failure]))
+    assert dep["changes"] == ["granted Reader on /subscriptions/i (for image Bad 1.0.0, which then failed)"]
+
+
+def test_no_nothing_was_changed_under_changed():
+    preflight = {"summary": {"status": "failed", "total": 12, "failed": 1},
+                 "checks": [{"name": "subnet_capacity", "status": "failed", "detail": "d", "remedy": "r"}]}
+    image = {"name": "Golden", "version": "1.0.0", "image": {"id": "i1", "status": "ready"}, "image_changed": True,
+             "changed": True, "grants": []}
+    report = rr.rollout_report([record("h", "a", "r", preflight=preflight, images=[image], failed={
+        "task": "Fail the preflight once, listing every failed check with its remedy", "message": "x"})])
+    for text in (rr.rollout_report_markdown(report), rr.rollout_report_html(report)):
+        assert "Changed" in text and "uploaded image Golden 1.0.0" in text
+        assert "nothing was changed" not in text.lower()
+
+
+def test_no_images_none_above_an_image_failure():
+    failure = {"name": "Bad", "version": "2.0.0", "task": "Upload the image and wait until it is ready",
+               "message": "sourceImageNotGeneralized", "image": {"status": "failed"}}
+    report = rr.rollout_report([record("h", "a", "r", image_failures=[failure])])
+    for text in (rr.rollout_report_markdown(report), rr.rollout_report_html(report)):
+        assert "None." not in text and "None in this run" not in text
+        assert "Bad 2.0.0 failed" in text
+    empty = rr.rollout_report([record("h", "a", "r")])
+    assert "None in this run." in rr.rollout_report_markdown(empty)
+
+
+def test_needs_action_comes_first_with_deployment_check_and_remedy():
+    preflight = {"summary": {"status": "failed", "total": 12, "failed": 1},
+                 "checks": [{"name": "subnet_capacity", "status": "failed", "detail": "d", "remedy": "Widen it"}]}
+    failure = {"name": "Bad", "version": "2.0.0", "task": "Upload the image and wait until it is ready",
+               "message": "m", "image": {"status": "failed", "error_remedy": "Run sysprep"}}
+    report = rr.rollout_report([
+        record("a_weu", "a", "westeurope", preflight=preflight, failed={
+            "task": "Fail the preflight once, listing every failed check with its remedy", "message": "x"}),
+        record("a_neu", "a", "northeurope", network_connection=CONNECTION, failed={
+            "task": "Fail when the health checks failed, listing each with its recommended action", "message": "y"}),
+        record("b_eus", "b", "eastus", image_failures=[failure]),
+        record("c_eus", "c", "eastus", failed={"task": "Sign in to the tenant", "message": "AADSTS7000215: bad"}),
+    ], inventory_problems=[{"host": "x", "tenant": "a", "variable": "w365_region", "message": "not a region"}])
+    assert report["needs_action"] == [
+        {"deployment": "x", "tenant": "a", "check": "inventory: w365_region", "remedy": "not a region"},
+        {"deployment": "a_neu", "tenant": "a", "check": "health check: resourceAvailabilityCheckNoSubnetIP",
+         "remedy": "Widen the subnet"},
+        {"deployment": "a_weu", "tenant": "a", "check": "preflight: subnet_capacity", "remedy": "Widen it"},
+        {"deployment": "b_eus", "tenant": "b", "check": "image Bad 2.0.0", "remedy": "Run sysprep"},
+        {"deployment": "c_eus", "tenant": "c", "check": "sign-in", "remedy": "AADSTS7000215: bad"},
+    ]
+    assert report["summary"]["failed_hosts"] == ["a_neu", "a_weu", "b_eus", "c_eus"]
+    markdown = rr.rollout_report_markdown(report)
+    assert markdown.index("## Needs action") < markdown.index("## Tenant a")
+    html = rr.rollout_report_html(report)
+    assert html.index("Needs action") < html.index("Tenant a")
+
+
+def test_html_wraps_long_words_at_phone_width():
+    remedy = "Grant/subscriptions/" + "x" * 300
+    report = rr.rollout_report([record("h", "a", "r", failed={"task": "Sign in to the tenant", "message": remedy})])
+    html = rr.rollout_report_html(report)
+    assert 'name="viewport" content="width=device-width' in html
+    css = html[html.index("<style>"):html.index("</style>")]
+    # Every element that holds service text wraps anywhere, so a 300-character ID never scrolls sideways at 450 px.
+    assert "overflow-wrap:anywhere" in css
+    rule = css[:css.index("{overflow-wrap:anywhere")].rsplit("}", 1)[-1].rsplit("\n", 1)[-1]
+    for selector in ("p", "li", "td", "code", ".remedy"):
+        assert selector in rule.split(",")
+    assert "@media (max-width:600px)" in css
+    # The remedy of the needs-action list is in a list item, not in a wide table.
+    assert '<ul class="needs-action"><li>' in html and remedy in html
+
+
+def test_scope_says_what_the_report_covers():
+    report = rr.rollout_report([record("t_weu", "t", "westeurope")], scope={
+        "hosts": ["t_weu"], "inventory_hosts": ["a", "b", "t_weu"], "limit": "tenant_t", "awx_job_id": 12,
+        "awx_workflow_job_id": 10})
+    scope = report["scope"]
+    assert scope["partial"] is True and scope["inventory_hosts"] == 3
+    assert scope["description"].startswith("This report covers 1 of the 3 deployments in the inventory "
+                                           "(--limit tenant_t). AWX job 12 of workflow job 10")
+    assert "AWX job 12" in rr.rollout_report_markdown(report) and "AWX job 12" in rr.rollout_report_html(report)
+
+
+def test_tenant_signin_refuses_misspelled_secret_keys_without_the_value():
+    with pytest.raises(AnsibleFilterError) as err:
+        rr.tenant_signin({}, {"client_secert": "s3cret-value"}, None, "contoso")
+    assert "did you mean 'client_secret'" in str(err.value) and "s3cret-value" not in str(err.value)
+    with pytest.raises(AnsibleFilterError) as err:
+        rr.tenant_signin({}, {}, '{"contoso": {"client_secret": "s3cret-value" "client_id": "x"}}', "contoso")
+    assert "s3cret-value" not in str(err.value) and "line 1" in str(err.value)
+    assert err.value.__context__ is None and err.value.__cause__ is None

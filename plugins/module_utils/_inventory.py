@@ -1,0 +1,519 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) w365.cloudpc contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Whole-inventory checks of the rollout and the tenant sign-in map, before any request (pure: no network).
+
+Everything here may see secrets (sign-in options, AD join passwords). Messages say where (host, tenant key,
+variable, key, line and column) and what is wrong; they never quote a value that could be a secret, and the
+parse error of the tenant map never carries the parser's own text (which quotes the offending line).
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+
+from ansible_collections.w365.cloudpc.plugins.module_utils._constants import AZURE_REGIONS
+from ansible_collections.w365.cloudpc.plugins.module_utils._errors import W365ConfigError
+
+TENANT_MAP_VAR = 'w365_tenant_credentials'
+
+# Keys of a `w365_network_connection` entry (what playbooks/tasks/deployment_network.yml reads).
+NETWORK_CONNECTION_KEYS = (
+    'name', 'join_type', 'subscription_id', 'resource_group', 'virtual_network_resource_group', 'virtual_network',
+    'subnet', 'location', 'planned_cloud_pcs', 'anc_limit', 'ad_domain_name', 'ad_domain_username',
+    'ad_domain_password', 'organizational_unit', 'update_password', 'manage_grants', 'remove_legacy_grants',
+    'wait_timeout',
+)
+# Keys of a `w365_images` entry (what playbooks/tasks/tenant_images.yml reads).
+IMAGE_KEYS = ('name', 'version', 'source_image_id', 'manage_grants', 'retry_failed', 'wait_timeout')
+
+JOIN_TYPES = ('entra_join', 'hybrid_join')
+UPDATE_PASSWORD_CHOICES = ('on_create', 'always')
+HYBRID_KEYS = ('ad_domain_name', 'ad_domain_username', 'ad_domain_password')
+
+_VERSION_RE = re.compile(r'^(0|[1-9][0-9]{0,8})\.(0|[1-9][0-9]{0,8})\.(0|[1-9][0-9]{0,8})$')
+_MANAGED_IMAGE_RE = re.compile(
+    r'^/subscriptions/[0-9a-fA-F-]{36}/resourceGroups/[-\w.()]{1,90}/providers/Microsoft\.Compute/images/[^/]+$',
+    re.IGNORECASE)
+_GUID_RE = re.compile(r'^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$')
+# A key, tenant key or host name we may repeat in a message (never a value).
+_SAFE_NAME = re.compile(r'^[A-Za-z0-9_.@-]{1,80}$')
+_CONTROL = re.compile(r'[\x00-\x1f\x7f]')
+
+
+def signin_keys():
+    """The sign-in options every module takes (doc fragment w365.cloudpc.auth), from the modules' own spec."""
+    from ansible_collections.w365.cloudpc.plugins.module_utils._module import auth_argument_spec
+    return tuple(sorted(auth_argument_spec()))
+
+
+def _name(value):
+    """A key or name, safe to show; anything else is described, not shown."""
+    text = str(value)
+    return "'%s'" % text if _SAFE_NAME.match(text) else 'a key with unusual characters'
+
+
+def closest(word, choices):
+    """' (did you mean 'x'?)' for the closest known choice, or ''."""
+    match = difflib.get_close_matches(str(word).lower(), [c.lower() for c in choices], n=1, cutoff=0.6)
+    if not match:
+        return ''
+    original = next(c for c in choices if c.lower() == match[0])
+    return " (did you mean '%s'?)" % original
+
+
+def unknown_keys(mapping, known, where):
+    """Messages for keys of `mapping` that are not in `known`, naming `where` and the closest known key."""
+    problems = []
+    for key in mapping:
+        if key not in known:
+            problems.append('%s has an unknown key %s%s; known keys: %s.' % (
+                where, _name(key), closest(key, known), ', '.join(known)))
+    return problems
+
+
+# --- the tenant sign-in map (AWX "Windows 365 tenant map" credential) ----------------------------
+
+class TenantMapError(W365ConfigError):
+    """The tenant map could not be used. The message never holds any of its text but key names."""
+
+    def __init__(self, message):
+        super().__init__(TENANT_MAP_VAR, message)
+
+
+def _top_level_key(text, line, column):
+    """The tenant key whose entry holds (line, column) (0-based), or None; only keys that are safe names."""
+    lines = text.splitlines()
+    # Flow style (JSON, or YAML '{...}'): the key last opened at depth 1 before the error position.
+    prefix = '\n'.join(lines[:line] + [lines[line][:column] if line < len(lines) else ''])
+    if prefix.lstrip().startswith('{'):
+        depth, key, token, in_string, quote, i = 0, None, '', False, '', 0
+        last_string = None
+        while i < len(prefix):
+            char = prefix[i]
+            if in_string:
+                if char == '\\' and quote == '"':
+                    i += 1
+                elif char == quote:
+                    in_string = False
+                    last_string = token
+                else:
+                    token += char
+            elif char in '"\'':
+                in_string, quote, token = True, char, ''
+            elif char in '{[':
+                depth += 1
+                last_string = None
+            elif char in '}]':
+                depth -= 1
+            elif char == ':' and depth == 1 and last_string is not None:
+                key = last_string
+                last_string = None
+            elif char == ',':
+                last_string = None
+            elif depth == 1 and not char.isspace() and char not in ':,':
+                # An unquoted YAML flow key.
+                start = i
+                while i < len(prefix) and prefix[i] not in ':,{}[]\n':
+                    i += 1
+                last_string = prefix[start:i].strip()
+                continue
+            i += 1
+        return key if key is not None and _SAFE_NAME.match(key) else None
+    # Block style: the last line at indent 0 holding 'key:' at or before the error line.
+    for number in range(min(line, len(lines) - 1), -1, -1):
+        match = re.match(r'^([^\s#:][^:]*?)\s*:(\s|$)', lines[number])
+        if match and not lines[number].startswith((' ', '\t', '-')):
+            key = match.group(1).strip('"\'')
+            return key if _SAFE_NAME.match(key) else None
+    return None
+
+
+# What a YAML parser problem says, without any character it quoted from the input.
+_SYNTAX_CHARS = {',', '}', ']', '{', '[', ':', '-', '?', '|', '>', '"', "'"}
+
+
+def _safe_problem(problem):
+    def quoted(match):
+        inner = match.group(1)
+        if inner.startswith('<') and inner.endswith('>') or inner in _SYNTAX_CHARS:
+            return match.group(0)
+        return '(a character of the input)'
+    text = re.sub(r"'([^']*)'", quoted, str(problem or 'malformed text'))
+    # Anything that still looks like it quotes the input is dropped.
+    return text if len(text) <= 120 else 'malformed text'
+
+
+def parse_tenant_map(value):
+    """The tenant map as a dict of tenant key -> dict of sign-in options.
+
+    `value` is a mapping or YAML/JSON text (AWX injects custom credential fields as text); '' or None is empty.
+    Raises TenantMapError saying where (tenant key when known, line, column) and what is wrong, never the text.
+    """
+    if value is None:
+        return {}
+    if isinstance(value, (bytes, bytearray)):
+        value = value.decode('utf-8', 'replace')
+    if isinstance(value, str):
+        if not value.strip():
+            return {}
+        where = None
+        import yaml
+        try:
+            value = yaml.safe_load(value)
+        except yaml.YAMLError as err:
+            mark = getattr(err, 'problem_mark', None) or getattr(err, 'context_mark', None)
+            problem = getattr(err, 'problem', None) or getattr(err, 'context', None)
+            where = (mark.line if mark else None, mark.column if mark else None, _safe_problem(problem))
+        if where is not None:
+            # Raised outside the except block, so the parser's error (which quotes the line) is not chained.
+            line, column, problem = where
+            tenant = _top_level_key(value, line, column) if line is not None else None
+            parts = []
+            if tenant:
+                parts.append('in the entry of tenant %s' % _name(tenant))
+            if line is not None:
+                parts.append('at line %d, column %d' % (line + 1, column + 1))
+            raise TenantMapError(
+                '%s is not valid YAML or JSON %s: %s. The text is not shown because it holds secrets; check '
+                'commas, colons, quotes and indentation around that place (AWX: the "Windows 365 tenant map" '
+                'credential).' % (TENANT_MAP_VAR, ' '.join(parts) or '', problem))
+    if not isinstance(value, dict):
+        raise TenantMapError('%s must be a mapping of tenant key to sign-in options (got a %s)' % (
+            TENANT_MAP_VAR, type(value).__name__))
+    result = {}
+    for tenant, entry in value.items():
+        if entry in (None, ''):
+            entry = {}
+        if not isinstance(entry, dict):
+            raise TenantMapError('the entry of tenant %s in %s must be a mapping of sign-in options (got a %s)' % (
+                _name(tenant), TENANT_MAP_VAR, type(entry).__name__))
+        result[str(tenant)] = entry
+    return result
+
+
+def check_signin_keys(options, where, known=None):
+    """Messages for unknown sign-in option keys of `options` (a dict), naming `where` and the closest key."""
+    if options in (None, ''):
+        return []
+    if not isinstance(options, dict):
+        return ['%s must be a mapping of sign-in options (got a %s).' % (where, type(options).__name__)]
+    known = known or signin_keys()
+    problems = []
+    for key in options:
+        if key in known:
+            continue
+        hint = closest(key, known)
+        if not hint and closest(key, NETWORK_CONNECTION_KEYS):
+            hint = '%s, which belongs in w365_network_connection, not with the sign-in options' % (
+                closest(key, NETWORK_CONNECTION_KEYS)[:-2] + "?)")
+        problems.append('%s has an unknown key %s%s; sign-in keys: %s.' % (where, _name(key), hint, ', '.join(known)))
+    return problems
+
+
+def merge_signin(common, inventory_auth, tenant_map, tenant):
+    """Sign-in options of one tenant (later wins): common, the inventory's w365_auth, the tenant map entry.
+
+    Raises W365ConfigError on a malformed map or on an unknown key anywhere, naming the closest known key:
+    a misspelled secret option must never reach a module (it would land, unmasked, in the task result).
+    """
+    known = signin_keys()
+    parsed = parse_tenant_map(tenant_map)
+    entry = parsed.get(str(tenant)) if tenant is not None else None
+    problems = (check_signin_keys(common, 'w365_auth_common', known)
+                + check_signin_keys(inventory_auth, 'w365_auth', known)
+                + check_signin_keys(entry, '%s entry of tenant %s' % (TENANT_MAP_VAR, _name(tenant)), known))
+    if problems:
+        raise W365ConfigError('w365_auth', ' '.join(problems))
+    merged = dict(common or {})
+    merged.update(inventory_auth or {})
+    merged.update(entry or {})
+    # Empty values mean "not set" (AWX sets unused fields to ""), so the modules fall back to the environment.
+    return dict((k, v) for k, v in merged.items() if v not in (None, ''))
+
+
+# --- the whole inventory -------------------------------------------------------------------------
+
+def _is_int(value, minimum):
+    if isinstance(value, bool):
+        return False
+    try:
+        return int(str(value)) >= minimum
+    except ValueError:
+        return False
+
+
+def _is_bool(value):
+    return isinstance(value, bool) or str(value).lower() in ('true', 'false', 'yes', 'no', '1', '0', 'on', 'off')
+
+
+def _check_connection(nc, add, environ):
+    """Problems of one w365_network_connection entry; returns the subnet identity (or None) for the cross check."""
+    var = 'w365_network_connection'
+    if not isinstance(nc, dict):
+        add(var, '%s must be a mapping (name, subscription_id, resource_group, virtual_network, subnet, ...).' % var)
+        return None
+    for message in unknown_keys(nc, NETWORK_CONNECTION_KEYS, var):
+        add(var, message)
+    name = nc.get('name')
+    if not isinstance(name, str) or not name.strip():
+        add(var + '.name', '%s.name is required: the display name of the Azure network connection.' % var)
+    elif _CONTROL.search(name):
+        add(var + '.name', '%s.name contains control characters; use printable text.' % var)
+    elif len(name) > 60:
+        add(var + '.name', '%s.name is %d characters long; keep it to 60 or fewer.' % (var, len(name)))
+    join_type = nc.get('join_type', 'entra_join')
+    if join_type not in JOIN_TYPES:
+        add(var + '.join_type', "%s.join_type must be one of %s%s." % (
+            var, ', '.join(JOIN_TYPES), closest(join_type, JOIN_TYPES)))
+    for key in ('subnet', 'virtual_network'):
+        if not nc.get(key) and not str(nc.get('subnet') or '').startswith('/'):
+            add('%s.%s' % (var, key), '%s.%s is required (a name, or the subnet as a full resource ID).' % (var, key))
+    sub = nc.get('subscription_id')
+    if sub not in (None, '') and not _GUID_RE.match(str(sub)):
+        add(var + '.subscription_id', '%s.subscription_id must be a subscription GUID.' % var)
+    for key, minimum in (('planned_cloud_pcs', 0), ('anc_limit', 1), ('wait_timeout', 1)):
+        if key in nc and not _is_int(nc[key], minimum):
+            add('%s.%s' % (var, key), '%s.%s must be an integer of at least %d.' % (var, key, minimum))
+    for key in ('manage_grants', 'remove_legacy_grants'):
+        if key in nc and not _is_bool(nc[key]):
+            add('%s.%s' % (var, key), '%s.%s must be true or false.' % (var, key))
+    if 'update_password' in nc and nc['update_password'] not in UPDATE_PASSWORD_CHOICES:
+        add(var + '.update_password', '%s.update_password must be one of %s%s.' % (
+            var, ', '.join(UPDATE_PASSWORD_CHOICES), closest(nc['update_password'], UPDATE_PASSWORD_CHOICES)))
+    if join_type == 'hybrid_join':
+        for key in HYBRID_KEYS:
+            if not nc.get(key):
+                add('%s.%s' % (var, key), '%s.%s is required for join_type hybrid_join.' % (var, key))
+    elif join_type == 'entra_join':
+        for key in HYBRID_KEYS + ('organizational_unit',):
+            if nc.get(key):
+                add('%s.%s' % (var, key), '%s.%s is only for join_type hybrid_join; remove it or set join_type.' % (
+                    var, key))
+    if nc.get('update_password') == 'always' and not nc.get('ad_domain_password'):
+        add(var + '.ad_domain_password', '%s.update_password always needs %s.ad_domain_password.' % (var, var))
+    return _subnet_identity(nc, environ)
+
+
+def _subnet_identity(nc, environ):
+    from ansible_collections.w365.cloudpc.plugins.module_utils._ids import resolve_network
+    subnet = nc.get('subnet')
+    if not subnet or not isinstance(subnet, str):
+        return None
+    try:
+        target = resolve_network(
+            subscription_id=nc.get('subscription_id') or environ.get('AZURE_SUBSCRIPTION_ID') or None,
+            resource_group=nc.get('virtual_network_resource_group') or nc.get('resource_group') or None,
+            virtual_network=nc.get('virtual_network') or None, subnet=subnet)
+    except W365ConfigError:
+        return None
+    return target.subnet_id.lower() if target.subnet_id else None
+
+
+def _check_images(images, add):
+    var = 'w365_images'
+    if images in (None, ''):
+        return
+    if not isinstance(images, list):
+        add(var, '%s must be a list of {name, version, source_image_id}.' % var)
+        return
+    seen = {}
+    for index, image in enumerate(images):
+        where = '%s[%d]' % (var, index)
+        if not isinstance(image, dict):
+            add(where, '%s must be a mapping with name, version and source_image_id.' % where)
+            continue
+        for message in unknown_keys(image, IMAGE_KEYS, where):
+            add(where, message)
+        name, version = image.get('name'), image.get('version')
+        if not isinstance(name, str) or not name.strip():
+            add(where + '.name', '%s.name is required: the display name of the image.' % where)
+        if version is None or not _VERSION_RE.match(str(version)):
+            add(where + '.version', '%s.version must be Major.Minor.Patch, for example 1.0.0 (quote it in YAML).'
+                % where)
+        source = image.get('source_image_id')
+        if not source:
+            add(where + '.source_image_id', '%s.source_image_id is required: the managed image resource ID '
+                '(/subscriptions/<id>/resourceGroups/<rg>/providers/Microsoft.Compute/images/<name>).' % where)
+        elif not isinstance(source, str) or not _MANAGED_IMAGE_RE.match(source.strip().rstrip('/')):
+            add(where + '.source_image_id', '%s.source_image_id must be a managed image resource ID '
+                '(/subscriptions/<id>/resourceGroups/<rg>/providers/Microsoft.Compute/images/<name>).' % where)
+        for key in ('manage_grants', 'retry_failed'):
+            if key in image and not _is_bool(image[key]):
+                add('%s.%s' % (where, key), '%s.%s must be true or false.' % (where, key))
+        if 'wait_timeout' in image and not _is_int(image['wait_timeout'], 1):
+            add(where + '.wait_timeout', '%s.wait_timeout must be an integer of at least 1.' % where)
+        if isinstance(name, str) and version is not None:
+            identity = (name.strip().lower(), str(version))
+            if identity in seen:
+                add(where, '%s lists image %s %s again (first at %s[%d]); list each image once.' % (
+                    where, name, version, var, seen[identity]))
+            else:
+                seen[identity] = index
+
+
+def _signin_problem(options, environ):
+    """Why a tenant's merged sign-in options cannot sign in, or None (pure; the environment counts too)."""
+    from ansible_collections.w365.cloudpc.plugins.module_utils import _auth
+    inputs, from_task = _auth.auth_inputs(options, environ)
+    try:
+        name = _auth.select_method(options.get('auth_method'), inputs, from_task, environ)
+    except W365ConfigError as err:
+        return str(err)
+    if not inputs.get('tenant_id') and name not in ('azure_cli', 'managed_identity'):
+        return 'no tenant_id: set w365_auth.tenant_id (or its %s entry, or AZURE_TENANT_ID)' % TENANT_MAP_VAR
+    if not inputs.get('tenant_id') and name == 'azure_cli' and not options.get('auth_method'):
+        return ('no sign-in options: set w365_auth (tenant_id and client_id/client_secret, or auth_method '
+                'username_password with username/password), or an entry in %s, or the AZURE_* environment'
+                % TENANT_MAP_VAR)
+    missing = [o for o in _auth.METHODS[name].required if not inputs.get(o)]
+    if missing:
+        return 'auth_method %s needs %s (in w365_auth, the %s entry, or the environment)' % (
+            name, ', '.join(missing), TENANT_MAP_VAR)
+    return None
+
+
+def validate_inventory(hosts, play_hosts=None, tenant_map=None, common=None, extra_regions=None, environ=None):
+    """Every problem of the rollout inventory that can be known before a request.
+
+    hosts: host name -> dict of that host's rollout variables (w365_tenant, w365_region, w365_network_connection,
+    w365_images, w365_auth, w365_auth_common), for every deployment host of the inventory (also outside --limit:
+    a duplicate across the limit is still a duplicate). play_hosts: the hosts of this run (None: all); per-host
+    problems are reported for them, cross-host ones when one of their hosts is in the run.
+
+    Returns a sorted list of {'host', 'tenant', 'variable', 'message'}; empty when the inventory is sound.
+    Messages name the variable and the fix, never a secret value.
+    """
+    environ = os.environ if environ is None else environ
+    play = set(hosts if play_hosts is None else play_hosts)
+    regions = set(AZURE_REGIONS) | {str(r).lower() for r in (extra_regions or [])}
+    problems = []
+
+    def adder(host, tenant):
+        def add(variable, message):
+            problems.append({'host': host, 'tenant': tenant, 'variable': variable, 'message': message})
+        return add
+
+    try:
+        parsed_map = parse_tenant_map(tenant_map)
+    except W365ConfigError as err:
+        problems.append({'host': None, 'tenant': None, 'variable': TENANT_MAP_VAR, 'message': str(err)})
+        parsed_map = {}
+    known = signin_keys()
+    names, subnets, tenant_hosts, tenant_images = {}, {}, {}, {}
+    for host in sorted(hosts):
+        hv = hosts[host] or {}
+        tenant = hv.get('w365_tenant')
+        add = adder(host, tenant if isinstance(tenant, str) else None)
+        in_play = host in play
+        if not isinstance(tenant, str) or not tenant.strip():
+            if in_play:
+                add('w365_tenant', 'w365_tenant is required: the tenant key the host is grouped by '
+                                   '(set it in group_vars of tenant_<key>).')
+            continue
+        tenant_hosts.setdefault(tenant, []).append(host)
+        region = hv.get('w365_region')
+        if in_play:
+            if not isinstance(region, str) or not region.strip():
+                add('w365_region', 'w365_region is required: the Azure region of the deployment, for example '
+                                   'westeurope.')
+            else:
+                normalized = re.sub(r'[\s_-]', '', region).lower()
+                if normalized not in regions:
+                    add('w365_region', "w365_region '%s' is not an Azure region%s. Use the region's name as "
+                                       "'az account list-locations' prints it (for example westeurope), or add it "
+                                       "to w365_extra_azure_regions if Microsoft opened it after this release."
+                        % (region if _SAFE_NAME.match(region) else 'value', closest(normalized, sorted(regions))))
+        nc = hv.get('w365_network_connection')
+        if nc is not None:
+            subnet = _check_connection(nc, add if in_play else (lambda v, m: None), environ)
+            if isinstance(nc, dict) and isinstance(nc.get('name'), str) and nc['name'].strip():
+                names.setdefault((tenant, nc['name'].strip().lower()), []).append((host, nc['name']))
+            if subnet:
+                subnets.setdefault(subnet, []).append(host)
+        if in_play:
+            _check_images(hv.get('w365_images'), add)
+            for message in check_signin_keys(hv.get('w365_auth_common'), 'w365_auth_common', known):
+                add('w365_auth_common', message)
+            for message in check_signin_keys(hv.get('w365_auth'), 'w365_auth', known):
+                add('w365_auth', message)
+        tenant_images.setdefault(tenant, {}).setdefault(_images_key(hv.get('w365_images')), []).append(host)
+
+    for (tenant, dummy), owners in sorted(names.items()):
+        if len(owners) > 1 and any(h in play for h, n in owners):
+            hosts_text = ', '.join(h for h, n in owners)
+            for host, name in owners:
+                problems.append({'host': host, 'tenant': tenant, 'variable': 'w365_network_connection.name',
+                                 'message': "w365_network_connection.name '%s' is used by %d hosts of tenant %s (%s); "
+                                            "Graph does not keep names unique, so they would create duplicates or "
+                                            "move one connection onto another subnet. Give each deployment its own "
+                                            "name." % (name, len(owners), tenant, hosts_text)})
+    for subnet, owners in sorted(subnets.items()):
+        if len(owners) > 1 and any(h in play for h in owners):
+            for host in owners:
+                problems.append({'host': host, 'tenant': hosts[host].get('w365_tenant'),
+                                 'variable': 'w365_network_connection.subnet',
+                                 'message': 'w365_network_connection.subnet: %s deploy to the same subnet (%s); '
+                                            'one Azure network connection per subnet: remove one deployment or '
+                                            'give it its own subnet.' % (', '.join(owners), subnet)})
+    for tenant, variants in sorted(tenant_images.items()):
+        if len(variants) > 1 and any(h in play for h in tenant_hosts.get(tenant, [])):
+            problems.append({'host': None, 'tenant': tenant, 'variable': 'w365_images',
+                             'message': 'w365_images differs between the hosts of tenant %s (%s); images are '
+                                        'tenant-wide: set w365_images once, in the tenant group.' % (
+                                            tenant, '; '.join(', '.join(h) for h in variants.values()))})
+
+    tenants_in_play = sorted({hosts[h].get('w365_tenant') for h in play if h in hosts
+                              and isinstance(hosts[h].get('w365_tenant'), str) and hosts[h].get('w365_tenant')})
+    for key in sorted(parsed_map):
+        if key not in tenant_hosts:
+            hint = closest(key, sorted(tenant_hosts))
+            # Under AWX job slicing the inventory holds only the slice's hosts: a key of another slice's tenant
+            # is normal; one that is close to a tenant of this inventory is a typo.
+            if hint:
+                problems.append({'host': None, 'tenant': None, 'variable': TENANT_MAP_VAR,
+                                 'message': '%s has an entry %s that no host uses as w365_tenant%s.' % (
+                                     TENANT_MAP_VAR, _name(key), hint)})
+        for message in check_signin_keys(parsed_map[key], '%s entry of tenant %s' % (TENANT_MAP_VAR, _name(key)),
+                                         known):
+            problems.append({'host': None, 'tenant': key, 'variable': TENANT_MAP_VAR, 'message': message})
+    for tenant in tenants_in_play:
+        first = next(h for h in tenant_hosts[tenant] if h in play)
+        hv = hosts[first]
+        if any(p['variable'].startswith(('w365_auth', TENANT_MAP_VAR)) for p in problems):
+            continue
+        options = {}
+        for source in (hv.get('w365_auth_common'), hv.get('w365_auth'), parsed_map.get(tenant)):
+            if isinstance(source, dict):
+                options.update(source)
+        options = dict((k, v) for k, v in options.items() if v not in (None, ''))
+        reason = _signin_problem(options, environ)
+        if reason:
+            problems.append({'host': None, 'tenant': tenant, 'variable': 'w365_auth',
+                             'message': 'tenant %s cannot sign in: %s.' % (tenant, reason)})
+    return sorted(problems, key=lambda p: (str(p['tenant'] or ''), str(p['host'] or ''), p['variable'],
+                                           p['message']))
+
+
+def _images_key(images):
+    if not isinstance(images, list):
+        return repr(type(images))
+    out = []
+    for image in images:
+        if isinstance(image, dict):
+            out.append((str(image.get('name')), str(image.get('version')), str(image.get('source_image_id'))))
+        else:
+            out.append(('?',))
+    return repr(sorted(out))
+
+
+def format_problem(problem):
+    """One problem as a line: 'host h (tenant t): message'."""
+    where = []
+    if problem.get('host'):
+        where.append('host %s' % problem['host'])
+    if problem.get('tenant'):
+        where.append('tenant %s' % problem['tenant'])
+    return '%s: %s' % (', '.join(where) or 'inventory', problem['message'])
