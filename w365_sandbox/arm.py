@@ -168,11 +168,11 @@ def rd_id(scope: str, guid: str) -> str:
 
 def ra_json(ra) -> dict:
     return {"properties": {"roleDefinitionId": rd_id(ra["scope"], ra["role"]), "principalId": ra["principal_id"],
-                           "principalType": ra["principal_type"], "scope": ra["scope"], "condition": None,
-                           "conditionVersion": None, "createdOn": iso(ra["created_on"]),
-                           "updatedOn": iso(ra["updated_on"]), "createdBy": ra["created_by"],
-                           "updatedBy": ra["created_by"], "delegatedManagedIdentityResourceId": None,
-                           "description": None},
+                           "principalType": ra["principal_type"], "scope": ra["scope"],
+                           "condition": ra.get("condition"), "conditionVersion": ra.get("condition_version"),
+                           "createdOn": iso(ra["created_on"]), "updatedOn": iso(ra["updated_on"]),
+                           "createdBy": ra["created_by"], "updatedBy": ra.get("updated_by", ra["created_by"]),
+                           "delegatedManagedIdentityResourceId": None, "description": ra.get("description")},
             "id": ra_id(ra["scope"], ra["name"]), "type": "Microsoft.Authorization/roleAssignments",
             "name": ra["name"]}
 

@@ -165,6 +165,7 @@ def create_role_assignment(ctx, scope, name) -> Response:
     ptype = props.get("principalType")
     if ptype is not None and ptype not in ("User", "Group", "ServicePrincipal", "ForeignGroup", "Device"):
         raise ApiError(400, "InvalidPrincipalType", f"The principal type '{ptype}' is not valid.")
+    description, condition, condition_version = _optional_properties(props)
     tenant = ctx.tenant
     obj = tenant.directory.get(pid)
     young = obj is not None and ctx.emu.now() - obj["created_at"] < tenant.principal_replication_seconds
@@ -184,18 +185,52 @@ def create_role_assignment(ctx, scope, name) -> Response:
     if existing is not None:
         same = (existing["scope"].lower() == canonical.lower() and existing["role"] == role_guid_text
                 and existing["principal_id"] == pid)
-        if same:
+        if not same:
+            raise ApiError(400, "RoleAssignmentUpdateNotPermitted",
+                           "Tenant ID, application ID, principal ID, and scope are not allowed to be updated.")
+        if (existing.get("description"), existing.get("condition"), existing.get("condition_version")) \
+                == (description, condition, condition_version):
             raise ApiError(409, "RoleAssignmentExists", "The role assignment already exists.")
-        raise ApiError(400, "RoleAssignmentUpdateNotPermitted",
-                       "Tenant ID, application ID, principal ID, and scope are not allowed to be updated.")
+        # A PUT on the same assignment may change what the API documents as changeable (description, condition).
+        existing.update(description=description, condition=condition, condition_version=condition_version,
+                        updated_on=ctx.emu.now(), updated_by=ctx.oid)
+        return Response(200, ra_json(existing))
     for ra in tenant.role_assignments:
         if ra["scope"].lower() == canonical.lower() and ra["role"] == role_guid_text and ra["principal_id"] == pid:
             raise ApiError(409, "RoleAssignmentExists", "The role assignment already exists.")
     now = ctx.emu.now()
     ra = {"name": name, "scope": canonical, "role": role_guid_text, "principal_id": pid,
-          "principal_type": ptype or obj["type"], "created_on": now, "updated_on": now, "created_by": ctx.oid}
+          "principal_type": ptype or obj["type"], "created_on": now, "updated_on": now, "created_by": ctx.oid,
+          "updated_by": ctx.oid, "description": description, "condition": condition,
+          "condition_version": condition_version}
     tenant.role_assignments.append(ra)
     return Response(201, ra_json(ra))
+
+
+def _optional_properties(props):
+    """description, condition and conditionVersion as ARM keeps them (RoleAssignmentProperties, 2022-04-01).
+
+    A condition needs conditionVersion '2.0' (the only value the API reference accepts); a condition without a
+    version gets '2.0' and a version without a condition is refused (both ASSUMED: docs/sandbox.md).
+    """
+    values = []
+    for key in ("description", "condition", "conditionVersion"):
+        value = props.get(key)
+        if value is not None and not isinstance(value, str):
+            raise ApiError(400, "InvalidRequestContent",
+                           f"The request content was invalid: '{key}' must be a string.")
+        values.append(value)
+    description, condition, version = values
+    if condition is not None and not condition.strip():
+        condition = None
+    if version is not None and version != "2.0":
+        raise ApiError(400, "InvalidConditionVersion",
+                       f"The condition version '{version}' is not supported. The supported version is '2.0'.")
+    if version is not None and condition is None:
+        raise ApiError(400, "InvalidCondition", "A condition version was given without a condition.")
+    if condition is not None and version is None:
+        version = "2.0"
+    return description, condition, version
 
 
 def role_definitions(ctx, scope, rest) -> Response:

@@ -232,13 +232,20 @@ def delete_anc(g, anc) -> Response:
                                         "running.")
     t = g.tenant
     del t.ancs[anc["id"]]
-    # The service withdraws its own permissions, unless another connection still uses the resource.
-    sp = t.windows365_sp
-    if sp:
-        for scope_key in ("resourceGroupId", "virtualNetworkId"):
-            scope = (anc.get(scope_key) or "").lower()
-            if any((other.get(scope_key) or "").lower() == scope for other in t.ancs.values()):
-                continue
-            t.role_assignments[:] = [ra for ra in t.role_assignments
-                                     if not (ra["principal_id"] == sp and ra["scope"].lower() == scope)]
+    withdraw_service_permissions(t, anc)
     return Response(204)
+
+
+def withdraw_service_permissions(tenant, anc) -> None:
+    """What Graph's "Delete cloudPcOnPremisesConnection" page says happens on delete: "permissions to the service are
+    removed from the specified Azure resources". Modelled as: every role assignment of the Windows 365 service
+    principal whose own scope is the connection's resource group or virtual network goes, whoever made it and whether
+    or not another connection still uses that resource group or vnet (the page names no exception). The subscription
+    is not treated as one of those resources, so Reader on it stays (ASSUMED: the page does not name the subscription;
+    docs/sandbox.md)."""
+    sp = tenant.windows365_sp
+    if not sp:
+        return
+    scopes = {(anc.get(key) or "").lower().rstrip("/") for key in ("resourceGroupId", "virtualNetworkId")} - {""}
+    tenant.role_assignments[:] = [ra for ra in tenant.role_assignments
+                                  if not (ra["principal_id"] == sp and ra["scope"].lower().rstrip("/") in scopes)]

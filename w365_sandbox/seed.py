@@ -72,7 +72,7 @@ class _V:
     def choice(self, key, choices, default):
         value = self.get(key, str, default=default)
         if value not in choices:
-            raise SeedError(self.p(key), f"must be one of {', '.join(choices)}, got {value!r}")
+            raise SeedError(self.p(key), f"must be one of {', '.join(c for c in choices if c)}, got {value!r}")
         return value
 
     def nonneg(self, key, default, typ=int):
@@ -161,7 +161,9 @@ def _tenant(data, path, base_dir, seed) -> dict:
         "app_only_anc_writes": v.choice("app_only_anc_writes", ("allowed", "forbidden"), "allowed"),
         "principal_replication_seconds": v.nonneg("principal_replication_seconds",
                                                   seed["principal_replication_seconds"]),
-        "principal_type_bypasses_replication": v.get("principal_type_bypasses_replication", bool, False),
+        # Microsoft: set principalType on a role assignment for a new principal to avoid the replication delay
+        # (learn.microsoft.com/azure/role-based-access-control/role-assignments-rest#new-service-principal).
+        "principal_type_bypasses_replication": v.get("principal_type_bypasses_replication", bool, True),
     }
     t["display_name"] = t["display_name"] or t["domain"].split(".")[0].capitalize()
     w = v.get("windows365_service_principal", dict, None)
@@ -226,7 +228,8 @@ def _tenant(data, path, base_dir, seed) -> dict:
         t["subscriptions"].append(_subscription(item, p))
     t["role_assignments"] = []
     for p, item in v.items("role_assignments"):
-        rv = _V(item, p, {"principal_id", "role", "scope", "name", "principal_type"})
+        rv = _V(item, p, {"principal_id", "role", "scope", "name", "principal_type", "description", "condition",
+                          "condition_version"})
         role = rv.get("role", str, required=True)
         guid = role_guid(role)
         if guid is None:
@@ -238,7 +241,11 @@ def _tenant(data, path, base_dir, seed) -> dict:
             "principal_id": rv.guid("principal_id"), "role": guid, "scope": scope.rstrip("/") or "/",
             "name": rv.guid("name", required=False),
             "principal_type": rv.choice("principal_type", ("ServicePrincipal", "User", "Group", None), None),
+            "description": rv.get("description", str, None), "condition": rv.get("condition", str, None),
+            "condition_version": rv.choice("condition_version", ("2.0", None), None),
         })
+        if t["role_assignments"][-1]["condition"] and not t["role_assignments"][-1]["condition_version"]:
+            t["role_assignments"][-1]["condition_version"] = "2.0"
     t["ad_domains"] = []
     for p, item in v.items("ad_domains"):
         dv = _V(item, p, {"name", "resolvable_from", "join_accounts", "organizational_units"})

@@ -126,7 +126,9 @@ def build_tenants(seed: dict, now: float) -> dict:
                 "scope": ra["scope"], "role": ra["role"], "principal_id": ra["principal_id"],
                 "principal_type": ra["principal_type"]
                 or (t.directory.get(ra["principal_id"]) or {}).get("type", "ServicePrincipal"),
-                "created_on": now - 86400, "updated_on": now - 86400, "created_by": None,
+                "created_on": now - 86400, "updated_on": now - 86400, "created_by": None, "updated_by": None,
+                "description": ra["description"], "condition": ra["condition"],
+                "condition_version": ra["condition_version"],
             })
         t.ad_domains = ts["ad_domains"]
         for ni, ns in enumerate(ts["network_connections"]):

@@ -31,7 +31,6 @@ JOIN_TYPES = {'entra_join': 'azureADJoin', 'hybrid_join': 'hybridAzureADJoin'}
 _JOIN_TYPES_BY_GRAPH = {v.lower(): k for k, v in JOIN_TYPES.items()}
 
 HYBRID_ONLY_OPTIONS = ('ad_domain_name', 'ad_domain_username', 'ad_domain_password', 'organizational_unit')
-NETWORK_OPTIONS = ('subscription_id', 'resource_group', 'virtual_network', 'subnet')
 
 # Health-check states in which the service is still working; edits are refused until they end.
 CHECKS_IN_PROGRESS = frozenset(('pending', 'running'))

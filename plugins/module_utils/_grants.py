@@ -3,9 +3,14 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The Azure role assignments the Windows 365 service principal needs, and how to read and change them.
 
-A *grant* is a (role definition GUID, exact scope, principal object ID) triple. "What this collection granted"
-means exactly the assignments whose triple is one of the required triples for a purpose and its scopes:
-never an assignment inherited from a parent scope, never another role, never another principal.
+A *grant* is a (role definition GUID, exact scope, principal object ID) triple. A grant "for" a purpose means
+exactly the assignments whose triple is one of the required triples for that purpose and its scopes: never an
+assignment inherited from a parent scope, never another role, never another principal.
+
+Every assignment this collection creates carries GRANT_MARKER at the start of its ``description`` (ARM keeps a
+role assignment's description). Removal deletes only marked assignments: one that existed before (made by hand,
+by the Intune portal, by Windows 365 itself, or by a version of this collection older than the marker) is kept
+and reported, unless the user names that exact assignment (``remove_assignment_ids``).
 """
 
 from __future__ import annotations
@@ -50,6 +55,19 @@ RequiredGrant = namedtuple('RequiredGrant', ['role', 'scope'])
 GrantReport = namedtuple('GrantReport', ['granted', 'missing', 'legacy'])
 
 DEFAULT_PRINCIPAL_REPLICATION_TIMEOUT = 300
+
+# The stable start of the description of every role assignment the collection creates. Never change it: removal
+# recognises the collection's own assignments by it, including those made by earlier releases with the marker.
+GRANT_MARKER = 'Created by w365.cloudpc'
+
+_PURPOSE_LABELS = {'network_connection': 'an Azure network connection', 'custom_image': 'custom device images'}
+
+# Why an assignment that state=absent would otherwise delete stays in place (the `kept_reason` of an entry).
+KEPT_NOT_OURS = ('not created by w365.cloudpc (its description does not start with "%s"): it existed before or was '
+                 'made by someone else, so it is never removed automatically; name its assignment ID in '
+                 'remove_assignment_ids to remove it anyway' % GRANT_MARKER)
+KEPT_SHARED_READER = ('Reader on the subscription is shared by every network connection and custom image of the '
+                      'subscription: kept because keep_subscription_reader is true')
 
 _SUBSCRIPTION = re.compile(r'^/subscriptions/([^/]+)', re.IGNORECASE)
 
@@ -150,6 +168,18 @@ def _need(target, attr, option):
     return value
 
 
+def grant_description(purpose=None):
+    """The description the collection gives a role assignment it creates: the marker, then what it is for."""
+    if purpose is None:
+        return '%s for Windows 365' % GRANT_MARKER
+    return '%s for Windows 365 (%s)' % (GRANT_MARKER, _PURPOSE_LABELS.get(purpose, purpose))
+
+
+def is_marked(description):
+    """True when a role assignment's description says the collection created it."""
+    return isinstance(description, str) and description.strip().startswith(GRANT_MARKER)
+
+
 def assignment_to_dict(assignment):
     """Plain dict from an azure-mgmt-authorization RoleAssignment (or a dict already in that shape)."""
     get = assignment.get if isinstance(assignment, dict) else (lambda key: getattr(assignment, key, None))
@@ -160,6 +190,7 @@ def assignment_to_dict(assignment):
         'role_definition_id': get('role_definition_id'),
         'principal_id': get('principal_id'),
         'principal_type': get('principal_type'),
+        'description': get('description'),
     }
 
 
@@ -184,6 +215,8 @@ def grant_entry(grant, assignment=None):
         'role_definition_id': definition,
         'scope': assignment.get('scope') if assignment is not None else grant.scope,
         'assignment_id': assignment.get('id') if assignment is not None else None,
+        'description': assignment.get('description') if assignment is not None else None,
+        'created_by_collection': is_marked(assignment.get('description')) if assignment is not None else False,
     }
 
 
@@ -263,7 +296,7 @@ def list_assignments(module, principal_id, scope):
             assignments.append(assignment_to_dict({
                 'id': item.get('id'), 'name': item.get('name'), 'scope': props.get('scope'),
                 'role_definition_id': props.get('roleDefinitionId'), 'principal_id': props.get('principalId'),
-                'principal_type': props.get('principalType')}))
+                'principal_type': props.get('principalType'), 'description': props.get('description')}))
         return assignments
 
     try:
@@ -292,8 +325,8 @@ def check_grants(module, principal_id, purpose, target):
 
 
 def create_assignment(module, principal_id, grant, replication_timeout=DEFAULT_PRINCIPAL_REPLICATION_TIMEOUT,
-                      sleep=time.sleep):
-    """Create one assignment; returns (created, assignment dict).
+                      sleep=time.sleep, description=None):
+    """Create one assignment, marked with `description` (GRANT_MARKER first); returns (created, assignment dict).
 
     409 RoleAssignmentExists (another run got there first) counts as present: the scope is re-read and must then
     hold exactly one matching assignment. 400 PrincipalNotFound (a new service principal not yet replicated to
@@ -306,8 +339,11 @@ def create_assignment(module, principal_id, grant, replication_timeout=DEFAULT_P
     parameters = RoleAssignmentCreateParameters(
         role_definition_id=role_definition_id(subscription, grant.role),
         principal_id=principal_id,
-        # Stated explicitly so Azure does not look the principal up in Entra first (fewer replication races).
+        # Stated explicitly so Azure does not look the principal up in Entra first: Microsoft's documented way to
+        # assign a role to a service principal created a moment ago (role-assignments-rest, "New service principal").
         principal_type='ServicePrincipal',
+        # The collection's mark: removal deletes only assignments whose description starts with GRANT_MARKER.
+        description=description or grant_description(),
     )
     delays = iter(backoff_delays(replication_timeout))
     while True:
@@ -404,53 +440,93 @@ def grant_key(entry):
     return role_guid(entry['role_definition_id']), norm_scope(entry['scope'])
 
 
+def assignment_name(value):
+    """The GUID name of a role assignment, from its full ID or the bare GUID (lower case); None if neither."""
+    name = (value or '').strip().rstrip('/').rsplit('/', 1)[-1].lower()
+    return name if is_guid(name) else None
+
+
+def validate_assignment_ids(values, option='remove_assignment_ids'):
+    """The role assignment names (GUIDs) the user asked to remove by ID, checked before any call."""
+    names = []
+    for value in values or []:
+        name = assignment_name(value)
+        if name is None:
+            raise W365ConfigError(option, 'each entry must be a role assignment ID (as `az role assignment list` '
+                                          'prints it) or its GUID name; got an entry that is neither')
+        names.append(name)
+    return names
+
+
 def ensure_grants(module, principal_id, purpose, target, state='present', remove_legacy=False,
-                  replication_timeout=DEFAULT_PRINCIPAL_REPLICATION_TIMEOUT, check_mode=False, keep_roles=()):
+                  replication_timeout=DEFAULT_PRINCIPAL_REPLICATION_TIMEOUT, check_mode=False, keep_roles=(),
+                  remove_ids=()):
     """Make the required grants present (or absent); returns (changed, grants, legacy_grants, before_report).
 
-    Every entry carries `present` (after this run) and `changed` (this run created or deleted it, or would in
-    check mode). New grants are created before legacy ones are removed, so the service never lacks access.
-    With state=absent, grants of a role in `keep_roles` are left in place (and reported unchanged).
+    Every entry carries `present` (after this run), `changed` (this run created or deleted it, or would in
+    check mode), `created_by_collection` and `kept_reason`. New grants are created (with the collection's marker)
+    before legacy ones are removed, so the service never lacks access.
+    With state=absent only assignments carrying the collection's marker are deleted; an unmarked one is kept
+    (kept_reason says why) unless its name is in `remove_ids`. Grants of a role in `keep_roles` are kept too,
+    unless named in `remove_ids`.
     """
     required = required_grants(purpose, target)
     report = check_grants(module, principal_id, purpose, target)
     existing = {}
     for entry in report.granted:
         existing.setdefault(grant_key(entry), []).append(entry)
+    remove_ids = set(remove_ids or ())
+    if remove_ids:
+        known = set(assignment_name(e['assignment_id']) for e in report.granted)
+        unknown = sorted(remove_ids - known)
+        if unknown:
+            raise W365ConfigError('remove_assignment_ids', 'only role assignments this task manages can be named: %s '
+                                                           'is not a %s grant of principal %s at these scopes'
+                                  % (', '.join(unknown), purpose, principal_id))
 
     grants = []
     for grant in required:
         found = existing.get((grant.role, norm_scope(grant.scope)), [])
         if state == 'present':
             if found:
-                grants.extend(dict(entry, present=True, changed=False) for entry in found)
+                grants.extend(dict(entry, present=True, changed=False, kept_reason=None) for entry in found)
                 continue
             if check_mode:
-                grants.append(dict(grant_entry(grant), present=True, changed=True))
+                grants.append(dict(grant_entry(grant), present=True, changed=True, kept_reason=None,
+                                   description=grant_description(purpose), created_by_collection=True))
                 continue
-            created, assignment = create_assignment(module, principal_id, grant, replication_timeout)
+            created, assignment = create_assignment(module, principal_id, grant, replication_timeout,
+                                                    description=grant_description(purpose))
             # created=False: a concurrent run created it between our read and our write.
-            grants.append(dict(grant_entry(grant, assignment), present=True, changed=created))
+            grants.append(dict(grant_entry(grant, assignment), present=True, changed=created, kept_reason=None))
         else:
             if not found:
-                grants.append(dict(grant_entry(grant), present=False, changed=False))
-                continue
-            if grant.role in keep_roles:
-                grants.extend(dict(entry, present=True, changed=False) for entry in found)
+                grants.append(dict(grant_entry(grant), present=False, changed=False, kept_reason=None))
                 continue
             for entry in found:
+                named = assignment_name(entry['assignment_id']) in remove_ids
+                reason = None
+                if not named and grant.role in keep_roles:
+                    reason = KEPT_SHARED_READER
+                elif not named and not entry['created_by_collection']:
+                    reason = KEPT_NOT_OURS
+                if reason:
+                    grants.append(dict(entry, present=True, changed=False, kept_reason=reason))
+                    continue
                 if not check_mode:
                     delete_assignment(module, entry)
-                grants.append(dict(entry, present=False, changed=True))
+                grants.append(dict(entry, present=False, changed=True, kept_reason=None))
 
     legacy = []
     for entry in report.legacy:
+        # Network Contributor from before 2023 was made by Windows 365 or by hand, never by this collection: it is
+        # removed only when the user asks for exactly that (remove_legacy_grants).
         if not remove_legacy:
-            legacy.append(dict(entry, present=True, changed=False))
+            legacy.append(dict(entry, present=True, changed=False, kept_reason=None))
             continue
         if not check_mode:
             delete_assignment(module, entry)
-        legacy.append(dict(entry, present=False, changed=True))
+        legacy.append(dict(entry, present=False, changed=True, kept_reason=None))
     changed = any(entry['changed'] for entry in grants + legacy)
     return changed, grants, legacy, report
 

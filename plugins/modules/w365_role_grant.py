@@ -24,6 +24,10 @@ description:
     Administrator or Role Based Access Control Administrator. A caller without it gets an error naming the scope.
   - When two runs create the same assignment at once, Azure answers the second with C(RoleAssignmentExists); that
     run then reads the one assignment back and succeeds without reporting a change.
+  - Every assignment it creates carries the description C(Created by w365.cloudpc for Windows 365 (...)). Removal
+    deletes only assignments whose description starts with C(Created by w365.cloudpc), so a grant that existed
+    before (made by hand, by the Intune portal, by Windows 365 itself or by a release of this collection older than
+    the marker) is never removed unless named in O(remove_assignment_ids).
   - See the collection's C(docs/role-grants.md) for who must run it, legacy cleanup and replication delay.
 author:
   - w365.cloudpc contributors (@w365)
@@ -81,9 +85,10 @@ options:
   state:
     description:
       - V(present) creates the missing assignments.
-      - V(absent) deletes exactly the assignments this module would create - those whose role definition, exact
-        scope and principal equal one of the required triples. Inherited assignments, other roles and other
-        principals are never touched.
+      - V(absent) deletes the assignments this collection created for the purpose - those whose role definition,
+        exact scope and principal equal one of the required triples B(and) whose description carries the
+        collection's marker. Inherited assignments, other roles, other principals and unmarked assignments are
+        never touched; unmarked ones are returned with RV(grants[].kept_reason).
       - Reader on the subscription is shared by every network connection and custom image in that subscription,
         so V(absent) with O(purpose=network_connection) keeps it unless O(keep_subscription_reader=false).
     type: str
@@ -97,6 +102,18 @@ options:
       - Has no effect with O(state=present), nor with O(purpose=custom_image), where Reader is the grant itself.
     type: bool
     default: true
+  remove_assignment_ids:
+    description:
+      - With O(state=absent), also delete these role assignments although they do not carry the collection's
+        marker, for example grants made by hand or by a release of this collection older than the marker.
+      - Each entry is a role assignment ID (as C(az role assignment list --query [].id) prints it) or its GUID name.
+      - Each must be one of the assignments this task manages (a required role, at its exact scope, of the
+        principal); anything else fails the task before any change. Naming the Reader assignment also overrides
+        O(keep_subscription_reader).
+      - Only with O(state=absent).
+    type: list
+    elements: str
+    default: []
   remove_legacy_grants:
     description:
       - Also delete the B(Network Contributor) assignments of this principal on the same resource group and
@@ -112,7 +129,9 @@ options:
     type: int
     default: 300
 notes:
-  - Deleting an Azure network connection in Windows 365 also removes the service's role assignments.
+  - Microsoft's Graph page for deleting an Azure network connection says that permissions to the service are
+    removed from the specified Azure resources when the connection is deleted. Other connections on the same
+    resource group or virtual network then need their grants again (the teardown playbook re-asserts them).
 seealso:
   - module: w365.cloudpc.w365_role_grant_info
   - module: w365.cloudpc.w365_anc
@@ -133,11 +152,20 @@ EXAMPLES = r'''
     subscription_id: 00000000-0000-0000-0000-000000000000
     principal_id: 11111111-1111-1111-1111-111111111111
 
-- name: Remove the grants of a retired network connection
+- name: Remove the grants this collection made for a retired network connection (others are kept and reported)
   w365.cloudpc.w365_role_grant:
     purpose: network_connection
     virtual_network: /subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-net/providers/Microsoft.Network/virtualNetworks/vnet1
     state: absent
+  register: removed
+
+- name: Also remove a grant made by hand (or by an older release), named by its assignment ID
+  w365.cloudpc.w365_role_grant:
+    purpose: network_connection
+    virtual_network: /subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-net/providers/Microsoft.Network/virtualNetworks/vnet1
+    state: absent
+    remove_assignment_ids:
+      - 22222222-2222-2222-2222-222222222222   # the assignment's GUID name; its full ID works too
 '''
 
 RETURN = r'''
@@ -166,12 +194,23 @@ grants:
     assignment_id:
       description: Role assignment ID; null when there is none (check mode, or after O(state=absent)).
       type: str
+    description:
+      description: The assignment's description as Azure returns it (the collection's marker on those it created).
+      type: str
+    created_by_collection:
+      description: Whether the description carries the collection's marker C(Created by w365.cloudpc).
+      type: bool
     present:
       description: Whether the assignment exists after this run (would exist, in check mode).
       type: bool
     changed:
       description: Whether this run created or deleted it (would, in check mode).
       type: bool
+    kept_reason:
+      description:
+        - With O(state=absent), why an existing assignment was left in place (not created by the collection, or
+          the shared subscription Reader); null otherwise.
+      type: str
 legacy_grants:
   description: Network Contributor assignments of the principal on the resource group and virtual network.
   returned: success
@@ -211,6 +250,7 @@ def argument_spec():
         virtual_network=dict(type='str'),
         principal_id=dict(type='str'),
         state=dict(type='str', default='present', choices=['present', 'absent']),
+        remove_assignment_ids=dict(type='list', elements='str', default=[]),
         remove_legacy_grants=dict(type='bool', default=False),
         keep_subscription_reader=dict(type='bool', default=True),
         principal_replication_timeout=dict(type='int', default=300),
@@ -242,12 +282,15 @@ def main():
                                   % params['principal_replication_timeout'])
         if params['remove_legacy_grants'] and params['purpose'] != 'network_connection':
             raise W365ConfigError('remove_legacy_grants', 'only applies to purpose=network_connection')
+        if params['remove_assignment_ids'] and params['state'] != 'absent':
+            raise W365ConfigError('remove_assignment_ids', 'only applies to state=absent')
+        remove_ids = _grants.validate_assignment_ids(params['remove_assignment_ids'])
         principal_id = _grants.resolve_principal(module, params['principal_id'])
         return (principal_id,) + tuple(_grants.ensure_grants(
             module, principal_id, params['purpose'], target, state=params['state'],
             remove_legacy=params['remove_legacy_grants'],
             replication_timeout=params['principal_replication_timeout'], check_mode=module.check_mode,
-            keep_roles=_kept_roles(params)))
+            keep_roles=_kept_roles(params), remove_ids=remove_ids))
 
     principal_id, changed, grants, legacy, before = module.run(
         body, 'Reading or changing Azure role assignments failed')

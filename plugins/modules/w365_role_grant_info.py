@@ -109,6 +109,15 @@ granted:
     assignment_id:
       description: Role assignment ID.
       type: str
+    description:
+      description: The assignment's description as Azure returns it.
+      type: str
+    created_by_collection:
+      description:
+        - Whether the description carries the marker C(Created by w365.cloudpc) that this collection puts on the
+          assignments it creates. Only those are removed by M(w365.cloudpc.w365_role_grant) with C(state=absent)
+          and by the teardown playbook.
+      type: bool
 missing:
   description: The required assignments that do not exist (RV(missing[].assignment_id) is null).
   returned: success

@@ -173,6 +173,50 @@ def test_grant_lifecycle_check_mode_idempotence_diff_and_absent(box, run_playboo
     assert res.result('out')['changed'] is False and writes == []
 
 
+def test_absent_removes_only_what_the_collection_created(box, run_playbook):
+    """issue 12 finding 1: a grant that existed before is never removed, whatever the options."""
+    handmade = dict(purpose='network_connection', subscription_id=SUB, resource_group='rg-handmade',
+                    virtual_network='vnet-handmade')
+    nic_id = '%s/providers/Microsoft.Authorization/roleAssignments/7a000000-0000-4000-8000-0000000001e1' \
+        % rg('rg-handmade')
+    # present: only the missing Reader is created, and it carries the collection's marker.
+    res, writes = run(box, run_playbook, [grant(**handmade)])
+    assert res.rc == 0, res
+    assert [w['method'] for w in writes] == ['PUT']
+    assert writes[0]['body']['properties']['description'].startswith('Created by w365.cloudpc')
+    by_role = dict((g['role_name'], g) for g in res.result('out')['grants'])
+    assert by_role['Reader']['created_by_collection'] is True and by_role['Reader']['changed'] is True
+    assert by_role['Windows 365 Network Interface Contributor']['created_by_collection'] is False
+    stored = [ra for ra in role_assignments(box) if ra['properties']['principalId'] == W365
+              and ra['properties']['scope'].lower() == SUB_SCOPE.lower()]
+    assert [ra['properties']['description'] for ra in stored] == [writes[0]['body']['properties']['description']]
+
+    # absent, even with keep_subscription_reader=false: the Reader it made goes, the hand-made grants stay.
+    res, writes = run(box, run_playbook, [grant(state='absent', keep_subscription_reader=False, **handmade)])
+    out = res.result('out')
+    assert res.rc == 0, res
+    assert [(w['method'], w['path'].rsplit('/', 1)[-1]) for w in writes] == [
+        ('DELETE', by_role['Reader']['assignment_id'].rsplit('/', 1)[-1])]
+    kept = dict((g['role_name'], g['kept_reason']) for g in out['grants'] if g['present'])
+    assert sorted(kept) == ['Windows 365 Network Interface Contributor', 'Windows 365 Network User']
+    assert all('not created by w365.cloudpc' in reason for reason in kept.values())
+    assert (NIC, rg('rg-handmade').lower()) in triples(box, W365)
+    assert (NET_USER, vnet('rg-handmade', 'vnet-handmade').lower()) in triples(box, W365)
+
+    # The user names one hand-made assignment by ID: exactly that one goes.
+    res, writes = run(box, run_playbook, [grant(state='absent', remove_assignment_ids=[nic_id], **handmade)])
+    assert res.rc == 0, res
+    assert [(w['method'], w['path'].lower()) for w in writes] == [('DELETE', nic_id.lower())]
+    assert (NET_USER, vnet('rg-handmade', 'vnet-handmade').lower()) in triples(box, W365)
+
+    # An ID that is not one of these grants is refused before any write.
+    res, writes = run(box, run_playbook, [grant(state='absent', remove_assignment_ids=[
+        '%s/providers/Microsoft.Authorization/roleAssignments/7a000000-0000-4000-8000-0000000001d1' % rg('rg-pcs')],
+        **handmade)])
+    assert res.rc != 0 and writes == []
+    assert 'remove_assignment_ids' in res.result('out')['msg']
+
+
 def test_concurrent_runs_end_with_one_assignment_each(box, tmp_path):
     race = dict(purpose='network_connection', subscription_id=SUB, resource_group='rg-race',
                 virtual_network='vnet-race')

@@ -228,12 +228,14 @@ def test_teardown_removes_in_order_and_keeps_what_is_in_use(sandbox_factory, run
                % (SUBS[tenant], rg, vnet)
 
     def grants(tenant, principal, rg, vnet):
+        # As the rollout made them: with the collection's marker in the description (only those are removed).
         base = "/subscriptions/%s" % SUBS[tenant]
         vnet_id = "%s/resourceGroups/%s/providers/Microsoft.Network/virtualNetworks/%s" % (base, rg, vnet)
-        return [{"principal_id": principal, "role": "Reader", "scope": base},
+        mark = "Created by w365.cloudpc for Windows 365 (an Azure network connection)"
+        return [{"principal_id": principal, "role": "Reader", "scope": base, "description": mark},
                 {"principal_id": principal, "role": "Windows 365 Network Interface Contributor",
-                 "scope": "%s/resourceGroups/%s" % (base, rg)},
-                {"principal_id": principal, "role": "Windows 365 Network User", "scope": vnet_id}]
+                 "scope": "%s/resourceGroups/%s" % (base, rg), "description": mark},
+                {"principal_id": principal, "role": "Windows 365 Network User", "scope": vnet_id, "description": mark}]
 
     for tenant, data in (("contoso", contoso), ("fabrikam", fabrikam)):
         sp = data["windows365_service_principal"]["object_id"]

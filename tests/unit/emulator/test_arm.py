@@ -331,21 +331,79 @@ def test_principal_not_found_during_replication(launch, seed):
     fresh = "0f0e0d0c-0b0a-4090-8070-605040302010"
     api.control("POST", "principals", {"tenant": C_TENANT, "object_id": fresh, "type": "ServicePrincipal"})
     rg = rg_id(C_SUB, "rg-cpc-weu")
-    r = api.call(admin, "PUT", _ra_path(rg, str(uuid.uuid4())), _ra_body(ROLE_NIC, fresh), params=V_AUTH)
+    # Without principalType, ARM looks the new principal up and may not find it yet.
+    r = api.call(admin, "PUT", _ra_path(rg, str(uuid.uuid4())), _ra_body(ROLE_NIC, fresh, None), params=V_AUTH)
     assert r.status == 400 and r.code == "PrincipalNotFound"
     assert "replication delay" in r.json["error"]["message"]
     api.advance(121)
-    r = api.call(admin, "PUT", _ra_path(rg, str(uuid.uuid4())), _ra_body(ROLE_NIC, fresh), params=V_AUTH)
+    r = api.call(admin, "PUT", _ra_path(rg, str(uuid.uuid4())), _ra_body(ROLE_NIC, fresh, None), params=V_AUTH)
     assert r.status == 201, r
+
+
+def test_principal_type_lets_a_new_principal_be_assigned(launch, seed):
+    # Microsoft (role-assignments-rest, "New service principal"): set principalType: ServicePrincipal when assigning
+    # a role to a principal created a moment ago, to avoid the replication delay.
+    seed["principal_replication_seconds"] = 120
+    api = launch(seed, time_scale=0)
+    admin = api.app_token(C_TENANT, C_APP, C_SECRET, ARM)
+    fresh = "0f0e0d0c-0b0a-4090-8070-605040302011"
+    api.control("POST", "principals", {"tenant": C_TENANT, "object_id": fresh, "type": "ServicePrincipal"})
+    rg = rg_id(C_SUB, "rg-cpc-weu")
+    r = api.call(admin, "PUT", _ra_path(rg, str(uuid.uuid4())), _ra_body(ROLE_NIC, fresh, "ServicePrincipal"),
+                 params=V_AUTH)
+    assert r.status == 201, r
+    assert r.json["properties"]["principalType"] == "ServicePrincipal"
+    # A seed can still make the delay win (principal_type_bypasses_replication: false), to exercise retries.
+    seed["tenants"][0]["principal_type_bypasses_replication"] = False
+    api = launch(seed, time_scale=0)
+    admin = api.app_token(C_TENANT, C_APP, C_SECRET, ARM)
+    api.control("POST", "principals", {"tenant": C_TENANT, "object_id": fresh, "type": "ServicePrincipal"})
+    r = api.call(admin, "PUT", _ra_path(rg, str(uuid.uuid4())), _ra_body(ROLE_NIC, fresh, "ServicePrincipal"),
+                 params=V_AUTH)
+    assert r.status == 400 and r.code == "PrincipalNotFound"
 
 
 def test_young_windows365_principal_from_the_seed(launch, seed):
     seed["tenants"][0]["windows365_service_principal"]["created_seconds_ago"] = 5
     api = launch(seed)
     admin = api.app_token(C_TENANT, C_APP, C_SECRET, ARM)
-    r = api.call(admin, "PUT", _ra_path(rg_id(C_SUB, "rg-cpc-weu"), str(uuid.uuid4())), _ra_body(ROLE_NIC, C_W365),
-                 params=V_AUTH)
+    r = api.call(admin, "PUT", _ra_path(rg_id(C_SUB, "rg-cpc-weu"), str(uuid.uuid4())),
+                 _ra_body(ROLE_NIC, C_W365, None), params=V_AUTH)
     assert r.status == 400 and r.code == "PrincipalNotFound"
+
+
+def test_role_assignment_keeps_description_and_condition(launch, seed):
+    seed["tenants"][0]["role_assignments"].append(
+        {"principal_id": C_W365, "role": "Windows 365 Network User", "scope": vnet_id(C_SUB, "rg-cpc-weu", "vnet-cpc-weu"),
+         "description": "granted by hand"})
+    api = launch(seed)
+    admin = api.app_token(C_TENANT, C_APP, C_SECRET, ARM)
+    rg = rg_id(C_SUB, "rg-cpc-weu")
+    name = str(uuid.uuid4())
+    body = _ra_body(ROLE_NIC, C_W365)
+    body["properties"].update(description="made by a test",
+                              condition="@Resource[Microsoft.Network/networkInterfaces:name] StringStartsWith 'cpc'",
+                              conditionVersion="2.0")
+    r = api.call(admin, "PUT", _ra_path(rg, name), body, params=V_AUTH)
+    assert r.status == 201, r
+    for reply in (r, api.call(admin, "GET", _ra_path(rg, name), params=V_AUTH)):
+        props = reply.json["properties"]
+        assert props["description"] == "made by a test"
+        assert props["condition"].startswith("@Resource[") and props["conditionVersion"] == "2.0"
+    listed = api.call(admin, "GET", _ra_path(rg), params={**V_AUTH, "$filter": f"assignedTo('{C_W365}')"})
+    by_scope = {a["properties"]["scope"]: a["properties"]["description"] for a in listed.json["value"]}
+    assert by_scope[rg] == "made by a test"
+    assert by_scope[vnet_id(C_SUB, "rg-cpc-weu", "vnet-cpc-weu")] == "granted by hand"
+    # The same assignment with another description: an update (200), as the API allows for description/condition.
+    body["properties"]["description"] = "changed"
+    r = api.call(admin, "PUT", _ra_path(rg, name), body, params=V_AUTH)
+    assert r.status == 200 and r.json["properties"]["description"] == "changed"
+    # conditionVersion other than 2.0, or without a condition, is refused.
+    bad = _ra_body(ROLE_READER, C_W365)
+    bad["properties"]["conditionVersion"] = "1.0"
+    bad["properties"]["condition"] = "x"
+    r = api.call(admin, "PUT", _ra_path(rg, str(uuid.uuid4())), bad, params=V_AUTH)
+    assert r.status == 400
 
 
 def test_user_token_rbac_uses_the_users_roles(demo):

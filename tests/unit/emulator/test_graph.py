@@ -121,6 +121,20 @@ def test_anc_lifecycle_with_health_checks(contoso):
     assert contoso.g("GET", f"{ANC_PATH}/{anc_id}").status == 404
 
 
+def test_delete_removes_the_service_grants_even_when_another_connection_shares_them(contoso):
+    # Graph "Delete cloudPcOnPremisesConnection": permissions to the service are removed from the specified Azure
+    # resources. The page names no exception for a resource group or vnet another connection still uses.
+    first = contoso.create_anc(anc_body("anc-weu-a", C_SUB, "rg-cpc-weu", "vnet-cpc-weu"))["id"]
+    contoso.create_anc(anc_body("anc-weu-b", C_SUB, "rg-cpc-weu", "vnet-cpc-weu"))
+    rg, vnet = rg_id(C_SUB, "rg-cpc-weu"), vnet_id(C_SUB, "rg-cpc-weu", "vnet-cpc-weu")
+    contoso.grant(ROLE_NIC, C_W365, rg)
+    contoso.grant(ROLE_NET_USER, C_W365, vnet)
+    contoso.api.advance(DONE)
+    assert contoso.g("DELETE", f"{ANC_PATH}/{first}").status == 204
+    assert contoso.assignments(C_W365, f"/subscriptions/{C_SUB}") == {
+        (f"/subscriptions/{C_SUB}".lower(), "acdd72a7-3385-48ef-bd42-f606fba81ae7")}
+
+
 def test_graph_post_does_not_assign_roles(contoso):
     before = contoso.assignments(C_W365, f"/subscriptions/{C_SUB}")
     contoso.create_anc(anc_body("anc-neu", C_SUB, "rg-cpc-neu", "vnet-cpc-neu"))

@@ -150,8 +150,93 @@ class TestClassify:
             role_definition_id = 'r'
             principal_id = PRINCIPAL
             principal_type = 'ServicePrincipal'
+            description = 'Created by w365.cloudpc for Windows 365'
         assert g.assignment_to_dict(Obj()) == {'id': 'i', 'name': 'n', 'scope': RG, 'role_definition_id': 'r',
-                                               'principal_id': PRINCIPAL, 'principal_type': 'ServicePrincipal'}
+                                               'principal_id': PRINCIPAL, 'principal_type': 'ServicePrincipal',
+                                               'description': 'Created by w365.cloudpc for Windows 365'}
+
+
+NAMES = {'reader': '10000000-0000-4000-8000-000000000001', 'nic': '10000000-0000-4000-8000-000000000002',
+         'user': '10000000-0000-4000-8000-000000000003'}
+
+
+class TestMarkedRemoval:
+    """Removal deletes only what carries the collection's marker (issue 12 finding 1)."""
+
+    def report(self, marked=('nic',)):
+        found = [assignment(ROLE_READER, '/subscriptions/%s' % SUB, name=NAMES['reader']),
+                 assignment(ROLE_W365_NETWORK_INTERFACE_CONTRIBUTOR, RG, name=NAMES['nic']),
+                 assignment(ROLE_W365_NETWORK_USER, VNET, name=NAMES['user'])]
+        for a in found:
+            key = [k for k, v in NAMES.items() if v == a['name']][0]
+            a['description'] = g.grant_description('network_connection') if key in marked else 'made by hand'
+        return found
+
+    def ensure(self, monkeypatch, found, **kwargs):
+        deleted, created = [], []
+        required = g.required_grants('network_connection', target())
+
+        def check(module, principal_id, purpose, tgt):
+            return g.classify(principal_id, required, [], dict((g.norm_scope(r.scope), found) for r in required))
+
+        def create(module, principal_id, grant, replication_timeout, description=None):
+            created.append(description)
+            return True, assignment(grant.role, grant.scope, name='new')
+
+        monkeypatch.setattr(g, 'check_grants', check)
+        monkeypatch.setattr(g, 'delete_assignment', lambda module, entry: deleted.append(entry['assignment_id']))
+        monkeypatch.setattr(g, 'create_assignment', create)
+        result = g.ensure_grants(None, PRINCIPAL, 'network_connection', target(), **kwargs)
+        return result, deleted, created
+
+    def test_marker_is_recognised(self):
+        assert g.is_marked(g.grant_description('custom_image'))
+        assert g.is_marked(g.grant_description())
+        assert not g.is_marked(None) and not g.is_marked('') and not g.is_marked('Created by hand')
+
+    def test_absent_keeps_what_existed_before_whatever_the_options(self, monkeypatch):
+        (changed, grants, _legacy, _r), deleted, _c = self.ensure(monkeypatch, self.report(marked=('nic',)),
+                                                                  state='absent')
+        assert changed is True
+        assert [d.rsplit('/', 1)[-1] for d in deleted] == [NAMES['nic']]
+        kept = dict((e['role_name'], e['kept_reason']) for e in grants if e['present'])
+        assert set(kept) == {'Reader', 'Windows 365 Network User'}
+        assert 'not created by w365.cloudpc' in kept['Reader'] and 'remove_assignment_ids' in kept['Reader']
+
+    def test_absent_with_nothing_of_ours_sends_no_delete(self, monkeypatch):
+        (changed, grants, _l, _r), deleted, _c = self.ensure(monkeypatch, self.report(marked=()), state='absent',
+                                                             check_mode=False)
+        assert changed is False and deleted == []
+        assert all(e['present'] and e['kept_reason'] for e in grants)
+
+    def test_shared_reader_of_ours_is_kept_when_asked(self, monkeypatch):
+        (_c, grants, _l, _r), deleted, _x = self.ensure(monkeypatch, self.report(marked=('reader', 'nic', 'user')),
+                                                        state='absent', keep_roles=(ROLE_READER,))
+        assert len(deleted) == 2
+        reader = [e for e in grants if e['role_name'] == 'Reader'][0]
+        assert reader['present'] and 'keep_subscription_reader' in reader['kept_reason']
+
+    def test_an_assignment_named_by_id_is_removed_even_unmarked(self, monkeypatch):
+        found = self.report(marked=())
+        names = g.validate_assignment_ids([found[0]['id'], NAMES['user'].upper()])
+        (_c, _g, _l, _r), deleted, _x = self.ensure(monkeypatch, found, state='absent', remove_ids=names,
+                                                    keep_roles=(ROLE_READER,))
+        assert sorted(d.rsplit('/', 1)[-1] for d in deleted) == sorted([NAMES['reader'], NAMES['user']])
+
+    def test_a_named_id_that_is_not_such_a_grant_is_refused_before_any_delete(self, monkeypatch):
+        with pytest.raises(W365ConfigError) as err:
+            self.ensure(monkeypatch, self.report(), state='absent',
+                        remove_ids=['20000000-0000-4000-8000-000000000009'])
+        assert err.value.option == 'remove_assignment_ids'
+        with pytest.raises(W365ConfigError):
+            g.validate_assignment_ids(['not-an-id'])
+
+    def test_present_creates_marked_assignments(self, monkeypatch):
+        (changed, grants, _l, _r), _d, created = self.ensure(monkeypatch, [], state='present')
+        assert changed and len(created) == 3 and all(g.is_marked(d) for d in created)
+        assert 'network connection' in created[0]
+        (_c, grants, _l, _r), _d, _created = self.ensure(monkeypatch, [], state='present', check_mode=True)
+        assert all(e['created_by_collection'] and e['changed'] for e in grants)
 
 
 class TestMessages:
