@@ -459,11 +459,17 @@ APP_ONLY_WRITE_HINT = (
 # ---------------------------------------------------------------- results
 
 def shape_health_check(check):
+    from ansible_collections.w365.cloudpc.plugins.module_utils._health_checks import explain
+
+    # errorType grows over time and samples use retired values: pass it through as an open string, and explain it
+    # from the collection's one table (_health_checks) when it is known.
+    known = explain(check.get('errorType')) or {}
     return {
         'name': check.get('displayName'),
         'status': check.get('status'),
-        # errorType grows over time and samples use retired values: pass it through as an open string.
         'error_type': check.get('errorType'),
+        'explanation': known.get('explanation'),
+        'remedy': known.get('remedy'),
         'recommended_action': check.get('recommendedAction'),
         'additional_detail': check.get('additionalDetail', check.get('additionalDetails')),
         'correlation_id': check.get('correlationId'),
@@ -525,6 +531,8 @@ def unhealthy_message(result):
     checks = failed_checks(result)
     for check in checks:
         line = '- %s: %s' % (check.get('name'), check.get('error_type') or 'no error type')
+        if check.get('explanation'):
+            line += ': %s Remedy: %s' % (check['explanation'], check['remedy'])
         if check.get('recommended_action'):
             line += ' (recommended action: %s)' % check['recommended_action']
         lines.append(line)

@@ -298,6 +298,12 @@ connection:
             - Graph C(errorType), for example C(permissionCheckNoWindows365NetworkUserRole). Treated as an open
               string; see the collection's C(docs/anc.md) for the remedy of each.
           type: str
+        explanation:
+          description: What RV(connection.health_checks[].error_type) means, when the collection knows it; else null.
+          type: str
+        remedy:
+          description: How to fix it, when the collection knows the error type; else null.
+          type: str
         recommended_action:
           description: What the service recommends doing.
           type: str

@@ -349,7 +349,7 @@ class TestResults:
         assert result['health_check_end_date_time'] == '2026-01-01T00:30:00Z'
         assert result['health_checks'][1] == {
             'name': 'Azure virtual network readiness', 'status': 'failed', 'error_type': 'somethingMicrosoftAddsNext',
-            'recommended_action': 'Fix it', 'additional_detail': 'x', 'correlation_id': 'c',
+            'explanation': None, 'remedy': None, 'recommended_action': 'Fix it', 'additional_detail': 'x', 'correlation_id': 'c',
             'start_date_time': 's', 'end_date_time': 'e'}
         assert _anc.failed_checks(result) == [result['health_checks'][1]]
         msg = _anc.unhealthy_message(result)
