@@ -54,3 +54,14 @@ SUPPORTED_ANC_REGIONS = (
     'spaincentral', 'swedencentral', 'switzerlandnorth', 'uaenorth', 'uksouth', 'ukwest', 'westcentralus',
     'westeurope', 'westus', 'westus2', 'westus3', 'usgovarizona', 'usgovtexas', 'usgovvirginia',
 )
+
+# ARM api-versions for reading upload sources: Microsoft.Compute/images (managed images) and the Azure Compute Gallery
+# types Microsoft.Compute/galleries, galleries/images and galleries/images/versions (gallery API, versioned apart from
+# the rest of Microsoft.Compute; azure-rest-api-specs specification/compute/.../GalleryRP/stable/2024-03-03).
+COMPUTE_API_VERSION = '2024-03-01'
+COMPUTE_GALLERY_API_VERSION = '2024-03-03'
+
+# Largest OS disk a source image may have by default (Microsoft Learn, Windows 365 "Device images overview": "Default
+# 64-GB OS disk size. The OS disk size is automatically adjusted to the size specified in SKU description of the
+# Windows 365 license").
+IMAGE_MAX_OS_DISK_GB = 64

@@ -336,8 +336,21 @@ def source_image_check(image_id, found, name='source_image'):
     if found:
         return make_check(name, PASSED, 'Source image %s exists.' % image_id, id=image_id)
     return make_check(name, FAILED, 'Source image %s was not found (or the caller cannot read it).' % image_id,
-                      'Check the managed image ID (/subscriptions/.../resourceGroups/.../providers/'
-                      'Microsoft.Compute/images/NAME) and that the caller has Reader on it.', id=image_id)
+                      'Check the image ID (a managed image /subscriptions/.../resourceGroups/.../providers/'
+                      'Microsoft.Compute/images/NAME, or a gallery image version .../galleries/G/images/D/versions/V) '
+                      'and that the caller has Reader on it.', id=image_id)
+
+
+def image_requirements_check(image_id, problems, name='source_image_requirements'):
+    """The Windows 365 image requirements Azure shows (see _images.requirement_problems), before any upload."""
+    if not problems:
+        return make_check(name, PASSED, 'Source image %s is generation 2, generalized, Windows, without data disks, '
+                                        'with an OS disk Windows 365 accepts.' % image_id, id=image_id)
+    return make_check(name, FAILED,
+                      'Source image %s does not meet the Windows 365 image requirements: %s.'
+                      % (image_id, '; '.join('%s (%s)' % (p['requirement'], p['found']) for p in problems)),
+                      ' '.join(p['remedy'] for p in problems) + ' Then capture a new image and use it.',
+                      id=image_id, problems=list(problems))
 
 
 def api_error_check(name, what, error):

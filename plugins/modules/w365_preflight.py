@@ -24,8 +24,10 @@ description:
   - "Tenant and permission checks: the Windows 365 service principal exists; which of the role assignments Windows 365
     needs exist or are missing; whether the caller may create the missing ones (its own
     C(Microsoft.Authorization/roleAssignments/write) permission at each scope); hybrid join inputs are well-formed."
-  - "Image checks (for each of O(source_image_ids)): the managed image exists, and Windows 365 holds (or the caller may
-    grant) Reader on its subscription."
+  - "Image checks (for each of O(source_image_ids)): the image exists; it meets the Windows 365 image requirements Azure
+    shows - Hyper-V generation 2, generalized, Windows, no data disks, OS disk no larger than O(max_os_disk_size_gb)
+    (Microsoft Learn, Windows 365 device images overview); Windows 365 holds (or the caller may grant) Reader on its
+    subscription."
 author:
   - w365.cloudpc contributors (@w365)
 extends_documentation_fragment:
@@ -109,11 +111,21 @@ options:
     type: str
   source_image_ids:
     description:
-      - Managed images (C(/subscriptions/.../resourceGroups/.../providers/Microsoft.Compute/images/NAME)) that will be
-        uploaded as custom images.
+      - Images that will be uploaded as custom images, as in
+        O(w365.cloudpc.w365_custom_image#module:source_image_id) - managed images
+        (C(/subscriptions/.../resourceGroups/.../providers/Microsoft.Compute/images/NAME)) or image versions in an
+        Azure Compute Gallery (C(.../providers/Microsoft.Compute/galleries/G/images/D/versions/V), preview).
+      - Each is checked against the Windows 365 image requirements Azure can show (check
+        C(source_image_requirements)).
     type: list
     elements: str
     default: []
+  max_os_disk_size_gb:
+    description:
+      - Largest OS disk, in GB, a source image may have (as for M(w365.cloudpc.w365_custom_image)); Microsoft asks for
+        the default 64 GB.
+    type: int
+    default: 64
   check_grants:
     description:
       - Check the Windows 365 role assignments and whether the caller could create the missing ones.
@@ -452,12 +464,27 @@ class Preflight(object):
     def run_images(self, images):
         from ansible_collections.w365.cloudpc.plugins.module_utils._ids import NetworkTarget
 
+        from ansible_collections.w365.cloudpc.plugins.module_utils import _images
+
         subscriptions = []
         for image in images:
-            found = self.guarded('source_image', 'source image %s' % image['id'],
-                                 lambda image=image: self.arm.get(image['id'], API_COMPUTE))
-            if found is not _FAILED:
-                self.add(pf.source_image_check(image['id'], found))
+            documents = []
+            for path, api_version in _images.source_reads(image):
+                found = self.guarded('source_image', 'source image %s' % path,
+                                     lambda path=path, api_version=api_version: self.arm.get(path, api_version))
+                if found is _FAILED:
+                    break
+                documents.append(found)
+                if found is None:
+                    self.add(pf.source_image_check(path, None))
+                    break
+            if len(documents) == len(_images.source_reads(image)) and all(documents):
+                self.add(pf.source_image_check(image['id'], True))
+                problems = _images.requirement_problems(_images.source_facts(image, documents),
+                                                        self.params['max_os_disk_size_gb'])
+                self.add(pf.image_requirements_check(image['id'], problems))
+            else:
+                self.add(pf.skipped('source_image_requirements', 'source image %s is not readable' % image['id']))
             if image['subscription_id'] not in subscriptions:
                 subscriptions.append(image['subscription_id'])
         if not self.params['check_grants']:
@@ -563,6 +590,7 @@ def main():
             ad_domain_password=dict(type='str', no_log=True),
             organizational_unit=dict(type='str'),
             source_image_ids=dict(type='list', elements='str', default=[]),
+            max_os_disk_size_gb=dict(type='int', default=64),
             check_grants=dict(type='bool', default=True),
         ),
         supports_check_mode=True,
