@@ -19,7 +19,7 @@ DEFAULT_SUPPORTED_REGIONS = [
     "southindia", "japaneast", "japanwest", "koreacentral", "norwayeast", "polandcentral", "southafricanorth",
     "swedencentral", "switzerlandnorth", "uaenorth", "uksouth", "ukwest", "centralus", "eastus", "eastus2",
     "northcentralus", "southcentralus", "westcentralus", "westus", "westus2", "westus3", "italynorth",
-    "israelcentral", "mexicocentral", "spaincentral", "usgovarizona", "usgovvirginia", "usgovtexas",
+    "israelcentral", "mexicocentral", "spaincentral", "usgovarizona", "usgovvirginia",
 ]
 NAME_RE = re.compile(r"^[A-Za-z0-9_.()\-]{1,90}$")
 
@@ -132,7 +132,8 @@ def load_seed(path) -> dict:
 
 def validate_seed(data, base_dir: Path = Path(".")) -> dict:
     top = _V(data, "", {"tenants", "token_lifetime_seconds", "principal_replication_seconds", "health_check",
-                        "image_upload_seconds", "graph_page_size", "supported_regions", "image_max_size_gb"})
+                        "image_upload_seconds", "graph_page_size", "supported_regions", "image_max_size_gb",
+                        "region_status"})
     seed = {
         "token_lifetime_seconds": top.nonneg("token_lifetime_seconds", 3600),
         "principal_replication_seconds": top.nonneg("principal_replication_seconds", 60),
@@ -142,6 +143,12 @@ def validate_seed(data, base_dir: Path = Path(".")) -> dict:
         "supported_regions": [r.lower() for r in top.strings("supported_regions", DEFAULT_SUPPORTED_REGIONS)],
         "tenants": [],
     }
+    # regionStatus of Graph beta supportedRegions per region (available when not named): restricted or unavailable.
+    status = top.get("region_status", dict, {})
+    for region, value in status.items():
+        if value not in ("available", "restricted", "unavailable"):
+            raise SeedError(f"region_status.{region}", "must be available, restricted or unavailable")
+    seed["region_status"] = {str(k).lower(): v for k, v in status.items()}
     if seed["graph_page_size"] < 1:
         raise SeedError("graph_page_size", "must be at least 1")
     hc = _V(top.get("health_check", dict, {}), "health_check", {"pending_seconds", "running_seconds"})

@@ -449,6 +449,25 @@ def checks_running_message(name, status):
             'finish. Set wait: true to wait for them, or run again later' % (name, status))
 
 
+# Password rotation. Graph documents updateAdDomainPassword as updating the password "for a successful
+# cloudPcOnPremisesConnection" (learn.microsoft.com/graph/api/cloudpconpremisesconnection-updateaddomainpassword), and
+# documents adDomainPassword as a property a PATCH updates (cloudpconpremisesconnection-update). The usual reason to
+# rotate is a failed credential check (adJoinCheckIncorrectCredentials, adJoinCheckCredentialsExpired), so:
+# a connection whose last checks succeeded gets the action; any other gets a PATCH, and so does a successful one whose
+# action the service refuses.
+HEALTHY_STATUSES = ('passed', 'warning', 'informational')
+ROTATION_ACTION = 'updateAdDomainPassword'
+ROTATION_PATCH = 'patch'
+# Answers that mean "this service will not run the action on this connection" (not a permission or service failure).
+ROTATION_ACTION_REFUSED = (400, 404, 405, 409, 501)
+
+
+def password_rotation_method(current):
+    """ROTATION_ACTION for a connection whose health checks succeeded, else ROTATION_PATCH."""
+    status = ((current or {}).get('healthCheckStatus') or '').lower()
+    return ROTATION_ACTION if status in HEALTHY_STATUSES else ROTATION_PATCH
+
+
 APP_ONLY_WRITE_HINT = (
     'Microsoft documents creating, updating, deleting and running health checks on Azure network connections as '
     'delegated-only (CloudPC.ReadWrite.All, delegated); an application token is refused. Sign in as a user '

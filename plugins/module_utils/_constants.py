@@ -43,17 +43,23 @@ DEFAULT_ANC_LIMIT = 50
 # Microsoft's public "Azure CLI" client: the default client for the delegated password grant.
 AZURE_CLI_CLIENT_ID = '04b07795-8ddb-461a-bbee-02f9e1bf7b46'
 
-# Azure regions where Windows 365 can place Cloud PCs on an Azure network connection (Microsoft Learn,
-# "Windows 365 requirements - supported Azure regions"). Microsoft adds regions over time: w365_preflight takes
-# `supported_regions` to override this list without waiting for a release.
+# Azure regions where Windows 365 can place Cloud PCs on an Azure network connection, the fallback list for when the
+# caller may not read Graph's supportedRegions (beta GET deviceManagement/virtualEndpoint/supportedRegions, which
+# w365_preflight reads first). Source: Microsoft Learn, "Requirements for Windows 365", section "Supported Azure regions
+# for Cloud PC provisioning" (https://learn.microsoft.com/windows-365/enterprise/requirements); the Government tab names
+# US Gov Virginia and US Gov Arizona only. Microsoft adds regions over time: w365_preflight takes `supported_regions`.
 SUPPORTED_ANC_REGIONS = (
     'australiaeast', 'australiasoutheast', 'brazilsouth', 'canadacentral', 'canadaeast', 'centralindia',
     'centralus', 'eastasia', 'eastus', 'eastus2', 'francecentral', 'germanywestcentral', 'israelcentral',
     'italynorth', 'japaneast', 'japanwest', 'koreacentral', 'mexicocentral', 'northcentralus', 'northeurope',
     'norwayeast', 'polandcentral', 'southafricanorth', 'southcentralus', 'southeastasia', 'southindia',
     'spaincentral', 'swedencentral', 'switzerlandnorth', 'uaenorth', 'uksouth', 'ukwest', 'westcentralus',
-    'westeurope', 'westus', 'westus2', 'westus3', 'usgovarizona', 'usgovtexas', 'usgovvirginia',
+    'westeurope', 'westus', 'westus2', 'westus3', 'usgovarizona', 'usgovvirginia',
 )
+
+# Graph beta: the regions Windows 365 supports, with their status (cloudPcSupportedRegion, regionStatus available /
+# restricted / unavailable, supportedSolution windows365 / devBox); needs CloudPC.Read.All.
+SUPPORTED_REGIONS_PATH = 'deviceManagement/virtualEndpoint/supportedRegions'
 
 # ARM api-versions for reading upload sources: Microsoft.Compute/images (managed images) and the Azure Compute Gallery
 # types Microsoft.Compute/galleries, galleries/images and galleries/images/versions (gallery API, versioned apart from

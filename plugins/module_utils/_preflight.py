@@ -83,34 +83,85 @@ def existence_check(name, what, resource_id, found, remedy):
 
 # --- region --------------------------------------------------------------------------------------
 
-def region_check(vnet_location, expected_location=None, supported_regions=None):
+REGIONS_FROM_GRAPH = 'graph'
+REGIONS_BUILT_IN = 'built-in'
+REGIONS_FROM_OPTION = 'supported_regions option'
+
+
+def region_check(vnet_location, expected_location=None, supported_regions=None, source=None, statuses=None,
+                 source_note=None):
     """The vnet is where the deployment says, and in a region where Windows 365 supports ANCs.
 
-    supported_regions: region names to accept (None: no list check). An unsupported region fails the ANC's
-    health check (resourceAvailabilityCheckUnsupportedVNetRegion), so it fails here before anything is written.
+    supported_regions: region names to accept (None: no list check). statuses: normalized region name ->
+    Graph regionStatus (available, restricted, unavailable) when the list came from Graph's supportedRegions.
+    source says where the list came from (REGIONS_FROM_GRAPH, REGIONS_BUILT_IN, REGIONS_FROM_OPTION) and is reported
+    in the check, with source_note (why the built-in list was used). An unsupported region fails the ANC's health
+    check (resourceAvailabilityCheckUnsupportedVNetRegion), so it fails here before anything is written.
     """
+    facts = {}
+    if source:
+        facts['regions_source'] = source
+    if source_note:
+        facts['regions_source_note'] = source_note
+    said = ' (supported regions from %s%s)' % (source, ': ' + source_note if source_note else '') if source else ''
     actual = normalize_location(vnet_location)
     if not actual:
         return make_check('virtual_network_region', WARNING, 'The virtual network reports no location.',
-                          'Check the virtual network in the Azure portal.')
+                          'Check the virtual network in the Azure portal.', **facts)
+    facts['location'] = actual
     if expected_location and normalize_location(expected_location) != actual:
         return make_check(
             'virtual_network_region', FAILED,
             'The virtual network is in %s but this deployment targets %s.' % (actual, normalize_location(expected_location)),
             'Use a virtual network in %s, or correct the region in the inventory.' % normalize_location(expected_location),
-            location=actual, expected_location=normalize_location(expected_location))
+            expected_location=normalize_location(expected_location), **facts)
+    status = (statuses or {}).get(actual)
     if supported_regions is not None and actual not in {normalize_location(r) for r in supported_regions}:
         return make_check(
             'virtual_network_region', FAILED,
             'The virtual network is in %s, which is not a region where Windows 365 supports Azure network '
-            'connections; its health check would fail with resourceAvailabilityCheckUnsupportedVNetRegion.' % actual,
+            'connections; its health check would fail with resourceAvailabilityCheckUnsupportedVNetRegion%s.'
+            % (actual, said),
             'Use a virtual network in a supported region (see "Supported Azure regions" in the Windows 365 '
-            'requirements). If Microsoft has added %s since this collection was released, pass it in '
-            'supported_regions.' % actual,
-            location=actual)
+            'requirements). If Microsoft has added %s since this list was made, pass it in supported_regions.' % actual,
+            **facts)
+    if status == 'unavailable':
+        return make_check(
+            'virtual_network_region', FAILED,
+            'Windows 365 reports region %s as unavailable%s.' % (actual, said),
+            'Use a virtual network in a region Windows 365 reports as available.', region_status=status, **facts)
+    if status == 'restricted':
+        return make_check(
+            'virtual_network_region', WARNING,
+            'Windows 365 reports region %s as restricted%s: provisioning there needs an exception from Microsoft.'
+            % (actual, said),
+            'Ask Microsoft support to allow the region for the tenant, or use an available region.',
+            region_status=status, **facts)
+    if status:
+        facts['region_status'] = status
     return make_check('virtual_network_region', PASSED,
-                      'The virtual network is in %s; Cloud PCs on this connection are created there.' % actual,
-                      location=actual)
+                      'The virtual network is in %s; Cloud PCs on this connection are created there%s.' % (actual, said),
+                      **facts)
+
+
+def supported_regions_from_graph(regions):
+    """(names, {normalized name: regionStatus}) from Graph beta supportedRegions, keeping Windows 365 regions.
+
+    supportedSolution tells Windows 365 regions from Dev Box ones (cloudPcManagementService); an entry without it is
+    kept. Regions reported unavailable stay in the map so the check can say so.
+    """
+    names = []
+    statuses = {}
+    for region in regions or []:
+        solution = (region.get('supportedSolution') or 'windows365').lower()
+        if solution != 'windows365':
+            continue
+        name = normalize_location(region.get('displayName') or region.get('id'))
+        if not name:
+            continue
+        names.append(name)
+        statuses[name] = (region.get('regionStatus') or 'available').lower()
+    return names, statuses
 
 
 # --- subnet capacity -----------------------------------------------------------------------------

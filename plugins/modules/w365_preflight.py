@@ -78,8 +78,11 @@ options:
     description:
       - Azure regions where Windows 365 supports Azure network connections. The virtual network must be in one of
         them, or the connection's health check fails (C(resourceAvailabilityCheckUnsupportedVNetRegion)).
-      - Defaults to the list published by Microsoft when this collection was released; give the full list to
-        accept a region Microsoft added since. Names compare without case, spaces or dashes.
+      - When not given, the module reads Windows 365's live list (Graph beta C(supportedRegions), with each region's
+        status; a C(restricted) region warns, an C(unavailable) one fails). Only when Graph refuses that call (HTTP
+        403) does it fall back to the list Microsoft published when this collection was released. The check's
+        C(data.regions_source) says which list was used (C(graph), C(built-in) or C(supported_regions option)).
+      - Give the full list to override both. Names compare without case, spaces or dashes.
     type: list
     elements: str
   planned_cloud_pcs:
@@ -250,7 +253,7 @@ target:
       type: str
 '''
 
-from ansible_collections.w365.cloudpc.plugins.module_utils._constants import SUPPORTED_ANC_REGIONS
+from ansible_collections.w365.cloudpc.plugins.module_utils._constants import SUPPORTED_ANC_REGIONS, SUPPORTED_REGIONS_PATH
 from ansible_collections.w365.cloudpc.plugins.module_utils import _preflight as pf
 from ansible_collections.w365.cloudpc.plugins.module_utils._errors import (
     W365ApiError,
@@ -363,8 +366,11 @@ class Preflight(object):
             for name in ('virtual_network_region', 'virtual_network_dns', 'subnet'):
                 self.add(pf.skipped(name, 'the virtual network is not readable'))
         else:
-            self.add(pf.region_check(vnet.get('location'), self.params['location'],
-                                     self.params['supported_regions'] or SUPPORTED_ANC_REGIONS))
+            regions = self.supported_regions()
+            if regions is not _FAILED:
+                names, statuses, source, note = regions
+                self.add(pf.region_check(vnet.get('location'), self.params['location'], names, source=source,
+                                         statuses=statuses, source_note=note))
             dns = ((vnet.get('properties') or {}).get('dhcpOptions') or {}).get('dnsServers') or []
             self.add(pf.hybrid_dns_check(self.params['join_type'], dns))
             subnet = self._find_subnet(vnet)
@@ -382,6 +388,25 @@ class Preflight(object):
             self.guarded('subnet_capacity', 'the subnet usage', self._capacity)
 
         self.guarded('anc_limit', 'the Azure network connections of the tenant', self._anc_limit)
+
+    def supported_regions(self):
+        """(names, statuses, source, note): the supported_regions option, else Graph's live list, else (only when
+        Graph refuses the call with 403) the built-in list. Another error fails the region check with the service's
+        error, so a broken read never passes silently."""
+        if self.params['supported_regions']:
+            return list(self.params['supported_regions']), None, pf.REGIONS_FROM_OPTION, None
+        try:
+            # Graph beta cloudPcSupportedRegion (learn.microsoft.com/graph/api/virtualendpoint-list-supportedregions).
+            regions = self.module.graph.list(SUPPORTED_REGIONS_PATH, version='beta')
+        except W365ApiError as err:
+            if err.status != 403:
+                self.add(pf.api_error_check('virtual_network_region', 'the regions Windows 365 supports', err))
+                return _FAILED
+            note = ('Graph refused supportedRegions (HTTP 403 %s, request id %s); checked against the list published '
+                    'when this collection was released' % (err.code, err.request_id or '-'))
+            return list(SUPPORTED_ANC_REGIONS), None, pf.REGIONS_BUILT_IN, note
+        names, statuses = pf.supported_regions_from_graph(regions)
+        return names, statuses, pf.REGIONS_FROM_GRAPH, None
 
     def _find_subnet(self, vnet):
         from ansible_collections.w365.cloudpc.plugins.module_utils._ids import same_id

@@ -376,3 +376,12 @@ class TestResults:
 
     def test_unhealthy_without_details(self):
         assert 'without details' in _anc.unhealthy_message({'name': 'a', 'health_checks': []})
+
+
+@pytest.mark.parametrize('status, method', [
+    ('passed', _anc.ROTATION_ACTION), ('warning', _anc.ROTATION_ACTION), ('informational', _anc.ROTATION_ACTION),
+    ('failed', _anc.ROTATION_PATCH), ('pending', _anc.ROTATION_PATCH), (None, _anc.ROTATION_PATCH),
+])
+def test_password_rotation_uses_the_action_only_on_a_successful_connection(status, method):
+    """Issue 14.5: updateAdDomainPassword is documented for a successful connection; otherwise PATCH."""
+    assert _anc.password_rotation_method({'healthCheckStatus': status}) == method
