@@ -470,9 +470,10 @@ def password_rotation_method(current):
 
 APP_ONLY_WRITE_HINT = (
     'Microsoft documents creating, updating, deleting and running health checks on Azure network connections as '
-    'delegated-only (CloudPC.ReadWrite.All, delegated); an application token is refused. Sign in as a user '
-    'with the Intune Administrator or Windows 365 Administrator role, e.g. auth_method: username_password '
-    '(or another delegated method such as device_code or azure_cli with a user login).')
+    'delegated-only (CloudPC.ReadWrite.All, delegated); an application token is refused. Sign in as a user with the '
+    'Intune Administrator or Windows 365 Administrator role: auth_method: username_password, with client_id set to '
+    'a public-client app registration that holds the delegated Graph permission CloudPC.ReadWrite.All (the Azure '
+    'CLI\'s own client cannot get Cloud PC permissions).')
 
 
 # ---------------------------------------------------------------- results

@@ -344,12 +344,14 @@ def grants_check(granted, missing, legacy=(), name='role_grants'):
 def grant_permission_check(missing, writable_scopes, name='grant_permissions'):
     """Whether the caller can create each missing assignment, from its permissions per scope.
 
-    ``writable_scopes`` maps a scope (lower-cased) to True/False: does the caller hold
-    Microsoft.Authorization/roleAssignments/write there.
+    ``writable_scopes`` maps a scope (lower-cased) to True/False - does the caller hold
+    Microsoft.Authorization/roleAssignments/write there - or None when that could not be determined (for example the
+    permissions read answered 404). Unknown never counts as "cannot grant": it warns.
     """
     if not missing:
         return make_check(name, PASSED, 'Nothing to grant.')
-    blocked = [g for g in missing if not writable_scopes.get(g['scope'].lower(), False)]
+    blocked = [g for g in missing if writable_scopes.get(g['scope'].lower()) is False]
+    unknown = [g for g in missing if writable_scopes.get(g['scope'].lower()) is None]
     if blocked:
         return make_check(
             name, FAILED,
@@ -357,8 +359,35 @@ def grant_permission_check(missing, writable_scopes, name='grant_permissions'):
             'Sign in as (or have granted by) a principal with Owner, User Access Administrator or Role Based Access '
             'Control Administrator on %s, or let an Owner grant them with w365_role_grant first.'
             % ', '.join(sorted({g['scope'] for g in blocked})),
-            blocked=blocked)
+            blocked=blocked, unknown=unknown)
+    if unknown:
+        return make_check(
+            name, WARNING,
+            'Could not determine whether the caller may create these role assignments: %s.' % _describe_grants(unknown),
+            'Make sure the caller holds Owner, User Access Administrator or Role Based Access Control Administrator on '
+            '%s; w365_role_grant reports the service\'s answer if it may not.'
+            % ', '.join(sorted({g['scope'] for g in unknown})),
+            unknown=unknown)
     return make_check(name, PASSED, 'The caller may grant all %d missing role assignments.' % len(missing))
+
+
+def is_subscription_scope(scope):
+    return re.match(r'^/subscriptions/[^/]+/?$', scope or '', re.IGNORECASE) is not None
+
+
+def token_object_id(access_token):
+    """The ``oid`` claim of a JWT access token (the signed-in principal's object ID), or None. Not verified: it is
+    the caller's own token, read only to name the caller in a role assignment query."""
+    import base64
+    import json
+
+    try:
+        payload = str(access_token).split('.')[1]
+        claims = json.loads(base64.urlsafe_b64decode(payload + '=' * (-len(payload) % 4)).decode('utf-8'))
+    except (IndexError, ValueError, UnicodeDecodeError):
+        return None
+    oid = claims.get('oid') if isinstance(claims, dict) else None
+    return str(oid).lower() if oid else None
 
 
 def has_permission(permissions, action):

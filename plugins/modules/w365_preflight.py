@@ -475,14 +475,54 @@ class Preflight(object):
             writable = {}
             for grant in report.missing:
                 scope = grant['scope']
-                blocks = self.arm.list(scope + '/providers/Microsoft.Authorization/permissions',
-                                       API_PERMISSIONS) or []
-                writable[scope.lower()] = pf.has_permission(
-                    [{'actions': b.get('actions'), 'not_actions': b.get('notActions')} for b in blocks],
-                    ROLE_ASSIGNMENT_WRITE)
+                if scope.lower() not in writable:
+                    writable[scope.lower()] = self.can_write_role_assignments(scope)
             self.add(pf.grant_permission_check(report.missing, writable, name=perms_name))
 
         self.guarded(perms_name, "the caller's permissions", permissions)
+
+    def can_write_role_assignments(self, scope):
+        """True/False: may the caller create role assignments at ``scope``; None when that cannot be told.
+
+        ARM documents the caller's permissions for a resource group (Permissions_ListForResourceGroup) and a resource
+        (Permissions_ListForResource), not for a subscription. At subscription scope the caller's own role
+        assignments there (atScope() and assignedTo(oid)) and their role definitions answer it instead
+        (learn.microsoft.com/rest/api/authorization/role-assignments/list-for-scope). A 404 is never read as "no".
+        """
+        if pf.is_subscription_scope(scope):
+            return self._can_write_at_subscription(scope.rstrip('/'))
+        blocks = self.arm.list(scope + '/providers/Microsoft.Authorization/permissions', API_PERMISSIONS)
+        if blocks is None:
+            return None
+        return pf.has_permission([{'actions': b.get('actions'), 'not_actions': b.get('notActions')} for b in blocks],
+                                 ROLE_ASSIGNMENT_WRITE)
+
+    def _can_write_at_subscription(self, scope):
+        from ansible_collections.w365.cloudpc.plugins.module_utils._constants import ROLES_THAT_CAN_GRANT
+
+        oid = pf.token_object_id(self.module.credential.get_token(self.module.endpoints.arm_scope).token)
+        if oid is None:
+            return None
+        try:
+            assignments = self.module.arm.list(scope + '/providers/Microsoft.Authorization/roleAssignments',
+                                               API_PERMISSIONS,
+                                               params={'$filter': "atScope() and assignedTo('%s')" % oid})
+        except W365ApiError as err:
+            if err.status == 403:
+                return False  # may not even read the role assignments there
+            if err.status == 404:
+                return None
+            raise
+        for assignment in assignments:
+            definition_id = (assignment.get('properties') or {}).get('roleDefinitionId') or ''
+            if definition_id.rstrip('/').rsplit('/', 1)[-1].lower() in ROLES_THAT_CAN_GRANT:
+                return True
+            definition = self.arm.get(definition_id, API_PERMISSIONS) if definition_id else None
+            permissions = ((definition or {}).get('properties') or {}).get('permissions') or []
+            if pf.has_permission([{'actions': p.get('actions'), 'not_actions': p.get('notActions')}
+                                  for p in permissions], ROLE_ASSIGNMENT_WRITE):
+                return True
+        return False
 
     # --- images ---------------------------------------------------------------------------------
 

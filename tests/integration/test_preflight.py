@@ -274,3 +274,27 @@ def test_region_check_reads_supported_regions_live_and_falls_back_only_on_403(sa
     assert region["status"] == "failed" and "404" in region["detail"], region
     box.clear_faults()
     assert box.writes() == []
+
+
+def test_caller_permissions_at_subscription_use_documented_calls_and_404_is_not_cannot(box, run_playbook):
+    """Issue 14.6: at subscription scope the caller's own role assignments answer (ARM documents no subscription
+    permissions call); a 404 from a permissions read never becomes "the caller cannot grant"."""
+    auth = box.auth_vars("contoso.onmicrosoft.com")
+    box.clear_requests()
+    res = run_playbook(play(auth, [preflight_task(**CONTOSO_WEU)]))
+    assert res.rc == 0, res
+    check = checks_by_name(res.result("preflight"))["grant_permissions"]
+    assert check["status"] == "passed", check
+    paths = [r["path"].lower() for r in box.requests() if r.get("service") == "arm"]
+    assert "/subscriptions/%s/providers/microsoft.authorization/permissions" % CONTOSO_SUB not in paths
+    assert any(p == "/subscriptions/%s/providers/microsoft.authorization/roleassignments" % CONTOSO_SUB
+               for p in paths)
+
+    box.fault({"method": "GET", "path": "(?i)/providers/Microsoft.Authorization/permissions$", "status": 404,
+               "service": "arm"})
+    res = run_playbook(play(auth, [preflight_task(**CONTOSO_WEU)]))
+    box.clear_faults()
+    check = checks_by_name(res.result("preflight"))["grant_permissions"]
+    assert check["status"] == "warning", check
+    assert "cannot create" not in check["detail"] and check["data"]["unknown"]
+    assert box.writes() == []

@@ -385,3 +385,18 @@ class TestResults:
 def test_password_rotation_uses_the_action_only_on_a_successful_connection(status, method):
     """Issue 14.5: updateAdDomainPassword is documented for a successful connection; otherwise PATCH."""
     assert _anc.password_rotation_method({'healthCheckStatus': status}) == method
+
+
+def test_the_403_hint_names_only_auth_methods_and_options_that_exist():
+    """Issue 14.7: the app-only refusal hint must not send users to an auth_method the collection lacks."""
+    import re
+
+    from ansible_collections.w365.cloudpc.plugins.doc_fragments.auth import ModuleDocFragment
+    from ansible_collections.w365.cloudpc.plugins.module_utils._module import auth_argument_spec
+    import yaml
+
+    choices = set(yaml.safe_load(ModuleDocFragment.DOCUMENTATION)['options']['auth_method']['choices'])
+    known = choices | set(auth_argument_spec())
+    named = set(re.findall(r'\b[a-z]+(?:_[a-z]+)+\b', _anc.APP_ONLY_WRITE_HINT))
+    assert named and named <= known, named - known
+    assert re.search(r'auth_method: (\w+)', _anc.APP_ONLY_WRITE_HINT).group(1) in choices

@@ -241,3 +241,33 @@ def test_built_in_region_list_matches_microsofts_government_list():
 
     # Microsoft's requirements page, Government tab: US Gov Virginia and US Gov Arizona (no US Gov Texas).
     assert [r for r in SUPPORTED_ANC_REGIONS if r.startswith('usgov')] == ['usgovarizona', 'usgovvirginia']
+
+
+# --- caller permissions (issue 14.6) ---------------------------------------------------------------------------
+
+def test_an_undetermined_permission_warns_and_never_says_cannot_grant():
+    grant = {'role_name': 'Reader', 'scope': '/subscriptions/s'}
+    check = pf.grant_permission_check([grant], {'/subscriptions/s': None})
+    assert check['status'] == pf.WARNING
+    assert 'cannot create' not in check['detail'] and check['data']['unknown'] == [grant]
+    # A scope missing from the map is unknown too, not "cannot".
+    assert pf.grant_permission_check([grant], {})['status'] == pf.WARNING
+
+
+def test_subscription_scope_is_told_apart():
+    assert pf.is_subscription_scope('/subscriptions/1111')
+    assert pf.is_subscription_scope('/subscriptions/1111/')
+    assert not pf.is_subscription_scope('/subscriptions/1111/resourceGroups/rg')
+
+
+def test_token_object_id_reads_the_oid_claim():
+    import base64
+    import json
+
+    def jwt(claims):
+        body = base64.urlsafe_b64encode(json.dumps(claims).encode()).rstrip(b'=').decode()
+        return 'e30.%s.sig' % body
+
+    assert pf.token_object_id(jwt({'oid': 'ABC-1'})) == 'abc-1'
+    assert pf.token_object_id(jwt({'sub': 'x'})) is None
+    assert pf.token_object_id('not-a-token') is None
