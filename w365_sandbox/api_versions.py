@@ -51,6 +51,13 @@ COMPUTE_IMAGES = (
     "2024-03-01", "2024-07-01", "2024-11-01", "2025-04-01",
 )
 
+# Azure Compute Gallery (Microsoft.Compute/galleries and its images and versions) is versioned apart from the rest of
+# Microsoft.Compute (azure-rest-api-specs specification/compute/resource-manager/Microsoft.Compute/GalleryRP/stable).
+COMPUTE_GALLERIES = (
+    "2018-06-01", "2019-03-01", "2019-07-01", "2019-12-01", "2020-09-30", "2021-07-01", "2021-10-01",
+    "2022-01-03", "2022-03-03", "2022-08-03", "2023-07-03", "2024-03-03",
+)
+
 # Listed in NoRegisteredProviderFound messages; the real list is every public region.
 LOCATIONS = (
     "eastus", "eastus2", "westus", "westus2", "westus3", "centralus", "northcentralus", "southcentralus",
@@ -94,6 +101,9 @@ def _resolve(segs):
             return True, sub_type, NETWORK, segs[3]
         if ns == "microsoft.compute" and rtype == "images":
             return True, "images", COMPUTE_IMAGES, segs[3]
+        if ns == "microsoft.compute" and rtype == "galleries":
+            sub_type = {3: "galleries/images", 5: "galleries/images/versions"}.get(len(rest), "galleries")
+            return True, sub_type, COMPUTE_GALLERIES, segs[3]
     return None
 
 

@@ -152,8 +152,54 @@ def image_json(rg, image) -> dict:
                                "storageAccountType": "Premium_LRS",
                                "managedDisk": {"id": f"/subscriptions/{rg.subscription_id}/resourceGroups/{rg.name}"
                                                      f"/providers/Microsoft.Compute/disks/{image['name']}-osdisk"}},
-                    "dataDisks": [], "zoneResilient": False},
+                    "dataDisks": [{"lun": n, "caching": "None", "diskSizeGB": 32, "storageAccountType": "Premium_LRS",
+                                   "managedDisk": {"id": f"/subscriptions/{rg.subscription_id}/resourceGroups/"
+                                                         f"{rg.name}/providers/Microsoft.Compute/disks/"
+                                                         f"{image['name']}-data{n}"}}
+                                  for n in range(image.get("data_disks", 0))],
+                    "zoneResilient": False},
                 "provisioningState": "Succeeded", "hyperVGeneration": f"V{image['generation']}"}}
+
+
+def gallery_id(rg, gallery) -> str:
+    return f"{rg.id}/providers/Microsoft.Compute/galleries/{gallery['name']}"
+
+
+def gallery_json(rg, gallery) -> dict:
+    """Microsoft.Compute/galleries (GalleryRP 2024-03-03, Galleries_Get)."""
+    gid = gallery_id(rg, gallery)
+    return {"name": gallery["name"], "id": gid, "type": "Microsoft.Compute/galleries", "location": gallery["location"],
+            "properties": {"identifier": {"uniqueName": f"{rg.subscription_id}-{gallery['name'].upper()}"},
+                           "provisioningState": "Succeeded"}}
+
+
+def gallery_image_json(rg, gallery, definition) -> dict:
+    """Microsoft.Compute/galleries/images, the image definition (GalleryImages_Get): OS type, OS state, generation."""
+    did = f"{gallery_id(rg, gallery)}/images/{definition['name']}"
+    return {"name": definition["name"], "id": did, "type": "Microsoft.Compute/galleries/images",
+            "location": gallery["location"],
+            "properties": {"osType": definition["os_type"],
+                           "osState": "Generalized" if definition["generalized"] else "Specialized",
+                           "hyperVGeneration": f"V{definition['generation']}",
+                           "identifier": {"publisher": "Contoso", "offer": "CloudPC", "sku": definition["name"]},
+                           "provisioningState": "Succeeded"}}
+
+
+def gallery_version_json(rg, gallery, definition, version) -> dict:
+    """Microsoft.Compute/galleries/images/versions (GalleryImageVersions_Get): disk sizes and data disks."""
+    did = f"{gallery_id(rg, gallery)}/images/{definition['name']}"
+    return {"name": version["name"], "id": f"{did}/versions/{version['name']}",
+            "type": "Microsoft.Compute/galleries/images/versions", "location": gallery["location"],
+            "properties": {
+                "publishingProfile": {"targetRegions": [{"name": gallery["location"], "regionalReplicaCount": 1,
+                                                         "storageAccountType": "Standard_LRS"}],
+                                      "replicaCount": 1, "excludeFromLatest": False,
+                                      "publishedDate": "2026-01-01T00:00:00.0000000+00:00",
+                                      "storageAccountType": "Standard_LRS"},
+                "storageProfile": {"osDiskImage": {"sizeInGB": version["size_gb"], "hostCaching": "ReadWrite"},
+                                   "dataDiskImages": [{"lun": n, "sizeInGB": 32, "hostCaching": "None"}
+                                                      for n in range(version["data_disks"])]},
+                "provisioningState": "Succeeded"}}
 
 
 def ra_id(scope: str, name: str) -> str:
@@ -245,8 +291,35 @@ def resources(ctx: Ctx, segs) -> Response:
             if image is None:
                 raise _not_found("Microsoft.Compute/images", rest[0], rg.name)
             return Response(200, image_json(rg, image))
+    if ns == "microsoft.compute" and rtype == "galleries":
+        return galleries(ctx, sub, rg_name, rg_scope, rest)
     raise ApiError(404, "InvalidResourceType",
                    f"The resource type '{segs[6]}' could not be found in the namespace '{segs[5]}' in the sandbox.")
+
+
+def galleries(ctx, sub, rg_name, rg_scope, rest) -> Response:
+    """GET a gallery, an image definition or an image version (Azure Compute Gallery, read-only in the sandbox)."""
+    if len(rest) not in (1, 3, 5) or (len(rest) >= 3 and rest[1].lower() != "images") or (
+            len(rest) == 5 and rest[3].lower() != "versions"):
+        raise ApiError(404, "InvalidResourceType", f"No ARM resource at '{ctx.req.path}' in the sandbox.")
+    action = {1: "Microsoft.Compute/galleries/read", 3: "Microsoft.Compute/galleries/images/read",
+              5: "Microsoft.Compute/galleries/images/versions/read"}[len(rest)]
+    ctx.require(action, f"{rg_scope}/providers/Microsoft.Compute/galleries/{'/'.join(rest)}")
+    rg = ctx.resource_group(sub, rg_name)
+    gallery = rg.galleries.get(rest[0].lower())
+    if gallery is None:
+        raise _not_found("Microsoft.Compute/galleries", rest[0], rg.name)
+    if len(rest) == 1:
+        return Response(200, gallery_json(rg, gallery))
+    definition = next((d for d in gallery["images"] if d["name"].lower() == rest[2].lower()), None)
+    if definition is None:
+        raise _not_found("Microsoft.Compute/galleries/images", f"{rest[0]}/{rest[2]}", rg.name)
+    if len(rest) == 3:
+        return Response(200, gallery_image_json(rg, gallery, definition))
+    version = next((v for v in definition["versions"] if v["name"] == rest[4]), None)
+    if version is None:
+        raise _not_found("Microsoft.Compute/galleries/images/versions", f"{rest[0]}/{rest[2]}/{rest[4]}", rg.name)
+    return Response(200, gallery_version_json(rg, gallery, definition, version))
 
 
 def _any_access(ctx, scope: str) -> bool:

@@ -81,6 +81,8 @@ def handle(emu, req) -> Response:
             return graph_images.policies(g, tail)
         if coll == "galleryimages":
             return gallery_images(g, tail)
+        if coll == "supportedregions" and version == "beta":
+            return supported_regions(g, tail)
     raise ApiError(400, "BadRequest", f"Resource not found for the segment '{rest[-1] if rest else version}'.")
 
 
@@ -238,3 +240,40 @@ def gallery_images(g, tail) -> Response:
     if found is None:
         raise ApiError(404, "ResourceNotFound", f"The gallery image '{tail[0]}' was not found.")
     return Response(200, _single(g, found, GALLERY_FIELDS, GALLERY_FIELDS, ctx))
+
+
+REGION_TYPE = "microsoft.graph.cloudPcSupportedRegion"
+REGION_FIELDS = ["id", "displayName", "regionStatus", "supportedSolution", "regionGroup"]
+# ASSUMED grouping for the sandbox's regions (Graph cloudPcRegionGroup members); anything else is "default".
+_REGION_GROUPS = {"northeurope": "europeUnion", "westeurope": "europeUnion", "eastus": "usEast", "eastus2": "usEast",
+                  "westus2": "usWest", "westus3": "usWest", "centralus": "usCentral", "southcentralus": "usCentral",
+                  "uksouth": "unitedKingdom", "francecentral": "france", "germanywestcentral": "germany",
+                  "japaneast": "japan", "australiaeast": "australia", "canadacentral": "canada",
+                  "centralindia": "india", "brazilsouth": "southAmerica", "usgovvirginia": "usGovernment",
+                  "usgovarizona": "usGovernment"}
+
+
+def supported_regions(g, tail) -> Response:
+    """Beta GET deviceManagement/virtualEndpoint/supportedRegions (learn.microsoft.com/graph/api/
+    virtualendpoint-list-supportedregions?view=graph-rest-beta): CloudPC.Read.All, $select and $filter; each region
+    with regionStatus (available, restricted, unavailable) and supportedSolution. The list is the seed's
+    supported_regions with the statuses of its region_status."""
+    _method(g, "GET")
+    g.read()
+    if tail:
+        raise ApiError(400, "BadRequest", f"Resource not found for the segment '{tail[-1]}'.")
+    status = g.emu.seed.get("region_status") or {}
+    names = list(dict.fromkeys(list(g.emu.seed["supported_regions"]) + list(status)))
+    items = [{"@odata.type": "#" + REGION_TYPE, "id": stable_region_id(name), "displayName": name,
+              "regionStatus": status.get(name, "available"), "supportedSolution": "windows365",
+              "regionGroup": _REGION_GROUPS.get(name, "default")} for name in names]
+    resp = _collection(g, items, REGION_TYPE, REGION_FIELDS, "deviceManagement/virtualEndpoint/supportedRegions")
+    for v in resp.body["value"]:
+        v.pop("@odata.type", None)
+    return resp
+
+
+def stable_region_id(name: str) -> str:
+    import uuid
+
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, "w365-sandbox/supportedRegions/" + name))

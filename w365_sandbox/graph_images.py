@@ -66,12 +66,24 @@ def device_images(g, tail) -> Response:
         _method(g, "GET")
         g.read()
         items = []
+        beta = g.version == "beta"
         for sub in g.tenant.subscriptions.values():
             for rg in sub.resource_groups.values():
                 for im in rg.images.values():
-                    items.append({"resourceId": f"{rg.id}/providers/Microsoft.Compute/images/{im['name']}",
-                                  "displayName": im["name"], "subscriptionId": sub.id,
-                                  "subscriptionDisplayName": sub.name})
+                    item = {"resourceId": f"{rg.id}/providers/Microsoft.Compute/images/{im['name']}",
+                            "displayName": im["name"], "subscriptionId": sub.id, "subscriptionDisplayName": sub.name}
+                    if beta:  # beta cloudPcSourceDeviceImage.category: managedImage, azureComputeGallery
+                        item["category"] = "managedImage"
+                    items.append(item)
+                if not beta:
+                    continue  # v1.0 documents managed images only
+                for gal in rg.galleries.values():
+                    for d in gal["images"]:
+                        for v in d["versions"]:
+                            items.append({"resourceId": f"{rg.id}/providers/Microsoft.Compute/galleries/{gal['name']}"
+                                                        f"/images/{d['name']}/versions/{v['name']}",
+                                          "displayName": f"{d['name']} {v['name']}", "subscriptionId": sub.id,
+                                          "subscriptionDisplayName": sub.name, "category": "azureComputeGallery"})
         return Response(200, {"@odata.context": f"{g.root}#Collection(microsoft.graph.cloudPcSourceDeviceImage)",
                               "value": items})
     img = _image(g, tail[0])
@@ -112,10 +124,14 @@ def create_image(g) -> Response:
     if not re.match(r"^\d+\.\d+\.\d+$", body["version"]):
         raise ApiError(400, "BadRequest", f"The version '{body['version']}' is not valid: use Major.Minor.Patch, "
                                           "for example 1.0.0.")
-    if not images.MANAGED_IMAGE_RE.match(body["sourceImageResourceId"]):
+    gallery_source = images.GALLERY_VERSION_RE.match(body["sourceImageResourceId"])
+    if not images.MANAGED_IMAGE_RE.match(body["sourceImageResourceId"]) and not (gallery_source
+                                                                               and g.version == "beta"):
+        # v1.0 documents only the managed image form; the gallery preview is modelled on beta (docs/sandbox.md).
         raise ApiError(400, "BadRequest", "sourceImageResourceId must be a managed image resource ID "
                                           "(/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Compute/"
-                                          "images/{name}).")
+                                          "images/{name})" + (" or, on beta, an Azure Compute Gallery image version "
+                                                              "ID." if g.version == "beta" else "."))
     for other in g.tenant.images.values():
         if other["displayName"].lower() == body["displayName"].lower() and other["version"] == body["version"]:
             raise ApiError(409, "Conflict", f"An image named '{body['displayName']}' with version "

@@ -19,7 +19,7 @@ DEFAULT_SUPPORTED_REGIONS = [
     "southindia", "japaneast", "japanwest", "koreacentral", "norwayeast", "polandcentral", "southafricanorth",
     "swedencentral", "switzerlandnorth", "uaenorth", "uksouth", "ukwest", "centralus", "eastus", "eastus2",
     "northcentralus", "southcentralus", "westcentralus", "westus", "westus2", "westus3", "italynorth",
-    "israelcentral", "mexicocentral", "spaincentral", "usgovarizona", "usgovvirginia", "usgovtexas",
+    "israelcentral", "mexicocentral", "spaincentral", "usgovarizona", "usgovvirginia",
 ]
 NAME_RE = re.compile(r"^[A-Za-z0-9_.()\-]{1,90}$")
 
@@ -93,6 +93,30 @@ class _V:
         return list(value)
 
 
+def _gallery(item, path, location) -> dict:
+    """An Azure Compute Gallery: image definitions (OS type, OS state, Hyper-V generation) holding image versions."""
+    gv = _V(item, path, {"name", "location", "images"})
+    gallery = {"name": gv.get("name", str, required=True), "location": gv.get("location", str, location).lower(),
+               "images": []}
+    for dp, ditem in gv.items("images"):
+        dv = _V(ditem, dp, {"name", "os", "os_type", "os_build", "generation", "generalized", "versions"})
+        gen = dv.get("generation", int, 2)
+        if gen not in (1, 2):
+            raise SeedError(dv.p("generation"), "must be 1 or 2")
+        definition = {"name": dv.get("name", str, required=True), "os": dv.get("os", str, "Windows 11 Enterprise"),
+                      "os_type": dv.get("os_type", str, "Windows"), "os_build": dv.get("os_build", str, "23H2"),
+                      "generation": gen, "generalized": dv.get("generalized", bool, True), "versions": []}
+        for vp, vitem in dv.items("versions"):
+            vv = _V(vitem, vp, {"name", "size_gb", "data_disks"})
+            name = vv.get("name", str, required=True)
+            if not re.match(r"^\d+\.\d+\.\d+$", name):
+                raise SeedError(vv.p("name"), f"an image version is Major.Minor.Patch, got {name!r}")
+            definition["versions"].append({"name": name, "size_gb": vv.get("size_gb", int, 64),
+                                           "data_disks": vv.nonneg("data_disks", 0)})
+        gallery["images"].append(definition)
+    return gallery
+
+
 def load_seed(path) -> dict:
     path = Path(path)
     try:
@@ -108,7 +132,8 @@ def load_seed(path) -> dict:
 
 def validate_seed(data, base_dir: Path = Path("."), confine: bool = False) -> dict:
     top = _V(data, "", {"tenants", "token_lifetime_seconds", "principal_replication_seconds", "health_check",
-                        "image_upload_seconds", "graph_page_size", "supported_regions", "image_max_size_gb"})
+                        "image_upload_seconds", "graph_page_size", "supported_regions", "image_max_size_gb",
+                        "region_status"})
     seed = {
         "token_lifetime_seconds": top.nonneg("token_lifetime_seconds", 3600),
         "principal_replication_seconds": top.nonneg("principal_replication_seconds", 60),
@@ -118,6 +143,12 @@ def validate_seed(data, base_dir: Path = Path("."), confine: bool = False) -> di
         "supported_regions": [r.lower() for r in top.strings("supported_regions", DEFAULT_SUPPORTED_REGIONS)],
         "tenants": [],
     }
+    # regionStatus of Graph beta supportedRegions per region (available when not named): restricted or unavailable.
+    status = top.get("region_status", dict, {})
+    for region, value in status.items():
+        if value not in ("available", "restricted", "unavailable"):
+            raise SeedError(f"region_status.{region}", "must be available, restricted or unavailable")
+    seed["region_status"] = {str(k).lower(): v for k, v in status.items()}
     if seed["graph_page_size"] < 1:
         raise SeedError("graph_page_size", "must be at least 1")
     hc = _V(top.get("health_check", dict, {}), "health_check", {"pending_seconds", "running_seconds"})
@@ -323,7 +354,7 @@ def _subscription(item, path) -> dict:
            "resource_groups": []}
     names = set()
     for rp, ritem in v.items("resource_groups"):
-        rv = _V(ritem, rp, {"name", "location", "tags", "virtual_networks", "images"})
+        rv = _V(ritem, rp, {"name", "location", "tags", "virtual_networks", "images", "galleries"})
         name = rv.get("name", str, required=True)
         if not NAME_RE.match(name):
             raise SeedError(rv.p("name"), f"not a valid resource group name: {name!r}")
@@ -331,12 +362,12 @@ def _subscription(item, path) -> dict:
             raise SeedError(rv.p("name"), f"duplicate resource group {name!r}")
         names.add(name.lower())
         rg = {"name": name, "location": rv.get("location", str, required=True).lower(),
-              "tags": rv.get("tags", dict, {}), "virtual_networks": [], "images": []}
+              "tags": rv.get("tags", dict, {}), "virtual_networks": [], "images": [], "galleries": []}
         for vp, vitem in rv.items("virtual_networks"):
             rg["virtual_networks"].append(_vnet(vitem, vp, rg["location"]))
         for ip, iitem in rv.items("images"):
             iv = _V(iitem, ip, {"name", "location", "os", "os_type", "os_build", "generation", "generalized",
-                                "size_gb"})
+                                "size_gb", "data_disks"})
             gen = iv.get("generation", int, 2)
             if gen not in (1, 2):
                 raise SeedError(iv.p("generation"), "must be 1 or 2")
@@ -345,7 +376,10 @@ def _subscription(item, path) -> dict:
                 "os": iv.get("os", str, "Windows 11 Enterprise"), "os_type": iv.get("os_type", str, "Windows"),
                 "os_build": iv.get("os_build", str, "23H2"), "generation": gen,
                 "generalized": iv.get("generalized", bool, True), "size_gb": iv.get("size_gb", int, 64),
+                "data_disks": iv.nonneg("data_disks", 0),
             })
+        for gp, gitem in rv.items("galleries"):
+            rg["galleries"].append(_gallery(gitem, gp, rg["location"]))
         sub["resource_groups"].append(rg)
     return sub
 

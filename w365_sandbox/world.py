@@ -25,6 +25,7 @@ class ResourceGroup:
     tags: dict
     vnets: dict = field(default_factory=dict)  # lower name -> vnet dict
     images: dict = field(default_factory=dict)  # lower name -> image dict
+    galleries: dict = field(default_factory=dict)  # lower name -> gallery dict (images: definitions with versions)
 
     @property
     def id(self) -> str:
@@ -118,6 +119,8 @@ def build_tenants(seed: dict, now: float) -> dict:
                     rg.vnets[vs["name"].lower()] = {**vs, "resource_guid": stable_id(sub.id, rg.name, vs["name"])}
                 for im in rs["images"]:
                     rg.images[im["name"].lower()] = im
+                for gal in rs.get("galleries", []):
+                    rg.galleries[gal["name"].lower()] = gal
                 sub.resource_groups[rg.name.lower()] = rg
             t.subscriptions[sub.id] = sub
         for ra in ts["role_assignments"]:

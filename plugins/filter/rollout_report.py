@@ -37,6 +37,9 @@ def format_health_check(check):
         line += ': %s' % check['additional_detail']
     if check.get('recommended_action'):
         line += ' Recommended action: %s' % check['recommended_action']
+    if check.get('remedy'):
+        # The collection's remedy for this error type (plugins/module_utils/_health_checks.py).
+        line += ' Remedy: %s' % check['remedy']
     return line
 
 

@@ -417,21 +417,47 @@ def checks_running_message(name, status):
             'finish. Set wait: true to wait for them, or run again later' % (name, status))
 
 
+# Password rotation. Graph documents updateAdDomainPassword as updating the password "for a successful
+# cloudPcOnPremisesConnection" (learn.microsoft.com/graph/api/cloudpconpremisesconnection-updateaddomainpassword), and
+# documents adDomainPassword as a property a PATCH updates (cloudpconpremisesconnection-update). The usual reason to
+# rotate is a failed credential check (adJoinCheckIncorrectCredentials, adJoinCheckCredentialsExpired), so:
+# a connection whose last checks succeeded gets the action; any other gets a PATCH, and so does a successful one whose
+# action the service refuses.
+HEALTHY_STATUSES = ('passed', 'warning', 'informational')
+ROTATION_ACTION = 'updateAdDomainPassword'
+ROTATION_PATCH = 'patch'
+# Answers that mean "this service will not run the action on this connection" (not a permission or service failure).
+ROTATION_ACTION_REFUSED = (400, 404, 405, 409, 501)
+
+
+def password_rotation_method(current):
+    """ROTATION_ACTION for a connection whose health checks succeeded, else ROTATION_PATCH."""
+    status = ((current or {}).get('healthCheckStatus') or '').lower()
+    return ROTATION_ACTION if status in HEALTHY_STATUSES else ROTATION_PATCH
+
+
 APP_ONLY_WRITE_HINT = (
     'Microsoft documents creating, updating, deleting and running health checks on Azure network connections as '
-    'delegated-only (CloudPC.ReadWrite.All, delegated); an application token is refused. Sign in as a user '
-    'with the Intune Administrator or Windows 365 Administrator role, e.g. auth_method: username_password '
-    '(or another delegated method such as device_code or azure_cli with a user login).')
+    'delegated-only (CloudPC.ReadWrite.All, delegated); an application token is refused. Sign in as a user with the '
+    'Intune Administrator or Windows 365 Administrator role: auth_method: username_password, with client_id set to '
+    'a public-client app registration that holds the delegated Graph permission CloudPC.ReadWrite.All (the Azure '
+    'CLI\'s own client cannot get Cloud PC permissions).')
 
 
 # ---------------------------------------------------------------- results
 
 def shape_health_check(check):
+    from ansible_collections.w365.cloudpc.plugins.module_utils._health_checks import explain
+
+    # errorType grows over time and samples use retired values: pass it through as an open string, and explain it
+    # from the collection's one table (_health_checks) when it is known.
+    known = explain(check.get('errorType')) or {}
     return {
         'name': check.get('displayName'),
         'status': check.get('status'),
-        # errorType grows over time and samples use retired values: pass it through as an open string.
         'error_type': check.get('errorType'),
+        'explanation': known.get('explanation'),
+        'remedy': known.get('remedy'),
         'recommended_action': check.get('recommendedAction'),
         'additional_detail': check.get('additionalDetail', check.get('additionalDetails')),
         'correlation_id': check.get('correlationId'),
@@ -493,6 +519,8 @@ def unhealthy_message(result):
     checks = failed_checks(result)
     for check in checks:
         line = '- %s: %s' % (check.get('name'), check.get('error_type') or 'no error type')
+        if check.get('explanation'):
+            line += ': %s Remedy: %s' % (check['explanation'], check['remedy'])
         if check.get('recommended_action'):
             line += ' (recommended action: %s)' % check['recommended_action']
         lines.append(line)

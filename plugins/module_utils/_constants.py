@@ -56,23 +56,29 @@ API_SUBSCRIPTIONS = '2022-12-01'
 API_RESOURCE_GROUPS = '2021-04-01'
 API_NETWORK = '2024-05-01'
 API_PERMISSIONS = '2022-04-01'
+# Reading upload sources: Microsoft.Compute/images (managed images), and the Azure Compute Gallery types
+# Microsoft.Compute/galleries, galleries/images and galleries/images/versions (the gallery API is versioned apart from
+# the rest of Microsoft.Compute; azure-rest-api-specs specification/compute/.../GalleryRP/stable/2024-03-03).
 API_COMPUTE = '2024-03-01'
+API_COMPUTE_GALLERY = '2024-03-03'
 # What azure-mgmt-authorization 4.0 uses for role assignments (creates and deletes still go through it).
 API_ROLE_ASSIGNMENTS = '2022-04-01'
 
 # Microsoft's public "Azure CLI" client: the default client for the delegated password grant.
 AZURE_CLI_CLIENT_ID = '04b07795-8ddb-461a-bbee-02f9e1bf7b46'
 
-# Azure regions where Windows 365 can place Cloud PCs on an Azure network connection (Microsoft Learn,
-# "Windows 365 requirements - supported Azure regions"). Microsoft adds regions over time: w365_preflight takes
-# `supported_regions` to override this list without waiting for a release.
+# Azure regions where Windows 365 can place Cloud PCs on an Azure network connection, the fallback list for when the
+# caller may not read Graph's supportedRegions (beta GET deviceManagement/virtualEndpoint/supportedRegions, which
+# w365_preflight reads first). Source: Microsoft Learn, "Requirements for Windows 365", section "Supported Azure regions
+# for Cloud PC provisioning" (https://learn.microsoft.com/windows-365/enterprise/requirements); the Government tab names
+# US Gov Virginia and US Gov Arizona only. Microsoft adds regions over time: w365_preflight takes `supported_regions`.
 SUPPORTED_ANC_REGIONS = (
     'australiaeast', 'australiasoutheast', 'brazilsouth', 'canadacentral', 'canadaeast', 'centralindia',
     'centralus', 'eastasia', 'eastus', 'eastus2', 'francecentral', 'germanywestcentral', 'israelcentral',
     'italynorth', 'japaneast', 'japanwest', 'koreacentral', 'mexicocentral', 'northcentralus', 'northeurope',
     'norwayeast', 'polandcentral', 'southafricanorth', 'southcentralus', 'southeastasia', 'southindia',
     'spaincentral', 'swedencentral', 'switzerlandnorth', 'uaenorth', 'uksouth', 'ukwest', 'westcentralus',
-    'westeurope', 'westus', 'westus2', 'westus3', 'usgovarizona', 'usgovtexas', 'usgovvirginia',
+    'westeurope', 'westus', 'westus2', 'westus3', 'usgovarizona', 'usgovvirginia',
 )
 
 # Every Azure region name (the `name` of ARM's "Subscriptions - List Locations", as `az account list-locations`
@@ -84,6 +90,16 @@ AZURE_REGIONS = tuple(sorted(set(SUPPORTED_ANC_REGIONS) | {
     'centraluseuap', 'chilecentral', 'eastus2euap', 'francesouth', 'germanynorth', 'indonesiacentral',
     'jioindiacentral', 'jioindiawest', 'koreasouth', 'malaysiawest', 'newzealandnorth', 'norwaywest',
     'qatarcentral', 'southafricawest', 'swedensouth', 'switzerlandwest', 'taiwannorth', 'taiwannorthwest',
-    'uaecentral', 'westindia', 'usgoviowa', 'usdodcentral', 'usdodeast', 'chinaeast', 'chinaeast2', 'chinaeast3',
+    'uaecentral', 'westindia', 'usgoviowa', 'usgovtexas', 'usdodcentral', 'usdodeast', 'chinaeast', 'chinaeast2', 'chinaeast3',
     'chinanorth', 'chinanorth2', 'chinanorth3',
 }))
+
+# Graph beta: the regions Windows 365 supports, with their status (cloudPcSupportedRegion, regionStatus available /
+# restricted / unavailable, supportedSolution windows365 / devBox); needs CloudPC.Read.All.
+SUPPORTED_REGIONS_PATH = 'deviceManagement/virtualEndpoint/supportedRegions'
+
+
+# Largest OS disk a source image may have by default (Microsoft Learn, Windows 365 "Device images overview": "Default
+# 64-GB OS disk size. The OS disk size is automatically adjusted to the size specified in SKU description of the
+# Windows 365 license").
+IMAGE_MAX_OS_DISK_GB = 64

@@ -13,14 +13,18 @@ from __future__ import annotations
 import re
 
 from ansible_collections.w365.cloudpc.plugins.module_utils._constants import (
-    API_COMPUTE, GRAPH_DEVICE_IMAGES_PATH, GRAPH_PROVISIONING_POLICIES_PATH)
+    API_COMPUTE, API_COMPUTE_GALLERY, GRAPH_DEVICE_IMAGES_PATH, GRAPH_PROVISIONING_POLICIES_PATH, IMAGE_MAX_OS_DISK_GB)
 from ansible_collections.w365.cloudpc.plugins.module_utils._errors import W365ConfigError
 
 IMAGES_PATH = GRAPH_DEVICE_IMAGES_PATH
 SOURCE_IMAGES_PATH = IMAGES_PATH + '/getSourceImages()'
 POLICIES_PATH = GRAPH_PROVISIONING_POLICIES_PATH
-# Microsoft.Compute API version for reading a managed image (the upload source) through the generic resources API.
-COMPUTE_API_VERSION = API_COMPUTE
+
+# Kinds of upload source. Microsoft's "Device images overview" page: a custom image is stored "as a managed image in
+# Azure or in an Azure Compute Gallery (currently in Public Preview)"; Graph beta cloudPcSourceDeviceImage.category
+# names the two: managedImage, azureComputeGallery.
+MANAGED_IMAGE = 'managed_image'
+GALLERY_IMAGE_VERSION = 'gallery_image_version'
 
 # Graph leaves the newer error codes out (reporting them as unknownFutureValue) unless asked for them.
 PREFER_ALL_ENUM_MEMBERS = {'Prefer': 'include-unknown-enum-members'}
@@ -37,7 +41,15 @@ _MANAGED_IMAGE_RE = re.compile(
     r'/providers/Microsoft\.Compute/images/(?P<image>[^/]+)$',
     re.IGNORECASE,
 )
-_GALLERY_VERSION_RE = re.compile(r'/providers/Microsoft\.Compute/galleries/', re.IGNORECASE)
+_GALLERY_VERSION_RE = re.compile(
+    r'^/subscriptions/(?P<subscription>[0-9a-fA-F-]{36})'
+    r'/resourceGroups/(?P<resource_group>[^/]+)'
+    r'/providers/Microsoft\.Compute/galleries/(?P<gallery>[^/]+)'
+    r'/images/(?P<definition>[^/]+)/versions/(?P<version>[^/]+)$',
+    re.IGNORECASE,
+)
+_GALLERY_ANY_RE = re.compile(r'/providers/Microsoft\.Compute/galleries/', re.IGNORECASE)
+_GALLERY_VERSION_NAME_RE = re.compile(r'^[0-9]+\.[0-9]+\.[0-9]+$')
 
 # Keys are lower case: Graph's own schema copies disagree on case (vmAlreadyAzureAdJoined vs ...Adjoined).
 ERROR_CODES = {
@@ -105,32 +117,135 @@ def validate_version(version):
 
 
 def parse_source_image_id(source_image_id):
-    """Split a managed image resource ID into subscription, resource group and image name.
+    """Split an upload source into its parts: a managed image or an image version in an Azure Compute Gallery.
 
-    Graph takes only managed images; a gallery image version is refused here with how to convert it.
+    Returns a dict with ``id``, ``kind`` (MANAGED_IMAGE or GALLERY_IMAGE_VERSION), ``subscription_id``,
+    ``resource_group`` and ``name``; gallery versions also carry ``gallery``, ``definition``, ``version`` and
+    ``definition_id``. Anything else raises W365ConfigError naming source_image_id.
     """
     text = (source_image_id or '').strip().rstrip('/')
     match = _MANAGED_IMAGE_RE.fullmatch(text)
     if match:
         return {
             'id': text,
+            'kind': MANAGED_IMAGE,
             'subscription_id': match.group('subscription').lower(),
             'resource_group': match.group('resource_group'),
             'name': match.group('image'),
         }
-    if _GALLERY_VERSION_RE.search(text):
+    match = _GALLERY_VERSION_RE.fullmatch(text)
+    if match and _GALLERY_VERSION_NAME_RE.fullmatch(match.group('version')):
+        return {
+            'id': text,
+            'kind': GALLERY_IMAGE_VERSION,
+            'subscription_id': match.group('subscription').lower(),
+            'resource_group': match.group('resource_group'),
+            'name': '%s/%s' % (match.group('definition'), match.group('version')),
+            'gallery': match.group('gallery'),
+            'definition': match.group('definition'),
+            'version': match.group('version'),
+            'definition_id': text.rsplit('/versions/', 1)[0],
+        }
+    if _GALLERY_ANY_RE.search(text):
         raise W365ConfigError(
             'source_image_id',
-            'source_image_id points at an Azure Compute Gallery; Windows 365 uploads only managed images. '
-            'Create a managed image from the gallery version (export to a managed disk, then create an image) and '
-            'pass its ID: /subscriptions/<id>/resourceGroups/<rg>/providers/Microsoft.Compute/images/<name>.',
+            'source_image_id points into an Azure Compute Gallery but not at one image version. Give the full ID of '
+            'the version (/subscriptions/<id>/resourceGroups/<rg>/providers/Microsoft.Compute/galleries/<gallery>/'
+            'images/<definition>/versions/<Major.Minor.Patch>); "latest" and image definitions are not accepted, '
+            'because an uploaded image must not change under the same version; got %r.' % (source_image_id,),
         )
     raise W365ConfigError(
         'source_image_id',
-        'source_image_id must be a managed image resource ID of the form '
-        '/subscriptions/<subscription GUID>/resourceGroups/<rg>/providers/Microsoft.Compute/images/<name>; '
-        'got %r.' % (source_image_id,),
+        'source_image_id must be the resource ID of a managed image '
+        '(/subscriptions/<subscription GUID>/resourceGroups/<rg>/providers/Microsoft.Compute/images/<name>) or of '
+        'an image version in an Azure Compute Gallery (.../providers/Microsoft.Compute/galleries/<gallery>/images/'
+        '<definition>/versions/<version>); got %r.' % (source_image_id,),
     )
+
+
+def graph_version_for(source):
+    """Graph API version for uploading a source: gallery image versions are a preview, so they go to beta."""
+    return 'beta' if source.get('kind') == GALLERY_IMAGE_VERSION else 'v1.0'
+
+
+def source_reads(source):
+    """[(ARM path, api-version), ...] of the documents that describe a source: the managed image, or the gallery
+    image version and its image definition (Microsoft.Compute/galleries/images/versions and .../images)."""
+    if source.get('kind') == GALLERY_IMAGE_VERSION:
+        return [(source['id'], API_COMPUTE_GALLERY), (source['definition_id'], API_COMPUTE_GALLERY)]
+    return [(source['id'], API_COMPUTE)]
+
+
+def source_facts(source, documents):
+    """What the Windows 365 image requirements are checked against, from the ARM documents of ``source_reads``.
+
+    Managed image (Microsoft.Compute/images): properties.hyperVGeneration (V1 when absent, as Azure defaults),
+    storageProfile.osDisk.osType / osState / diskSizeGB, storageProfile.dataDisks.
+    Gallery image version: the definition's properties.osType / osState / hyperVGeneration, the version's
+    storageProfile.osDiskImage.sizeInGB and storageProfile.dataDiskImages.
+    """
+    if source.get('kind') == GALLERY_IMAGE_VERSION:
+        version_doc, definition_doc = documents
+        version_props = (version_doc or {}).get('properties') or {}
+        storage = version_props.get('storageProfile') or {}
+        definition = (definition_doc or {}).get('properties') or {}
+        return {
+            'os_type': definition.get('osType'),
+            'os_state': definition.get('osState'),
+            'generation': definition.get('hyperVGeneration') or 'V1',
+            'data_disks': len(storage.get('dataDiskImages') or []),
+            'os_disk_gb': (storage.get('osDiskImage') or {}).get('sizeInGB'),
+        }
+    props = (documents[0] or {}).get('properties') or {}
+    storage = props.get('storageProfile') or {}
+    os_disk = storage.get('osDisk') or {}
+    return {
+        'os_type': os_disk.get('osType'),
+        'os_state': os_disk.get('osState'),
+        'generation': props.get('hyperVGeneration') or 'V1',
+        'data_disks': len(storage.get('dataDisks') or []),
+        'os_disk_gb': os_disk.get('diskSizeGB'),
+    }
+
+
+def requirement_problems(facts, max_os_disk_gb=IMAGE_MAX_OS_DISK_GB):
+    """Each Windows 365 image requirement the source breaks, as {'requirement', 'found', 'remedy'}.
+
+    Requirements (Microsoft Learn, Windows 365 "Device images overview", Image requirements): Generation 2,
+    generalized, Windows, no data disks attached before capture, the default 64 GB OS disk. Only what the Azure
+    documents show is checked; the edition (Enterprise, not N or LTSC) and the image's history are left to the
+    service.
+    """
+    problems = []
+    os_type = facts.get('os_type')
+    if os_type and str(os_type).lower() != 'windows':
+        problems.append({'requirement': 'windows', 'found': 'OS type %s' % os_type,
+                         'remedy': 'Windows 365 takes Windows 10 or 11 Enterprise images only.'})
+    os_state = facts.get('os_state')
+    if os_state and str(os_state).lower() != 'generalized':
+        problems.append({'requirement': 'generalized', 'found': 'OS state %s' % os_state,
+                         'remedy': 'Run sysprep on the VM (sysprep /generalize /oobe /shutdown) and capture a '
+                                   'generalized image.'})
+    generation = facts.get('generation')
+    if generation and str(generation).upper() != 'V2':
+        problems.append({'requirement': 'generation_2', 'found': 'Hyper-V generation %s' % generation,
+                         'remedy': 'Capture the image from a Generation 2 VM (hyperVGeneration V2).'})
+    if facts.get('data_disks'):
+        problems.append({'requirement': 'no_data_disks', 'found': '%d data disk(s)' % facts['data_disks'],
+                         'remedy': 'Detach the data disks from the VM before capturing the image.'})
+    size = facts.get('os_disk_gb')
+    if size is not None and max_os_disk_gb is not None and int(size) > int(max_os_disk_gb):
+        problems.append({'requirement': 'os_disk_size', 'found': 'OS disk of %s GB' % size,
+                         'remedy': 'Capture the image from a VM with an OS disk of at most %s GB (Windows 365 asks '
+                                   'for the default 64 GB OS disk and resizes it to the licence\'s storage).'
+                                   % max_os_disk_gb})
+    return problems
+
+
+def requirements_message(source, problems):
+    return ('source image %s does not meet the Windows 365 image requirements, so it was not uploaded: %s.'
+            % (source['id'], '; '.join('%s (%s): %s' % (p['requirement'], p['found'], p['remedy'])
+                                      for p in problems)))
 
 
 def validate_name(name):

@@ -83,34 +83,85 @@ def existence_check(name, what, resource_id, found, remedy):
 
 # --- region --------------------------------------------------------------------------------------
 
-def region_check(vnet_location, expected_location=None, supported_regions=None):
+REGIONS_FROM_GRAPH = 'graph'
+REGIONS_BUILT_IN = 'built-in'
+REGIONS_FROM_OPTION = 'supported_regions option'
+
+
+def region_check(vnet_location, expected_location=None, supported_regions=None, source=None, statuses=None,
+                 source_note=None):
     """The vnet is where the deployment says, and in a region where Windows 365 supports ANCs.
 
-    supported_regions: region names to accept (None: no list check). An unsupported region fails the ANC's
-    health check (resourceAvailabilityCheckUnsupportedVNetRegion), so it fails here before anything is written.
+    supported_regions: region names to accept (None: no list check). statuses: normalized region name ->
+    Graph regionStatus (available, restricted, unavailable) when the list came from Graph's supportedRegions.
+    source says where the list came from (REGIONS_FROM_GRAPH, REGIONS_BUILT_IN, REGIONS_FROM_OPTION) and is reported
+    in the check, with source_note (why the built-in list was used). An unsupported region fails the ANC's health
+    check (resourceAvailabilityCheckUnsupportedVNetRegion), so it fails here before anything is written.
     """
+    facts = {}
+    if source:
+        facts['regions_source'] = source
+    if source_note:
+        facts['regions_source_note'] = source_note
+    said = ' (supported regions from %s%s)' % (source, ': ' + source_note if source_note else '') if source else ''
     actual = normalize_location(vnet_location)
     if not actual:
         return make_check('virtual_network_region', WARNING, 'The virtual network reports no location.',
-                          'Check the virtual network in the Azure portal.')
+                          'Check the virtual network in the Azure portal.', **facts)
+    facts['location'] = actual
     if expected_location and normalize_location(expected_location) != actual:
         return make_check(
             'virtual_network_region', FAILED,
             'The virtual network is in %s but this deployment targets %s.' % (actual, normalize_location(expected_location)),
             'Use a virtual network in %s, or correct the region in the inventory.' % normalize_location(expected_location),
-            location=actual, expected_location=normalize_location(expected_location))
+            expected_location=normalize_location(expected_location), **facts)
+    status = (statuses or {}).get(actual)
     if supported_regions is not None and actual not in {normalize_location(r) for r in supported_regions}:
         return make_check(
             'virtual_network_region', FAILED,
             'The virtual network is in %s, which is not a region where Windows 365 supports Azure network '
-            'connections; its health check would fail with resourceAvailabilityCheckUnsupportedVNetRegion.' % actual,
+            'connections; its health check would fail with resourceAvailabilityCheckUnsupportedVNetRegion%s.'
+            % (actual, said),
             'Use a virtual network in a supported region (see "Supported Azure regions" in the Windows 365 '
-            'requirements). If Microsoft has added %s since this collection was released, pass it in '
-            'supported_regions.' % actual,
-            location=actual)
+            'requirements). If Microsoft has added %s since this list was made, pass it in supported_regions.' % actual,
+            **facts)
+    if status == 'unavailable':
+        return make_check(
+            'virtual_network_region', FAILED,
+            'Windows 365 reports region %s as unavailable%s.' % (actual, said),
+            'Use a virtual network in a region Windows 365 reports as available.', region_status=status, **facts)
+    if status == 'restricted':
+        return make_check(
+            'virtual_network_region', WARNING,
+            'Windows 365 reports region %s as restricted%s: provisioning there needs an exception from Microsoft.'
+            % (actual, said),
+            'Ask Microsoft support to allow the region for the tenant, or use an available region.',
+            region_status=status, **facts)
+    if status:
+        facts['region_status'] = status
     return make_check('virtual_network_region', PASSED,
-                      'The virtual network is in %s; Cloud PCs on this connection are created there.' % actual,
-                      location=actual)
+                      'The virtual network is in %s; Cloud PCs on this connection are created there%s.' % (actual, said),
+                      **facts)
+
+
+def supported_regions_from_graph(regions):
+    """(names, {normalized name: regionStatus}) from Graph beta supportedRegions, keeping Windows 365 regions.
+
+    supportedSolution tells Windows 365 regions from Dev Box ones (cloudPcManagementService); an entry without it is
+    kept. Regions reported unavailable stay in the map so the check can say so.
+    """
+    names = []
+    statuses = {}
+    for region in regions or []:
+        solution = (region.get('supportedSolution') or 'windows365').lower()
+        if solution != 'windows365':
+            continue
+        name = normalize_location(region.get('displayName') or region.get('id'))
+        if not name:
+            continue
+        names.append(name)
+        statuses[name] = (region.get('regionStatus') or 'available').lower()
+    return names, statuses
 
 
 # --- subnet capacity -----------------------------------------------------------------------------
@@ -293,12 +344,14 @@ def grants_check(granted, missing, legacy=(), name='role_grants'):
 def grant_permission_check(missing, writable_scopes, name='grant_permissions'):
     """Whether the caller can create each missing assignment, from its permissions per scope.
 
-    ``writable_scopes`` maps a scope (lower-cased) to True/False: does the caller hold
-    Microsoft.Authorization/roleAssignments/write there.
+    ``writable_scopes`` maps a scope (lower-cased) to True/False - does the caller hold
+    Microsoft.Authorization/roleAssignments/write there - or None when that could not be determined (for example the
+    permissions read answered 404). Unknown never counts as "cannot grant": it warns.
     """
     if not missing:
         return make_check(name, PASSED, 'Nothing to grant.')
-    blocked = [g for g in missing if not writable_scopes.get(g['scope'].lower(), False)]
+    blocked = [g for g in missing if writable_scopes.get(g['scope'].lower()) is False]
+    unknown = [g for g in missing if writable_scopes.get(g['scope'].lower()) is None]
     if blocked:
         return make_check(
             name, FAILED,
@@ -306,8 +359,35 @@ def grant_permission_check(missing, writable_scopes, name='grant_permissions'):
             'Sign in as (or have granted by) a principal with Owner, User Access Administrator or Role Based Access '
             'Control Administrator on %s, or let an Owner grant them with w365_role_grant first.'
             % ', '.join(sorted({g['scope'] for g in blocked})),
-            blocked=blocked)
+            blocked=blocked, unknown=unknown)
+    if unknown:
+        return make_check(
+            name, WARNING,
+            'Could not determine whether the caller may create these role assignments: %s.' % _describe_grants(unknown),
+            'Make sure the caller holds Owner, User Access Administrator or Role Based Access Control Administrator on '
+            '%s; w365_role_grant reports the service\'s answer if it may not.'
+            % ', '.join(sorted({g['scope'] for g in unknown})),
+            unknown=unknown)
     return make_check(name, PASSED, 'The caller may grant all %d missing role assignments.' % len(missing))
+
+
+def is_subscription_scope(scope):
+    return re.match(r'^/subscriptions/[^/]+/?$', scope or '', re.IGNORECASE) is not None
+
+
+def token_object_id(access_token):
+    """The ``oid`` claim of a JWT access token (the signed-in principal's object ID), or None. Not verified: it is
+    the caller's own token, read only to name the caller in a role assignment query."""
+    import base64
+    import json
+
+    try:
+        payload = str(access_token).split('.')[1]
+        claims = json.loads(base64.urlsafe_b64decode(payload + '=' * (-len(payload) % 4)).decode('utf-8'))
+    except (IndexError, ValueError, UnicodeDecodeError):
+        return None
+    oid = claims.get('oid') if isinstance(claims, dict) else None
+    return str(oid).lower() if oid else None
 
 
 def has_permission(permissions, action):
@@ -336,8 +416,21 @@ def source_image_check(image_id, found, name='source_image'):
     if found:
         return make_check(name, PASSED, 'Source image %s exists.' % image_id, id=image_id)
     return make_check(name, FAILED, 'Source image %s was not found (or the caller cannot read it).' % image_id,
-                      'Check the managed image ID (/subscriptions/.../resourceGroups/.../providers/'
-                      'Microsoft.Compute/images/NAME) and that the caller has Reader on it.', id=image_id)
+                      'Check the image ID (a managed image /subscriptions/.../resourceGroups/.../providers/'
+                      'Microsoft.Compute/images/NAME, or a gallery image version .../galleries/G/images/D/versions/V) '
+                      'and that the caller has Reader on it.', id=image_id)
+
+
+def image_requirements_check(image_id, problems, name='source_image_requirements'):
+    """The Windows 365 image requirements Azure shows (see _images.requirement_problems), before any upload."""
+    if not problems:
+        return make_check(name, PASSED, 'Source image %s is generation 2, generalized, Windows, without data disks, '
+                                        'with an OS disk Windows 365 accepts.' % image_id, id=image_id)
+    return make_check(name, FAILED,
+                      'Source image %s does not meet the Windows 365 image requirements: %s.'
+                      % (image_id, '; '.join('%s (%s)' % (p['requirement'], p['found']) for p in problems)),
+                      ' '.join(p['remedy'] for p in problems) + ' Then capture a new image and use it.',
+                      id=image_id, problems=list(problems))
 
 
 def api_error_check(name, what, error):

@@ -128,9 +128,11 @@ options:
   update_password:
     description:
       - V(on_create) sends O(ad_domain_password) only when the connection is created.
-      - V(always) also sends it to an existing connection (Graph C(updateAdDomainPassword)) on every run and
-        reports a change, because the current password cannot be compared. It needs O(ad_domain_password):
-        without it the task fails before anything is sent.
+      - V(always) also sends it to an existing connection on every run and reports a change, because the current
+        password cannot be compared. A connection whose health checks succeeded gets Graph C(updateAdDomainPassword)
+        (documented for a successful connection); any other connection - typically one whose checks failed on the
+        old credentials - gets a PATCH of C(adDomainPassword), and so does a successful one when the service refuses
+        the action. It needs O(ad_domain_password): without it the task fails before anything is sent.
     type: str
     choices: [on_create, always]
     default: on_create
@@ -318,6 +320,12 @@ connection:
           description:
             - Graph C(errorType), for example C(permissionCheckNoWindows365NetworkUserRole). Treated as an open
               string; see the collection's C(docs/anc.md) for the remedy of each.
+          type: str
+        explanation:
+          description: What RV(connection.health_checks[].error_type) means, when the collection knows it; else null.
+          type: str
+        remedy:
+          description: How to fix it, when the collection knows the error type; else null.
           type: str
         recommended_action:
           description: What the service recommends doing.
@@ -545,8 +553,22 @@ class AncManager:
             body = dict(patch, adDomainPassword=p['ad_domain_password']) if rotate else patch
             self.write(self.graph.patch, path, body)
         else:
-            self.write(self.graph.post, path + '/updateAdDomainPassword', {'adDomainPassword': p['ad_domain_password']})
+            self.rotate_password(current, path)
         return True, self.get(current['id']), rotate, True
+
+    def rotate_password(self, current, path):
+        """updateAdDomainPassword on a healthy connection; PATCH adDomainPassword on an unhealthy one (the usual
+        reason to rotate is a failed credential check) or when the service refuses the action."""
+        body = {'adDomainPassword': self.params['ad_domain_password']}
+        if _anc.password_rotation_method(current) == _anc.ROTATION_PATCH:
+            self.write(self.graph.patch, path, body)
+            return
+        try:
+            self.write(self.graph.post, path + '/updateAdDomainPassword', body)
+        except W365ApiError as err:
+            if err.status not in _anc.ROTATION_ACTION_REFUSED:
+                raise
+            self.write(self.graph.patch, path, body)
 
     def health(self, after, restarted):
         """Run and wait for health checks as asked; returns (changed, after)."""

@@ -111,7 +111,8 @@ connections:
       type: str
     health_checks:
       description:
-        - The individual checks of the last run, each with C(name), C(status), C(error_type),
+        - The individual checks of the last run, each with C(name), C(status), C(error_type), C(explanation) and
+          C(remedy) (from the collection's table of error types, null for a type it does not know),
           C(recommended_action), C(additional_detail), C(correlation_id), C(start_date_time) and C(end_date_time).
         - C(error_type) is an open string; see the collection's C(docs/anc.md) for remedies.
       type: list

@@ -11,13 +11,16 @@ module: w365_custom_image
 short_description: Upload, wait for and delete Windows 365 custom device images
 version_added: 0.1.0
 description:
-  - Uploads a managed image from an Azure subscription as a Windows 365 custom device image (Microsoft Graph
-    C(cloudPcDeviceImage)), waits until Windows 365 has imported it, and deletes images.
+  - Uploads a managed image, or an image version in an Azure Compute Gallery (preview), from an Azure subscription as
+    a Windows 365 custom device image (Microsoft Graph C(cloudPcDeviceImage)), waits until Windows 365 has imported
+    it, and deletes images.
   - An image is identified by O(name) and O(version). An uploaded image cannot be changed; to upload another
     source, raise O(version).
-  - Before uploading, checks that the source image exists and that the Windows 365 service principal holds
-    Reader on the source image's subscription (see M(w365.cloudpc.w365_role_grant) with C(purpose=custom_image)).
-    No write is sent when a check fails.
+  - Before uploading, checks that the source image exists, that it meets the Windows 365 image requirements that
+    Azure shows (Hyper-V generation 2, generalized, Windows, no data disks, OS disk no larger than
+    O(max_os_disk_size_gb)), and that the Windows 365 service principal holds Reader on the source image's
+    subscription (see M(w365.cloudpc.w365_role_grant) with C(purpose=custom_image)). No write is sent when a check
+    fails, so a source Windows 365 would refuse is not uploaded and its version is not used up.
   - An upload takes a long time in real tenants. When O(wait_timeout) runs out the upload keeps running in
     Windows 365; running the task again resumes waiting on the same upload and never starts a second one.
   - A failed upload fails the task with the service's error code, what it means and how to fix it.
@@ -53,9 +56,12 @@ options:
     required: true
   source_image_id:
     description:
-      - Resource ID of the managed image to upload,
-        C(/subscriptions/<id>/resourceGroups/<rg>/providers/Microsoft.Compute/images/<name>).
-      - Azure Compute Gallery image versions are not accepted; create a managed image from them first.
+      - Resource ID of the image to upload, either a managed image,
+        C(/subscriptions/<id>/resourceGroups/<rg>/providers/Microsoft.Compute/images/<name>), or an image version in
+        an Azure Compute Gallery,
+        C(/subscriptions/<id>/resourceGroups/<rg>/providers/Microsoft.Compute/galleries/<gallery>/images/<definition>/versions/<version>).
+      - Gallery image versions are a preview in Windows 365 (Microsoft's device images overview); they are uploaded
+        through the Graph beta endpoint. Name one version: C(latest) and image definitions are refused.
       - Required when O(state=present).
     type: str
   state:
@@ -84,10 +90,18 @@ options:
         action (HTTP 404, 405 or 501), deletes the failed image and uploads it again, which gives it a new ID.
     type: bool
     default: false
+  max_os_disk_size_gb:
+    description:
+      - Largest OS disk, in GB, the source image may have. Microsoft's image requirements ask for the default 64 GB OS
+        disk, which Windows 365 resizes to the storage of each licence.
+      - Raise it only when every licence the image will be provisioned on has at least that much storage.
+    type: int
+    default: 64
   validate_source:
     description:
-      - Check before uploading that the source image exists and that the Windows 365 service principal holds Reader
-        on its subscription. Reads Azure Resource Manager and role assignments with your credentials.
+      - Check before uploading that the source image exists, meets the image requirements above, and that the
+        Windows 365 service principal holds Reader on its subscription. Reads Azure Resource Manager and role
+        assignments with your credentials.
       - Turn off only when your credentials cannot read the source subscription; Windows 365 then reports problems
         as a failed upload.
     type: bool
@@ -107,6 +121,9 @@ seealso:
   - name: Add or delete custom device images
     description: Windows 365 documentation.
     link: https://learn.microsoft.com/windows-365/enterprise/add-device-images
+  - name: Device images overview
+    description: Windows 365 image requirements.
+    link: https://learn.microsoft.com/windows-365/enterprise/device-images
 '''
 
 EXAMPLES = r'''
@@ -128,6 +145,13 @@ EXAMPLES = r'''
     version: 1.3.0
     source_image_id: /subscriptions/6f1c1c1e-0000-4000-8000-000000000001/resourceGroups/rg-images/providers/Microsoft.Compute/images/win11-golden-v13
     wait: false
+
+- name: Upload an image version from an Azure Compute Gallery (preview)
+  w365.cloudpc.w365_custom_image:
+    name: Win11 Golden
+    version: 2.0.0
+    source_image_id: "/subscriptions/6f1c1c1e-0000-4000-8000-000000000001/resourceGroups/rg-images/providers/\
+      Microsoft.Compute/galleries/gal_cpc/images/win11-cpc/versions/2.0.0"
 
 - name: Retry an upload that failed for a transient reason
   w365.cloudpc.w365_custom_image:
@@ -163,7 +187,7 @@ image:
       type: str
       sample: 1.2.0
     source_image_id:
-      description: Resource ID of the managed image it was uploaded from.
+      description: Resource ID of the managed image or gallery image version it was uploaded from.
       type: str
     status:
       description: V(pending), V(ready) or V(failed).
@@ -261,21 +285,30 @@ class ImageTask:
         from ansible_collections.w365.cloudpc.plugins.module_utils._service_principal import (
             find_windows365_principal)
 
-        try:
-            # Plain ARM REST like every other read: no azure-mgmt package for a read.
-            found = self.module.arm.get_or_none(source['id'], _images.COMPUTE_API_VERSION)
-        except W365ApiError as err:
-            if err.status != 403:
-                raise
-            raise ImageTaskFailed(
-                'Cannot read the source image %s with your credentials, so it cannot be checked before the upload. '
-                'Get Reader on it (or its subscription), or set validate_source=false to leave the check to '
-                'Windows 365.' % source['id'], api_error=err)
-        if found is None:
-            raise W365ConfigError(
-                'source_image_id',
-                'managed image %s was not found, or your credentials cannot see it. Check the ID (subscription, '
-                'resource group and image name) and that you have at least Reader on it.' % source['id'])
+        documents = []
+        for path, api_version in _images.source_reads(source):
+            try:
+                documents.append(self.module.arm.get_or_none(path, api_version))
+            except W365ApiError as err:
+                if err.status != 403:
+                    raise
+                raise ImageTaskFailed(
+                    'Cannot read the source image %s with your credentials, so it cannot be checked before the '
+                    'upload. Get Reader on it (or its subscription), or set validate_source=false to leave the check '
+                    'to Windows 365.' % path, api_error=err)
+            if documents[-1] is None:
+                what = 'managed image' if source['kind'] == _images.MANAGED_IMAGE else (
+                    'gallery image version' if path == source['id'] else 'gallery image definition')
+                raise W365ConfigError(
+                    'source_image_id',
+                    '%s %s was not found, or your credentials cannot see it. Check the ID (subscription, resource '
+                    'group and names) and that you have at least Reader on it.' % (what, path))
+        # The image requirements Azure can show, before anything is written: a source Windows 365 refuses would
+        # otherwise be found out only after the upload wait, with its version used up (issue 12).
+        problems = _images.requirement_problems(_images.source_facts(source, documents),
+                                                self.params['max_os_disk_size_gb'])
+        if problems:
+            raise W365ConfigError('source_image_id', _images.requirements_message(source, problems))
 
         try:
             principal_id = find_windows365_principal(self.graph)
@@ -307,7 +340,9 @@ class ImageTask:
 
     # -- writes ------------------------------------------------------------------------------------------------
     def upload(self, name, version, source_id):
-        image = self.graph.post(_images.IMAGES_PATH, _images.create_body(name, version, source_id))
+        # Gallery image versions are a Windows 365 preview: they go to Graph beta, managed images to v1.0.
+        image = self.graph.post(_images.IMAGES_PATH, _images.create_body(name, version, source_id),
+                                version=_images.graph_version_for(_images.parse_source_image_id(source_id)))
         self.changed = True
         return image
 
@@ -439,6 +474,8 @@ class ImageTask:
         source = None
         if params['state'] == 'present':
             source = _images.parse_source_image_id(params['source_image_id'])
+        if params['max_os_disk_size_gb'] < 1:
+            raise W365ConfigError('max_os_disk_size_gb', 'must be 1 or more GB, got %s.' % params['max_os_disk_size_gb'])
         if params['wait_timeout'] < 0:
             raise W365ConfigError('wait_timeout', 'must be 0 or more seconds, got %s.' % params['wait_timeout'])
 
@@ -462,6 +499,7 @@ def main():
             wait=dict(type='bool', default=True),
             wait_timeout=dict(type='int', default=3600),
             retry_failed=dict(type='bool', default=False),
+            max_os_disk_size_gb=dict(type='int', default=64),
             validate_source=dict(type='bool', default=True),
         ),
         required_if=[('state', 'present', ['source_image_id'])],

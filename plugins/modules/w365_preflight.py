@@ -24,8 +24,10 @@ description:
   - "Tenant and permission checks: the Windows 365 service principal exists; which of the role assignments Windows 365
     needs exist or are missing; whether the caller may create the missing ones (its own
     C(Microsoft.Authorization/roleAssignments/write) permission at each scope); hybrid join inputs are well-formed."
-  - "Image checks (for each of O(source_image_ids)): the managed image exists, and Windows 365 holds (or the caller may
-    grant) Reader on its subscription."
+  - "Image checks (for each of O(source_image_ids)): the image exists; it meets the Windows 365 image requirements Azure
+    shows - Hyper-V generation 2, generalized, Windows, no data disks, OS disk no larger than O(max_os_disk_size_gb)
+    (Microsoft Learn, Windows 365 device images overview); Windows 365 holds (or the caller may grant) Reader on its
+    subscription."
 author:
   - w365.cloudpc contributors (@w365)
 extends_documentation_fragment:
@@ -76,8 +78,11 @@ options:
     description:
       - Azure regions where Windows 365 supports Azure network connections. The virtual network must be in one of
         them, or the connection's health check fails (C(resourceAvailabilityCheckUnsupportedVNetRegion)).
-      - Defaults to the list published by Microsoft when this collection was released; give the full list to
-        accept a region Microsoft added since. Names compare without case, spaces or dashes.
+      - When not given, the module reads Windows 365's live list (Graph beta C(supportedRegions), with each region's
+        status; a C(restricted) region warns, an C(unavailable) one fails). Only when Graph refuses that call (HTTP
+        403) does it fall back to the list Microsoft published when this collection was released. The check's
+        C(data.regions_source) says which list was used (C(graph), C(built-in) or C(supported_regions option)).
+      - Give the full list to override both. Names compare without case, spaces or dashes.
     type: list
     elements: str
   planned_cloud_pcs:
@@ -109,11 +114,21 @@ options:
     type: str
   source_image_ids:
     description:
-      - Managed images (C(/subscriptions/.../resourceGroups/.../providers/Microsoft.Compute/images/NAME)) that will be
-        uploaded as custom images.
+      - Images that will be uploaded as custom images, as in
+        O(w365.cloudpc.w365_custom_image#module:source_image_id) - managed images
+        (C(/subscriptions/.../resourceGroups/.../providers/Microsoft.Compute/images/NAME)) or image versions in an
+        Azure Compute Gallery (C(.../providers/Microsoft.Compute/galleries/G/images/D/versions/V), preview).
+      - Each is checked against the Windows 365 image requirements Azure can show (check
+        C(source_image_requirements)).
     type: list
     elements: str
     default: []
+  max_os_disk_size_gb:
+    description:
+      - Largest OS disk, in GB, a source image may have (as for M(w365.cloudpc.w365_custom_image)); Microsoft asks for
+        the default 64 GB.
+    type: int
+    default: 64
   check_grants:
     description:
       - Check the Windows 365 role assignments and whether the caller could create the missing ones.
@@ -239,8 +254,8 @@ target:
 '''
 
 from ansible_collections.w365.cloudpc.plugins.module_utils._constants import (
-    API_COMPUTE, API_NETWORK, API_PERMISSIONS, API_RESOURCE_GROUPS, API_SUBSCRIPTIONS, DEFAULT_ANC_LIMIT,
-    GRAPH_ANC_PATH as ANC_PATH, SUPPORTED_ANC_REGIONS)
+    API_NETWORK, API_PERMISSIONS, API_RESOURCE_GROUPS, API_SUBSCRIPTIONS, DEFAULT_ANC_LIMIT,
+    GRAPH_ANC_PATH as ANC_PATH, SUPPORTED_ANC_REGIONS, SUPPORTED_REGIONS_PATH)
 from ansible_collections.w365.cloudpc.plugins.module_utils import _preflight as pf
 from ansible_collections.w365.cloudpc.plugins.module_utils._errors import (
     W365ApiError,
@@ -347,8 +362,11 @@ class Preflight(object):
             for name in ('virtual_network_region', 'virtual_network_dns', 'subnet'):
                 self.add(pf.skipped(name, 'the virtual network is not readable'))
         else:
-            self.add(pf.region_check(vnet.get('location'), self.params['location'],
-                                     self.params['supported_regions'] or SUPPORTED_ANC_REGIONS))
+            regions = self.supported_regions()
+            if regions is not _FAILED:
+                names, statuses, source, note = regions
+                self.add(pf.region_check(vnet.get('location'), self.params['location'], names, source=source,
+                                         statuses=statuses, source_note=note))
             dns = ((vnet.get('properties') or {}).get('dhcpOptions') or {}).get('dnsServers') or []
             self.add(pf.hybrid_dns_check(self.params['join_type'], dns))
             subnet = self._find_subnet(vnet)
@@ -366,6 +384,25 @@ class Preflight(object):
             self.guarded('subnet_capacity', 'the subnet usage', self._capacity)
 
         self.guarded('anc_limit', 'the Azure network connections of the tenant', self._anc_limit)
+
+    def supported_regions(self):
+        """(names, statuses, source, note): the supported_regions option, else Graph's live list, else (only when
+        Graph refuses the call with 403) the built-in list. Another error fails the region check with the service's
+        error, so a broken read never passes silently."""
+        if self.params['supported_regions']:
+            return list(self.params['supported_regions']), None, pf.REGIONS_FROM_OPTION, None
+        try:
+            # Graph beta cloudPcSupportedRegion (learn.microsoft.com/graph/api/virtualendpoint-list-supportedregions).
+            regions = self.module.graph.list(SUPPORTED_REGIONS_PATH, version='beta')
+        except W365ApiError as err:
+            if err.status != 403:
+                self.add(pf.api_error_check('virtual_network_region', 'the regions Windows 365 supports', err))
+                return _FAILED
+            note = ('Graph refused supportedRegions (HTTP 403 %s, request id %s); checked against the list published '
+                    'when this collection was released' % (err.code, err.request_id or '-'))
+            return list(SUPPORTED_ANC_REGIONS), None, pf.REGIONS_BUILT_IN, note
+        names, statuses = pf.supported_regions_from_graph(regions)
+        return names, statuses, pf.REGIONS_FROM_GRAPH, None
 
     def _find_subnet(self, vnet):
         from ansible_collections.w365.cloudpc.plugins.module_utils._ids import same_id
@@ -434,26 +471,81 @@ class Preflight(object):
             writable = {}
             for grant in report.missing:
                 scope = grant['scope']
-                blocks = self.arm.list(scope + '/providers/Microsoft.Authorization/permissions',
-                                       API_PERMISSIONS) or []
-                writable[scope.lower()] = pf.has_permission(
-                    [{'actions': b.get('actions'), 'not_actions': b.get('notActions')} for b in blocks],
-                    ROLE_ASSIGNMENT_WRITE)
+                if scope.lower() not in writable:
+                    writable[scope.lower()] = self.can_write_role_assignments(scope)
             self.add(pf.grant_permission_check(report.missing, writable, name=perms_name))
 
         self.guarded(perms_name, "the caller's permissions", permissions)
+
+    def can_write_role_assignments(self, scope):
+        """True/False: may the caller create role assignments at ``scope``; None when that cannot be told.
+
+        ARM documents the caller's permissions for a resource group (Permissions_ListForResourceGroup) and a resource
+        (Permissions_ListForResource), not for a subscription. At subscription scope the caller's own role
+        assignments there (atScope() and assignedTo(oid)) and their role definitions answer it instead
+        (learn.microsoft.com/rest/api/authorization/role-assignments/list-for-scope). A 404 is never read as "no".
+        """
+        if pf.is_subscription_scope(scope):
+            return self._can_write_at_subscription(scope.rstrip('/'))
+        blocks = self.arm.list(scope + '/providers/Microsoft.Authorization/permissions', API_PERMISSIONS)
+        if blocks is None:
+            return None
+        return pf.has_permission([{'actions': b.get('actions'), 'not_actions': b.get('notActions')} for b in blocks],
+                                 ROLE_ASSIGNMENT_WRITE)
+
+    def _can_write_at_subscription(self, scope):
+        from ansible_collections.w365.cloudpc.plugins.module_utils._constants import ROLES_THAT_CAN_GRANT
+
+        oid = pf.token_object_id(self.module.credential.get_token(self.module.endpoints.arm_scope).token)
+        if oid is None:
+            return None
+        try:
+            assignments = self.module.arm.list(scope + '/providers/Microsoft.Authorization/roleAssignments',
+                                               API_PERMISSIONS,
+                                               params={'$filter': "atScope() and assignedTo('%s')" % oid})
+        except W365ApiError as err:
+            if err.status == 403:
+                return False  # may not even read the role assignments there
+            if err.status == 404:
+                return None
+            raise
+        for assignment in assignments:
+            definition_id = (assignment.get('properties') or {}).get('roleDefinitionId') or ''
+            if definition_id.rstrip('/').rsplit('/', 1)[-1].lower() in ROLES_THAT_CAN_GRANT:
+                return True
+            definition = self.arm.get(definition_id, API_PERMISSIONS) if definition_id else None
+            permissions = ((definition or {}).get('properties') or {}).get('permissions') or []
+            if pf.has_permission([{'actions': p.get('actions'), 'not_actions': p.get('notActions')}
+                                  for p in permissions], ROLE_ASSIGNMENT_WRITE):
+                return True
+        return False
 
     # --- images ---------------------------------------------------------------------------------
 
     def run_images(self, images):
         from ansible_collections.w365.cloudpc.plugins.module_utils._ids import NetworkTarget
 
+        from ansible_collections.w365.cloudpc.plugins.module_utils import _images
+
         subscriptions = []
         for image in images:
-            found = self.guarded('source_image', 'source image %s' % image['id'],
-                                 lambda image=image: self.arm.get(image['id'], API_COMPUTE))
-            if found is not _FAILED:
-                self.add(pf.source_image_check(image['id'], found))
+            documents = []
+            for path, api_version in _images.source_reads(image):
+                found = self.guarded('source_image', 'source image %s' % path,
+                                     lambda path=path, api_version=api_version: self.arm.get(path, api_version))
+                if found is _FAILED:
+                    break
+                documents.append(found)
+                if found is None:
+                    self.add(pf.source_image_check(path, None))
+                    break
+            if len(documents) == len(_images.source_reads(image)) and all(documents):
+                self.add(pf.source_image_check(image['id'], True))
+                problems = _images.requirement_problems(_images.source_facts(image, documents),
+                                                        self.params['max_os_disk_size_gb'])
+                self.add(pf.image_requirements_check(image['id'], problems))
+            else:
+                self.add(pf.skipped('source_image_requirements', 'source image %s is not readable' % image['id']))
             if image['subscription_id'] not in subscriptions:
                 subscriptions.append(image['subscription_id'])
         if not self.params['check_grants']:
@@ -543,6 +635,7 @@ def main():
             ad_domain_password=dict(type='str', no_log=True),
             organizational_unit=dict(type='str'),
             source_image_ids=dict(type='list', elements='str', default=[]),
+            max_os_disk_size_gb=dict(type='int', default=64),
             check_grants=dict(type='bool', default=True),
         ),
         supports_check_mode=True,

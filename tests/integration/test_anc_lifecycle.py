@@ -117,7 +117,8 @@ def test_hybrid_join_lifecycle(box, run_playbook):
     assert conn['organizational_unit'] == OU1 and conn['health_check_status'] == 'failed'
     assert res.result('again')['changed'] is False
 
-    # Rotation with update_password=always: one updateAdDomainPassword call, checks pass, no secret at -vvvv.
+    # Rotation with update_password=always on the FAILED connection: one PATCH of adDomainPassword (Graph documents
+    # updateAdDomainPassword for a successful connection; issue 14.5), checks pass, no secret at -vvvv.
     res, writes = run(box, run_playbook, [
         task('rotate', name, wait=True, wait_timeout=120, fail_on_unhealthy=True, update_password='always',
              **hybrid_args()),
@@ -125,14 +126,34 @@ def test_hybrid_join_lifecycle(box, run_playbook):
     out = res.result('rotate')
     assert res.rc == 0, str(res)
     assert out['changed'] is True
-    assert [(w['method'], w['path']) for w in writes] == [
-        ('POST', '%s/%s/updateAdDomainPassword' % (ANC_PATH, conn['id']))]
+    assert [(w['method'], w['path']) for w in writes] == [('PATCH', '%s/%s' % (ANC_PATH, conn['id']))]
+    assert list(writes[0]['body']) == ['adDomainPassword']
     assert out['diff']['after']['ad_domain_password'] == '(set)'
     assert 'ad_domain_password' not in out['diff']['before']
     assert out['connection']['health_check_status'] == 'passed'
     for secret in (JOIN_PW, WRONG_JOIN_PW, user_password):
         assert secret not in res.stdout and secret not in res.stderr
         assert secret not in repr(res.results)
+
+    # The same rotation on the now HEALTHY connection uses the action; when the service refuses the action, the
+    # password goes by PATCH instead.
+    res, writes = run(box, run_playbook, [
+        task('rotate2', name, wait=True, wait_timeout=120, fail_on_unhealthy=True, update_password='always',
+             **hybrid_args()),
+    ])
+    assert res.rc == 0, str(res)
+    assert [(w['method'], w['path']) for w in writes] == [
+        ('POST', '%s/%s/updateAdDomainPassword' % (ANC_PATH, conn['id']))]
+    box.fault({'method': 'POST', 'path': 'updateAdDomainPassword$', 'status': 400, 'count': 1, 'service': 'graph'})
+    res, writes = run(box, run_playbook, [
+        task('rotate3', name, wait=True, wait_timeout=120, fail_on_unhealthy=True, update_password='always',
+             **hybrid_args()),
+    ])
+    box.clear_faults()
+    assert res.rc == 0, str(res)
+    assert [(w['method'], w['path']) for w in writes] == [
+        ('POST', '%s/%s/updateAdDomainPassword' % (ANC_PATH, conn['id'])), ('PATCH', '%s/%s' % (ANC_PATH, conn['id']))]
+    assert res.result('rotate3')['connection']['health_check_status'] == 'passed'
 
     # Update subnet (by full ID, in another vnet) and OU together: one PATCH with exactly what differs. The same
     # again (OU in other case and spacing) changes nothing; an explicit re-run of the checks is one POST.

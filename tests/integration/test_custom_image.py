@@ -114,12 +114,20 @@ def test_upload_check_mode_create_wait_ready_then_idempotent(box, run_playbook):
     assert res.result('out')['changed'] is False and writes == []
 
 
+# Sources whose problem only Windows 365 can see (the edition is not in the Azure image document): uploaded, then
+# failed by the service with its code.
 BAD_SOURCES = [
-    ('win11-not-sysprepped', 'sourceImageNotGeneralized', 'sysprep'),
     ('win11-pro', 'osVersionNotSupported', 'Enterprise'),
     ('win11-ltsc', 'osVersionNotSupported', 'LTSC'),
-    ('win11-gen1', 'sourceImageInvalid', 'Generation 2'),
-    ('win11-huge', 'sourceImageSizeExceedsLimitation', '64 GB'),
+]
+
+# Sources that break a requirement Azure shows (Microsoft Learn, Windows 365 device images overview): refused before
+# any write, so the upload wait is not spent and the version is not used up (issue 12, finding 4).
+UNFIT_SOURCES = [
+    ('win11-not-sysprepped', 'generalized', 'sysprep'),
+    ('win11-gen1', 'generation_2', 'Generation 2'),
+    ('win11-huge', 'os_disk_size', '64 GB'),
+    ('win11-data-disk', 'no_data_disks', 'data disks'),
 ]
 
 
@@ -144,6 +152,67 @@ def test_failed_uploads_report_code_explanation_and_remedy(box, run_playbook):
         out = res.result('bad%d' % i)
         assert res.entry('bad%d' % i)['status'] == 'ignored' and out['changed'] is False
         assert code in out['msg'] and 'retry_failed' in out['msg'], (source, out['msg'])
+
+
+@pytest.mark.parametrize('check_mode', [False, True])
+def test_unfit_source_images_are_refused_before_any_write(box, run_playbook, check_mode):
+    """A non-generalized, generation 1, oversized or data-disk source fails with zero writes, naming the problem."""
+    tasks = [image_task(register='unfit%d' % i, ignore_errors=True, name='Unfit %s' % source, version='1.0.0',
+                        source_image_id=src(source)) for i, (source, _req, _hint) in enumerate(UNFIT_SOURCES)]
+    res, writes = run(box, run_playbook, tasks, check=check_mode)
+    assert writes == []
+    for i, (source, requirement, hint) in enumerate(UNFIT_SOURCES):
+        out = res.result('unfit%d' % i)
+        assert res.entry('unfit%d' % i)['status'] == 'ignored', (source, out)
+        assert out['changed'] is False and out['option'] == 'source_image_id'
+        assert requirement in out['msg'] and hint in out['msg'], (source, out['msg'])
+        assert sandbox_images(box, 'Unfit %s' % source) == []
+
+
+def test_os_disk_limit_is_an_option(box, run_playbook):
+    args = dict(name='Big Disk', version='1.0.0', source_image_id=src('win11-127gb'))
+    res, writes = run(box, run_playbook, [image_task(ignore_errors=True, **args)])
+    assert writes == [] and 'os_disk_size' in res.result('out')['msg']
+    res, writes = run(box, run_playbook, [image_task(max_os_disk_size_gb=128, **args)], check=True)
+    assert res.rc == 0 and res.result('out')['changed'] is True and writes == []
+
+
+GALLERY = ('/subscriptions/%s/resourceGroups/rg-images/providers/Microsoft.Compute/galleries/gal_cpc/images/'
+           % SUB_A)
+
+
+def test_gallery_image_version_uploads_through_beta(box, run_playbook):
+    """Issue 14.3: an Azure Compute Gallery image version is accepted (preview, Graph beta) and checked first."""
+    args = dict(name='Gallery Golden', version='1.0.0', source_image_id=GALLERY + 'win11-cpc/versions/1.0.0')
+    res, writes = run(box, run_playbook, [image_task(**args)])
+    out = res.result('out')
+    assert res.rc == 0, res
+    posts = image_posts(writes)
+    assert len(posts) == 1 and posts[0]['path'].startswith('/beta/'), writes
+    assert out['image']['status'] == 'ready' and out['image']['source_image_id'] == args['source_image_id']
+    reads = [r['path'] for r in box.requests() if r['method'] == 'GET' and '/galleries/' in r['path']]
+    assert any(p.endswith('/versions/1.0.0') for p in reads) and any(p.endswith('/images/win11-cpc') for p in reads)
+
+    res, writes = run(box, run_playbook, [image_task(**args)])
+    assert res.rc == 0 and res.result('out')['changed'] is False and writes == []
+
+
+@pytest.mark.parametrize('source, requirement', [
+    ('win11-specialized/versions/1.0.0', 'generalized'),
+    ('win11-cpc/versions/1.1.0', 'no_data_disks'),
+])
+def test_unfit_gallery_versions_are_refused_before_any_write(box, run_playbook, source, requirement):
+    args = dict(name='Gallery Unfit', version='1.0.0', source_image_id=GALLERY + source)
+    res, writes = run(box, run_playbook, [image_task(ignore_errors=True, **args)])
+    assert writes == []
+    assert requirement in res.result('out')['msg']
+
+
+def test_missing_gallery_version_is_caught_before_upload(box, run_playbook):
+    args = dict(name='Gallery Missing', version='1.0.0', source_image_id=GALLERY + 'win11-cpc/versions/9.9.9')
+    res, writes = run(box, run_playbook, [image_task(ignore_errors=True, **args)])
+    assert writes == []
+    assert 'gallery image version' in res.result('out')['msg'] and 'not found' in res.result('out')['msg']
 
 
 def test_source_not_found_from_the_service_when_checks_are_off(box, run_playbook):
@@ -321,7 +390,9 @@ BAD_INPUT = [
     (dict(name='Bad', version='01.0.0', source_image_id=src('win11-golden')), 'version'),
     (dict(name='Bad', version='1.0.0', source_image_id='win11-golden'), 'source_image_id'),
     (dict(name='Bad', version='1.0.0', source_image_id='/subscriptions/%s/resourceGroups/rg/providers/'
-          'Microsoft.Compute/galleries/g/images/d/versions/1.0.0' % SUB_A), 'source_image_id'),
+          'Microsoft.Compute/galleries/g/images/d/versions/latest' % SUB_A), 'source_image_id'),
+    (dict(name='Bad', version='1.0.0', source_image_id=src('win11-golden'), max_os_disk_size_gb=0),
+     'max_os_disk_size_gb'),
     (dict(name='Bad', version='1.0.0'), 'source_image_id'),
     (dict(name='Bad', version='1.0.0', source_image_id=src('win11-golden'), wait_timeout=-1), 'wait_timeout'),
 ]
@@ -447,8 +518,9 @@ def test_graph_only_paths_import_no_azure_mgmt_package(box, tmp_path):
     assert result['changed'] is False and result['image']['id'] == IN_USE_ID, result
     assert loaded == []
 
-    # The pre-upload checks read the source image and the role assignments with plain ARM REST (module.arm), so no
-    # azure-mgmt package is loaded at all (azure-mgmt-authorization only once a grant is written).
+    # The pre-upload checks read the source image (and, for a gallery version, its definition) and the role
+    # assignments with plain ARM REST (module.arm), so no azure-mgmt package is loaded at all (azure-mgmt-authorization
+    # only once a grant is written).
     args = dict(name='Probe', version='1.0.0', source_image_id=src('win11-golden'), _ansible_check_mode=True)
     result, loaded = loaded_mgmt_packages(box, tmp_path, 'w365_custom_image', args)
     assert result['changed'] is True, result

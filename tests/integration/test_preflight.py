@@ -220,3 +220,81 @@ def test_region_outside_the_supported_list_fails_with_the_remedy(box, run_playbo
     assert "supported_regions" in region["remedy"]
     assert checks_by_name(res.result("widened"))["virtual_network_region"]["status"] == "passed"
     assert box.writes() == []
+
+
+def test_source_image_requirements_are_checked_before_any_write(sandbox_factory, run_playbook):
+    """Issue 12 (finding 4): a non-generalized, generation 1 or data-disk source is reported by the preflight, with
+    what to do, and nothing is written; a good one passes (Windows 365 device images overview, image requirements)."""
+    seed = copy.deepcopy(SEED)
+    rg = seed["tenants"][0]["subscriptions"][0]["resource_groups"][2]
+    assert rg["name"] == "rg-images"
+    rg["images"] += [{"name": "raw", "generalized": False}, {"name": "gen1", "generation": 1},
+                     {"name": "two-disks", "data_disks": 2}]
+    box = sandbox_factory(seed)
+    ids = [GOLDEN] + [GOLDEN.rsplit("/", 1)[0] + "/" + n for n in ("raw", "gen1", "two-disks")]
+    box.clear_requests()
+    res = run_playbook(play(box.auth_vars("contoso.onmicrosoft.com"),
+                            [preflight_task(source_image_ids=ids, check_grants=False)]))
+    assert res.rc == 0, res
+    result = res.result("preflight")
+    checks = [c for c in result["checks"] if c["name"] == "source_image_requirements"]
+    assert [c["status"] for c in checks] == ["passed", "failed", "failed", "failed"], checks
+    assert "generalized" in checks[1]["detail"] and "sysprep" in checks[1]["remedy"]
+    assert "generation_2" in checks[2]["detail"] and "no_data_disks" in checks[3]["detail"]
+    assert result["passed"] is False
+    assert box.writes() == []
+
+
+def test_region_check_reads_supported_regions_live_and_falls_back_only_on_403(sandbox_factory, run_playbook):
+    """Issue 14.4: the region check uses Graph beta supportedRegions (regionStatus counts: restricted warns); the
+    built-in list is used only when Graph refuses the call with 403, and the result says which list was used."""
+    seed = copy.deepcopy(SEED)
+    seed["region_status"] = {"westeurope": "restricted"}
+    box = sandbox_factory(seed)
+    target = dict(CONTOSO_WEU)
+    auth = box.auth_vars("contoso.onmicrosoft.com")
+    box.clear_requests()
+    res = run_playbook(play(auth, [preflight_task(check_grants=False, **target)]))
+    assert res.rc == 0, res
+    region = checks_by_name(res.result("preflight"))["virtual_network_region"]
+    assert region["status"] == "warning", region
+    assert region["data"]["regions_source"] == "graph" and region["data"]["region_status"] == "restricted"
+    assert any(r["path"] == "/beta/deviceManagement/virtualEndpoint/supportedRegions" for r in box.requests())
+
+    box.fault({"method": "GET", "path": "supportedRegions$", "status": 403, "service": "graph", "code": "Forbidden"})
+    res = run_playbook(play(auth, [preflight_task(check_grants=False, **target)]))
+    region = checks_by_name(res.result("preflight"))["virtual_network_region"]
+    assert region["status"] == "passed", region
+    assert region["data"]["regions_source"] == "built-in" and "403" in region["data"]["regions_source_note"]
+
+    box.clear_faults()
+    box.fault({"method": "GET", "path": "supportedRegions$", "status": 404, "service": "graph", "count": 3})
+    res = run_playbook(play(auth, [preflight_task(check_grants=False, **target)]))
+    region = checks_by_name(res.result("preflight"))["virtual_network_region"]
+    assert region["status"] == "failed" and "404" in region["detail"], region
+    box.clear_faults()
+    assert box.writes() == []
+
+
+def test_caller_permissions_at_subscription_use_documented_calls_and_404_is_not_cannot(box, run_playbook):
+    """Issue 14.6: at subscription scope the caller's own role assignments answer (ARM documents no subscription
+    permissions call); a 404 from a permissions read never becomes "the caller cannot grant"."""
+    auth = box.auth_vars("contoso.onmicrosoft.com")
+    box.clear_requests()
+    res = run_playbook(play(auth, [preflight_task(**CONTOSO_WEU)]))
+    assert res.rc == 0, res
+    check = checks_by_name(res.result("preflight"))["grant_permissions"]
+    assert check["status"] == "passed", check
+    paths = [r["path"].lower() for r in box.requests() if r.get("service") == "arm"]
+    assert "/subscriptions/%s/providers/microsoft.authorization/permissions" % CONTOSO_SUB not in paths
+    assert any(p == "/subscriptions/%s/providers/microsoft.authorization/roleassignments" % CONTOSO_SUB
+               for p in paths)
+
+    box.fault({"method": "GET", "path": "(?i)/providers/Microsoft.Authorization/permissions$", "status": 404,
+               "service": "arm"})
+    res = run_playbook(play(auth, [preflight_task(**CONTOSO_WEU)]))
+    box.clear_faults()
+    check = checks_by_name(res.result("preflight"))["grant_permissions"]
+    assert check["status"] == "warning", check
+    assert "cannot create" not in check["detail"] and check["data"]["unknown"]
+    assert box.writes() == []

@@ -359,9 +359,13 @@ def test_failed_health_checks_and_uploads_fail_only_themselves_with_remedies(
     markdown = (report_dir / "rollout.md").read_text(encoding="utf-8")
     assert "adJoinCheckOrganizationalUnitNotFound" in markdown
 
-    # A failed upload is recorded with the service's error code; the next image still goes ahead.
+    # A non-generalized source is refused before its upload (issue 12: checked before the write, so no upload wait
+    # and no used-up version); the failure is recorded and the next image still goes ahead.
     tenant = load_report(report_dir, "rollout")["tenants"][0]
-    assert [(f["name"], f["stage"], f["error_code"]) for f in tenant["image_failures"]] == [
-        ("Win11 Raw", "image upload", "sourceImageNotGeneralized")]
+    assert [(f["name"], f["stage"]) for f in tenant["image_failures"]] == [("Win11 Raw", "image upload")]
+    assert "generalized" in tenant["image_failures"][0]["message"]
     assert "sysprep" in tenant["image_failures"][0]["message"].lower()
+    raw_posts = [r for r in box.requests() if r["method"] == "POST" and r["path"].endswith("/deviceImages")
+                 and "win11-not-generalized" in json.dumps(r.get("body") or "")]
+    assert raw_posts == []
     assert [(i["name"], i["status"]) for i in tenant["images"]] == [("Win11 Contoso", "ready")]

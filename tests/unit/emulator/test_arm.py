@@ -62,7 +62,7 @@ def test_the_collections_api_versions_are_all_supported():
 
     expected = {"API_SUBSCRIPTIONS": av.RESOURCES, "API_RESOURCE_GROUPS": av.RESOURCES, "API_NETWORK": av.NETWORK,
                 "API_PERMISSIONS": av.PERMISSIONS, "API_COMPUTE": av.COMPUTE_IMAGES,
-                "API_ROLE_ASSIGNMENTS": av.ROLE_ASSIGNMENTS}
+                "API_COMPUTE_GALLERY": av.COMPUTE_GALLERIES, "API_ROLE_ASSIGNMENTS": av.ROLE_ASSIGNMENTS}
     found = {name: value for name, value in vars(_constants).items() if name.startswith("API_")}
     assert set(found) == set(expected), "map each api-version constant to the sandbox's list for its type"
     for name, version in found.items():

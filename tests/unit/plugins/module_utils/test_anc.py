@@ -350,7 +350,7 @@ class TestResults:
         assert result['health_check_end_date_time'] == '2026-01-01T00:30:00Z'
         assert result['health_checks'][1] == {
             'name': 'Azure virtual network readiness', 'status': 'failed', 'error_type': 'somethingMicrosoftAddsNext',
-            'recommended_action': 'Fix it', 'additional_detail': 'x', 'correlation_id': 'c',
+            'explanation': None, 'remedy': None, 'recommended_action': 'Fix it', 'additional_detail': 'x', 'correlation_id': 'c',
             'start_date_time': 's', 'end_date_time': 'e'}
         assert _anc.failed_checks(result) == [result['health_checks'][1]]
         msg = _anc.unhealthy_message(result)
@@ -377,3 +377,27 @@ class TestResults:
 
     def test_unhealthy_without_details(self):
         assert 'without details' in _anc.unhealthy_message({'name': 'a', 'health_checks': []})
+
+
+@pytest.mark.parametrize('status, method', [
+    ('passed', _anc.ROTATION_ACTION), ('warning', _anc.ROTATION_ACTION), ('informational', _anc.ROTATION_ACTION),
+    ('failed', _anc.ROTATION_PATCH), ('pending', _anc.ROTATION_PATCH), (None, _anc.ROTATION_PATCH),
+])
+def test_password_rotation_uses_the_action_only_on_a_successful_connection(status, method):
+    """Issue 14.5: updateAdDomainPassword is documented for a successful connection; otherwise PATCH."""
+    assert _anc.password_rotation_method({'healthCheckStatus': status}) == method
+
+
+def test_the_403_hint_names_only_auth_methods_and_options_that_exist():
+    """Issue 14.7: the app-only refusal hint must not send users to an auth_method the collection lacks."""
+    import re
+
+    from ansible_collections.w365.cloudpc.plugins.doc_fragments.auth import ModuleDocFragment
+    from ansible_collections.w365.cloudpc.plugins.module_utils._module import auth_argument_spec
+    import yaml
+
+    choices = set(yaml.safe_load(ModuleDocFragment.DOCUMENTATION)['options']['auth_method']['choices'])
+    known = choices | set(auth_argument_spec())
+    named = set(re.findall(r'\b[a-z]+(?:_[a-z]+)+\b', _anc.APP_ONLY_WRITE_HINT))
+    assert named and named <= known, named - known
+    assert re.search(r'auth_method: (\w+)', _anc.APP_ONLY_WRITE_HINT).group(1) in choices

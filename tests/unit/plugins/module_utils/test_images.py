@@ -50,13 +50,73 @@ def test_managed_image_id_is_parsed():
     assert parsed['name'] == 'WIN11-GOLDEN'
 
 
-def test_gallery_image_version_is_refused_with_how_to_convert():
-    gallery = ('/subscriptions/%s/resourceGroups/rg/providers/Microsoft.Compute/galleries/g/images/d/versions/1.0.0'
-               % SUB)
+GALLERY = ('/subscriptions/%s/resourceGroups/rg/providers/Microsoft.Compute/galleries/g/images/d/versions/1.0.0'
+           % SUB)
+
+
+def test_gallery_image_version_is_accepted_and_goes_to_beta():
+    """Issue 14.3: Microsoft's device images page accepts an Azure Compute Gallery image version (preview)."""
+    parsed = _images.parse_source_image_id(GALLERY)
+    assert parsed['kind'] == _images.GALLERY_IMAGE_VERSION
+    assert (parsed['gallery'], parsed['definition'], parsed['version']) == ('g', 'd', '1.0.0')
+    assert parsed['definition_id'] == GALLERY.rsplit('/versions/', 1)[0]
+    assert _images.graph_version_for(parsed) == 'beta'
+    assert [p for p, _v in _images.source_reads(parsed)] == [GALLERY, parsed['definition_id']]
+    assert _images.graph_version_for(_images.parse_source_image_id(SRC)) == 'v1.0'
+
+
+@pytest.mark.parametrize('bad', [GALLERY.replace('/versions/1.0.0', '/versions/latest'),
+                                 GALLERY.rsplit('/versions/', 1)[0],
+                                 GALLERY.rsplit('/images/', 1)[0]])
+def test_gallery_ids_without_one_version_are_refused(bad):
     with pytest.raises(W365ConfigError) as info:
-        _images.parse_source_image_id(gallery)
+        _images.parse_source_image_id(bad)
     assert info.value.option == 'source_image_id'
-    assert 'managed image' in str(info.value)
+    assert 'version' in str(info.value)
+
+
+def _managed(os_state='Generalized', generation='V2', os_type='Windows', size=64, data_disks=0):
+    props = {'storageProfile': {'osDisk': {'osType': os_type, 'osState': os_state, 'diskSizeGB': size},
+                                'dataDisks': [{'lun': n} for n in range(data_disks)]}}
+    if generation:
+        props['hyperVGeneration'] = generation
+    return {'properties': props}
+
+
+def _problems(doc, max_gb=64):
+    facts = _images.source_facts(_images.parse_source_image_id(SRC), [doc])
+    return [p['requirement'] for p in _images.requirement_problems(facts, max_gb)]
+
+
+def test_a_good_managed_image_meets_the_requirements():
+    assert _problems(_managed()) == []
+
+
+@pytest.mark.parametrize('doc, expected', [
+    (_managed(os_state='Specialized'), ['generalized']),
+    (_managed(generation='V1'), ['generation_2']),
+    (_managed(generation=None), ['generation_2']),  # Azure's default for an image without hyperVGeneration is V1
+    (_managed(os_type='Linux'), ['windows']),
+    (_managed(data_disks=2), ['no_data_disks']),
+    (_managed(size=127), ['os_disk_size']),
+    (_managed(os_state='Specialized', generation='V1', size=512), ['generalized', 'generation_2', 'os_disk_size']),
+])
+def test_each_broken_requirement_is_named(doc, expected):
+    assert _problems(doc) == expected
+
+
+def test_the_os_disk_limit_is_an_option():
+    assert _problems(_managed(size=127), max_gb=128) == []
+
+
+def test_gallery_facts_come_from_the_version_and_its_definition():
+    source = _images.parse_source_image_id(GALLERY)
+    version = {'properties': {'storageProfile': {'osDiskImage': {'sizeInGB': 64}, 'dataDiskImages': [{'lun': 0}]}}}
+    definition = {'properties': {'osType': 'Windows', 'osState': 'Specialized', 'hyperVGeneration': 'V2'}}
+    facts = _images.source_facts(source, [version, definition])
+    assert [p['requirement'] for p in _images.requirement_problems(facts)] == ['generalized', 'no_data_disks']
+    message = _images.requirements_message(source, _images.requirement_problems(facts))
+    assert GALLERY in message and 'sysprep' in message
 
 
 @pytest.mark.parametrize('bad', [None, '', 'win11-golden', '/subscriptions/not-a-guid/resourceGroups/rg/providers/'

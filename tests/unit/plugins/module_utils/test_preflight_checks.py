@@ -203,3 +203,71 @@ class TestShape:
         check = pf.api_error_check('subnet', 'the subnet', Err())
         assert check['status'] == pf.FAILED
         assert '403' in check['detail'] and 'rid-1' in check['detail']
+
+
+# --- supported regions, live (issue 14.4) ---------------------------------------------------------------------
+
+def test_regions_from_graph_keep_windows365_and_their_status():
+    names, statuses = pf.supported_regions_from_graph([
+        {'displayName': 'West Europe', 'regionStatus': 'available', 'supportedSolution': 'windows365'},
+        {'displayName': 'westus2', 'regionStatus': 'restricted', 'supportedSolution': 'windows365'},
+        {'displayName': 'brazilsouth', 'regionStatus': 'unavailable', 'supportedSolution': 'windows365'},
+        {'displayName': 'swedencentral', 'regionStatus': 'available', 'supportedSolution': 'devBox'},
+    ])
+    assert names == ['westeurope', 'westus2', 'brazilsouth']
+    assert statuses == {'westeurope': 'available', 'westus2': 'restricted', 'brazilsouth': 'unavailable'}
+
+
+@pytest.mark.parametrize('location, status', [('westeurope', pf.PASSED), ('westus2', pf.WARNING),
+                                              ('brazilsouth', pf.FAILED), ('swedencentral', pf.FAILED)])
+def test_region_status_from_graph_decides_the_check(location, status):
+    names = ['westeurope', 'westus2', 'brazilsouth']
+    statuses = {'westeurope': 'available', 'westus2': 'restricted', 'brazilsouth': 'unavailable'}
+    check = pf.region_check(location, None, names, source=pf.REGIONS_FROM_GRAPH, statuses=statuses)
+    assert check['status'] == status, check
+    assert check['data']['regions_source'] == 'graph' and 'from graph' in check['detail']
+
+
+def test_region_check_says_the_built_in_list_was_used_and_why():
+    check = pf.region_check('westeurope', None, ['westeurope'], source=pf.REGIONS_BUILT_IN,
+                            source_note='Graph refused supportedRegions (HTTP 403)')
+    assert check['status'] == pf.PASSED
+    assert check['data']['regions_source'] == 'built-in' and '403' in check['data']['regions_source_note']
+    assert 'built-in' in check['detail']
+
+
+def test_built_in_region_list_matches_microsofts_government_list():
+    from ansible_collections.w365.cloudpc.plugins.module_utils._constants import SUPPORTED_ANC_REGIONS
+
+    # Microsoft's requirements page, Government tab: US Gov Virginia and US Gov Arizona (no US Gov Texas).
+    assert [r for r in SUPPORTED_ANC_REGIONS if r.startswith('usgov')] == ['usgovarizona', 'usgovvirginia']
+
+
+# --- caller permissions (issue 14.6) ---------------------------------------------------------------------------
+
+def test_an_undetermined_permission_warns_and_never_says_cannot_grant():
+    grant = {'role_name': 'Reader', 'scope': '/subscriptions/s'}
+    check = pf.grant_permission_check([grant], {'/subscriptions/s': None})
+    assert check['status'] == pf.WARNING
+    assert 'cannot create' not in check['detail'] and check['data']['unknown'] == [grant]
+    # A scope missing from the map is unknown too, not "cannot".
+    assert pf.grant_permission_check([grant], {})['status'] == pf.WARNING
+
+
+def test_subscription_scope_is_told_apart():
+    assert pf.is_subscription_scope('/subscriptions/1111')
+    assert pf.is_subscription_scope('/subscriptions/1111/')
+    assert not pf.is_subscription_scope('/subscriptions/1111/resourceGroups/rg')
+
+
+def test_token_object_id_reads_the_oid_claim():
+    import base64
+    import json
+
+    def jwt(claims):
+        body = base64.urlsafe_b64encode(json.dumps(claims).encode()).rstrip(b'=').decode()
+        return 'e30.%s.sig' % body
+
+    assert pf.token_object_id(jwt({'oid': 'ABC-1'})) == 'abc-1'
+    assert pf.token_object_id(jwt({'sub': 'x'})) is None
+    assert pf.token_object_id('not-a-token') is None
