@@ -113,7 +113,8 @@ class W365Module(AnsibleModule):
     def credential(self):
         if self._credential is None:
             self._credential = _AuthErrorMapping(self._auth.credential(), self._auth.name,
-                                                 secret_values(self.params), self._auth.token_cache)
+                                                 secret_values(self.params), self._auth.token_cache,
+                                                 tenant_id=self._auth.inputs.get('tenant_id'))
         return self._credential
 
     @property
@@ -168,11 +169,15 @@ class W365Module(AnsibleModule):
 class _AuthErrorMapping(object):
     """Wraps a credential so sign-in failures surface as W365AuthError wherever the token is first needed."""
 
-    def __init__(self, credential, method_name, secrets, token_cache=None):
+    def __init__(self, credential, method_name, secrets, token_cache=None, tenant_id=None):
         self._credential = credential
         self._method = method_name
         self._secrets = secrets
         self._token_cache = token_cache
+        self._tenant_id = tenant_id
+        # After one failed sign-in the task asks Entra no more: the same credential would fail again, and each
+        # failed attempt counts towards Entra smart lockout.
+        self._failure = None
 
     def get_token(self, *scopes, **kwargs):
         return self._call('get_token', *scopes, **kwargs)
@@ -182,6 +187,8 @@ class _AuthErrorMapping(object):
 
     def _call(self, name, *args, **kwargs):
         from azure.core.exceptions import ClientAuthenticationError
+        if self._failure is not None:
+            raise self._failure
         try:
             return getattr(self._credential, name)(*args, **kwargs)
         except ClientAuthenticationError as e:
@@ -193,7 +200,8 @@ class _AuthErrorMapping(object):
                 if path:
                     raise unreadable_cache_error(path) from None
             # `from None`: the chained original may quote the request, which can include the secret.
-            raise auth_error(e, self._method, self._secrets) from None
+            self._failure = auth_error(e, self._method, self._secrets, self._tenant_id)
+            raise self._failure from None
 
     def close(self):
         close = getattr(self._credential, 'close', None)
