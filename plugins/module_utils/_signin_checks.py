@@ -180,3 +180,22 @@ def _client_hint(module):
                 'app registration in client_id, or leave client_id unset with username_password/device_code to sign '
                 'in to Graph through Microsoft Graph Command Line Tools')
     return None
+
+
+def explain_refusal(module, operation):
+    """After a 403 from Graph: what the sign-in's own token says is missing for `operation`, with the remedy.
+
+    Uses the token the task already holds (no new sign-in). '' when the token shows nothing missing.
+    """
+    from ansible_collections.w365.cloudpc.plugins.module_utils._errors import W365Error
+    scope = module.endpoints.graph_scope if OPERATIONS[operation]['api'] == 'graph' else module.endpoints.arm_scope
+    try:
+        token = module.credential.get_token(scope).token
+    except W365Error:
+        return ''
+    checks, dummy = signin_checks({OPERATIONS[operation]['api']: token}, [operation],
+                                  module.params.get('app_only_anc_writes') or 'allowed', _client_hint(module))
+    failed = [c for c in checks if c['status'] == FAILED]
+    if not failed:
+        return ''
+    return '%s Remedy: %s' % (failed[0]['detail'], failed[0]['remedy'])

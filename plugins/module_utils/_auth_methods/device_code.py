@@ -78,6 +78,8 @@ class DeviceCode(AuthMethod):
         from azure.identity import DeviceCodeCredential
         kwargs = self.common_kwargs()
         if record is not None:
+            # The record names the authority it was made at; azure-identity takes it from there.
+            kwargs.pop('authority', None)
             kwargs['authentication_record'] = record
             kwargs['disable_automatic_authentication'] = True
         if prompt is not None:
