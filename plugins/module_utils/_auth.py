@@ -93,6 +93,8 @@ def auth_method_for(params, endpoints, ca_bundle=None, environ=None, interactive
         # needs token_cache_allow_unencrypted.
         cache = TokenCache(allow_unencrypted=bool(params.get('token_cache_allow_unencrypted')))
     method = cls(inputs, endpoints, ca_bundle, token_cache=cache)
+    # What the task itself named, even when equal to the environment's value.
+    method.from_task = frozenset(o for o in OPTION_ENV if params.get(o) not in (None, ''))
     method.interactive = interactive
     method.validate()
     return method
@@ -183,6 +185,7 @@ class W365SignInError(W365AuthError):
 
     def to_dict(self):
         out = super(W365SignInError, self).to_dict()
+        out['type'] = 'W365AuthError'  # the public error type; the remedy is the addition
         out['remedy'] = self.remedy
         return out
 

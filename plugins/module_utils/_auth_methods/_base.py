@@ -52,6 +52,8 @@ class AuthMethod(object):
     requires_token_cache = False
     # True in the sign-in action plugin, which may run before anything is stored.
     interactive = False
+    # The options the task itself set (not from the environment); set by _auth.auth_method_for.
+    from_task = frozenset()
 
     def __init__(self, inputs, endpoints, ca_bundle=None, token_cache=None):
         self.inputs = inputs

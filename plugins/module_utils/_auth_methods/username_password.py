@@ -45,7 +45,7 @@ class UsernamePassword(AuthMethod):
         import warnings
         from azure.identity import UsernamePasswordCredential
         self._skip_user_realm_discovery()
-        graph_client, arm_client = default_clients(self.inputs.get('client_id'))
+        graph_client, arm_client = default_clients(self.user_client_id())
 
         def build(client_id):
             with warnings.catch_warnings():
@@ -57,6 +57,13 @@ class UsernamePassword(AuthMethod):
             return build(graph_client)
         return PerAudienceCredential(self.endpoints, {self.endpoints.graph_scope: lambda: build(graph_client),
                                                       self.endpoints.arm_scope: lambda: build(arm_client)})
+
+    def user_client_id(self):
+        """The client for the user sign-in. AZURE_CLIENT_ID in the environment is usually the app of an app-only
+        credential (AWX's Azure credential exports it): it counts only when the user came from the environment too."""
+        if 'client_id' in self.from_task or 'username' not in self.from_task:
+            return self.inputs.get('client_id')
+        return None
 
     def _skip_user_realm_discovery(self):
         """MSAL first asks `https://<host>/common/userrealm/<upn>` whether the user is federated, building that URL

@@ -126,3 +126,18 @@ def test_sign_in_checks_per_operation():
     assert sc.signin_checks({'graph': jwt(app)}, ['anc_write'], 'refused')[0][0]['status'] == 'failed'
     assert sc.signin_checks({'graph': jwt(app)}, ['image_write'], 'refused')[0][0]['status'] == 'passed'
     assert sc.decode_claims('not-a-jwt') == {}
+
+
+def test_environment_client_id_is_not_the_users_client():
+    """AWX's Azure credential exports AZURE_CLIENT_ID (an app-only app): a task's user sign-in does not use it."""
+    from ansible_collections.w365.cloudpc.plugins.module_utils._auth_methods.username_password import (
+        default_clients)
+    ep = resolve_endpoints('public')
+    env = {'AZURE_CLIENT_ID': 'c0ffee00-0000-4000-8000-000000000001', 'AZURE_SECRET': 's', 'AZURE_TENANT': 't'}
+    task = {'username': 'u@x', 'password': 'p'}
+    assert auth_method_for(task, ep, environ=env).user_client_id() is None
+    assert default_clients(None) == (GRAPH_CLI, AZURE_CLI)
+    own = dict(task, client_id='c0ffee00-0000-4000-8000-000000000001')
+    assert auth_method_for(own, ep, environ=env).user_client_id() == own['client_id']
+    all_env = {'AZURE_CLIENT_ID': 'c1', 'AZURE_USERNAME': 'u@x', 'AZURE_PASSWORD': 'p', 'AZURE_TENANT_ID': 't'}
+    assert auth_method_for({}, ep, environ=all_env).user_client_id() == 'c1'
