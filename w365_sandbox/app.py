@@ -14,7 +14,7 @@ from .tokens import TokenSigner
 from .world import build_tenants
 
 SECRET_KEYS = {"client_secret", "password", "addomainpassword", "client_assertion", "assertion", "refresh_token",
-               "secret", "domainpassword", "access_token", "id_token"}
+               "secret", "domainpassword", "access_token", "id_token", "device_code"}
 
 
 def redact(value):
@@ -155,6 +155,7 @@ class Emulator:
             self.tenants = tenants
             self.signer = TokenSigner()  # tokens from before the reset are no longer valid
             self.refresh_tokens: dict[str, dict] = {}
+            self.device_codes: dict[str, dict] = {}  # device_code -> pending device authorization
             with self.log_lock:
                 self.log.clear()
             with self.fault_lock:

@@ -8,6 +8,10 @@ from .errors import ApiError
 from .tokens import CLOUD_AUDIENCES, now_epoch
 
 
+# Mandatory Azure MFA (phase 2) covers create, update and delete; reads need none.
+ARM_WRITE_METHODS = ("PUT", "PATCH", "DELETE")
+
+
 def _fmt(ts: int) -> str:
     return datetime.datetime.fromtimestamp(ts, datetime.timezone.utc).strftime("%m/%d/%Y %H:%M:%S")
 
@@ -20,7 +24,8 @@ def _challenge(description: str) -> dict:
 def authenticate(emu, req, api: str) -> tuple:
     """(tenant, principal) for the request's bearer token; raises the service's 401 otherwise.
 
-    principal = {"kind": "app"|"user", "oid", "appid", "upn", "permissions": set of lower-case names}.
+    principal = {"kind": "app"|"user", "oid", "appid", "upn", "permissions": set of lower-case names,
+                 "wids": set of directory role template IDs, "amr": list}.
     """
     graph = api == "graph"
     header = req.headers.get("authorization", "")
@@ -60,5 +65,15 @@ def authenticate(emu, req, api: str) -> tuple:
     req.principal_kind = claims.get("idtyp", "app")
     perms = claims.get("roles") if claims.get("idtyp") == "app" else (claims.get("scp") or "").split()
     principal = {"kind": claims.get("idtyp", "app"), "oid": claims["oid"], "appid": claims.get("appid"),
-                 "upn": claims.get("upn"), "permissions": {p.lower() for p in perms or []}}
+                 "upn": claims.get("upn"), "permissions": {p.lower() for p in perms or []},
+                 "wids": {w.lower() for w in claims.get("wids") or []}, "amr": list(claims.get("amr") or [])}
+    if not graph and principal["kind"] == "user" and req.method in ARM_WRITE_METHODS and tenant.arm_mfa_enforced \
+            and "mfa" not in principal["amr"]:
+        # Mandatory MFA for Azure resource management (phase 2): ARM refuses create/update/delete from a user
+        # sign-in without MFA. Microsoft documents the rule and a claims challenge, not the body: ASSUMED.
+        raise ApiError(401, "MultiFactorAuthenticationRequired",
+                       "Multifactor authentication is required for this operation: Azure requires MFA for user "
+                       "sign-ins that create, update or delete resources. Sign in again with MFA, or use a workload "
+                       "identity (service principal or managed identity).",
+                       _challenge("Multifactor authentication is required for Azure resource management writes."))
     return tenant, principal

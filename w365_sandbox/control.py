@@ -72,7 +72,67 @@ def handle(emu, req) -> Response:
         return _reset(emu, req.json())
     if name == "principals" and len(parts) == 1 and method == "POST":
         return _create_principal(emu, req.json())
+    if name == "devicecodes" and len(parts) == 1 and method == "GET":
+        return _device_codes(emu)
+    if name == "devicecodes" and len(parts) == 2 and method == "POST":
+        return _answer_device_code(emu, parts[1], req.json())
+    if name == "refresh_tokens" and parts[1:] == ["expire"] and method == "POST":
+        return _expire_refresh_tokens(emu, req.json())
     raise ApiError(404, "NotFound", f"no control endpoint {method} {req.path}")
+
+
+def _device_codes(emu) -> Response:
+    """Pending device authorizations (the user codes an operator would type in a browser), never the device code."""
+    import time
+
+    now = time.time()
+    with emu.lock:
+        items = [{"user_code": f["user_code"], "tenant": f["tenant"], "client_id": f["client_id"],
+                  "status": f["status"], "polls": f["polls"], "expires_in": max(0, int(f["expires"] - now))}
+                 for f in emu.device_codes.values()]
+    return Response(200, {"device_codes": items})
+
+
+def _answer_device_code(emu, user_code, body) -> Response:
+    """What the user does in the browser: sign in as `upn` (with or without MFA) and approve, or decline."""
+    if not isinstance(body, dict):
+        raise ApiError(400, "BadRequest", "body must be a JSON object")
+    approve = body.get("approve", True)
+    if not isinstance(approve, bool) or not isinstance(body.get("mfa", False), bool):
+        raise ApiError(400, "BadRequest", "approve and mfa must be true or false")
+    with emu.lock:
+        flow = next((f for f in emu.device_codes.values() if f["user_code"] == user_code.upper()), None)
+        if flow is None:
+            raise ApiError(404, "NotFound", f"no pending device code with user code {user_code}")
+        if not approve:
+            flow["status"] = "declined"
+            return Response(200, {"user_code": flow["user_code"], "status": "declined"})
+        upn = str(body.get("upn") or "").lower()
+        if upn not in emu.tenants[flow["tenant"]].users:
+            raise ApiError(400, "BadRequest", "upn: no such user in the device code's tenant")
+        flow.update(status="approved", upn=upn, mfa=bool(body.get("mfa", False)))
+        return Response(200, {"user_code": flow["user_code"], "status": "approved", "upn": upn,
+                              "mfa": flow["mfa"]})
+
+
+def _expire_refresh_tokens(emu, body) -> Response:
+    """Age refresh tokens past their lifetime (all, or one tenant's / user's), as 90 days without use would."""
+    if not isinstance(body, dict):
+        raise ApiError(400, "BadRequest", "body must be a JSON object")
+    tenant = None
+    if body.get("tenant"):
+        t = emu.tenant_by_key(str(body["tenant"]))
+        if t is None:
+            raise ApiError(400, "BadRequest", "tenant: unknown tenant (give its id or domain)")
+        tenant = t.id
+    upn = str(body.get("upn") or "").lower() or None
+    count = 0
+    with emu.lock:
+        for record in emu.refresh_tokens.values():
+            if (tenant is None or record["tenant"] == tenant) and (upn is None or record["upn"] == upn):
+                record["expires"] = 0
+                count += 1
+    return Response(200, {"expired": count})
 
 
 def _create_principal(emu, body) -> Response:

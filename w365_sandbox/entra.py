@@ -13,7 +13,27 @@ from .server import Response
 from .tokens import api_of, b64url, normalize_resource, now_epoch, split_jwt, unsigned_jwt
 
 JWT_BEARER = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+DEVICE_CODE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 NON_RESOURCE_SCOPES = {"openid", "profile", "offline_access", "email"}
+
+# Microsoft first-party public clients. The Azure CLI and Azure PowerShell are pre-authorized for a fixed set of
+# Graph scopes without any Cloud PC one (Azure/azure-cli issues 22775, 20572, 23906 show the `scp` of their Graph
+# tokens) and for Azure Service Management `user_impersonation`; no tenant consent changes that.
+AZURE_CLI = "04b07795-8ddb-461a-bbee-02f9e1bf7b46"
+AZURE_POWERSHELL = "1950a258-227b-4e31-a9cf-717495945fc2"
+GRAPH_COMMAND_LINE_TOOLS = "14d82eec-204b-4c2f-b7e8-296a70dab67e"
+PREAUTHORIZED_GRAPH_SCOPES = ["AuditLog.Read.All", "Directory.AccessAsUser.All", "Group.ReadWrite.All",
+                              "User.ReadWrite.All"]
+FIRST_PARTY = {
+    AZURE_CLI: {"name": "Microsoft Azure CLI", "graph": PREAUTHORIZED_GRAPH_SCOPES, "arm": ["user_impersonation"]},
+    AZURE_POWERSHELL: {"name": "Microsoft Azure PowerShell", "graph": PREAUTHORIZED_GRAPH_SCOPES,
+                       "arm": ["user_impersonation"]},
+    # Consent-driven: the scopes come from the tenant's consents (none pre-authorized).
+    GRAPH_COMMAND_LINE_TOOLS: {"name": "Microsoft Graph Command Line Tools", "graph": None, "arm": None},
+}
+# Authentication method references (access token claims reference: `amr`).
+AMR_PASSWORD = ["pwd"]
+AMR_MFA = ["pwd", "mfa"]
 
 
 def handle(emu, req) -> Response:
@@ -26,6 +46,11 @@ def handle(emu, req) -> Response:
         return discovery(emu, req, parts[0])
     if len(parts) == 4 and [p.lower() for p in parts[1:]] == ["discovery", "v2.0", "keys"]:
         return Response(200, {"keys": []})
+    if len(parts) == 4 and [p.lower() for p in parts[1:]] == ["oauth2", "v2.0", "devicecode"]:
+        if req.method != "POST":
+            raise EntraError(400, "invalid_request", 900561,
+                             "The endpoint only accepts POST requests. Received a GET request.")
+        return device_code(emu, req, parts[0])
     if len(parts) == 4 and [p.lower() for p in parts[1:]] == ["oauth2", "v2.0", "token"]:
         if req.method != "POST":
             raise EntraError(400, "invalid_request", 900561,
@@ -123,16 +148,23 @@ def _resource_of(tenant, scope_text: str | None, param="scope"):
     return audience, api, resources[0]
 
 
-def issue_access_token(emu, tenant, audience, api, *, oid, appid, kind, upn=None, permissions=()):
+def issue_access_token(emu, tenant, audience, api, *, oid, appid, kind, upn=None, permissions=(), wids=(),
+                       amr=(), appidacr="1"):
+    """A v1.0 access token with the claims Entra puts there (access token claims reference): `scp` (delegated,
+    space separated), `roles` (application; only when the app holds some for this resource), `wids` (the user's
+    directory role template IDs), `amr` (users: `pwd`, plus `mfa` after multifactor authentication), `appid`,
+    `appidacr` (0 public client, 1 secret, 2 certificate), `tid`, `oid`, `idtyp` (`app` or `user`)."""
     now = now_epoch()
     lifetime = emu.seed["token_lifetime_seconds"]
     claims = {"aud": audience, "iss": f"https://sts.windows.net/{tenant.id}/", "iat": now, "nbf": now,
-              "exp": now + lifetime, "tid": tenant.id, "oid": oid, "sub": oid, "appid": appid, "idtyp": kind,
-              "ver": "1.0", "api": api, "jti": secrets.token_hex(8)}
+              "exp": now + lifetime, "tid": tenant.id, "oid": oid, "sub": oid, "appid": appid,
+              "appidacr": appidacr, "idtyp": kind, "ver": "1.0", "api": api, "jti": secrets.token_hex(8)}
     if kind == "user":
         claims["upn"] = upn
         claims["scp"] = " ".join(permissions)
-    else:
+        claims["wids"] = list(wids)
+        claims["amr"] = list(amr)
+    elif permissions:
         claims["roles"] = list(permissions)
     return emu.signer.issue(claims), lifetime
 
@@ -156,6 +188,8 @@ def token(emu, req, key: str) -> Response:
         return _password(emu, req, tenant, form)
     if grant == "refresh_token":
         return _refresh(emu, req, tenant, form)
+    if grant == DEVICE_CODE_GRANT:
+        return _device_code_grant(emu, req, tenant, form)
     raise EntraError(400, "unsupported_grant_type", 70003,
                      f"The app requested an unsupported grant type '{grant}'.")
 
@@ -193,8 +227,11 @@ def _client_credentials(emu, req, tenant, form) -> Response:
                          "The request body must contain the following parameter: 'client_assertion' or "
                          "'client_secret'.")
     req.principal_kind = "app"
+    # Application permissions are per resource: the app's Graph permissions go in Graph tokens only.
     access, lifetime = issue_access_token(emu, tenant, audience, api, oid=app["object_id"],
-                                          appid=app["client_id"], kind="app", permissions=app["graph_permissions"])
+                                          appid=app["client_id"], kind="app",
+                                          permissions=app["graph_permissions"] if api == "graph" else (),
+                                          appidacr="1" if secret is not None else "2")
     return Response(200, {"token_type": "Bearer", "expires_in": lifetime, "ext_expires_in": lifetime,
                           "access_token": access})
 
@@ -297,12 +334,74 @@ def _verify_signature(app, header, signing_input: bytes, signature: bytes) -> No
         raise EntraError(401, "invalid_client", 700027, "Client assertion failed signature validation.")
 
 
-def _user_tokens(emu, req, tenant, user, client_id, audience, api, scope_text):
+def _public_client(tenant, client_id):
+    """(display name, first-party entry or None) of a client that may sign users in; raises Entra's error."""
+    if not client_id:
+        raise _missing("client_id")
+    cid = client_id.lower()
+    if cid in FIRST_PARTY:
+        return FIRST_PARTY[cid]["name"], FIRST_PARTY[cid]
+    app = tenant.apps.get(cid)
+    if app is None:
+        raise EntraError(400, "unauthorized_client", 700016,
+                         f"Application with identifier '{client_id}' was not found in the directory "
+                         f"'{tenant.display_name}'. This can happen if the application has not been installed by "
+                         "the administrator of the tenant or consented to by any user in the tenant. You may have "
+                         "sent your authentication request to the wrong tenant.")
+    if not app["public_client"]:
+        # A confidential client must authenticate itself; user flows without a secret need "Allow public client
+        # flows" on the app registration.
+        raise EntraError(401, "invalid_client", 7000218,
+                         "The request body must contain the following parameter: 'client_assertion' or "
+                         "'client_secret'.")
+    return app["display_name"], None
+
+
+def delegated_scopes(tenant, client_id, upn, api) -> list:
+    """The scopes a user's token for `api` carries through `client_id`: a first-party client's pre-authorized set,
+    else the tenant-wide (admin) consents plus the user's own consents for that client and resource."""
+    fp = FIRST_PARTY.get(client_id)
+    if fp is not None and fp[api] is not None:
+        return list(fp[api])
+    scopes = []
+    for grant in tenant.consents:
+        if grant["client_id"] == client_id and grant["resource"] == api and grant["user"] in (None, upn.lower()):
+            scopes.extend(s for s in grant["scopes"] if s not in scopes)
+    return scopes
+
+
+def _check_mfa(user, resource_label, amr):
+    """Entra's answer when the user must do MFA and this sign-in did not (ROPC cannot)."""
+    if user["mfa"] == "none" or "mfa" in amr:
+        return
+    if user["mfa"] == "unregistered":
+        raise EntraError(400, "invalid_grant", 50079,
+                         "Due to a configuration change made by your administrator, or because you moved to a new "
+                         f"location, you must enroll in multi-factor authentication to access '{resource_label}'.")
+    raise EntraError(400, "invalid_grant", 50076,
+                     "Due to a configuration change made by your administrator, or because you moved to a new "
+                     f"location, you must use multi-factor authentication to access '{resource_label}'.")
+
+
+RESOURCE_APP_IDS = {"graph": "00000003-0000-0000-c000-000000000000", "arm": "797f4846-ba00-4fd7-ba43-dac1f8f63013"}
+
+
+def _user_tokens(emu, req, tenant, user, client_id, audience, api, scope_text, amr):
+    _check_mfa(user, RESOURCE_APP_IDS[api], amr)
+    scopes = delegated_scopes(tenant, client_id, user["upn"], api)
+    if not scopes:
+        name = FIRST_PARTY.get(client_id, {}).get("name") or (tenant.apps.get(client_id) or {}).get(
+            "display_name", client_id)
+        raise EntraError(400, "invalid_grant", 65001,
+                         f"The user or administrator has not consented to use the application with ID '{client_id}' "
+                         f"named '{name}'. Send an interactive authorization request for this user and resource.")
     req.principal_kind = "user"
     access, lifetime = issue_access_token(emu, tenant, audience, api, oid=user["object_id"], appid=client_id,
-                                          kind="user", upn=user["upn"], permissions=user["graph_permissions"])
+                                          kind="user", upn=user["upn"], permissions=scopes,
+                                          wids=user["directory_roles"], amr=amr, appidacr="0")
     refresh = secrets.token_urlsafe(32)
-    emu.refresh_tokens[refresh] = {"tenant": tenant.id, "upn": user["upn"].lower(), "client_id": client_id}
+    emu.refresh_tokens[refresh] = {"tenant": tenant.id, "upn": user["upn"].lower(), "client_id": client_id,
+                                   "amr": list(amr), "expires": now_epoch() + emu.seed["refresh_token_lifetime_seconds"]}
     now = now_epoch()
     id_token = unsigned_jwt({
         "aud": client_id, "iss": f"{req.base_url}/{tenant.id}/v2.0", "iat": now, "nbf": now, "exp": now + 3600,
@@ -319,8 +418,7 @@ def _user_tokens(emu, req, tenant, user, client_id, audience, api, scope_text):
 
 def _password(emu, req, tenant, form) -> Response:
     client_id = form.get("client_id")
-    if not client_id:
-        raise _missing("client_id")
+    _public_client(tenant, client_id)
     username = form.get("username")
     if not username:
         raise _missing("username")
@@ -336,7 +434,7 @@ def _password(emu, req, tenant, form) -> Response:
     if not hmac.compare_digest(password.encode(), user["password"].encode()):
         raise EntraError(400, "invalid_grant", 50126, "Error validating credentials due to invalid username or "
                                                       "password.")
-    return _user_tokens(emu, req, tenant, user, client_id.lower(), audience, api, form.get("scope"))
+    return _user_tokens(emu, req, tenant, user, client_id.lower(), audience, api, form.get("scope"), AMR_PASSWORD)
 
 
 def _refresh(emu, req, tenant, form) -> Response:
@@ -346,11 +444,78 @@ def _refresh(emu, req, tenant, form) -> Response:
     record = emu.refresh_tokens.get(rt)
     if record is None or record["tenant"] != tenant.id:
         raise EntraError(400, "invalid_grant", 9002313, "Invalid request. Request is malformed or invalid.")
+    if record["expires"] <= now_epoch():
+        raise EntraError(400, "invalid_grant", 700082,
+                         "The refresh token has expired due to inactivity. The token was issued on "
+                         f"{record.get('issued', 'an earlier date')} and was inactive for 90.00:00:00.")
+    client_id = (form.get("client_id") or "").lower()
+    if client_id and client_id != record["client_id"]:
+        raise EntraError(400, "invalid_grant", 70000,
+                         "Provided grant is invalid or malformed. The refresh token was issued to a different client.")
     user = tenant.users.get(record["upn"])
     if user is None:
         raise EntraError(400, "invalid_grant", 50034, "The user account no longer exists in the directory.")
     audience, api, _scope = _resource_of(tenant, form.get("scope"))
-    return _user_tokens(emu, req, tenant, user, record["client_id"], audience, api, form.get("scope"))
+    # The refresh token carries the original sign-in's authentication methods: an MFA requirement that sign-in
+    # did not satisfy is a re-prompt (50076), which a silent refresh cannot answer.
+    return _user_tokens(emu, req, tenant, user, record["client_id"], audience, api, form.get("scope"),
+                        record["amr"])
+
+
+# ---- device authorization grant (learn: entra/identity-platform/v2-oauth2-device-code) -----------------------
+def device_code(emu, req, key: str) -> Response:
+    form = req.form()
+    tenant = _tenant_for(emu, key, req)
+    client_id = form.get("client_id")
+    _public_client(tenant, client_id)
+    scope = form.get("scope")
+    _resource_of(tenant, scope)
+    code = secrets.token_urlsafe(48)
+    user_code = "".join(secrets.choice("ABCDEFGHJKLMNPQRSTUVWXYZ23456789") for _ in range(9))
+    lifetime = emu.seed["device_code_seconds"]
+    interval = emu.seed["device_code_interval_seconds"]
+    uri = f"{req.base_url}/devicelogin"
+    emu.device_codes[code] = {"tenant": tenant.id, "client_id": client_id.lower(), "scope": scope,
+                              "user_code": user_code, "expires": now_epoch() + lifetime, "interval": interval,
+                              "last_poll": 0.0, "status": "pending", "upn": None, "mfa": False, "polls": 0}
+    return Response(200, {"user_code": user_code, "device_code": code, "verification_uri": uri,
+                          "expires_in": lifetime, "interval": interval,
+                          "message": f"To sign in, use a web browser to open the page {uri} and enter the code "
+                                     f"{user_code} to authenticate."})
+
+
+def _device_code_grant(emu, req, tenant, form) -> Response:
+    import time
+
+    code = form.get("device_code")
+    if not code:
+        raise _missing("device_code")
+    flow = emu.device_codes.get(code)
+    if flow is None or flow["tenant"] != tenant.id:
+        raise EntraError(400, "bad_verification_code", 70019, "The provided value for the input parameter "
+                                                              "'device_code' is not valid.")
+    now = time.time()
+    if flow["expires"] <= now:
+        emu.device_codes.pop(code, None)
+        raise EntraError(400, "expired_token", 70020, "The provided value for the input parameter 'device_code' is "
+                                                      "not valid. This device code has expired.")
+    too_soon = now - flow["last_poll"] < flow["interval"] * 0.5  # MSAL waits the interval between polls
+    flow["last_poll"] = now
+    flow["polls"] += 1
+    if flow["status"] == "declined":
+        emu.device_codes.pop(code, None)
+        raise EntraError(400, "authorization_declined", 70000, "The user has declined authorization.")
+    if flow["status"] == "pending":
+        if too_soon:
+            raise EntraError(400, "slow_down", 70016, "The provided request has not yet been authorized by the "
+                                                      "user; poll no faster than the interval.")
+        raise EntraError(400, "authorization_pending", 70016, "The provided request has not yet been authorized by "
+                                                              "the user. The user must input their code.")
+    emu.device_codes.pop(code, None)
+    user = tenant.users[flow["upn"]]
+    audience, api, _scope = _resource_of(tenant, flow["scope"])
+    return _user_tokens(emu, req, tenant, user, flow["client_id"], audience, api, flow["scope"],
+                        AMR_MFA if flow["mfa"] else AMR_PASSWORD)
 
 
 def managed_identity(emu, req, parts) -> Response:
@@ -389,6 +554,7 @@ def managed_identity(emu, req, parts) -> Response:
                                                             "was not found in the tenant."})
     req.principal_kind = "app"
     access, lifetime = issue_access_token(emu, tenant, audience, api, oid=mi["object_id"], appid=mi["client_id"],
-                                          kind="app", permissions=mi["graph_permissions"])
+                                          kind="app", permissions=mi["graph_permissions"] if api == "graph" else (),
+                                          appidacr="2")
     return Response(200, {"access_token": access, "expires_on": str(now_epoch() + lifetime), "resource": resource,
                           "token_type": "Bearer", "client_id": mi["client_id"]})

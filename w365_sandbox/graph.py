@@ -15,7 +15,12 @@ from .world import WINDOWS365_APP_ID
 READ_PERMS = {"cloudpc.read.all", "cloudpc.readwrite.all"}
 WRITE_PERMS = {"cloudpc.readwrite.all"}
 DIRECTORY_READ = {"application.read.all", "application.readwrite.all", "directory.read.all",
-                  "directory.readwrite.all"}
+                  "directory.readwrite.all", "directory.accessasuser.all"}
+# Directory roles a signed-in user needs for Cloud PC writes (Windows 365 docs: Intune Administrator or Windows 365
+# Administrator; Global Administrator includes them). Template IDs from the Entra built-in roles reference.
+CLOUD_PC_WRITE_ROLES = {"3a2c62db-5318-420d-8d74-23affee5d9d5": "Intune Administrator",
+                        "11451d60-acb2-45eb-a7d6-43d0f0125c13": "Windows 365 Administrator",
+                        "62e90394-69f5-4237-9190-012177145e10": "Global Administrator"}
 GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
 SP_FIELDS = ["id", "appId", "displayName", "servicePrincipalType", "accountEnabled", "appOwnerOrganizationId",
@@ -46,15 +51,22 @@ class G:
             return
         if directory:
             raise ApiError(403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.")
+        # Intune-style wording (the Cloud PC API is served by Intune); ASSUMED in docs/sandbox.md.
         who = "Application" if self.principal["kind"] == "app" else "User"
-        raise ApiError(403, "Forbidden", f"{who} is not authorized to perform this operation. The token must "
-                                         f"carry one of the following permissions: {scopes_text}.")
+        raise ApiError(403, "Forbidden", f"{who} is not authorized to perform this operation. {who} must have one "
+                                         f"of the following scopes: {scopes_text}")
 
     def read(self):
         self.need(READ_PERMS, "CloudPC.Read.All, CloudPC.ReadWrite.All")
 
     def write(self):
+        """CloudPC.ReadWrite.All (delegated or application); a signed-in user also needs a directory role that may
+        manage Cloud PCs: delegated permissions never exceed what the user could do."""
         self.need(WRITE_PERMS, "CloudPC.ReadWrite.All")
+        if self.principal["kind"] == "user" and not (self.principal["wids"] & set(CLOUD_PC_WRITE_ROLES)):
+            raise ApiError(403, "Forbidden", "User is not authorized to perform this operation. The signed-in user "
+                                             "needs one of the directory roles: "
+                                             + ", ".join(CLOUD_PC_WRITE_ROLES.values()) + ".")
 
 
 def handle(emu, req) -> Response:

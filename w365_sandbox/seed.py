@@ -133,13 +133,18 @@ def load_seed(path) -> dict:
 def validate_seed(data, base_dir: Path = Path("."), confine: bool = False) -> dict:
     top = _V(data, "", {"tenants", "token_lifetime_seconds", "principal_replication_seconds", "health_check",
                         "image_upload_seconds", "graph_page_size", "supported_regions", "image_max_size_gb",
-                        "region_status"})
+                        "region_status", "refresh_token_lifetime_seconds", "device_code_seconds",
+                        "device_code_interval_seconds"})
     seed = {
         "token_lifetime_seconds": top.nonneg("token_lifetime_seconds", 3600),
         "principal_replication_seconds": top.nonneg("principal_replication_seconds", 60),
         "image_upload_seconds": top.nonneg("image_upload_seconds", 120, float),
         "graph_page_size": top.get("graph_page_size", int, 100),
         "image_max_size_gb": top.get("image_max_size_gb", int, 128),
+        # Entra: refresh tokens stay valid 90 days (inactivity); device codes 15 minutes (real seconds).
+        "refresh_token_lifetime_seconds": top.nonneg("refresh_token_lifetime_seconds", 90 * 86400),
+        "device_code_seconds": top.nonneg("device_code_seconds", 900),
+        "device_code_interval_seconds": top.nonneg("device_code_interval_seconds", 5),
         "supported_regions": [r.lower() for r in top.strings("supported_regions", DEFAULT_SUPPORTED_REGIONS)],
         "tenants": [],
     }
@@ -176,12 +181,63 @@ def _permissions(v: _V):
     return perms
 
 
+# Directory role template IDs (learn.microsoft.com/entra/identity/role-based-access-control/permissions-reference).
+DIRECTORY_ROLES = {
+    "global administrator": "62e90394-69f5-4237-9190-012177145e10",
+    "intune administrator": "3a2c62db-5318-420d-8d74-23affee5d9d5",
+    "windows 365 administrator": "11451d60-acb2-45eb-a7d6-43d0f0125c13",
+    "global reader": "f2ef992c-3afb-46b9-b7cf-a126ee74c451",
+    "privileged role administrator": "e8611ab8-c189-46e8-94e1-60213ab1f814",
+}
+# Existing seeds (written before roles were modelled) keep working: a user without `directory_roles` is an
+# Intune Administrator.
+DEFAULT_DIRECTORY_ROLES = ["Intune Administrator"]
+# Microsoft Graph Command Line Tools (Connect-MgGraph): first-party, gets the Graph scopes an admin consented.
+GRAPH_COMMAND_LINE_TOOLS = "14d82eec-204b-4c2f-b7e8-296a70dab67e"
+
+
+def _directory_roles(uv: _V) -> list:
+    """Role names or template IDs -> template IDs."""
+    out = []
+    for i, role in enumerate(uv.strings("directory_roles", DEFAULT_DIRECTORY_ROLES)):
+        if GUID_RE.match(role):
+            out.append(role.lower())
+        elif role.lower() in DIRECTORY_ROLES:
+            out.append(DIRECTORY_ROLES[role.lower()])
+        else:
+            raise SeedError(f"{uv.p('directory_roles')}[{i}]",
+                            f"unknown directory role {role!r} (use a template ID or one of: "
+                            f"{', '.join(sorted(DIRECTORY_ROLES))})")
+    return out
+
+
+def _consents(v: _V, t: dict) -> list:
+    """Delegated permission grants (Graph oauth2PermissionGrant): who may use which scopes through which client.
+
+    Without the key (seeds older than the model), each user has consented for Microsoft Graph Command Line Tools
+    to the user's `graph_permissions`.
+    """
+    if "consents" not in v.data:
+        return [{"client_id": GRAPH_COMMAND_LINE_TOOLS, "resource": "graph", "scopes": list(u["graph_permissions"]),
+                 "user": u["upn"].lower()} for u in t["users"] if u["graph_permissions"]]
+    upns = {u["upn"].lower() for u in t["users"]}
+    out = []
+    for p, item in v.items("consents"):
+        cv = _V(item, p, {"client_id", "resource", "scopes", "user"})
+        user = cv.get("user", str, None)
+        if user is not None and user.lower() not in upns:
+            raise SeedError(cv.p("user"), f"no user {user!r} in this tenant")
+        out.append({"client_id": cv.guid("client_id"), "resource": cv.choice("resource", ("graph", "arm"), "graph"),
+                    "scopes": cv.strings("scopes"), "user": user.lower() if user else None})
+    return out
+
+
 def _tenant(data, path, base_dir, seed) -> dict:
     v = _V(data, path, {
         "id", "domain", "display_name", "cloud", "anc_limit", "app_only_anc_writes", "principal_replication_seconds",
         "principal_type_bypasses_replication", "windows365_service_principal", "apps", "users",
         "managed_identities", "principals", "role_assignments", "subscriptions", "ad_domains",
-        "network_connections", "device_images", "provisioning_policies",
+        "network_connections", "device_images", "provisioning_policies", "consents", "arm_mfa_enforced",
     })
     t = {
         "id": v.guid("id"),
@@ -195,6 +251,7 @@ def _tenant(data, path, base_dir, seed) -> dict:
         # Microsoft: set principalType on a role assignment for a new principal to avoid the replication delay
         # (learn.microsoft.com/azure/role-based-access-control/role-assignments-rest#new-service-principal).
         "principal_type_bypasses_replication": v.get("principal_type_bypasses_replication", bool, True),
+        "arm_mfa_enforced": v.get("arm_mfa_enforced", bool, False),
     }
     t["display_name"] = t["display_name"] or t["domain"].split(".")[0].capitalize()
     w = v.get("windows365_service_principal", dict, None)
@@ -207,11 +264,12 @@ def _tenant(data, path, base_dir, seed) -> dict:
     t["apps"] = []
     for p, item in v.items("apps"):
         av = _V(item, p, {"client_id", "object_id", "display_name", "secret", "certificate",
-                          "federated_credentials", "graph_permissions", "created_seconds_ago"})
+                          "federated_credentials", "graph_permissions", "created_seconds_ago", "public_client"})
         app = {"client_id": av.guid("client_id"), "object_id": av.guid("object_id"),
                "display_name": av.get("display_name", str, None), "secret": av.get("secret", str, None),
                "certificate": None, "federated_credentials": [], "graph_permissions": _permissions(av),
-               "created_seconds_ago": av.nonneg("created_seconds_ago", 86400, float)}
+               "created_seconds_ago": av.nonneg("created_seconds_ago", 86400, float),
+               "public_client": av.get("public_client", bool, False)}
         app["display_name"] = app["display_name"] or f"app-{app['client_id'][:8]}"
         cert = av.get("certificate", str, None)
         if cert is not None:
@@ -228,7 +286,7 @@ def _tenant(data, path, base_dir, seed) -> dict:
     t["users"] = []
     for p, item in v.items("users"):
         uv = _V(item, p, {"upn", "object_id", "password", "display_name", "graph_permissions",
-                          "created_seconds_ago"})
+                          "created_seconds_ago", "directory_roles", "mfa"})
         upn = uv.get("upn", str, required=True)
         if "@" not in upn:
             raise SeedError(uv.p("upn"), f"not a user principal name (name@domain): {upn!r}")
@@ -236,7 +294,10 @@ def _tenant(data, path, base_dir, seed) -> dict:
                            "password": uv.get("password", str, required=True),
                            "display_name": uv.get("display_name", str, upn.split("@")[0]),
                            "graph_permissions": _permissions(uv),
-                           "created_seconds_ago": uv.nonneg("created_seconds_ago", 86400, float)})
+                           "created_seconds_ago": uv.nonneg("created_seconds_ago", 86400, float),
+                           "directory_roles": _directory_roles(uv),
+                           "mfa": uv.choice("mfa", ("none", "required", "unregistered"), "none")})
+    t["consents"] = _consents(v, t)
     t["managed_identities"] = []
     for p, item in v.items("managed_identities"):
         mv = _V(item, p, {"client_id", "object_id", "display_name", "graph_permissions", "system_assigned"})

@@ -28,9 +28,11 @@ def dump_state(emu) -> dict:
                       "has_secret": a["secret"] is not None, "has_certificate": a["certificate"] is not None,
                       "federated_credentials": [{**fc, "issuer_keys": len(fc["issuer_keys"])}
                                                 for fc in a["federated_credentials"]],
-                      "graph_permissions": a["graph_permissions"]} for a in t.apps.values()],
-            "users": [{"upn": u["upn"], "object_id": u["object_id"], "graph_permissions": u["graph_permissions"]}
-                      for u in t.users.values()],
+                      "graph_permissions": a["graph_permissions"], "public_client": a["public_client"]}
+                     for a in t.apps.values()],
+            "users": [{"upn": u["upn"], "object_id": u["object_id"], "graph_permissions": u["graph_permissions"],
+                       "directory_roles": u["directory_roles"], "mfa": u["mfa"]} for u in t.users.values()],
+            "consents": [dict(c) for c in t.consents], "arm_mfa_enforced": t.arm_mfa_enforced,
             "managed_identities": [dict(m) for m in t.managed_identities.values()],
             "directory": [{"object_id": oid, "type": o["type"], "display_name": o["display_name"],
                            "app_id": o.get("app_id"), "created": iso(o["created_at"])}

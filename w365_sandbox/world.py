@@ -51,6 +51,8 @@ class Tenant:
     app_only_anc_writes: str
     principal_replication_seconds: float
     principal_type_bypasses_replication: bool
+    arm_mfa_enforced: bool = False
+    consents: list = field(default_factory=list)  # delegated permission grants (seed.py _consents)
     apps: dict = field(default_factory=dict)  # client_id -> app
     users: dict = field(default_factory=dict)  # lower upn -> user
     managed_identities: dict = field(default_factory=dict)  # client_id -> identity
@@ -89,6 +91,7 @@ def build_tenants(seed: dict, now: float) -> dict:
             anc_limit=ts["anc_limit"], app_only_anc_writes=ts["app_only_anc_writes"],
             principal_replication_seconds=ts["principal_replication_seconds"],
             principal_type_bypasses_replication=ts["principal_type_bypasses_replication"],
+            arm_mfa_enforced=ts["arm_mfa_enforced"], consents=ts["consents"],
         )
         for app in ts["apps"]:
             t.apps[app["client_id"]] = app

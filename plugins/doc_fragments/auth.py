@@ -22,11 +22,18 @@ options:
         otherwise V(azure_cli). The result key RV(ignore:auth_method) names the method used.
       - An explicit method whose inputs are missing fails before any network call and names the missing options.
       - Microsoft documents creating, changing and deleting Azure network connections as supported for
-        delegated (user) sign-in only, that is V(username_password) or V(azure_cli) with a user signed in.
+        delegated (user) sign-in only; many tenants accept application C(CloudPC.ReadWrite.All) as well. See the
+        table per operation and sign-in method in C(docs/auth.md).
+      - V(device_code) is a user sign-in that can do multifactor authentication - sign in once per tenant with
+        the action C(w365.cloudpc.w365_signin) (or the playbook C(w365.cloudpc.signin)), which shows a code and a
+        URL; the modules then sign in silently from the persistent token cache (on Linux without a Secret Service
+        it needs O(token_cache_allow_unencrypted=true)). It is never chosen by V(auto). When a silent sign-in is
+        impossible (expired or revoked, MFA asked again) the task fails before its first request, naming the
+        sign-in to redo.
     type: str
     default: auto
     choices: [auto, client_secret, client_certificate, workload_identity, managed_identity, azure_cli,
-              username_password]
+              username_password, device_code]
   tenant_id:
     description:
       - The Microsoft Entra tenant (directory) ID or a verified domain of the tenant.
@@ -36,7 +43,14 @@ options:
   client_id:
     description:
       - The application (client) ID of the app registration, or of a user-assigned managed identity.
-      - For V(username_password), defaults to the public Azure CLI client C(04b07795-8ddb-461a-bbee-02f9e1bf7b46).
+      - For the user sign-ins V(username_password) and V(device_code), the application ID of your public-client
+        app registration, with the delegated Microsoft Graph permissions the modules need and Azure Service
+        Management C(user_impersonation), consented (C(docs/auth.md) lists them per module).
+      - Without it, V(username_password) signs in to Microsoft Graph through Microsoft Graph Command Line Tools
+        (C(14d82eec-204b-4c2f-b7e8-296a70dab67e), the Graph scopes an admin consented for it) and to Azure Resource
+        Manager through the Azure CLI client (C(04b07795-8ddb-461a-bbee-02f9e1bf7b46)); V(device_code) signs in to
+        Microsoft Graph only. The Azure CLI client is never used for Graph - its Graph tokens cannot carry Cloud PC
+        permissions.
       - If not set, the environment variable E(AZURE_CLIENT_ID) is used.
     type: str
   client_secret:
@@ -63,7 +77,8 @@ options:
   username:
     description:
       - User principal name of the user signing in, for V(username_password) (delegated sign-in).
-      - The account must not need multifactor authentication or federation to an external identity provider.
+      - The account must not need multifactor authentication (use V(device_code) for such accounts) or federation
+        to an external identity provider. Azure refuses role grants (ARM writes) from user sign-ins without MFA.
       - If not set, the environment variables E(AZURE_USERNAME) then E(AZURE_AD_USER) are used.
     type: str
   password:

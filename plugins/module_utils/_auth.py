@@ -16,15 +16,16 @@ from ansible_collections.w365.cloudpc.plugins.module_utils._auth_methods._base i
 from ansible_collections.w365.cloudpc.plugins.module_utils._auth_methods.azure_cli import AzureCli
 from ansible_collections.w365.cloudpc.plugins.module_utils._auth_methods.client_certificate import ClientCertificate
 from ansible_collections.w365.cloudpc.plugins.module_utils._auth_methods.client_secret import ClientSecret
+from ansible_collections.w365.cloudpc.plugins.module_utils._auth_methods.device_code import DeviceCode, redo_hint
 from ansible_collections.w365.cloudpc.plugins.module_utils._auth_methods.managed_identity import ManagedIdentity
 from ansible_collections.w365.cloudpc.plugins.module_utils._auth_methods.username_password import UsernamePassword
 from ansible_collections.w365.cloudpc.plugins.module_utils._auth_methods.workload_identity import WorkloadIdentity
 from ansible_collections.w365.cloudpc.plugins.module_utils._errors import W365AuthError, W365ConfigError
-from ansible_collections.w365.cloudpc.plugins.module_utils._token_cache import token_cache_from_params
+from ansible_collections.w365.cloudpc.plugins.module_utils._token_cache import TokenCache, token_cache_from_params
 
 # Same order as the documented choices.
 METHODS = {cls.name: cls for cls in (ClientSecret, ClientCertificate, WorkloadIdentity, ManagedIdentity, AzureCli,
-                                     UsernamePassword)}
+                                     UsernamePassword, DeviceCode)}
 AUTH_METHOD_CHOICES = ('auto',) + tuple(METHODS)
 # The order `auto` tries the methods that have triggers; managed_identity and azure_cli come after.
 AUTO_ORDER = (ClientSecret, ClientCertificate, WorkloadIdentity, UsernamePassword)
@@ -78,11 +79,23 @@ def select_method(auth_method, inputs, from_task, environ=None):
     return AzureCli.name
 
 
-def auth_method_for(params, endpoints, ca_bundle=None, environ=None):
-    """Validated AuthMethod instance for the module parameters (no network call)."""
+def auth_method_for(params, endpoints, ca_bundle=None, environ=None, interactive=False):
+    """Validated AuthMethod instance for the module parameters (no network call).
+
+    `interactive`: for the sign-in action plugin (device_code before its first sign-in).
+    """
     inputs, from_task = auth_inputs(params, environ)
     name = select_method(params.get('auth_method'), inputs, from_task, environ)
-    method = METHODS[name](inputs, endpoints, ca_bundle, token_cache=token_cache_from_params(params))
+    cls = METHODS[name]
+    cache = token_cache_from_params(params)
+    if cache is None and getattr(cls, 'requires_token_cache', False):
+        # device_code keeps its refresh token in the persistent cache whatever token_cache says; plaintext still
+        # needs token_cache_allow_unencrypted.
+        cache = TokenCache(allow_unencrypted=bool(params.get('token_cache_allow_unencrypted')))
+    method = cls(inputs, endpoints, ca_bundle, token_cache=cache)
+    # What the task itself named, even when equal to the environment's value.
+    method.from_task = frozenset(o for o in OPTION_ENV if params.get(o) not in (None, ''))
+    method.interactive = interactive
     method.validate()
     return method
 
@@ -99,10 +112,98 @@ def secret_values(params, environ=None):
     return [inputs[o] for o in SECRET_OPTIONS if inputs.get(o)]
 
 
-def auth_error(exc, method_name, secrets=()):
-    """Turn azure-identity's ClientAuthenticationError / CredentialUnavailableError into W365AuthError.
+def where(option):
+    """How an operator finds option `option`: the task option, and its place in the rollout inventory."""
+    return ('%s (rollout inventory: w365_auth.%s, or the tenant\'s entry in w365_tenant_credentials)'
+            % (option, option))
 
-    Keeps the AADSTS code and Entra's description; drops anything that could echo a secret.
+
+# AADSTS code -> (what happened, remedy). Remedies name the option / inventory variable to fix, never a value.
+# Codes: learn.microsoft.com/entra/identity-platform/reference-error-codes.
+REMEDIES = {
+    '7000215': ('the client secret is wrong',
+                'set %s to the secret\'s Value (not its Secret ID) from the app registration\'s Certificates & '
+                'secrets page' % where('client_secret')),
+    '7000222': ('the client secret has expired',
+                'create a new client secret on the app registration and put it in %s' % where('client_secret')),
+    '7000218': ('the app is a confidential client: it must authenticate with a secret or certificate',
+                'for a user sign-in, turn on "Allow public client flows" (Authentication) on the app registration '
+                'named by %s, or use a public-client app registration' % where('client_id')),
+    '50126': ('the user name or password is wrong',
+              'check %s and %s; the sign-in is not retried in this run, so repeated runs do not push the account '
+              'into Entra smart lockout' % (where('username'), where('password'))),
+    '50034': ('the user does not exist in this tenant', 'check %s and %s' % (where('username'), where('tenant_id'))),
+    '50053': ('the account is locked (too many failed sign-ins: Entra smart lockout) or sign-in is blocked',
+              'wait for the lockout to end (or have an admin unlock the account), fix %s first, and run again'
+              % where('password')),
+    '50055': ('the password has expired', 'change the password of %s and update %s'
+              % (where('username'), where('password'))),
+    '50057': ('the user account is disabled', 'enable the account named by %s or use another one' % where('username')),
+    '50076': ('the account must use multifactor authentication, which the password grant cannot do',
+              'use auth_method=device_code (a one-time interactive sign-in with MFA per tenant: ansible-playbook '
+              'w365.cloudpc.signin), or an app-only sign-in (client_secret, client_certificate, workload_identity) '
+              'for what app-only can do; see docs/auth.md. Set it in %s' % where('auth_method')),
+    '50079': ('the account must register for multifactor authentication first',
+              'register an MFA method for the account (https://aka.ms/mfasetup), then use auth_method=device_code '
+              '(%s)' % where('auth_method')),
+    '50158': ('an external security challenge (MFA) is required', 'use auth_method=device_code (%s)'
+              % where('auth_method')),
+    '53003': ('Conditional Access blocked the sign-in',
+              'ask the tenant\'s admin which policy applies (Entra sign-in logs), or use a workload identity'),
+    '700016': ('no application with this client ID exists in the tenant',
+               'check %s and %s; a multi-tenant app needs an admin\'s consent in this tenant first'
+               % (where('client_id'), where('tenant_id'))),
+    '90002': ('the tenant does not exist (or not in this cloud)',
+              'check %s (GUID or verified domain) and the cloud option (%s)' % (where('tenant_id'), where('cloud'))),
+    '65001': ('nobody has consented to the permissions this client needs',
+              'an admin grants consent in the Entra admin center (Enterprise applications > the app > Permissions) '
+              'for the delegated permissions listed in docs/auth.md, for the client in %s' % where('client_id')),
+    '700027': ('the certificate is not registered on the app',
+               'upload the public certificate of %s to the app registration, or point it at the registered one'
+               % where('client_certificate_path')),
+    '70021': ('no federated credential of the app matches the token',
+              'check the issuer, subject and audience of the app\'s federated credential against %s'
+              % where('federated_token_file')),
+    '700024': ('the federated token is expired or not yet valid',
+               'make sure %s is refreshed before it expires' % where('federated_token_file')),
+    '500011': ('the API is not available for this tenant\'s cloud', 'check the cloud option (%s)' % where('cloud')),
+    '700082': ('the stored sign-in has expired (refresh token unused for too long)',
+               'run the interactive sign-in again (auth_method=device_code)'),
+    '50173': ('the stored sign-in was revoked (password changed or sessions revoked)',
+              'run the interactive sign-in again (auth_method=device_code)'),
+    '50133': ('the stored sign-in was revoked (password changed or sessions revoked)',
+              'run the interactive sign-in again (auth_method=device_code)'),
+}
+
+
+class W365SignInError(W365AuthError):
+    """A failed sign-in with the remedy for its AADSTS code."""
+
+    def __init__(self, message, method=None, aadsts=None, error=None, remedy=None):
+        super(W365SignInError, self).__init__(message, method=method, aadsts=aadsts, error=error)
+        self.remedy = remedy
+
+    def to_dict(self):
+        out = super(W365SignInError, self).to_dict()
+        out['type'] = 'W365AuthError'  # the public error type; the remedy is the addition
+        out['remedy'] = self.remedy
+        return out
+
+
+def remedy_for(aadsts, method_name=None, tenant_id=None):
+    """(what happened, remedy) for an AADSTS code, or (None, None)."""
+    code = (aadsts or '').upper().replace('AADSTS', '')
+    what, remedy = REMEDIES.get(code, (None, None))
+    if method_name == 'device_code' and code in ('50076', '50079', '700082', '50173', '50133'):
+        remedy = redo_hint(tenant_id or '<tenant_id>')
+    return what, remedy
+
+
+def auth_error(exc, method_name, secrets=(), tenant_id=None):
+    """Turn azure-identity's ClientAuthenticationError / CredentialUnavailableError into W365SignInError.
+
+    Keeps the AADSTS code and Entra's description, adds the remedy for that code; drops anything that could echo a
+    secret.
     """
     import re
     text = getattr(exc, 'message', None) or str(exc)
@@ -118,7 +219,17 @@ def auth_error(exc, method_name, secrets=()):
     # Entra's error_description is the readable part; the full text adds trace ids and timestamps.
     desc = re.search(r'(AADSTS\d+:[^\r\n"]*)', text)
     summary = desc.group(1).strip() if desc else ' '.join(text.split())
+    summary = re.sub(r'\s*Trace ID:.*$', '', summary)
     if len(summary) > 600:
         summary = summary[:600] + '...'
-    return W365AuthError('sign-in with auth_method=%s failed: %s' % (method_name, summary), method=method_name,
-                         aadsts=aadsts, error=error)
+    what, remedy = remedy_for(aadsts, method_name, tenant_id)
+    if type(exc).__name__ == 'AuthenticationRequiredError':
+        # azure-identity could not sign in silently (device_code): refresh token expired or revoked, or MFA again.
+        what = 'the stored interactive sign-in cannot be used silently (expired, revoked or MFA required again)'
+        remedy = redo_hint(tenant_id or '<tenant_id>')
+    message = 'sign-in with auth_method=%s failed: %s' % (method_name, summary)
+    if what:
+        message += ' (%s)' % what
+    if remedy:
+        message += '. Remedy: %s' % remedy
+    return W365SignInError(message, method=method_name, aadsts=aadsts, error=error, remedy=remedy)

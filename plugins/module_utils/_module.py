@@ -126,7 +126,8 @@ class W365Module(AnsibleModule):
                 raise W365ConfigError('auth_method', 'auth_method=%s: the sign-in inputs were refused: %s' % (
                     self._auth.name, _scrub(str(e), secrets))) from None
             self._credential = _AuthErrorMapping(credential, self._auth.name, secrets, self._auth.token_cache,
-                                                 self.retry.timeout, self.endpoints.authority_host)
+                                                 self.retry.timeout, self.endpoints.authority_host,
+                                                 tenant_id=self._auth.inputs.get('tenant_id'))
         return self._credential
 
     def ensure_credential(self):
@@ -255,13 +256,18 @@ def _scrub(text, secrets):
 class _AuthErrorMapping(object):
     """Wraps a credential so sign-in failures surface as W365AuthError wherever the token is first needed."""
 
-    def __init__(self, credential, method_name, secrets, token_cache=None, timeout=None, authority=None):
+    def __init__(self, credential, method_name, secrets, token_cache=None, timeout=None, authority=None,
+                 tenant_id=None):
         self._credential = credential
         self._method = method_name
         self._secrets = secrets
         self._token_cache = token_cache
         self._timeout = timeout
         self._authority = authority
+        self._tenant_id = tenant_id
+        # After one failed sign-in the task asks Entra no more: the same credential would fail again, and each
+        # failed attempt counts towards Entra smart lockout.
+        self._failure = None
 
     def get_token(self, *scopes, **kwargs):
         return self._call('get_token', *scopes, **kwargs)
@@ -271,6 +277,8 @@ class _AuthErrorMapping(object):
 
     def _call(self, name, *args, **kwargs):
         from azure.core.exceptions import ClientAuthenticationError
+        if self._failure is not None:
+            raise self._failure
         try:
             return getattr(self._credential, name)(*args, **kwargs)
         except ClientAuthenticationError as e:
@@ -286,7 +294,8 @@ class _AuthErrorMapping(object):
                 # No answer from the token endpoint: say which service, where, and what to do.
                 raise connection_error('entra', transport, url=self._authority, timeout=self._timeout) from None
             # `from None`: the chained original may quote the request, which can include the secret.
-            raise auth_error(e, self._method, self._secrets) from None
+            self._failure = auth_error(e, self._method, self._secrets, self._tenant_id)
+            raise self._failure from None
 
     def close(self):
         close = getattr(self._credential, 'close', None)

@@ -434,6 +434,12 @@ class AncManager:
             if err.status == 403 and self.module.auth_method in APP_ONLY_METHODS:
                 self.module.fail_api(err, 'the service refused the write to Azure network connection %r. %s'
                                      % (self.params['name'], _anc.APP_ONLY_WRITE_HINT), changed=self.changed)
+            if err.status == 403:
+                from ansible_collections.w365.cloudpc.plugins.module_utils._signin_checks import explain_refusal
+                why = explain_refusal(self.module, 'anc_write')
+                if why:
+                    self.module.fail_api(err, 'the service refused the write to Azure network connection %r. %s'
+                                         % (self.params['name'], why), changed=self.changed)
             raise
         self.changed = True
         return result

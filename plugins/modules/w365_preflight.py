@@ -134,6 +134,15 @@ options:
       - Check the Windows 365 role assignments and whether the caller could create the missing ones.
     type: bool
     default: true
+  app_only_anc_writes:
+    description:
+      - Whether this tenant accepts app-only (application permission) sign-ins for Azure network connection writes.
+        Microsoft documents those writes as delegated only; many tenants accept application C(CloudPC.ReadWrite.All).
+      - V(refused) makes an app-only sign-in a failed C(sign_in_anc_write) check, so a rollout stops before any
+        write; V(allowed) reports it as a warning.
+    type: str
+    choices: [allowed, refused]
+    default: allowed
 notes:
   - Reads Microsoft Graph (service principal, Azure network connections) and Azure Resource Manager (subscription,
     resource group, virtual network, subnet usage, role assignments, the caller's permissions, managed images).
@@ -576,6 +585,18 @@ def resolve(params):
     return target
 
 
+def planned_operations(params, target, images):
+    """What the deployment this preflight guards will do, for the sign-in checks."""
+    ops = []
+    if target is not None:
+        ops += ['anc_read', 'anc_write']
+    if images:
+        ops.append('image_write')
+    if params['check_grants'] and (target is not None or images):
+        ops += ['principal_lookup', 'role_grant']
+    return ops
+
+
 def run(module):
     params = module.params
     if params['planned_cloud_pcs'] < 0:
@@ -593,6 +614,15 @@ def run(module):
                                         'and/or source_image_ids')
 
     preflight = Preflight(module, target)
+    # The sign-in first: one token per audience, decoded; a failed sign-in ends the preflight (no further attempts).
+    from ansible_collections.w365.cloudpc.plugins.module_utils._signin_checks import run_signin_checks
+    checks, signin_failed = run_signin_checks(module, planned_operations(params, target, images))
+    preflight.checks.extend(checks)
+    if signin_failed:
+        summary = pf.summarize(preflight.checks)
+        module.exit(False, checks=preflight.checks, summary=summary, passed=False,
+                    target=dict(target._asdict()) if target is not None else {})
+        return
     if target is not None:
         preflight.run_network()
         preflight.add(pf.hybrid_inputs_check(params['join_type'], params['ad_domain_name'],
@@ -637,6 +667,7 @@ def main():
             source_image_ids=dict(type='list', elements='str', default=[]),
             max_os_disk_size_gb=dict(type='int', default=64),
             check_grants=dict(type='bool', default=True),
+            app_only_anc_writes=dict(type='str', choices=['allowed', 'refused'], default='allowed'),
         ),
         supports_check_mode=True,
     )

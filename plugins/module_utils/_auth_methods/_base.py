@@ -50,6 +50,12 @@ class AuthMethod(object):
     token_cache_note = None
     # _retry.RetrySettings set by W365Module: timeouts and bounded retries for the token endpoint.
     request_settings = None
+    # True when the method cannot work without the persistent cache (device_code keeps its refresh token there).
+    requires_token_cache = False
+    # True in the sign-in action plugin, which may run before anything is stored.
+    interactive = False
+    # The options the task itself set (not from the environment); set by _auth.auth_method_for.
+    from_task = frozenset()
 
     def __init__(self, inputs, endpoints, ca_bundle=None, token_cache=None):
         self.inputs = inputs
@@ -99,3 +105,33 @@ def check_readable_file(option, path):
         raise W365ConfigError(option, 'file %s does not exist or is not a file' % path)
     if not os.access(path, os.R_OK):
         raise W365ConfigError(option, 'file %s is not readable by this user' % path)
+
+
+class PerAudienceCredential(object):
+    """One credential per token audience (Graph, ARM), built on first use: a delegated sign-in whose Graph and ARM
+    clients differ (Microsoft Graph Command Line Tools for Graph, the Azure CLI for ARM)."""
+
+    def __init__(self, endpoints, factories):
+        self._factories = {scope.lower(): f for scope, f in factories.items()}
+        self._made = {}
+        self._default = endpoints.graph_scope.lower()
+
+    def _for(self, scopes):
+        key = (scopes[0] if scopes else self._default).lower()
+        if key not in self._factories:
+            key = self._default
+        if key not in self._made:
+            self._made[key] = self._factories[key]()
+        return self._made[key]
+
+    def get_token(self, *scopes, **kwargs):
+        return self._for(scopes).get_token(*scopes, **kwargs)
+
+    def get_token_info(self, *scopes, **kwargs):
+        return self._for(scopes).get_token_info(*scopes, **kwargs)
+
+    def close(self):
+        for cred in self._made.values():
+            close = getattr(cred, 'close', None)
+            if close:
+                close()

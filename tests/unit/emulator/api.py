@@ -20,6 +20,10 @@ IMG_PATH = "/v1.0/deviceManagement/virtualEndpoint/deviceImages"
 POL_PATH = "/v1.0/deviceManagement/virtualEndpoint/provisioningPolicies"
 
 
+AZURE_CLI = "04b07795-8ddb-461a-bbee-02f9e1bf7b46"
+GRAPH_CLI = "14d82eec-204b-4c2f-b7e8-296a70dab67e"
+
+
 class Reply:
     def __init__(self, status, headers, raw):
         self.status = status
@@ -93,8 +97,12 @@ class Api:
             self.tokens[key] = r.json["access_token"]
         return self.tokens[key]
 
-    def user_token(self, tenant, upn, password, scope, client_id="04b07795-8ddb-461a-bbee-02f9e1bf7b46"):
-        key = (tenant, upn, scope)
+    def user_token(self, tenant, upn, password, scope, client_id=None):
+        """A user's token. Default client as the collection's: Microsoft Graph Command Line Tools for Graph (the
+        scopes the seed consented), the Azure CLI for ARM (pre-authorized user_impersonation)."""
+        if client_id is None:
+            client_id = GRAPH_CLI if "graph" in scope else AZURE_CLI
+        key = (tenant, upn, scope, client_id)
         if key not in self.tokens:
             r = self.token_reply(tenant, {"grant_type": "password", "client_id": client_id, "username": upn,
                                           "password": password, "scope": scope})

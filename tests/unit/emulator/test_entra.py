@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from .api import ARM, GRAPH
+from .api import ARM, GRAPH, GRAPH_CLI
 from .ids import (C_APP, C_DOMAIN, C_PASSWORD, C_SECRET, C_SUB, C_TENANT, C_USER, C_USER_OID, F_TENANT)
 
 
@@ -72,9 +72,9 @@ def test_wrong_secret_is_invalid_client_and_never_logged(demo):
      900144),
     ({"grant_type": "client_credentials", "client_id": C_APP, "scope": GRAPH}, 401, "invalid_client", 7000218),
     ({"grant_type": "authorization_code", "client_id": C_APP, "scope": GRAPH}, 400, "unsupported_grant_type", 70003),
-    ({"grant_type": "password", "client_id": C_APP, "username": C_USER, "password": "nope", "scope": GRAPH},
+    ({"grant_type": "password", "client_id": GRAPH_CLI, "username": C_USER, "password": "nope", "scope": GRAPH},
      400, "invalid_grant", 50126),
-    ({"grant_type": "password", "client_id": C_APP, "username": "ghost@contoso.onmicrosoft.com", "password": "x",
+    ({"grant_type": "password", "client_id": GRAPH_CLI, "username": "ghost@contoso.onmicrosoft.com", "password": "x",
       "scope": GRAPH}, 400, "invalid_grant", 50034),
 ])
 def test_token_errors(demo, form, status, error, code):
@@ -104,7 +104,7 @@ def test_national_cloud_audiences(launch, seed):
 
 
 def test_password_grant_returns_id_token_client_info_and_refresh(demo):
-    r = demo.token_reply(C_TENANT, {"grant_type": "password", "client_id": "04b07795-8ddb-461a-bbee-02f9e1bf7b46",
+    r = demo.token_reply(C_TENANT, {"grant_type": "password", "client_id": GRAPH_CLI,
                                     "username": C_USER, "password": C_PASSWORD,
                                     "scope": f"{GRAPH} offline_access openid profile"})
     assert r.status == 200, r
@@ -116,17 +116,18 @@ def test_password_grant_returns_id_token_client_info_and_refresh(demo):
     assert idt["preferred_username"] == C_USER and idt["tid"] == C_TENANT and idt["oid"] == C_USER_OID
     at = _claims(body["access_token"])
     assert at["idtyp"] == "user" and at["upn"] == C_USER and "CloudPC.ReadWrite.All" in at["scp"]
-    # the refresh token yields a token for another resource, as Entra's multi-resource refresh tokens do
-    r2 = demo.token_reply(C_TENANT, {"grant_type": "refresh_token", "client_id": "04b07795-8ddb-461a-bbee-02f9e1bf7b46",
+    # the refresh token yields a token for another resource the client may use (Graph Command Line Tools has no
+    # consent for ARM in the demo: 65001), as Entra's multi-resource refresh tokens do
+    r2 = demo.token_reply(C_TENANT, {"grant_type": "refresh_token", "client_id": GRAPH_CLI,
                                      "refresh_token": body["refresh_token"], "scope": ARM})
-    assert r2.status == 200 and _claims(r2.json["access_token"])["aud"] == "https://management.azure.com"
+    assert r2.status == 400 and r2.json["error_codes"] == [65001], r2
     bad = demo.token_reply(C_TENANT, {"grant_type": "refresh_token", "client_id": "x", "refresh_token": "nope",
                                       "scope": ARM})
     assert bad.status == 400 and bad.json["error"] == "invalid_grant"
 
 
 def test_password_grant_on_organizations_resolves_the_tenant(demo):
-    r = demo.token_reply("organizations", {"grant_type": "password", "client_id": C_APP, "username": C_USER,
+    r = demo.token_reply("organizations", {"grant_type": "password", "client_id": GRAPH_CLI, "username": C_USER,
                                            "password": C_PASSWORD, "scope": GRAPH})
     assert r.status == 200 and _claims(r.json["access_token"])["tid"] == C_TENANT
 

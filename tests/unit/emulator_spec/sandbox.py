@@ -105,8 +105,12 @@ class SandboxApi:
             if principal == 'app':
                 form.update(grant_type='client_credentials', client_secret=app['secret'])
             else:
+                # Users sign in through a public client: Graph Command Line Tools (consented scopes) for Graph,
+                # the Azure CLI (pre-authorized user_impersonation) for ARM.
                 user = tenant['users'][0]
-                form.update(grant_type='password', username=user['upn'], password=user['password'])
+                form.update(grant_type='password', username=user['upn'], password=user['password'],
+                            client_id='14d82eec-204b-4c2f-b7e8-296a70dab67e' if 'graph' in scope
+                            else '04b07795-8ddb-461a-bbee-02f9e1bf7b46')
             reply = self.call('POST', f'/{tenant["id"]}/oauth2/v2.0/token', data=form)
             assert reply.status == 200, reply
             self._tokens[key] = reply.body['access_token']
