@@ -14,6 +14,9 @@ import yaml
 REPO = Path(__file__).resolve().parents[2]
 COLLECTIONS = REPO / ".build" / "collections"
 CALLBACKS = Path(__file__).resolve().parent / "callback"
+# Turns the in-process execution of the collection's modules off when "0"/"false" (plugins/plugin_utils/_inprocess.py);
+# inherited from the test run's environment unless run_playbook(in_process=...) says otherwise.
+IN_PROCESS_ENV = "W365_IN_PROCESS"
 
 # Variables a developer's shell may carry that would change how modules sign in or trust TLS.
 _SCRUBBED_PREFIXES = ("AZURE_", "MSI_", "IDENTITY_", "ARM_")
@@ -92,8 +95,14 @@ def run_playbook(
     limit: str | None = None,
     timeout: float = 600,
     args=(),
+    in_process: bool | None = None,
 ) -> PlaybookResult:
-    """Run ansible-playbook; `playbook` is a path or a list of plays; `inventory` a path or INI text."""
+    """Run ansible-playbook; `playbook` is a path or a list of plays; `inventory` a path or INI text.
+
+    `in_process`: True / False runs the collection's modules in the controller process / as module processes
+    (env W365_IN_PROCESS, read by plugins/plugin_utils/_inprocess.py); None (default) keeps what the environment
+    of the test run says, so `W365_IN_PROCESS=0 pytest tests/integration` runs the whole suite the old way.
+    """
     ensure_collection_link()
     tmp_path = Path(tmp_path)
     tmp_path.mkdir(parents=True, exist_ok=True)
@@ -134,6 +143,7 @@ def run_playbook(
             "ANSIBLE_CALLBACK_PLUGINS": str(CALLBACKS),
             "ANSIBLE_CALLBACKS_ENABLED": "capture",
             "W365_CAPTURE_FILE": str(capture),
+            **({} if in_process is None else {IN_PROCESS_ENV: "1" if in_process else "0"}),
             **(env or {}),
         }
     )
