@@ -113,7 +113,7 @@ options:
     description:
       - V(on_create) sends O(ad_domain_password) only when the connection is created.
       - V(always) also sends it to an existing connection (Graph C(updateAdDomainPassword)) on every run and
-        reports a change, because the current password cannot be compared. It needs O(ad_domain_password):
+        reports a change, because the current password cannot be compared. It needs O(ad_domain_password);
         without it the task fails before anything is sent.
     type: str
     choices: [on_create, always]
