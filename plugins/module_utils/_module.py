@@ -161,14 +161,9 @@ class W365Module(AnsibleModule):
                                              self.retry)
         return self._arm_clients[key]
 
-    def network_client(self, subscription_id):
-        return self._arm('network_client', subscription_id)
-
     def authorization_client(self, subscription_id):
+        """azure-mgmt-authorization, for role-assignment writes (reads use `arm`)."""
         return self._arm('authorization_client', subscription_id)
-
-    def resource_client(self, subscription_id):
-        return self._arm('resource_client', subscription_id)
 
     def refuse_control_characters(self, *options):
         """Raise W365ConfigError naming the first of `options` whose text holds a control character (tab, newline,
