@@ -1,7 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) w365.cloudpc contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Azure Resource Manager clients, each SDK imported only by the factory that needs it (100-250 ms apiece)."""
+"""Azure Resource Manager: `ArmRestClient` (plain REST on azure-core, every read) and the one SDK client left,
+azure-mgmt-authorization for role-assignment writes, imported only by its factory (~160 ms)."""
 
 from __future__ import annotations
 
@@ -22,20 +23,9 @@ def _client_kwargs(endpoints, ca_bundle, retry):
     return kwargs
 
 
-def network_client(credential, subscription_id, endpoints, ca_bundle=None, retry=None):
-    from azure.mgmt.network import NetworkManagementClient
-    return NetworkManagementClient(credential, subscription_id, **_client_kwargs(endpoints, ca_bundle, retry))
-
-
 def authorization_client(credential, subscription_id, endpoints, ca_bundle=None, retry=None):
     from azure.mgmt.authorization import AuthorizationManagementClient
     return AuthorizationManagementClient(credential, subscription_id, **_client_kwargs(endpoints, ca_bundle, retry))
-
-
-def resource_client(credential, subscription_id, endpoints, ca_bundle=None, retry=None):
-    # azure-mgmt-resource 26 no longer exports the client from the package root.
-    from azure.mgmt.resource.resources import ResourceManagementClient
-    return ResourceManagementClient(credential, subscription_id, **_client_kwargs(endpoints, ca_bundle, retry))
 
 
 def arm_error(exc):
@@ -65,16 +55,6 @@ def arm_call(fn, *args, **kwargs):
         raise arm_error(e) from None
     except (ServiceRequestError, ServiceResponseError) as e:
         raise connection_error('arm', e) from None
-
-
-def arm_get_or_none(fn, *args, **kwargs):
-    """Like arm_call, but a 404 (ResourceNotFound, ResourceGroupNotFound, ...) returns None."""
-    try:
-        return arm_call(fn, *args, **kwargs)
-    except W365ApiError as e:
-        if e.status == 404:
-            return None
-        raise
 
 
 def arm_list(fn, *args, **kwargs):

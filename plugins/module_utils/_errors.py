@@ -82,10 +82,6 @@ class W365ApiError(W365Error):
             'detail': self.detail,
         }
 
-    @property
-    def is_throttled(self):
-        return self.status == 429
-
 
 def _header(headers, name):
     if not headers:

@@ -120,9 +120,6 @@ def subnet_id(subscription_id, resource_group, virtual_network, subnet):
     return '%s/subnets/%s' % (virtual_network_id(subscription_id, resource_group, virtual_network), subnet)
 
 
-def managed_image_id(subscription_id, resource_group, image):
-    return '%s/providers/Microsoft.Compute/images/%s' % (resource_group_id(subscription_id, resource_group), image)
-
 
 class NetworkTarget(NamedTuple):
     """Where an Azure network connection lives, as full IDs (None for levels that were not asked for)."""
@@ -131,20 +128,6 @@ class NetworkTarget(NamedTuple):
     resource_group_id: Optional[str]
     virtual_network_id: Optional[str]
     subnet_id: Optional[str]
-
-    @property
-    def resource_group_name(self):
-        return parse_resource_id(self.resource_group_id)['resource_group'] if self.resource_group_id else None
-
-    @property
-    def virtual_network_name(self):
-        if not self.virtual_network_id:
-            return None
-        return parse_resource_id(self.virtual_network_id)['children'].get('virtualnetworks')
-
-    @property
-    def subnet_name(self):
-        return parse_resource_id(self.subnet_id)['children'].get('subnets') if self.subnet_id else None
 
 
 _DEFAULT_OPTION_NAMES = {'subscription_id': 'subscription_id', 'resource_group': 'resource_group',

@@ -100,6 +100,10 @@ class W365Module(AnsibleModule):
             self._auth.request_settings = self.retry
             # azure-identity refuses a malformed tenant with a bare ValueError at sign-in; say so now, by name.
             validate_tenant_id(self._auth.inputs.get('tenant_id'))
+            if self.ca_bundle and not os.path.exists(self.ca_bundle):
+                raise W365ConfigError('ca_bundle', 'CA bundle %s does not exist (option ca_bundle or env '
+                                                   'REQUESTS_CA_BUNDLE); give a PEM file or a directory of '
+                                                   'certificates' % self.ca_bundle)
         except W365Error as e:
             self.fail_from_exception(e)
         if self.params.get('token_cache') and not self._auth.supports_token_cache:
@@ -158,14 +162,9 @@ class W365Module(AnsibleModule):
                                              self.retry)
         return self._arm_clients[key]
 
-    def network_client(self, subscription_id):
-        return self._arm('network_client', subscription_id)
-
     def authorization_client(self, subscription_id):
+        """azure-mgmt-authorization, for role-assignment writes (reads use `arm`)."""
         return self._arm('authorization_client', subscription_id)
-
-    def resource_client(self, subscription_id):
-        return self._arm('resource_client', subscription_id)
 
     def refuse_control_characters(self, *options):
         """Raise W365ConfigError naming the first of `options` whose text holds a control character (tab, newline,

@@ -15,8 +15,9 @@ def find_windows365_principal(graph):
     Needs Application.Read.All (or Directory.Read.All). A missing principal means Windows 365 was never set up
     in the tenant (or, for GCC, not created in the Azure Government tenant: `az ad sp create --id <app id>`).
     """
-    found = graph.list(GRAPH_SERVICE_PRINCIPALS_PATH, params={'$filter': 'appId eq %s' % odata_quote(WINDOWS365_APP_ID),
-                                                    '$select': 'id,appId,displayName'})
+    found = graph.list(GRAPH_SERVICE_PRINCIPALS_PATH,
+                       params={'$filter': 'appId eq %s' % odata_quote(WINDOWS365_APP_ID),
+                               '$select': 'id,appId,displayName'})
     for sp in found:
         if str(sp.get('appId', '')).lower() == WINDOWS365_APP_ID:
             return sp.get('id')

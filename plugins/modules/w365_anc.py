@@ -632,8 +632,8 @@ def check_inputs(module):
     module.refuse_control_characters('name', 'ad_domain_name', 'ad_domain_username', 'organizational_unit')
     if p['update_password'] == 'always' and p['state'] == 'present' and not p['ad_domain_password']:
         raise W365ConfigError('update_password', 'update_password=always sends ad_domain_password on every run, '
-                                                  'but ad_domain_password is not set; set it, or use '
-                                                  'update_password=on_create')
+                                                 'but ad_domain_password is not set; set it, or use '
+                                                 'update_password=on_create')
 
 
 def run(module, manager):

@@ -8,6 +8,7 @@ import pytest
 from ansible_collections.w365.cloudpc.plugins.module_utils import _arm
 from ansible_collections.w365.cloudpc.plugins.module_utils._auth import build_credential
 from ansible_collections.w365.cloudpc.plugins.module_utils._clouds import resolve_endpoints
+from ansible_collections.w365.cloudpc.plugins.module_utils._constants import API_NETWORK
 from ansible_collections.w365.cloudpc.plugins.module_utils._errors import W365ApiError, W365AuthError
 from ansible_collections.w365.cloudpc.plugins.module_utils._graph import GraphClient, odata_quote
 from ansible_collections.w365.cloudpc.plugins.module_utils._retry import RetrySettings
@@ -131,7 +132,7 @@ def test_encrypted_certificate_wrong_password_fails_offline(sb):
     with pytest.raises(W365ConfigError) as e:
         graph(sb, client_id=world.CERT_APP, client_certificate_path=str(sb.encrypted_cert_file),
               client_certificate_password='not-the-password')
-    assert e.value.option == 'client_certificate_path' and 'not-the-password' not in str(e.value)
+    assert e.value.option == 'client_certificate_password' and 'not-the-password' not in str(e.value)
     assert sb.requests() == []
 
 
@@ -181,48 +182,50 @@ def test_managed_identity_app_service_protocol(sb, monkeypatch):
 
 # -- ARM --------------------------------------------------------------------------------------------------------------
 
-def arm(sb, client_id=world.OWNER_APP, retry=FAST):
-    ep = endpoints(sb)
-    credential, dummy = build_credential(params(sb, client_id=client_id, client_secret=world.SECRET), ep,
-                                         sb.ca_bundle, environ={})
-    return _arm.network_client(credential, world.SUB, ep, sb.ca_bundle, retry)
+VNET_PATH = '/subscriptions/%s/resourceGroups/rg-core/providers/Microsoft.Network/virtualNetworks/vnet-core' % (
+    world.SUB)
 
 
-def test_arm_network_client_reads_and_scopes(sb):
-    client = arm(sb)
-    subnets = _arm.arm_list(client.subnets.list, 'rg-core', 'vnet-core')
-    assert sorted(s.name for s in subnets) == ['snet-0', 'snet-1', 'snet-2']
+def test_arm_rest_reads_and_scopes(sb):
+    subnets = arm_rest(sb).list(VNET_PATH + '/subnets', API_NETWORK)
+    assert sorted(s['name'] for s in subnets) == ['snet-0', 'snet-1', 'snet-2']
     assert [r['body'].get('scope') for r in token_requests(sb)] == ['https://management.azure.com/.default']
 
 
 def test_arm_404_is_none_and_other_errors_raise(sb):
-    client = arm(sb)
-    assert _arm.arm_get_or_none(client.virtual_networks.get, 'rg-core', 'no-such-vnet') is None
+    client = arm_rest(sb)
+    missing = VNET_PATH.replace('vnet-core', 'no-such-vnet')
+    assert client.get_or_none(missing, API_NETWORK) is None
     with pytest.raises(W365ApiError) as e:
-        _arm.arm_call(client.virtual_networks.get, 'rg-core', 'no-such-vnet')
+        client.get(missing, API_NETWORK)
     assert e.value.status == 404 and e.value.service == 'arm' and e.value.request_id
 
 
 def test_arm_403_carries_code_and_request_id(sb):
-    client = arm(sb, client_id=world.READER_APP)
     with pytest.raises(W365ApiError) as e:
-        _arm.arm_call(client.virtual_networks.get, 'rg-core', 'vnet-core')
+        arm_rest(sb, client_id=world.READER_APP).get(VNET_PATH, API_NETWORK)
     err = e.value
     assert err.status == 403 and err.code == 'AuthorizationFailed'
     assert err.request_id and 'request id %s' % err.request_id in str(err)
     assert 'Microsoft.Network/virtualNetworks/read' in err.message
 
 
-def test_authorization_and_resource_clients(sb):
+def authorization(sb, client_id=world.OWNER_APP):
     ep = endpoints(sb)
-    credential, dummy = build_credential(params(sb, client_id=world.OWNER_APP, client_secret=world.SECRET), ep,
+    credential, dummy = build_credential(params(sb, client_id=client_id, client_secret=world.SECRET), ep,
                                          sb.ca_bundle, environ={})
-    auth = _arm.authorization_client(credential, world.SUB, ep, sb.ca_bundle, FAST)
-    found = _arm.arm_list(auth.role_assignments.list_for_scope, '/subscriptions/' + world.SUB,
+    return _arm.authorization_client(credential, world.SUB, ep, sb.ca_bundle, FAST)
+
+
+def test_authorization_client_reads_and_its_errors_are_converted(sb):
+    """azure-mgmt-authorization, the one SDK left (role-assignment writes), through arm_call / arm_list."""
+    found = _arm.arm_list(authorization(sb).role_assignments.list_for_scope, '/subscriptions/' + world.SUB,
                           filter="atScope() and assignedTo('%s')" % world.oid(2))
     assert [a.principal_id for a in found] == [world.oid(2)]
-    res = _arm.resource_client(credential, world.SUB, ep, sb.ca_bundle, FAST)
-    assert _arm.arm_call(res.resource_groups.get, 'rg-core').location == 'westeurope'
+    with pytest.raises(W365ApiError) as e:
+        _arm.arm_list(authorization(sb, world.READER_APP).role_assignments.list_for_scope,
+                      '/subscriptions/' + world.SUB)
+    assert e.value.status == 403 and e.value.code == 'AuthorizationFailed' and e.value.request_id
 
 
 def arm_rest(sb, client_id=world.OWNER_APP):

@@ -136,3 +136,8 @@ def test_encrypted_key_without_password_names_the_password_option(capsys, tmp_pa
     code, result = run({'tenant_id': T, 'client_id': C, 'client_certificate_path': str(encrypted)},
                        lambda m: m.graph, capsys)
     assert code == 1 and result['option'] == 'client_certificate_password'
+
+
+def test_missing_ca_bundle_is_named_before_any_request(capsys, tmp_path):
+    code, result = run(dict(ARGS, ca_bundle=str(tmp_path / 'no-such-ca.pem')), lambda m: m.graph.get('x'), capsys)
+    assert code == 1 and result['option'] == 'ca_bundle' and 'no-such-ca.pem' in result['msg']

@@ -5,7 +5,7 @@ import pytest
 
 from ansible_collections.w365.cloudpc.plugins.module_utils._errors import W365ConfigError
 from ansible_collections.w365.cloudpc.plugins.module_utils._ids import (
-    managed_image_id, parse_resource_id, resolve_network, resource_group_id, same_id, subnet_id, subscription_scope,
+    parse_resource_id, resolve_network, resource_group_id, same_id, subnet_id, subscription_scope,
     virtual_network_id)
 
 SUB = '6f1e2d3c-4b5a-4978-8a9b-0c1d2e3f4a5b'
@@ -19,7 +19,6 @@ def test_builders_compose():
     assert resource_group_id(SUB, 'rg-net') == '/subscriptions/%s/resourceGroups/rg-net' % SUB
     assert virtual_network_id(SUB, 'rg-net', 'vnet-weu') == VNET
     assert subnet_id(SUB, 'rg-net', 'vnet-weu', 'cloudpc') == SUBNET
-    assert managed_image_id(SUB, 'rg', 'img').endswith('/resourceGroups/rg/providers/Microsoft.Compute/images/img')
 
 
 def test_parse_subnet_id():
@@ -58,7 +57,6 @@ def test_resolve_names():
     assert t.subnet_id == SUBNET
     assert t.virtual_network_id == VNET
     assert t.resource_group_id == '/subscriptions/%s/resourceGroups/rg-net' % SUB
-    assert (t.resource_group_name, t.virtual_network_name, t.subnet_name) == ('rg-net', 'vnet-weu', 'cloudpc')
 
 
 def test_resolve_subnet_id_alone_fills_every_level():

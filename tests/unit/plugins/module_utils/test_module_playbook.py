@@ -46,7 +46,7 @@ def test_sign_in_from_task_options_graph_only_and_no_secret_in_verbose_output(sb
     assert graph['azure_mgmt_imported'] == []  # Graph-only work never loads an azure.mgmt package
     assert graph['diff'] == {'before': {}, 'after': {'count': world.ANC_COUNT}}
     arm = result.result('arm')
-    assert arm['count'] == 3 and arm['azure_mgmt_imported'] == ['core', 'network']
+    assert arm['count'] == 3 and arm['azure_mgmt_imported'] == []  # ARM reads are plain REST
     assert world.SECRET not in result.stdout + result.stderr
 
 

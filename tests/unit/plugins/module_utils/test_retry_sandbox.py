@@ -17,7 +17,8 @@ from ansible_collections.w365.cloudpc.plugins.module_utils._retry import RetrySe
 
 ANCS = 'deviceManagement/virtualEndpoint/onPremisesConnections'
 ANCS_RE = r'/onPremisesConnections$'
-VNET_RE = r'/virtualNetworks/vnet-core$'
+RA_RE = r'/providers/Microsoft.Authorization/roleAssignments$'
+SCOPE = '/subscriptions/' + world.SUB
 
 
 def clients(sb, retry):
@@ -29,8 +30,9 @@ def clients(sb, retry):
     credential.get_token(ep.graph_scope)
     credential.get_token(ep.arm_scope)
     graph = GraphClient(credential, ep, sb.ca_bundle, retry)
-    network = _arm.network_client(credential, world.SUB, ep, sb.ca_bundle, retry)
-    return graph, network
+    # The one azure-mgmt SDK the collection still uses (role-assignment writes) gets the same policy.
+    authorization = _arm.authorization_client(credential, world.SUB, ep, sb.ca_bundle, retry)
+    return graph, authorization
 
 
 def hits(sb, service, path_suffix, method='GET'):
@@ -105,23 +107,24 @@ def test_dropped_connection_on_get_is_retried(sb):
 
 
 def test_arm_429_then_success_through_sdk(sb):
-    dummy, network = clients(sb, RetrySettings(max_attempts=4, max_total_wait=10))
-    sb.fault({'method': 'GET', 'path': VNET_RE, 'status': 429, 'retry_after': 1, 'count': 1, 'service': 'arm'})
-    vnet = _arm.arm_call(network.virtual_networks.get, 'rg-core', 'vnet-core')
-    assert vnet.name == 'vnet-core'
-    assert hits(sb, 'arm', '/virtualNetworks/vnet-core') == [429, 200]
+    dummy, authorization = clients(sb, RetrySettings(max_attempts=4, max_total_wait=10))
+    sb.fault({'method': 'GET', 'path': RA_RE, 'status': 429, 'retry_after': 1, 'count': 1, 'service': 'arm'})
+    found = _arm.arm_list(authorization.role_assignments.list_for_scope, SCOPE,
+                          filter="atScope() and assignedTo('%s')" % world.oid(2))
+    assert [a.principal_id for a in found] == [world.oid(2)]
+    assert hits(sb, 'arm', '/roleAssignments') == [429, 200]
 
 
 def test_arm_final_503_is_raised_not_returned(sb):
     """azure-core alone would hand the SDK the last 503; the policy raises W365ApiError with ARM's request id."""
-    dummy, network = clients(sb, RetrySettings(max_attempts=2, max_total_wait=10, backoff_factor=0.05))
-    sb.fault({'method': 'GET', 'path': VNET_RE, 'status': 503, 'service': 'arm'})
+    dummy, authorization = clients(sb, RetrySettings(max_attempts=2, max_total_wait=10, backoff_factor=0.05))
+    sb.fault({'method': 'GET', 'path': RA_RE, 'status': 503, 'service': 'arm'})
     with pytest.raises(W365ApiError) as e:
-        network.virtual_networks.get('rg-core', 'vnet-core')  # even without arm_call
+        list(authorization.role_assignments.list_for_scope(SCOPE))  # even without arm_call
     err = e.value
     assert err.service == 'arm' and err.status == 503 and err.request_id
     assert 'gave up after 2 attempts' in str(err)
-    assert hits(sb, 'arm', '/virtualNetworks/vnet-core') == [503, 503]
+    assert hits(sb, 'arm', '/roleAssignments') == [503, 503]
 
 
 def test_zero_retries_means_one_attempt(sb):
@@ -222,7 +225,7 @@ def test_api_timeout_from_the_environment_bounds_an_arm_read(sb, monkeypatch):
     vnet_path = '/subscriptions/%s/resourceGroups/rg-core/providers/Microsoft.Network/virtualNetworks/vnet-core' % (
         world.SUB)
     module.arm.get(vnet_path, '2024-05-01')
-    sb.fault({'method': 'GET', 'path': VNET_RE, 'latency_ms': 4000, 'service': 'arm'})
+    sb.fault({'method': 'GET', 'path': r'/virtualNetworks/vnet-core$', 'latency_ms': 4000, 'service': 'arm'})
     with pytest.raises(W365ApiError) as e:
         module.arm.get(vnet_path, '2024-05-01')
     assert e.value.code == 'Timeout' and 'Azure Resource Manager' in str(e.value)

@@ -38,9 +38,9 @@ def main():
         if action == 'graph':
             count = len(module.graph.list('deviceManagement/virtualEndpoint/onPremisesConnections'))
         elif action == 'arm':
-            from ansible_collections.w365.cloudpc.plugins.module_utils._arm import arm_list
-            client = module.network_client(module.params['subscription_id'])
-            count = len(arm_list(client.subnets.list, 'rg-core', 'vnet-core'))
+            count = len(module.arm.list('/subscriptions/%s/resourceGroups/rg-core/providers/Microsoft.Network/'
+                                        'virtualNetworks/vnet-core/subnets' % module.params['subscription_id'],
+                                        '2024-05-01'))
     except W365Error as e:
         module.fail_api(e, 'probe %s' % action)
     module.exit(False, diff={'before': {}, 'after': {'count': count}}, count=count,
