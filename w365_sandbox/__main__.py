@@ -17,8 +17,8 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m w365_sandbox", description=__doc__)
     parser.add_argument("--seed", required=True, help="seed YAML file (see docs/sandbox.md)")
     parser.add_argument("--port", type=int, default=0, help="TCP port on 127.0.0.1 (0 = pick a free one)")
-    parser.add_argument("--ready-file", help="write {url, ca_bundle, pid, identity_header, control_token} here (mode 0600) "
-                                                "once listening")
+    parser.add_argument("--ready-file",
+                        help="write {url, ca_bundle, pid, identity_header, control_token} here (mode 0600) once listening")
     parser.add_argument("--time-scale", type=float, default=1.0, help="simulated seconds per real second")
     parser.add_argument("--state-dir", help="directory for the generated CA and server certificate "
                                             "(default: a temporary directory removed at exit)")

@@ -14,7 +14,7 @@ from .server import Response, utc_iso
 
 
 def authorized(emu, req) -> bool:
-    scheme, _, token = (req.headers.get("authorization") or "").partition(" ")
+    scheme, _sep, token = (req.headers.get("authorization") or "").partition(" ")
     return scheme.lower() == "bearer" and hmac.compare_digest(token.strip().encode(), emu.control_token.encode())
 
 

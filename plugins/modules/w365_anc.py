@@ -464,11 +464,14 @@ class AncManager:
         own, read_back = _converge.create_reading_back(post, find_created)
         if read_back:
             self.changed = True  # something was created for this name: by this run or by one racing it
-        time.sleep(_converge.settle_seconds(time.monotonic() - self.read_at))
+        took = time.monotonic() - self.read_at
+        # The connection as the create left it (the result reports that moment, as for any create).
+        created = self.get(own['id'])
+        time.sleep(_converge.settle_seconds(took))
         matches = _anc.list_by_name(self.graph, name)
         winner = _converge.winner(matches)
         if winner is None or _converge.same_id(winner, own):
-            return own, False
+            return created, False
         if read_back:
             # The read-back cannot say whose connection that was: leave it to the run that made it.
             self.module.warn('Azure network connection %r: this run\'s create got no answer, so it cannot tell '
@@ -537,7 +540,7 @@ class AncManager:
                 return True, _anc.predicted_created(body), p['join_type'] == 'hybrid_join', True
             created, adopted = self.create(body)
             if not adopted:
-                return True, self.get(created['id']), p['join_type'] == 'hybrid_join', True
+                return True, created, p['join_type'] == 'hybrid_join', True
             # Another run's connection won: apply this task's options to it like to any existing connection.
             changed, after, _rotate, _restarted = self.present(self.get(created['id']))
             return True, after, p['join_type'] == 'hybrid_join', True

@@ -123,7 +123,7 @@ def test_duplicates_that_exist_are_managed_by_id(box, tmp_path):
     state=absent with an id deletes exactly that one."""
     name = 'anc-dupes'
     box.clear_faults()
-    ids = [_create_raw(box, name) for _ in range(2)]
+    ids = [_create_raw(box, name), _create_raw(box, name)]
     res = _anc_run(box, tmp_path / 'byname', name)
     assert res.rc != 0
     msg = res.result('anc')['msg']

@@ -95,7 +95,7 @@ def test_latency_lets_two_creates_pass_a_read_then_create_gap(launch):
     tok = api.app_token(C_TENANT_ID, C_APP, C_SECRET, GRAPH)
     api.control("POST", "faults", {"method": "POST", "path": "onPremisesConnections$", "latency_ms": 800})
     results = {}
-    workers = [threading.Thread(target=_post_in_thread, args=(api, tok, "same", results)) for _ in range(2)]
+    workers = [threading.Thread(target=_post_in_thread, args=(api, tok, "same", results)) for _unused in range(2)]
     for w in workers:
         w.start()
     time.sleep(0.3)
@@ -184,6 +184,3 @@ def test_reset_reads_no_file_outside_the_seed_directory(launch, seed, tmp_path, 
     assert r.status == 400 and r.json["error"]["code"] == "InvalidSeed"
     assert "tenants[0].apps[0].certificate" in r.json["error"]["message"]
     assert "start-up seed's directory" in r.json["error"]["message"]
-
-
-
