@@ -119,8 +119,8 @@ def test_duplicate_names_and_subnets_are_refused_with_zero_requests(sandbox_fact
     assert "Needs action" in (report_dir / "rollout.md").read_text(encoding="utf-8")
 
 
-def test_limit_without_localhost_fails_with_a_report_and_publishes_the_summary(sandbox_factory, run_playbook,
-                                                                                 tmp_path):
+def test_limit_without_localhost_fails_with_a_report_and_publishes_the_summary(
+        sandbox_factory, run_playbook, tmp_path):
     """Issue 12 finding 3: `--limit tenant_x` ended rc 0, failed=0 and no report."""
     box = sandbox_factory(SEED_PATH)
     inventory = write_inventory(tmp_path / "inv", box, tenants=("contoso", "tailspin"))
