@@ -11,7 +11,7 @@ import json
 
 import yaml
 
-from tests.integration.test_rollout import (DEPLOYMENTS, IMAGES, ROLLOUT, SEED_PATH, TENANT_IDS, app_secret,
+from tests.integration.test_rollout import (DEPLOYMENTS, IMAGES, REPO, ROLLOUT, SEED_PATH, TENANT_IDS, app_secret,
                                             deployments, load_report, write_inventory)
 
 
@@ -204,3 +204,18 @@ def test_a_wrong_secret_is_tried_once_per_tenant(sandbox_factory, run_playbook, 
     assert all("AADSTS" in d["failed"]["message"] for d in deps.values())
     for host in ("contoso_westeurope", "contoso_northeurope", "fabrikam_westeurope", "fabrikam_eastus"):
         assert res.stats[host]["failures"] == 1
+
+
+def test_the_example_inventory_without_its_vault_is_refused_naming_each_variable(run_playbook, tmp_path):
+    """Undefined vault variables are inventory problems, named by variable and key, found before any request."""
+    report_dir = tmp_path / "reports"
+    res = run_playbook(ROLLOUT, inventory=REPO / "playbooks" / "inventory" / "example",
+                       extra_vars={"w365_report_dir": str(report_dir)})
+    assert res.rc != 0
+    problems = load_report(report_dir, "rollout")["inventory_problems"]
+    variables = {(p["host"], p["variable"]) for p in problems}
+    assert ("contoso_northeurope", "w365_network_connection.ad_domain_password") in variables
+    assert ("fabrikam_eastus", "w365_auth.client_secret") in variables
+    assert all("is undefined" in p["message"] for p in problems), problems
+    # Nothing got as far as a module: no sign-in was tried.
+    assert not [r for r in res.results if r["action"].startswith("w365.cloudpc.") and r["status"] != "skipped"]
