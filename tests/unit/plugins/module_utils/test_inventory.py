@@ -109,6 +109,7 @@ def both(*mutators):
 
 
 DELETE = object()
+GALLERY = "/subscriptions/%s/resourceGroups/rg/providers/Microsoft.Compute/galleries/g/images/i/versions/1.0.0" % SUB_A
 
 # (id, mutation, variable the message must name, host the problem is on (None: tenant/inventory level))
 CASES = [
@@ -179,9 +180,7 @@ CASES = [
     ("images not a list", hv("a_weu", w365_images={"name": "x"}), "w365_images", "a_weu"),
     ("image entry not a mapping", hv("b_eus", w365_images=["Golden"]), "w365_images[0]", "b_eus"),
     ("image without source_image_id", image(0, source_image_id=DELETE), "w365_images[0].source_image_id", "a_weu"),
-    ("image with a gallery source", image(0, source_image_id="/subscriptions/%s/resourceGroups/rg/providers/"
-                                                            "Microsoft.Compute/galleries/g/images/i/versions/1.0.0"
-                                                            % SUB_A), "w365_images[0].source_image_id", "a_weu"),
+    ("image with a gallery source", image(0, source_image_id=GALLERY), "w365_images[0].source_image_id", "a_weu"),
     ("image without name", image(0, name=DELETE), "w365_images[0].name", "a_weu"),
     ("image version not semver", image(0, version="1.0"), "w365_images[0].version", "a_weu"),
     ("image version as a float", image(0, version=1.1), "w365_images[0].version", "a_weu"),
