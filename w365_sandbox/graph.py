@@ -81,6 +81,10 @@ def handle(emu, req) -> Response:
             return graph_images.policies(g, tail)
         if coll == "galleryimages":
             return gallery_images(g, tail)
+        if coll in ("cloudpcs", "usersettings"):
+            from . import graph_usage
+
+            return graph_usage.cloud_pcs(g, tail) if coll == "cloudpcs" else graph_usage.user_settings(g, tail)
     raise ApiError(400, "BadRequest", f"Resource not found for the segment '{rest[-1] if rest else version}'.")
 
 
