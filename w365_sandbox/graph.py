@@ -95,6 +95,10 @@ def handle(emu, req) -> Response:
             return gallery_images(g, tail)
         if coll == "supportedregions" and version == "beta":
             return supported_regions(g, tail)
+        if coll in ("cloudpcs", "usersettings"):
+            from . import graph_usage
+
+            return graph_usage.cloud_pcs(g, tail) if coll == "cloudpcs" else graph_usage.user_settings(g, tail)
     raise ApiError(400, "BadRequest", f"Resource not found for the segment '{rest[-1] if rest else version}'.")
 
 

@@ -32,13 +32,11 @@ def anc_default(g):
 
 
 def anc_in_use(tenant, anc_id) -> bool:
-    for pol in tenant.policies.values():
-        if pol.get("onPremisesConnectionId") == anc_id:
-            return True
-        for dj in pol.get("domainJoinConfigurations") or []:
-            if (dj or {}).get("onPremisesConnectionId") == anc_id:
-                return True
-    return False
+    """Windows 365's "Delete Azure network connection": referenced by a provisioning policy (also as an alternate
+    ANC), used by a Cloud PC, or the backup ANC for cross-region disaster recovery in user settings."""
+    from .graph_usage import anc_usage
+
+    return any(anc_usage(tenant, anc_id).values())
 
 
 def anc_entity(g, anc) -> dict:
@@ -54,7 +52,7 @@ def anc_entity(g, anc) -> dict:
     e["healthCheckStatus"] = health.status(g.emu, anc, g.now)
     e["healthCheckStatusDetail"] = health.detail(g.emu, anc, g.now)
     e["inUse"] = anc_in_use(t, anc["id"])
-    e["inUseByCloudPc"] = False
+    e["inUseByCloudPc"] = any(pc.get("_ancId") == anc["id"] for pc in t.cloud_pcs.values())
     e["healthCheckPaused"] = False
     e["alternateResourceUrl"] = None
     e["adDomainPassword"] = None
@@ -224,9 +222,17 @@ def patch_anc(g, anc) -> Response:
 
 def delete_anc(g, anc) -> Response:
     _delegated_write(g)
-    if anc_in_use(g.tenant, anc["id"]):
-        raise ApiError(409, "Conflict", "The Azure network connection is in use by one or more provisioning policies "
-                                        "and can't be deleted. Remove it from the policies first.")
+    from .graph_usage import anc_usage
+
+    usage = anc_usage(g.tenant, anc["id"])
+    if any(usage.values()):
+        # The refusal itself is documented; its status, code and text are not (ASSUMED: docs/sandbox.md).
+        kinds = [k for k, v in (("provisioning policies", usage["policies"]), ("Cloud PCs", usage["cloud_pcs"]),
+                                ("cross-region disaster recovery user settings", usage["user_settings"])) if v]
+        raise ApiError(409, "Conflict", f"The Azure network connection is in use ({', '.join(kinds)}) and can't be "
+                                        "deleted. Remove it from all provisioning policies, move or deprovision its "
+                                        "Cloud PCs, and remove it from all cross region disaster recovery user "
+                                        "settings first.")
     if health.status(g.emu, anc, g.now) in ("pending", "running"):
         raise ApiError(409, "Conflict", "The Azure network connection can't be deleted while health checks are "
                                         "running.")

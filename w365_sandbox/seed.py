@@ -238,6 +238,7 @@ def _tenant(data, path, base_dir, seed) -> dict:
         "principal_type_bypasses_replication", "windows365_service_principal", "apps", "users",
         "managed_identities", "principals", "role_assignments", "subscriptions", "ad_domains",
         "network_connections", "device_images", "provisioning_policies", "consents", "arm_mfa_enforced",
+        "cloud_pcs", "user_settings",
     })
     t = {
         "id": v.guid("id"),
@@ -404,6 +405,29 @@ def _tenant(data, path, base_dir, seed) -> dict:
             "image_id": pv.get("image_id", str, None), "image": pv.get("image", str, None),
             "provisioning_type": pv.choice("provisioning_type", ("dedicated", "shared"), "dedicated"),
             "domain_join_configurations": djcs, "_path": p,
+        })
+    # Cloud PCs and user settings exist so that an ANC can be "in use" the ways Microsoft lists (Delete Azure network
+    # connection: used by a Cloud PC; backup ANC for cross-region disaster recovery in user settings).
+    t["cloud_pcs"] = []
+    for p, item in v.items("cloud_pcs"):
+        cv = _V(item, p, {"id", "display_name", "user_principal_name", "on_premises_connection",
+                          "provisioning_policy", "image_display_name"})
+        t["cloud_pcs"].append({
+            "id": cv.guid("id", required=False), "display_name": cv.get("display_name", str, required=True),
+            "user_principal_name": cv.get("user_principal_name", str, None),
+            "on_premises_connection": cv.get("on_premises_connection", str, required=True),
+            "provisioning_policy": cv.get("provisioning_policy", str, None),
+            "image_display_name": cv.get("image_display_name", str, None), "_path": p,
+        })
+    t["user_settings"] = []
+    for p, item in v.items("user_settings"):
+        uv = _V(item, p, {"id", "display_name", "disaster_recovery_connection", "disaster_recovery_type"})
+        t["user_settings"].append({
+            "id": uv.guid("id", required=False), "display_name": uv.get("display_name", str, required=True),
+            "disaster_recovery_connection": uv.get("disaster_recovery_connection", str, None),
+            "disaster_recovery_type": uv.choice("disaster_recovery_type", ("crossRegion", "premium", "notConfigured"),
+                                                "crossRegion"),
+            "_path": p,
         })
     return t
 

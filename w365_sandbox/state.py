@@ -53,5 +53,8 @@ def dump_state(emu) -> dict:
             "device_images": imgs,
             "provisioning_policies": [{k: v for k, v in p.items() if not k.startswith("_")}
                                       for p in t.policies.values()],
+            "cloud_pcs": [{k: v for k, v in pc.items() if not k.startswith("_")} for pc in t.cloud_pcs.values()],
+            "user_settings": [{k: v for k, v in us.items() if not k.startswith("_")}
+                              for us in t.user_settings.values()],
         })
     return out

@@ -63,6 +63,8 @@ class Tenant:
     ancs: dict = field(default_factory=dict)  # id -> ANC record (insertion order = creation order)
     images: dict = field(default_factory=dict)
     policies: dict = field(default_factory=dict)
+    cloud_pcs: dict = field(default_factory=dict)  # id -> cloudPC entity fields (+ "_ancId")
+    user_settings: dict = field(default_factory=dict)  # id -> cloudPcUserSetting entity fields (beta shape)
     windows365_sp: str | None = None  # object id
 
     def principal_allows(self, principal_id: str, action: str, scope: str) -> bool:
@@ -193,6 +195,50 @@ def build_tenants(seed: dict, now: float) -> dict:
                 "provisioningType": ps["provisioning_type"], "domainJoinConfigurations": djcs,
                 "enableSingleSignOn": False, "localAdminEnabled": False, "managedBy": "windows365",
                 "cloudPcNamingTemplate": None, "windowsSetting": {"locale": "en-US"},
+            }
+        policy_names = {p["displayName"].lower(): p for p in t.policies.values()}
+        for cs in ts["cloud_pcs"]:
+            anc_id = anc_names.get(cs["on_premises_connection"].lower())
+            if anc_id is None:
+                raise SeedError(f"{cs['_path']}.on_premises_connection",
+                                f"no network connection named {cs['on_premises_connection']!r}")
+            policy = policy_names.get((cs["provisioning_policy"] or "").lower())
+            if cs["provisioning_policy"] and policy is None:
+                raise SeedError(f"{cs['_path']}.provisioning_policy",
+                                f"no provisioning policy named {cs['provisioning_policy']!r}")
+            pc_id = cs["id"] or stable_id(t.id, "cloudpc", cs["display_name"])
+            t.cloud_pcs[pc_id] = {
+                "id": pc_id, "displayName": cs["display_name"], "aadDeviceId": stable_id(t.id, "aad", pc_id),
+                "managedDeviceId": stable_id(t.id, "intune", pc_id), "managedDeviceName": cs["display_name"],
+                "userPrincipalName": cs["user_principal_name"], "imageDisplayName": cs["image_display_name"],
+                "onPremisesConnectionName": t.ancs[anc_id]["displayName"], "_ancId": anc_id,
+                "provisioningPolicyId": policy["id"] if policy else None,
+                "provisioningPolicyName": policy["displayName"] if policy else None,
+                "provisioningType": "dedicated", "servicePlanId": None, "servicePlanName": None,
+                "gracePeriodEndDateTime": None, "_modified": now - 86400,
+            }
+        for us in ts["user_settings"]:
+            anc_id = None
+            if us["disaster_recovery_connection"]:
+                anc_id = anc_names.get(us["disaster_recovery_connection"].lower())
+                if anc_id is None:
+                    raise SeedError(f"{us['_path']}.disaster_recovery_connection",
+                                    f"no network connection named {us['disaster_recovery_connection']!r}")
+            us_id = us["id"] or stable_id(t.id, "usersetting", us["display_name"])
+            network = None
+            if anc_id:
+                network = {"@odata.type": "#microsoft.graph.cloudPcDisasterRecoveryAzureConnectionSetting",
+                           "onPremisesConnectionId": anc_id}
+            t.user_settings[us_id] = {
+                "id": us_id, "displayName": us["display_name"], "localAdminEnabled": False, "resetEnabled": False,
+                "restorePointSetting": {"frequencyType": "default", "userRestoreEnabled": False},
+                "crossRegionDisasterRecoverySetting": {
+                    "crossRegionDisasterRecoveryEnabled": anc_id is not None,
+                    "maintainCrossRegionRestorePointEnabled": False,
+                    "disasterRecoveryNetworkSetting": network,
+                    "disasterRecoveryType": us["disaster_recovery_type"] if anc_id else "notConfigured",
+                    "userInitiatedDisasterRecoveryAllowed": False},
+                "_modified": now - 86400,
             }
         tenants[t.id] = t
     return tenants

@@ -18,12 +18,15 @@ from ansible_collections.w365.cloudpc.plugins.module_utils._ids import NETWORK_O
 
 ANC_PATH = GRAPH_ANC_PATH
 POLICIES_PATH = GRAPH_PROVISIONING_POLICIES_PATH
+CLOUD_PCS_PATH = 'deviceManagement/virtualEndpoint/cloudPCs'
+# crossRegionDisasterRecoverySetting is documented on the beta cloudPcUserSetting only: read user settings from beta.
+USER_SETTINGS_PATH = 'deviceManagement/virtualEndpoint/userSettings'
 
 # inUse and healthCheckStatusDetail are returned only when named in $select, so every read names all fields.
 SELECT_FIELDS = (
     'id', 'displayName', 'connectionType', 'subscriptionId', 'subscriptionName', 'resourceGroupId',
     'virtualNetworkId', 'subnetId', 'virtualNetworkLocation', 'adDomainName', 'adDomainUsername',
-    'organizationalUnit', 'healthCheckStatus', 'healthCheckStatusDetail', 'inUse',
+    'organizationalUnit', 'healthCheckStatus', 'healthCheckStatusDetail', 'inUse', 'inUseByCloudPc',
 )
 SELECT = ','.join(SELECT_FIELDS)
 
@@ -398,12 +401,126 @@ def policies_using(policies, connection_id):
     return sorted(names, key=lambda n: str(n).lower())
 
 
-def in_use_message(name, policy_names):
-    if policy_names:
-        return ('Azure network connection %r is in use and the service refuses to delete it. Repoint or delete '
-                'the provisioning policies that use it first: %s' % (name, ', '.join(policy_names)))
-    return ('Azure network connection %r is in use (a provisioning policy references it) and the service refuses '
-            'to delete it; the policies could not be listed. Repoint or delete those policies first' % name)
+def cloud_pcs_using(cloud_pcs, connection_name):
+    """Names of the Cloud PCs provisioned on the connection (Graph cloudPC ``onPremisesConnectionName``, a name, not
+    an ID: a Cloud PC of another connection with the same name would count too)."""
+    wanted = (connection_name or '').lower()
+    return sorted((pc.get('displayName') or pc.get('managedDeviceName') or pc.get('id')
+                   for pc in cloud_pcs if (pc.get('onPremisesConnectionName') or '').lower() == wanted),
+                  key=lambda n: str(n).lower())
+
+
+def user_settings_using(settings, connection_id):
+    """Names of the Cloud PC user settings whose cross-region disaster recovery backup connection is this one (beta
+    cloudPcUserSetting.crossRegionDisasterRecoverySetting.disasterRecoveryNetworkSetting.onPremisesConnectionId)."""
+    wanted = (connection_id or '').lower()
+    names = []
+    for setting in settings:
+        network = (setting.get('crossRegionDisasterRecoverySetting') or {}).get('disasterRecoveryNetworkSetting')
+        ref = network.get('onPremisesConnectionId') if isinstance(network, dict) else None
+        if isinstance(ref, str) and ref.lower() == wanted:
+            names.append(setting.get('displayName') or setting.get('id'))
+    return sorted(names, key=lambda n: str(n).lower())
+
+
+_USAGE_READS = (
+    ('provisioning_policies', 'provisioning policies', POLICIES_PATH, 'v1.0',
+     {'$select': 'id,displayName,domainJoinConfigurations'}),
+    ('cloud_pcs', 'Cloud PCs', CLOUD_PCS_PATH, 'v1.0', {'$select': 'id,displayName,onPremisesConnectionName'}),
+    ('user_settings', 'Cloud PC user settings', USER_SETTINGS_PATH, 'beta', None),
+)
+
+
+def read_usage(graph):
+    """The tenant's provisioning policies, Cloud PCs and user settings (what can make a connection in use), each a
+    list or None when the service refused the read; plus the refused reads described for the user."""
+    usage, unreadable = {}, []
+    for key, label, path, version, params in _USAGE_READS:
+        try:
+            usage[key] = graph.list(path, params=params, version=version)
+        except W365ApiError as err:
+            usage[key] = None
+            unreadable.append('%s (HTTP %s %s)' % (label, err.status, err.code or ''))
+    return usage, unreadable
+
+
+def blockers_from(usage, unreadable, connection):
+    """What keeps `connection` (a Graph object or a module result) in use, from read_usage()'s lists."""
+    conn_id = connection.get('id')
+    name = connection.get('displayName', connection.get('name'))
+    return {
+        'provisioning_policies': policies_using(usage.get('provisioning_policies') or [], conn_id),
+        'cloud_pcs': cloud_pcs_using(usage.get('cloud_pcs') or [], name),
+        'user_settings': user_settings_using(usage.get('user_settings') or [], conn_id),
+        'unreadable': list(unreadable),
+    }
+
+
+def in_use_blockers(graph, connection):
+    """What keeps a connection in use, read from Graph: a dict with ``provisioning_policies``, ``cloud_pcs``,
+    ``user_settings`` (names) and ``unreadable`` (what could not be listed, with the service's status and code).
+
+    Windows 365's "Delete Azure network connection" page: an ANC is in use when a provisioning policy references it
+    (also as an alternate connection), when a Cloud PC uses it, or when it is the backup connection for cross-region
+    disaster recovery in user settings. Three list reads; each that is refused is named in ``unreadable``.
+    """
+    usage, unreadable = read_usage(graph)
+    return blockers_from(usage, unreadable, connection)
+
+
+def describe_use(graph, connections):
+    """Set ``in_use_by`` on each module-result connection that is in use (None on the others); reads the three
+    lists once, and only when some connection is in use."""
+    in_use = [c for c in connections if c.get('in_use') or c.get('in_use_by_cloud_pc')]
+    for connection in connections:
+        connection['in_use_by'] = None
+    if not in_use:
+        return connections
+    usage, unreadable = read_usage(graph)
+    for connection in in_use:
+        connection['in_use_by'] = blockers_from(usage, unreadable, connection)
+    return connections
+
+
+def in_use_summary(blockers):
+    """One line per kind of use: 'provisioning policies: A, B', '3 Cloud PCs: ...', 'user settings ...'."""
+    parts = []
+    if blockers.get('provisioning_policies'):
+        parts.append('provisioning policies (also as an alternate connection): %s'
+                     % ', '.join(blockers['provisioning_policies']))
+    if blockers.get('cloud_pcs'):
+        pcs = blockers['cloud_pcs']
+        parts.append('%d Cloud PC%s: %s%s' % (len(pcs), '' if len(pcs) == 1 else 's', ', '.join(pcs[:10]),
+                                              ' and %d more' % (len(pcs) - 10) if len(pcs) > 10 else ''))
+    if blockers.get('user_settings'):
+        parts.append('cross-region disaster recovery backup connection in user settings: %s'
+                     % ', '.join(blockers['user_settings']))
+    return parts
+
+
+def in_use_message(name, blockers):
+    """Why the service refuses to delete the connection, naming each blocker and its remedy."""
+    if not isinstance(blockers, dict):  # a plain list of policy names (older callers)
+        blockers = {'provisioning_policies': list(blockers or []), 'cloud_pcs': [], 'user_settings': [],
+                    'unreadable': []}
+    parts = in_use_summary(blockers)
+    remedies = []
+    if blockers.get('provisioning_policies'):
+        remedies.append('remove it from those provisioning policies (or delete them)')
+    if blockers.get('cloud_pcs'):
+        remedies.append('move those Cloud PCs to another connection or deprovision them')
+    if blockers.get('user_settings'):
+        remedies.append('remove it from those cross-region disaster recovery user settings')
+    text = 'Azure network connection %r is in use and the service refuses to delete it' % name
+    if parts:
+        text += ': ' + '; '.join(parts) + '. First ' + ', '.join(remedies)
+    else:
+        text += ('. Windows 365 counts a connection as in use when a provisioning policy references it (also as an '
+                 'alternate connection), when a Cloud PC uses it, or when it is the backup connection for '
+                 'cross-region disaster recovery in user settings; none of these could be named')
+    if blockers.get('unreadable'):
+        text += ' (could not list: %s)' % ', '.join(blockers['unreadable'])
+    return text
 
 
 def limit_message(count, limit):
@@ -485,6 +602,7 @@ def to_result(obj):
         'ad_domain_username': obj.get('adDomainUsername'),
         'organizational_unit': obj.get('organizationalUnit'),
         'in_use': obj.get('inUse'),
+        'in_use_by_cloud_pc': obj.get('inUseByCloudPc'),
         'health_check_status': obj.get('healthCheckStatus'),
         'health_check_start_date_time': detail.get('startDateTime'),
         'health_check_end_date_time': detail.get('endDateTime'),

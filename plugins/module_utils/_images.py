@@ -396,6 +396,29 @@ def policies_using(policies, image_id):
     return using
 
 
+def describe_use(module, images):
+    """Set ``in_use_by_policies`` (policy display names) on each image result; one policies read, only when there is
+    an image. A refused read leaves None and warns: Windows 365 counts an image as in use when a provisioning policy
+    references it, so that part stays unknown."""
+    from ansible_collections.w365.cloudpc.plugins.module_utils._errors import W365ApiError
+
+    for image in images:
+        image['in_use_by_policies'] = None
+    if not images:
+        return images
+    try:
+        policies = module.graph.list(POLICIES_PATH, params={'$select': 'id,displayName,imageType,imageId'})
+    except W365ApiError as err:
+        module.warn('could not list provisioning policies to tell which images are in use: HTTP %s %s'
+                    % (err.status, err.code or ''))
+        return images
+    for image in images:
+        image['in_use_by_policies'] = sorted((p.get('displayName') or p.get('id')
+                                              for p in policies_using(policies, image.get('id'))),
+                                             key=lambda n: str(n).lower())
+    return images
+
+
 def in_use_message(image, policies):
     names = ', '.join('%r (id %s)' % (p.get('displayName'), p.get('id')) for p in policies)
     return (

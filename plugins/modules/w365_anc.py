@@ -67,8 +67,10 @@ options:
   state:
     description:
       - V(present) creates or updates the connection; V(absent) deletes it.
-      - A connection in use by a provisioning policy cannot be deleted; the task then fails naming the policies
-        and sends no delete request.
+      - A connection in use cannot be deleted - referenced by a provisioning policy (also as an alternate
+        connection), used by a Cloud PC, or the backup connection for cross-region disaster recovery in user
+        settings. The task then fails naming the policies, the Cloud PCs and the user settings, and sends no delete
+        request.
     type: str
     choices: [present, absent]
     default: present
@@ -291,7 +293,12 @@ connection:
       description: OU for computer accounts (V(hybrid_join) only).
       type: str
     in_use:
-      description: Whether a provisioning policy uses the connection.
+      description:
+        - Whether the connection is in use (Graph C(inUse)) - by a provisioning policy, also as an alternate
+          connection, by a Cloud PC, or as the cross-region disaster recovery backup connection in user settings.
+      type: bool
+    in_use_by_cloud_pc:
+      description: Whether a Cloud PC uses the connection (Graph C(inUseByCloudPc)).
       type: bool
     health_check_status:
       description:
@@ -416,15 +423,12 @@ class AncManager:
                                             'virtual_network, virtual_network_resource_group and resource_group'
                                   % subnet_id)
 
-    def policy_names_using(self, anc_id):
-        """Names of the provisioning policies that reference the connection, or [] when they cannot be listed."""
-        try:
-            policies = self.graph.list(_anc.POLICIES_PATH,
-                                       params={'$select': 'id,displayName,domainJoinConfigurations'})
-        except W365ApiError as err:
-            self.module.warn('could not list provisioning policies to name those using the connection: %s' % err)
-            return []
-        return _anc.policies_using(policies, anc_id)
+    def in_use_blockers(self, current):
+        """What keeps the connection in use (policies, Cloud PCs, user settings); what could not be read is warned."""
+        blockers = _anc.in_use_blockers(self.graph, current)
+        for what in blockers['unreadable']:
+            self.module.warn('could not list %s to name what uses the connection' % what)
+        return blockers
 
     # -- writes ------------------------------------------------------------------------------------------------
     def write(self, call, *args):
@@ -594,10 +598,12 @@ class AncManager:
     def absent(self, current):
         if current is None:
             return False
-        if current.get('inUse'):
-            names = self.policy_names_using(current['id'])
-            self.module.fail_json(msg=_anc.in_use_message(current['displayName'], names), changed=False,
-                                  connection=_anc.to_result(current), provisioning_policies=names)
+        if current.get('inUse') or current.get('inUseByCloudPc'):
+            blockers = self.in_use_blockers(current)
+            self.module.fail_json(msg=_anc.in_use_message(current['displayName'], blockers), changed=False,
+                                  connection=_anc.to_result(current),
+                                  provisioning_policies=blockers['provisioning_policies'],
+                                  cloud_pcs=blockers['cloud_pcs'], user_settings=blockers['user_settings'])
         current = self.settle_before_edit(current)
         if self.module.check_mode:
             return True

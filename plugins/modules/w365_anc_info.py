@@ -56,7 +56,7 @@ RETURN = r'''
 connections:
   description:
     - The connections found, sorted by name. Empty when none matches.
-    - Each has the same keys as RV(w365.cloudpc.w365_anc#module:connection).
+    - Each has the same keys as RV(w365.cloudpc.w365_anc#module:connection), and RV(connections[].in_use_by).
   returned: always
   type: list
   elements: dict
@@ -98,8 +98,35 @@ connections:
       description: OU for computer accounts (V(hybrid_join) only).
       type: str
     in_use:
-      description: Whether a provisioning policy uses the connection.
+      description:
+        - Whether the connection is in use (Graph C(inUse)) - by a provisioning policy, also as an alternate
+          connection, by a Cloud PC, or as the cross-region disaster recovery backup connection in user settings.
       type: bool
+    in_use_by_cloud_pc:
+      description: Whether a Cloud PC uses the connection (Graph C(inUseByCloudPc)).
+      type: bool
+    in_use_by:
+      description:
+        - For a connection in use, what uses it; null for a connection not in use. Read only when some connection
+          is in use (three list reads for the whole task).
+      type: dict
+      contains:
+        provisioning_policies:
+          description: Names of the provisioning policies that reference it, also as an alternate connection.
+          type: list
+          elements: str
+        cloud_pcs:
+          description: Names of the Cloud PCs provisioned on it (Graph C(onPremisesConnectionName) equals its name).
+          type: list
+          elements: str
+        user_settings:
+          description: Names of the Cloud PC user settings that use it as cross-region disaster recovery backup.
+          type: list
+          elements: str
+        unreadable:
+          description: The lists the caller may not read (with HTTP status and error code); their part is unknown.
+          type: list
+          elements: str
     health_check_status:
       description: Overall health-check status, for example C(passed), C(failed), C(warning) or C(running).
       type: str
@@ -133,6 +160,8 @@ def main():
                        'could not list Azure network connections')
     connections = sorted((_anc.to_result(item) for item in items),
                          key=lambda c: ((c['name'] or '').lower(), c['id'] or ''))
+    # For each connection in use, name what uses it (policies, Cloud PCs, disaster-recovery user settings).
+    _anc.describe_use(module.graph, connections)
     module.exit(False, connections=connections)
 
 

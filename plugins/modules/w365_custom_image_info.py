@@ -107,6 +107,12 @@ images:
     last_modified:
       description: When the image last changed.
       type: str
+    in_use_by_policies:
+      description:
+        - Display names of the provisioning policies that use the image (Windows 365 refuses to delete an image in
+          use). Null when the caller may not list provisioning policies (a warning says so).
+      type: list
+      elements: str
 source_images:
   description: Managed images Windows 365 can upload; only with O(source_images=true).
   returned: when O(source_images=true)
@@ -142,6 +148,7 @@ def run(module):
     version = _images.validate_version(params['version']) if params['version'] is not None else None
     images = module.graph.list(_images.IMAGES_PATH, headers=_images.PREFER_ALL_ENUM_MEMBERS)
     result = {'images': [_images.to_result(image) for image in _images.find_images(images, name, version)]}
+    _images.describe_use(module, result['images'])
     if params['source_images']:
         sources = module.graph.list(_images.SOURCE_IMAGES_PATH)
         result['source_images'] = [_images.source_image_to_result(source) for source in sources]

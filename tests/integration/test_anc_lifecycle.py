@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from tests.helpers.anc import (
-    ANC_PATH, HUB_VNET_ID, JOIN_PW, OU1, OU2, RG_ID, VNET_ID, WRONG_JOIN_PW, entra_args, hybrid_args, run,
+    ANC_PATH, HUB_VNET_ID, JOIN_PW, OU1, OU2, RG_ID, SUB, VNET_ID, WRONG_JOIN_PW, entra_args, hybrid_args, run,
     start_anc_sandbox, task)
 
 
@@ -85,6 +85,15 @@ def test_entra_join_lifecycle(box, run_playbook):
     assert res.result('delete')['changed'] is True
     assert res.result('delete')['diff']['before']['name'] == name
     assert res.result('again')['changed'] is False
+
+    # Graph: deleting a connection removes the service's permissions on its resource group and vnet (also those
+    # the other connections of this module rely on); granting them again is the fix the teardown playbook applies.
+    res, writes = run(box, run_playbook, [task('regrant', None, module='w365.cloudpc.w365_role_grant',
+                                               purpose='network_connection', subscription_id=SUB,
+                                               resource_group='rg-cloudpc', virtual_network='vnet-cloudpc')])
+    assert res.rc == 0, str(res)
+    assert sorted(g['role_name'] for g in res.result('regrant')['grants'] if g['changed']) == [
+        'Windows 365 Network Interface Contributor', 'Windows 365 Network User']
 
 
 def test_hybrid_join_lifecycle(box, run_playbook):

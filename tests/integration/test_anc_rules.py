@@ -95,6 +95,29 @@ def test_delete_refused_while_in_use_names_the_policies(box, run_playbook):
         assert out['changed'] is False and out['connection']['in_use'] is True
 
 
+def test_delete_refused_while_cloud_pcs_or_dr_settings_use_it(box, run_playbook):
+    """issue 14 item 1: in use means more than a provisioning policy, and the refusal names the real blocker."""
+    res, writes = run(box, run_playbook, [
+        task('delete', 'anc-used-by-pcs', ignore_errors=True, state='absent'),
+        task('info', 'anc-used-by-pcs', module='w365.cloudpc.w365_anc_info'),
+        task('other', 'anc-seed-entra', module='w365.cloudpc.w365_anc_info'),
+    ])
+    assert writes == [], 'no DELETE may be sent'
+    out = res.result('delete')
+    assert res.entry('delete')['status'] == 'ignored' and out['changed'] is False
+    assert '2 Cloud PCs: CPC-alice-01, CPC-bob-01' in out['msg']
+    assert 'disaster recovery' in out['msg'] and 'DR Europe' in out['msg'] and 'No DR' not in out['msg']
+    assert 'deprovision' in out['msg']
+    assert out['cloud_pcs'] == ['CPC-alice-01', 'CPC-bob-01'] and out['user_settings'] == ['DR Europe']
+    assert out['provisioning_policies'] == []
+    assert out['connection']['in_use'] is True and out['connection']['in_use_by_cloud_pc'] is True
+    [info] = res.result('info')['connections']
+    assert info['in_use_by'] == {'provisioning_policies': [], 'cloud_pcs': ['CPC-alice-01', 'CPC-bob-01'],
+                                 'user_settings': ['DR Europe'], 'unreadable': []}
+    [other] = res.result('other')['connections']
+    assert other['in_use'] is True and other['in_use_by']['provisioning_policies'] == ['Policy Unrelated']
+
+
 def test_duplicate_names_are_listed_not_guessed(box, run_playbook):
     res, writes = run(box, run_playbook, [
         task('delete', 'anc-twice', ignore_errors=True, state='absent'),

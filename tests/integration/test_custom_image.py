@@ -301,6 +301,11 @@ def test_delete_refused_while_in_use_names_the_policy(box, run_playbook):
     assert res.rc != 0
     assert writes == []
     assert 'Sales Cloud PCs' in out['msg'] and 'provisioning polic' in out['msg']
+    # The info module says the same before anyone tries.
+    res, writes = run(box, run_playbook, [info_task(name='In Use Image'), info_task('unused', name='Unused Image')])
+    assert res.rc == 0, res
+    assert [i['in_use_by_policies'] for i in res.result('info')['images']] == [['Sales Cloud PCs']]
+    assert [i['in_use_by_policies'] for i in res.result('unused')['images']] == [[]]
 
 
 def test_delete_check_mode_then_delete_then_idempotent(box, run_playbook):

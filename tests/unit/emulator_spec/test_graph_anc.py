@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 
 from .checks import graph_error, graph_ok
-from .sandbox import AD, JOIN, OU, RG_ID, SETTLE, SUB_A, SUBNET_ID, VE, VNET_ID
+from .sandbox import (AD, JOIN, OU, RG_ID, ROLE_NETWORK_USER, ROLE_NIC_CONTRIBUTOR, SETTLE, SUB_A, SUBNET_ID, VE,
+                      VNET_ID, W365_SP_A)
 
 ANCS = f'{VE}/onPremisesConnections'
 SELECT_EXTRA = 'id,displayName,healthCheckStatus,inUse,healthCheckStatusDetail'
@@ -158,12 +159,41 @@ def test_update_ad_domain_password(api, ancs):
     graph_ok(reply, 'post', 204, request_body=body)
 
 
+def _service_grants(api):
+    """(role GUID, scope) of the Windows 365 service principal's assignments on rg-verify and below."""
+    from .checks import arm_ok
+    from .specs import arm_api_version
+    reply = api.arm('GET', f'{RG_ID}/providers/Microsoft.Authorization/roleAssignments',
+                    arm_api_version('authorization', 'RoleAssignments_ListForScope'),
+                    params={'$filter': f"principalId eq '{W365_SP_A}'"})
+    listed = arm_ok(reply, 'authorization', 'RoleAssignments_ListForScope', 200)
+    return {(a['properties']['roleDefinitionId'].rsplit('/', 1)[-1], a['properties']['scope'].lower())
+            for a in listed['value']}
+
+
 def test_delete_then_not_found(api):
+    import uuid
+
+    from .checks import arm_ok
+    from .specs import arm_api_version
     anc = create(api, _cloud_body('verify-anc-delete'))
     settle(api)
+    seeded = {(ROLE_NIC_CONTRIBUTOR, RG_ID.lower()), (ROLE_NETWORK_USER, VNET_ID.lower())}
+    assert seeded <= _service_grants(api)
     graph_ok(api.graph('DELETE', f'{ANCS}/{anc["id"]}'), 'delete', 204)
     graph_error(api.graph('GET', f'{ANCS}/{anc["id"]}'), 'get', 404)
     graph_error(api.graph('DELETE', f'{ANCS}/{anc["id"]}'), 'delete', 404)
+    # Graph: "permissions to the service are removed from the specified Azure resources", even though the seeded
+    # connections still use rg-verify and vnet-verify. Put them back for the other tests of this shared world.
+    assert not seeded & _service_grants(api)
+    version = arm_api_version('authorization', 'RoleAssignments_Create')
+    for role, scope in sorted(seeded):
+        body = {'properties': {'roleDefinitionId': f'/subscriptions/{SUB_A}/providers/Microsoft.Authorization/'
+                                                  f'roleDefinitions/{role}',
+                               'principalId': W365_SP_A, 'principalType': 'ServicePrincipal'}}
+        arm_ok(api.arm('PUT', f'{scope}/providers/Microsoft.Authorization/roleAssignments/{uuid.uuid4()}', version,
+                       body=body), 'authorization', 'RoleAssignments_Create', 201, request_body=body)
+    assert seeded <= _service_grants(api)
 
 
 def test_checks_bite_on_real_emulator_output(api, ancs):

@@ -334,7 +334,58 @@ class TestLookupHelpers:
 
     def test_in_use_message(self):
         assert 'P1, P2' in _anc.in_use_message('anc', ['P1', 'P2'])
-        assert 'could not be listed' in _anc.in_use_message('anc', [])
+        unknown = _anc.in_use_message('anc', [])
+        assert 'none of these could be named' in unknown and 'Cloud PC' in unknown and 'disaster recovery' in unknown
+
+    def test_cloud_pcs_and_user_settings_using(self):
+        anc_id = 'C0FFEE00-0000-0000-0000-000000000001'
+        pcs = [{'displayName': 'CPC-b', 'onPremisesConnectionName': 'ANC-weu'},
+               {'displayName': 'CPC-a', 'onPremisesConnectionName': 'anc-weu'},
+               {'displayName': 'CPC-x', 'onPremisesConnectionName': 'anc-neu'},
+               {'displayName': 'CPC-none', 'onPremisesConnectionName': None}]
+        assert _anc.cloud_pcs_using(pcs, 'anc-weu') == ['CPC-a', 'CPC-b']
+        settings = [
+            {'displayName': 'DR', 'crossRegionDisasterRecoverySetting': {'disasterRecoveryNetworkSetting': {
+                '@odata.type': '#microsoft.graph.cloudPcDisasterRecoveryAzureConnectionSetting',
+                'onPremisesConnectionId': anc_id.lower()}}},
+            {'displayName': 'hosted', 'crossRegionDisasterRecoverySetting': {'disasterRecoveryNetworkSetting': {
+                'regionName': 'westus', 'regionGroup': 'usEast'}}},
+            {'displayName': 'off', 'crossRegionDisasterRecoverySetting': None},
+            {'displayName': 'old'},
+        ]
+        assert _anc.user_settings_using(settings, anc_id) == ['DR']
+
+    def test_in_use_message_names_every_blocker_and_its_remedy(self):
+        blockers = {'provisioning_policies': ['Pol'], 'cloud_pcs': ['CPC-%02d' % i for i in range(12)],
+                    'user_settings': ['DR Europe'], 'unreadable': ['Cloud PC user settings (HTTP 403 Forbidden)']}
+        msg = _anc.in_use_message('anc-weu', blockers)
+        assert 'provisioning policies (also as an alternate connection): Pol' in msg
+        assert '12 Cloud PCs: CPC-00' in msg and 'and 2 more' in msg and 'CPC-11' not in msg
+        assert 'user settings: DR Europe' in msg and 'deprovision' in msg
+        assert 'could not list: Cloud PC user settings (HTTP 403 Forbidden)' in msg
+
+    def test_blockers_from_reads_each_list_once_and_reports_refusals(self):
+        from ansible_collections.w365.cloudpc.plugins.module_utils._errors import W365ApiError
+
+        calls = []
+
+        class Graph:
+            def list(self, path, params=None, version='v1.0'):
+                calls.append((path.rsplit('/', 1)[-1], version))
+                if path.endswith('userSettings'):
+                    raise W365ApiError(403, 'Forbidden', 'no')
+                if path.endswith('cloudPCs'):
+                    return [{'displayName': 'CPC-1', 'onPremisesConnectionName': 'anc'}]
+                return []
+
+        conns = [{'id': 'a', 'name': 'anc', 'in_use': True}, {'id': 'b', 'name': 'free', 'in_use': False}]
+        _anc.describe_use(Graph(), conns)
+        assert calls == [('provisioningPolicies', 'v1.0'), ('cloudPCs', 'v1.0'), ('userSettings', 'beta')]
+        assert conns[0]['in_use_by']['cloud_pcs'] == ['CPC-1'] and conns[1]['in_use_by'] is None
+        assert conns[0]['in_use_by']['unreadable'] == ['Cloud PC user settings (HTTP 403 Forbidden)']
+        calls[:] = []
+        _anc.describe_use(Graph(), [{'id': 'b', 'name': 'free', 'in_use': False}])
+        assert calls == []
 
 
 class TestResults:
