@@ -63,10 +63,11 @@ def test_the_collections_api_versions_are_all_supported():
     repo = Path(__file__).resolve().parents[3]
     expected = {"API_SUBSCRIPTIONS": av.RESOURCES, "API_RESOURCE_GROUPS": av.RESOURCES, "API_NETWORK": av.NETWORK,
                 "API_PERMISSIONS": av.PERMISSIONS, "API_COMPUTE": av.COMPUTE_IMAGES,
-                "COMPUTE_API_VERSION": av.COMPUTE_IMAGES, "ROLE_ASSIGNMENTS_API_VERSION": av.ROLE_ASSIGNMENTS}
+                "COMPUTE_API_VERSION": av.COMPUTE_IMAGES, "ROLE_ASSIGNMENTS_API_VERSION": av.ROLE_ASSIGNMENTS,
+                "COMPUTE_GALLERY_API_VERSION": av.COMPUTE_GALLERIES}
     found = {}
     for rel in ("plugins/modules/w365_preflight.py", "plugins/module_utils/_images.py",
-                "plugins/module_utils/_grants.py"):
+                "plugins/module_utils/_grants.py", "plugins/module_utils/_constants.py"):
         text = (repo / rel).read_text(encoding="utf-8")
         found.update(re.findall(r"^(\w*API\w*) = '(\d{4}-\d\d-\d\d[\w-]*)'", text, re.MULTILINE))
     assert set(found) == set(expected), "map each api-version constant to the sandbox's list for its type"
