@@ -125,9 +125,8 @@ def create_image(g) -> Response:
     if not re.match(r"^\d+\.\d+\.\d+$", body["version"]):
         raise ApiError(400, "BadRequest", f"The version '{body['version']}' is not valid: use Major.Minor.Patch, "
                                           "for example 1.0.0.")
-    gallery_source = images.GALLERY_VERSION_RE.match(body["sourceImageResourceId"])
-    if not images.MANAGED_IMAGE_RE.match(body["sourceImageResourceId"]) and not (gallery_source
-                                                                               and g.version == "beta"):
+    gallery_source = images.GALLERY_VERSION_RE.match(body["sourceImageResourceId"]) and g.version == "beta"
+    if not images.MANAGED_IMAGE_RE.match(body["sourceImageResourceId"]) and not gallery_source:
         # v1.0 documents only the managed image form; the gallery preview is modelled on beta (docs/sandbox.md).
         raise ApiError(400, "BadRequest", "sourceImageResourceId must be a managed image resource ID "
                                           "(/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Compute/"

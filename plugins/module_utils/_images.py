@@ -246,9 +246,9 @@ def requirement_problems(facts, max_os_disk_gb=IMAGE_MAX_OS_DISK_GB):
 
 
 def requirements_message(source, problems):
+    listed = '; '.join('%s (%s): %s' % (p['requirement'], p['found'], p['remedy']) for p in problems)
     return ('source image %s does not meet the Windows 365 image requirements, so it was not uploaded: %s.'
-            % (source['id'], '; '.join('%s (%s): %s' % (p['requirement'], p['found'], p['remedy'])
-                                      for p in problems)))
+            % (source['id'], listed))
 
 
 def validate_name(name):
