@@ -385,6 +385,8 @@ def source_image_to_result(source):
         'name': source.get('displayName'),
         'subscription_id': source.get('subscriptionId'),
         'subscription_name': source.get('subscriptionDisplayName'),
+        # Graph beta only; v1.0 lists managed images only.
+        'category': source.get('category') or 'managedImage',
     }
 
 
