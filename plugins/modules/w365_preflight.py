@@ -601,6 +601,9 @@ def run(module):
     if params['planned_cloud_pcs'] < 0:
         raise W365ConfigError('planned_cloud_pcs', 'planned_cloud_pcs must be 0 or more, got %d'
                               % params['planned_cloud_pcs'])
+    if params['max_os_disk_size_gb'] < 1:
+        raise W365ConfigError('max_os_disk_size_gb', 'max_os_disk_size_gb must be at least 1 GB, got %d'
+                              % params['max_os_disk_size_gb'])
     if params['anc_limit'] < 1:
         raise W365ConfigError('anc_limit', 'anc_limit must be at least 1, got %d' % params['anc_limit'])
     target = resolve(params)
