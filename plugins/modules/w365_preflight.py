@@ -610,7 +610,11 @@ def run(module):
     images = []
     if params['source_image_ids']:
         from ansible_collections.w365.cloudpc.plugins.module_utils import _images
-        images = [_images.parse_source_image_id(i) for i in params['source_image_ids']]
+        for index, image_id in enumerate(params['source_image_ids']):
+            try:
+                images.append(_images.parse_source_image_id(image_id))
+            except W365ConfigError as err:
+                raise W365ConfigError('source_image_ids', 'source_image_ids[%d]: %s' % (index, err.message))
     if target is None and not images:
         raise W365ConfigError('subnet', 'nothing to check: give the network (subnet and the options it needs) '
                                         'and/or source_image_ids')
