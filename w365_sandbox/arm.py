@@ -21,10 +21,81 @@ def iso(ts: float) -> str:
 
 
 def handle(emu, req) -> Response:
+    if req.path.rstrip("/").lower() == "/metadata/endpoints":
+        return metadata_endpoints(req)
     if not req.q("api-version"):
         raise ApiError(400, "MissingApiVersionParameter",
                        "The api-version query parameter (?api-version=) is required for all requests.")
     tenant, principal = authenticate(emu, req, "arm")
+    try:
+        resp = _handle(emu, req, tenant, principal)
+    except ApiError as err:
+        err.headers.update(rate_limit_headers(emu, req, principal))
+        raise
+    resp.headers.update(rate_limit_headers(emu, req, principal))
+    return resp
+
+
+# ---- cloud metadata ---------------------------------------------------------------------------------------------
+# ARM serves the endpoints of its cloud at {resourceManager}/metadata/endpoints without sign-in, so tools can use an
+# unknown cloud from its ARM URL alone (`az cloud register --endpoint-resource-manager`, Azure Stack Hub: "Use the
+# API version profiles": `<ResourceManagerUrl>/metadata/endpoints?api-version=1.0` returns galleryEndpoint,
+# graphEndpoint, portalEndpoint and authentication {loginEndpoint, audiences}). Newer api-versions (2019-05-01 and
+# later, as Azure's public ARM answers) return a list of clouds. Audiences stay the real public-cloud ones: the
+# sandbox tells Graph from ARM tokens by them (docs/sandbox.md).
+_LEGACY_METADATA_VERSIONS = ("1.0", "2015-01-01")
+
+
+def metadata_endpoints(req) -> Response:
+    if req.method not in ("GET", "HEAD"):
+        raise ApiError(405, "MethodNotAllowed", f"The requested resource does not support http method '{req.method}'.")
+    base = req.base_url.rstrip("/") + "/"
+    audiences = ["https://management.core.windows.net/", "https://management.azure.com/"]
+    version = req.q("api-version")
+    if version is None or version in _LEGACY_METADATA_VERSIONS:
+        return Response(200, {"galleryEndpoint": base, "graphEndpoint": base, "portalEndpoint": base,
+                              "authentication": {"loginEndpoint": base, "audiences": audiences}})
+    if not re.match(r"^\d{4}-\d{2}-\d{2}$", version) or version < "2019-05-01":
+        raise ApiError(400, "InvalidApiVersionParameter",
+                       f"The api-version '{version}' is invalid. The supported versions are "
+                       f"'2022-09-01,2020-06-01,2019-05-01,2015-01-01,1.0'.")
+    return Response(200, [{
+        "name": "W365Sandbox", "portal": base, "resourceManager": base, "graph": base,
+        "microsoftGraphResourceId": "https://graph.microsoft.com/", "graphAudience": "https://graph.windows.net/",
+        "authentication": {"loginEndpoint": base, "audiences": audiences, "tenant": "common",
+                           "identityProvider": "AAD"},
+        "media": base, "activeDirectoryDataLake": "", "batch": base, "gallery": base, "sqlManagement": base,
+        "vmImageAliasDoc": "", "suffixes": {"acrLoginServer": "azurecr.io", "keyVaultDns": "vault.azure.net",
+                                            "sqlServerHostname": "database.windows.net",
+                                            "storage": "core.windows.net"},
+    }])
+
+
+# ---- rate-limit headers -----------------------------------------------------------------------------------------
+# learn.microsoft.com/azure/azure-resource-manager/management/request-limits-and-throttling: ARM reports what is left
+# in x-ms-ratelimit-remaining-subscription-reads / -writes / -deletes (tenant-level requests: -tenant-reads /
+# -writes), per security principal; the regional token bucket holds 250 reads (25 back per second) and 200 writes or
+# deletes (10 back per second). The sandbox counts on its own clock and never throttles on these (fault rules do).
+_BUCKETS = {"reads": (250, 25.0), "writes": (200, 10.0), "deletes": (200, 10.0)}
+
+
+def rate_limit_headers(emu, req, principal) -> dict:
+    kind = "reads" if req.method in ("GET", "HEAD") else "deletes" if req.method == "DELETE" else "writes"
+    m = re.match(r"^/subscriptions/([^/]+)", req.path, re.IGNORECASE)
+    scope = ("subscription", m.group(1).lower()) if m else ("tenant", "")
+    size, refill = _BUCKETS[kind]
+    buckets = emu.__dict__.setdefault("_ratelimit_buckets", {})
+    key = (principal.get("oid"), scope, kind)
+    level, last = buckets.get(key, (float(size), emu.now()))
+    now = emu.now()
+    level = min(float(size), level + max(now - last, 0.0) * refill) - 1.0
+    buckets[key] = (max(level, 0.0), now)
+    if scope[0] == "tenant" and kind == "deletes":
+        kind = "writes"
+    return {f"x-ms-ratelimit-remaining-{scope[0]}-{kind}": str(max(int(level), 0))}
+
+
+def _handle(emu, req, tenant, principal) -> Response:
     ctx = Ctx(emu, req, tenant, principal)
     path = req.path.rstrip("/") or "/"
     api_versions.check(emu, tenant, [s for s in path.split("/") if s], req.q("api-version"))

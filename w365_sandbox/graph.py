@@ -8,7 +8,7 @@ import re
 
 from .auth import authenticate
 from .errors import ApiError
-from .odata import page, parse_filter, parse_select
+from .odata import check_query, page, parse_filter, parse_select
 from .server import Response
 from .world import WINDOWS365_APP_ID
 
@@ -74,6 +74,7 @@ def handle(emu, req) -> Response:
     version = segs[0]
     tenant, principal = authenticate(emu, req, "graph")
     g = G(emu, req, tenant, principal, version)
+    check_content_type(req)
     rest = segs[1:]
     if rest and rest[0].lower().startswith("serviceprincipals"):
         return service_principals(g, rest)
@@ -115,7 +116,41 @@ def _action(name: str) -> str:
     return n[:-2] if n.endswith("()") else n
 
 
-def _collection(g, items, type_name, props, context):
+def check_content_type(req) -> None:
+    """A request body must be JSON (learn.microsoft.com/graph/use-the-api: write requests send
+    Content-Type: application/json). The message is the one Graph answers a body it cannot read as JSON with."""
+    if req.method not in ("POST", "PATCH", "PUT") or not req.body:
+        return
+    ctype = (req.headers.get("content-type") or "").split(";", 1)[0].strip().lower()
+    if ctype != "application/json" and not ctype.endswith("+json"):
+        raise ApiError(400, "BadRequest", "Unable to read JSON request payload. Please ensure Content-Type header is "
+                                          "set and payload is of valid JSON format.")
+
+
+def check_action_body(g, action: str, parameters=()) -> dict:
+    """The body of a bound action: only the parameters the action declares (CSDL); a parameterless action takes no
+    body at all. Unknown parameters get the OData message Graph returns for them."""
+    if not g.req.body or not g.req.body.strip():
+        return {}
+    if not parameters:
+        raise ApiError(400, "BadRequest", f"The action '{action}' does not take parameters; send no request body.")
+    body = g.req.json()
+    if not isinstance(body, dict):
+        raise ApiError(400, "BadRequest", "The request body must be a JSON object.")
+    for key in body:
+        if key not in parameters:
+            raise ApiError(400, "BadRequest", f"The parameter '{key}' in the request payload is not a valid parameter "
+                                              f"for the operation '{action}'.")
+    return body
+
+
+def _cloudpc(type_name) -> bool:
+    return type_name.lower().startswith("microsoft.graph.cloudpc")
+
+
+def _collection(g, items, type_name, props, context, expand=()):
+    if g.req.method == "GET" and _cloudpc(type_name):
+        check_query(g.req, g.version, ("$select", "$filter") + (("$expand",) if expand else ()))
     pred = parse_filter(g.req.q("$filter"), type_name, set(props))
     select = parse_select(g.req.q("$select"), type_name, set(props))
     matched = [e for e in items if pred(e)]
@@ -137,7 +172,9 @@ def _shape(entity, select, default):
     return out
 
 
-def _single(g, entity, props, default, context):
+def _single(g, entity, props, default, context, expand=()):
+    if g.req.method == "GET" and _cloudpc(entity.get("@odata.type", "").lstrip("#")):
+        check_query(g.req, g.version, ("$select",) + (("$expand",) if expand else ()))
     select = parse_select(g.req.q("$select"), entity["@odata.type"].lstrip("#"), set(props))
     body = {"@odata.context": f"{g.root}#{context}" + (f"({','.join(select)})" if select else "") + "/$entity"}
     body.update(_shape(entity, select, default))

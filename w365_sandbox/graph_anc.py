@@ -7,7 +7,7 @@ import uuid
 
 from . import health
 from .errors import ApiError
-from .graph import GUID, _action, _check_body, _collection, _method, _shape, _single
+from .graph import GUID, _action, _check_body, _collection, _method, _shape, _single, check_action_body
 from .server import Response
 
 ANC_TYPE = "microsoft.graph.cloudPcOnPremisesConnection"
@@ -103,6 +103,7 @@ def ancs(g, tail) -> Response:
     if len(tail) == 2 and action == "runhealthchecks":
         _method(g, "POST")
         _delegated_write(g)
+        check_action_body(g, "runHealthChecks")  # parameterless (Graph runHealthChecks: "Don't supply a request body")
         if health.status(g.emu, anc, g.now) in ("pending", "running"):
             raise ApiError(409, "Conflict", "Health checks are already running for this Azure network connection.")
         health.start(g.emu, anc, skip_pending=True)
@@ -110,7 +111,7 @@ def ancs(g, tail) -> Response:
     if len(tail) == 2 and action == "updateaddomainpassword":
         _method(g, "POST")
         g.write()  # Microsoft documents app-only support for this action
-        body = g.req.json()
+        body = check_action_body(g, "updateAdDomainPassword", ("adDomainPassword",))
         if not isinstance(body, dict) or not isinstance(body.get("adDomainPassword"), str) \
                 or not body["adDomainPassword"]:
             raise ApiError(400, "BadRequest", "The adDomainPassword parameter is required.")

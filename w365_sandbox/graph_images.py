@@ -7,7 +7,7 @@ import uuid
 
 from . import health, images
 from .errors import ApiError
-from .graph import GUID, _action, _check_body, _collection, _method, _single, iso
+from .graph import GUID, _action, _check_body, _collection, _method, _single, check_action_body, iso
 from .server import Response
 
 IMAGE_TYPE = "microsoft.graph.cloudPcDeviceImage"
@@ -101,6 +101,7 @@ def device_images(g, tail) -> Response:
     if len(tail) == 2 and _action(tail[1]) in ("retryupload", "reupload") and g.version == "beta":
         _method(g, "POST")
         g.write()
+        check_action_body(g, "retryUpload" if _action(tail[1]) == "retryupload" else "reupload")
         if img["status"] != "failed":
             raise ApiError(400, "BadRequest", "Only a failed image upload can be retried.")
         img.update(status="pending", errorCode=None)
@@ -124,9 +125,8 @@ def create_image(g) -> Response:
     if not re.match(r"^\d+\.\d+\.\d+$", body["version"]):
         raise ApiError(400, "BadRequest", f"The version '{body['version']}' is not valid: use Major.Minor.Patch, "
                                           "for example 1.0.0.")
-    gallery_source = images.GALLERY_VERSION_RE.match(body["sourceImageResourceId"])
-    if not images.MANAGED_IMAGE_RE.match(body["sourceImageResourceId"]) and not (gallery_source
-                                                                               and g.version == "beta"):
+    gallery_source = images.GALLERY_VERSION_RE.match(body["sourceImageResourceId"]) and g.version == "beta"
+    if not images.MANAGED_IMAGE_RE.match(body["sourceImageResourceId"]) and not gallery_source:
         # v1.0 documents only the managed image form; the gallery preview is modelled on beta (docs/sandbox.md).
         raise ApiError(400, "BadRequest", "sourceImageResourceId must be a managed image resource ID "
                                           "(/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Compute/"
@@ -202,6 +202,51 @@ def _validate_policy(g, pol):
     pol["domainJoinConfigurations"] = djcs
 
 
+ASSIGNMENT_TYPE = "microsoft.graph.cloudPcProvisioningPolicyAssignment"
+
+
+def assignment_entities(pol) -> list:
+    """cloudPcProvisioningPolicyAssignment objects from what `assign` stored: {id, target}. The id form
+    ({policy id}_{group id}) is ASSUMED."""
+    out = []
+    for item in pol.get("_assignments") or []:
+        target = dict(item.get("target") or {})
+        target.setdefault("@odata.type", "#microsoft.graph.cloudPcManagementGroupAssignmentTarget")
+        out.append({"id": f"{pol['id']}_{target.get('groupId')}", "target": target})
+    return out
+
+
+def _expand(g, pol_entity, pol):
+    """$expand=assignments (the list and get pages of cloudPcProvisioningPolicy document it); anything else is
+    refused as Graph refuses an unknown navigation property."""
+    value = g.req.q("$expand")
+    if not value:
+        return pol_entity
+    for nav in [v.strip() for v in value.split(",") if v.strip()]:
+        if nav != "assignments":
+            raise ApiError(400, "BadRequest", f"Could not find a property named '{nav}' on type '{POLICY_TYPE}'.")
+    pol_entity["assignments"] = assignment_entities(pol)
+    return pol_entity
+
+
+def policy_assignments(g, pol, rest) -> Response:
+    """GET provisioningPolicies/{id}/assignments[/{assignment id}] (cloudPcProvisioningPolicy relationship
+    `assignments`, learn.microsoft.com/graph/api/resources/cloudpcprovisioningpolicy)."""
+    _method(g, "GET")
+    g.read()
+    items = [{"@odata.type": "#" + ASSIGNMENT_TYPE, **a} for a in assignment_entities(pol)]
+    ctx = f"deviceManagement/virtualEndpoint/provisioningPolicies('{pol['id']}')/assignments"
+    if not rest:
+        resp = _collection(g, items, ASSIGNMENT_TYPE, ["id", "target"], ctx)
+        for v in resp.body["value"]:
+            v.pop("@odata.type", None)
+        return resp
+    found = next((a for a in items if a["id"].lower() == rest[0].lower()), None) if len(rest) == 1 else None
+    if found is None:
+        raise ApiError(404, "ResourceNotFound", f"The provisioning policy assignment '{rest[0]}' was not found.")
+    return Response(200, _single(g, found, ["id", "target"], ["id", "target"], ctx))
+
+
 def _policy(g, pid):
     pol = g.tenant.policies.get(pid.lower()) if GUID.match(pid) else None
     if pol is None:
@@ -214,8 +259,8 @@ def policies(g, tail) -> Response:
     if not tail:
         if g.req.method == "GET":
             g.read()
-            items = [policy_entity(g, p) for p in g.tenant.policies.values()]
-            return _collection(g, items, POLICY_TYPE, POLICY_FIELDS, ctx)
+            items = [_expand(g, policy_entity(g, p), p) for p in g.tenant.policies.values()]
+            return _collection(g, items, POLICY_TYPE, POLICY_FIELDS + ["assignments"], ctx, expand=("assignments",))
         _method(g, "POST")
         g.write()
         body = g.req.json()
@@ -234,7 +279,10 @@ def policies(g, tail) -> Response:
     if len(tail) == 1:
         if g.req.method == "GET":
             g.read()
-            return Response(200, _single(g, policy_entity(g, pol), POLICY_FIELDS, POLICY_FIELDS, ctx))
+            entity = _expand(g, policy_entity(g, pol), pol)
+            default = POLICY_FIELDS + (["assignments"] if "assignments" in entity else [])
+            return Response(200, _single(g, entity, POLICY_FIELDS + ["assignments"], default, ctx,
+                                         expand=("assignments",)))
         if g.req.method == "PATCH":
             g.write()
             body = g.req.json()
@@ -250,10 +298,12 @@ def policies(g, tail) -> Response:
         g.write()
         del g.tenant.policies[pol["id"]]
         return Response(204)
+    if len(tail) >= 2 and tail[1].lower() == "assignments":
+        return policy_assignments(g, pol, tail[2:])
     if len(tail) == 2 and _action(tail[1]) == "assign":
         _method(g, "POST")
         g.write()
-        body = g.req.json()
+        body = check_action_body(g, "assign", ("assignments",))
         if not isinstance(body, dict) or not isinstance(body.get("assignments"), list):
             raise ApiError(400, "BadRequest", "The assignments parameter is required.")
         pol["_assignments"] = body["assignments"]

@@ -35,6 +35,13 @@ RECOMMENDED = {
         "Check the domain join account's user name and password, then update the password on the connection.",
     "adJoinCheckOrganizationalUnitNotFound":
         "Make sure the organizational unit exists in the domain, or leave it empty to use the default container.",
+    "azureAdDeviceSyncCheckDeviceNotFound":
+        "Make sure Microsoft Entra Connect syncs the organizational unit's computers to Microsoft Entra ID.",
+    "azureAdDeviceSyncCheckDurationExceeded":
+        "Make sure Microsoft Entra Connect is enabled and syncs at least every 60 minutes.",
+    "azureAdDeviceSyncCheckConnectDisabled": "Enable Microsoft Entra Connect sync for the tenant.",
+    "azureAdDeviceSyncCheckScpNotConfigured":
+        "Configure the service connection point for Microsoft Entra hybrid join in the Microsoft Entra Connect wizard.",
 }
 
 
@@ -122,7 +129,10 @@ def compute(emu, tenant, anc, begin: float, end: float) -> dict:
         _ad_checks(tenant, anc, vnet_id, vnet, add)
     add("Endpoint connectivity")
     if hybrid:
-        add("Azure AD device sync")
+        # Warning level: learn.microsoft.com/windows-365/enterprise/health-checks ("Checks successful with warnings
+        # ... the Microsoft Entra hybrid join sync check ... can take up to 90 minutes") and
+        # troubleshoot-azure-network-connection ("Microsoft Entra device Sync").
+        add("Azure AD device sync", _device_sync_error(tenant, anc), level="warning")
     # Azure readiness
     if sub is None:
         add("Azure tenant readiness", "resourceAvailabilityCheckSubscriptionNotFound",
@@ -179,6 +189,14 @@ def compute(emu, tenant, anc, begin: float, end: float) -> dict:
     statuses = {c["status"] for c in checks}
     overall = "failed" if "failed" in statuses else "warning" if "warning" in statuses else "passed"
     return {"status": overall, "start": iso(begin), "end": iso(end), "checks": checks}
+
+
+def _device_sync_error(tenant, anc):
+    from .seed import DEVICE_SYNC_STATES
+
+    name = (anc.get("adDomainName") or "").lower()
+    domain = next((d for d in tenant.ad_domains if d["name"].lower() == name), None)
+    return DEVICE_SYNC_STATES.get((domain or {}).get("device_sync", "synced"))
 
 
 def _ad_checks(tenant, anc, vnet_id, vnet, add) -> None:

@@ -84,3 +84,30 @@ def page(req, items: list, page_size: int):
         query["$skiptoken"] = str(start + size)
         next_link = f"{req.base_url}{urllib.parse.quote(req.path)}?{urllib.parse.urlencode(query, safe='$,()')}"
     return chunk, next_link
+
+
+# OData system query options Graph knows (learn.microsoft.com/graph/query-parameters). Which of them an operation
+# supports is listed in its "Optional query parameters" section; the Cloud PC list pages name $select and $filter
+# (provisioningPolicies also $expand), and paging ($top, $skiptoken) and $count are what the sandbox pages with.
+SYSTEM_OPTIONS = ("$select", "$filter", "$expand", "$orderby", "$top", "$skip", "$skiptoken", "$count", "$search",
+                  "$format")
+PAGING = ("$top", "$skiptoken", "$count")
+
+
+def check_query(req, version: str, supported) -> None:
+    """Refuse a query option the operation does not support, and any other query parameter, with Graph's 400.
+
+    On beta the $ prefix is optional (learn.microsoft.com/graph/query-parameters: "On the beta endpoint, the $ prefix
+    is optional"); on v1.0 it is always required here. The error texts are ASSUMED (docs/sandbox.md).
+    """
+    allowed = {o.lower() for o in supported} | set(PAGING)
+    for name in req.query:
+        low = name.lower()
+        key = low if low.startswith("$") or version != "beta" else "$" + low
+        if key in allowed:
+            continue
+        if key in SYSTEM_OPTIONS:
+            raise ApiError(400, "BadRequest", f"The query specified in the URI is not valid. Query option "
+                                              f"'{name}' is not supported by this operation.")
+        raise ApiError(400, "BadRequest", f"The query specified in the URI is not valid. Query parameter '{name}' "
+                                          "is not supported.")

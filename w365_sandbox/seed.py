@@ -21,6 +21,15 @@ DEFAULT_SUPPORTED_REGIONS = [
     "northcentralus", "southcentralus", "westcentralus", "westus", "westus2", "westus3", "italynorth",
     "israelcentral", "mexicocentral", "spaincentral", "usgovarizona", "usgovvirginia",
 ]
+# ad_domains[].device_sync -> the errorType the Entra device sync check reports (None: it passes). Microsoft's
+# troubleshooting page: the sync can take up to 90 minutes, so the check warns instead of failing.
+DEVICE_SYNC_STATES = {
+    "synced": None,
+    "not_synced": "azureAdDeviceSyncCheckDeviceNotFound",
+    "slow": "azureAdDeviceSyncCheckDurationExceeded",
+    "connect_disabled": "azureAdDeviceSyncCheckConnectDisabled",
+    "scp_not_configured": "azureAdDeviceSyncCheckScpNotConfigured",
+}
 NAME_RE = re.compile(r"^[A-Za-z0-9_.()\-]{1,90}$")
 
 
@@ -341,7 +350,7 @@ def _tenant(data, path, base_dir, seed) -> dict:
             t["role_assignments"][-1]["condition_version"] = "2.0"
     t["ad_domains"] = []
     for p, item in v.items("ad_domains"):
-        dv = _V(item, p, {"name", "resolvable_from", "join_accounts", "organizational_units"})
+        dv = _V(item, p, {"name", "resolvable_from", "join_accounts", "organizational_units", "device_sync"})
         accounts = []
         for ap, aitem in dv.items("join_accounts"):
             jv = _V(aitem, ap, {"upn", "password"})
@@ -350,6 +359,8 @@ def _tenant(data, path, base_dir, seed) -> dict:
         t["ad_domains"].append({
             "name": dv.get("name", str, required=True), "resolvable_from": dv.strings("resolvable_from"),
             "join_accounts": accounts, "organizational_units": dv.strings("organizational_units"),
+            # Entra device sync of the domain's computers (hybrid join health check, warning level).
+            "device_sync": dv.choice("device_sync", tuple(DEVICE_SYNC_STATES), "synced"),
         })
     t["network_connections"] = []
     for p, item in v.items("network_connections"):

@@ -80,7 +80,7 @@ def service_of(path: str) -> str:
         return "control"
     if first in ("v1.0", "beta"):
         return "graph"
-    if first in ("subscriptions", "providers"):
+    if first in ("subscriptions", "providers", "metadata"):  # /metadata/endpoints: ARM's cloud metadata
         return "arm"
     return "entra"
 

@@ -243,9 +243,9 @@ def requirement_problems(facts, max_os_disk_gb=IMAGE_MAX_OS_DISK_GB):
 
 
 def requirements_message(source, problems):
+    listed = '; '.join('%s (%s): %s' % (p['requirement'], p['found'], p['remedy']) for p in problems)
     return ('source image %s does not meet the Windows 365 image requirements, so it was not uploaded: %s.'
-            % (source['id'], '; '.join('%s (%s): %s' % (p['requirement'], p['found'], p['remedy'])
-                                      for p in problems)))
+            % (source['id'], listed))
 
 
 def validate_name(name):
@@ -382,6 +382,8 @@ def source_image_to_result(source):
         'name': source.get('displayName'),
         'subscription_id': source.get('subscriptionId'),
         'subscription_name': source.get('subscriptionDisplayName'),
+        # Graph beta only; v1.0 lists managed images only.
+        'category': source.get('category') or 'managedImage',
     }
 
 

@@ -61,7 +61,7 @@ options:
         an Azure Compute Gallery,
         C(/subscriptions/<id>/resourceGroups/<rg>/providers/Microsoft.Compute/galleries/<gallery>/images/<definition>/versions/<version>).
       - Gallery image versions are a preview in Windows 365 (Microsoft's device images overview); they are uploaded
-        through the Graph beta endpoint. Name one version: C(latest) and image definitions are refused.
+        through the Graph beta endpoint. Name one version; C(latest) and image definitions are refused.
       - Required when O(state=present).
     type: str
   state:
@@ -147,6 +147,8 @@ EXAMPLES = r'''
     wait: false
 
 - name: Upload an image version from an Azure Compute Gallery (preview)
+  vars:
+    image_rg_id: /subscriptions/6f1c1c1e-0000-4000-8000-000000000001/resourceGroups/rg-images
   w365.cloudpc.w365_custom_image:
     name: Win11 Golden
     version: 2.0.0

@@ -8,14 +8,15 @@ from __future__ import annotations
 DOCUMENTATION = r'''
 ---
 module: w365_custom_image_info
-short_description: List Windows 365 custom device images and the managed images Windows 365 can upload
+short_description: List Windows 365 custom device images and the source images Windows 365 can upload
 version_added: 0.1.0
 description:
   - Lists the custom device images of the tenant (Microsoft Graph C(cloudPcDeviceImage)), all of them or those
     matching O(name) and O(version).
   - Failed images carry the service's error code with an explanation and a remedy.
   - With O(source_images=true) also lists the managed images Windows 365 can see and upload (Graph
-    C(getSourceImages)).
+    C(getSourceImages)); with O(gallery_sources=true) also the image versions in Azure Compute Galleries (a Windows
+    365 preview, read through Graph beta).
 author:
   - w365.cloudpc contributors (@w365)
 extends_documentation_fragment:
@@ -35,6 +36,12 @@ options:
   source_images:
     description:
       - Also list the managed images Windows 365 can upload, under RV(source_images).
+    type: bool
+    default: false
+  gallery_sources:
+    description:
+      - With O(source_images=true), read the source images from Graph beta, which also lists image versions in Azure
+        Compute Galleries (preview; each entry's RV(source_images[].category) tells the kinds apart).
     type: bool
     default: false
 notes:
@@ -78,7 +85,7 @@ images:
       description: Image version.
       type: str
     source_image_id:
-      description: Resource ID of the managed image it was uploaded from.
+      description: Resource ID of the managed image or gallery image version it was uploaded from.
       type: str
     status:
       description: V(pending), V(ready) or V(failed).
@@ -120,10 +127,15 @@ source_images:
   elements: dict
   contains:
     resource_id:
-      description: Resource ID of the managed image (use it as O(w365.cloudpc.w365_custom_image#module:source_image_id)).
+      description: Resource ID of the managed image or gallery image version (use it as
+        O(w365.cloudpc.w365_custom_image#module:source_image_id)).
+      type: str
+    category:
+      description: V(managedImage) or V(azureComputeGallery) (Graph beta C(cloudPcSourceDeviceImage.category));
+        V(managedImage) when read from v1.0, which lists managed images only.
       type: str
     name:
-      description: Name of the managed image.
+      description: Name of the source image.
       type: str
     subscription_id:
       description: Subscription holding it.
@@ -150,7 +162,8 @@ def run(module):
     result = {'images': [_images.to_result(image) for image in _images.find_images(images, name, version)]}
     _images.describe_use(module, result['images'])
     if params['source_images']:
-        sources = module.graph.list(_images.SOURCE_IMAGES_PATH)
+        sources = module.graph.list(_images.SOURCE_IMAGES_PATH,
+                                    version='beta' if params['gallery_sources'] else 'v1.0')
         result['source_images'] = [_images.source_image_to_result(source) for source in sources]
     module.exit(False, **result)
 
@@ -161,6 +174,7 @@ def main():
             name=dict(type='str'),
             version=dict(type='str'),
             source_images=dict(type='bool', default=False),
+            gallery_sources=dict(type='bool', default=False),
         ),
         supports_check_mode=True,
     )

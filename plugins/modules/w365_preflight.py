@@ -602,13 +602,20 @@ def run(module):
     if params['planned_cloud_pcs'] < 0:
         raise W365ConfigError('planned_cloud_pcs', 'planned_cloud_pcs must be 0 or more, got %d'
                               % params['planned_cloud_pcs'])
+    if params['max_os_disk_size_gb'] < 1:
+        raise W365ConfigError('max_os_disk_size_gb', 'max_os_disk_size_gb must be at least 1 GB, got %d'
+                              % params['max_os_disk_size_gb'])
     if params['anc_limit'] < 1:
         raise W365ConfigError('anc_limit', 'anc_limit must be at least 1, got %d' % params['anc_limit'])
     target = resolve(params)
     images = []
     if params['source_image_ids']:
         from ansible_collections.w365.cloudpc.plugins.module_utils import _images
-        images = [_images.parse_source_image_id(i) for i in params['source_image_ids']]
+        for index, image_id in enumerate(params['source_image_ids']):
+            try:
+                images.append(_images.parse_source_image_id(image_id))
+            except W365ConfigError as err:
+                raise W365ConfigError('source_image_ids', 'source_image_ids[%d]: %s' % (index, err.message))
     if target is None and not images:
         raise W365ConfigError('subnet', 'nothing to check: give the network (subnet and the options it needs) '
                                         'and/or source_image_ids')

@@ -472,6 +472,17 @@ def test_info_lists_images_and_source_images(box, run_playbook):
     assert one[0]['status'] == 'ready'
 
 
+def test_info_lists_gallery_versions_with_their_category(box, run_playbook):
+    res, writes = run(box, run_playbook, [info_task(register='src', source_images=True),
+                                          info_task(register='all', source_images=True, gallery_sources=True)])
+    assert res.rc == 0, res
+    assert writes == []
+    assert {s['category'] for s in res.result('src')['source_images']} == {'managedImage'}
+    categories = {s['resource_id']: s['category'] for s in res.result('all')['source_images']}
+    assert categories[GALLERY + 'win11-cpc/versions/1.0.0'] == 'azureComputeGallery'
+    assert categories[src('win11-golden')] == 'managedImage'
+
+
 def test_no_secret_in_output_at_high_verbosity(box, run_playbook):
     tasks = [image_task(name='Verbose', version='1.0.0', source_image_id=src('win11-golden')),
              image_task(register='bad', ignore_errors=True, name='Verbose', version='1.0.0',

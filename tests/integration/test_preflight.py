@@ -163,6 +163,8 @@ def test_anc_limit_counts_existing_connections(sandbox_factory, run_playbook):
     (dict(subnet="/subscriptions/not-a-guid/oops"), "subnet"),
     (dict(resource_group="rg-cpc-weu", virtual_network="vnet-cpc-weu"), "subnet"),
     (dict(CONTOSO_WEU, planned_cloud_pcs=-1), "planned_cloud_pcs"),
+    (dict(CONTOSO_WEU, max_os_disk_size_gb=0), "max_os_disk_size_gb"),
+    (dict(source_image_ids=[GOLDEN.replace("/images/", "/galleries/g/images/")]), "source_image_ids[0]"),
     ({}, "subnet"),
 ])
 def test_bad_input_fails_naming_the_option_before_any_request(box, run_playbook, options, option):

@@ -249,4 +249,4 @@ def test_source_image_mapping():
     assert _images.source_image_to_result({
         'resourceId': SRC, 'displayName': 'win11-golden', 'subscriptionId': SUB,
         'subscriptionDisplayName': 'Prod'}) == {
-        'resource_id': SRC, 'name': 'win11-golden', 'subscription_id': SUB, 'subscription_name': 'Prod'}
+        'resource_id': SRC, 'name': 'win11-golden', 'subscription_id': SUB, 'subscription_name': 'Prod', 'category': 'managedImage'}
