@@ -471,7 +471,7 @@ def device_code(emu, req, key: str) -> Response:
     scope = form.get("scope")
     _resource_of(tenant, scope)
     code = secrets.token_urlsafe(48)
-    user_code = "".join(secrets.choice("ABCDEFGHJKLMNPQRSTUVWXYZ23456789") for _ in range(9))
+    user_code = "".join(secrets.choice("ABCDEFGHJKLMNPQRSTUVWXYZ23456789") for dummy in range(9))
     lifetime = emu.seed["device_code_seconds"]
     interval = emu.seed["device_code_interval_seconds"]
     uri = f"{req.base_url}/devicelogin"

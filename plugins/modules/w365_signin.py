@@ -16,9 +16,9 @@ description:
   - Stores an azure-identity authentication record (account and tenant identifiers, no secret) in
     C(~/.IdentityService/w365.cloudpc.records/) and the tokens in the collection's persistent token cache, so later
     tasks and runs with O(w365.cloudpc.w365_anc#module:auth_method=device_code) sign in silently.
-  - When a silent sign-in is possible already, does nothing (RV(changed=false)) unless O(force=true).
+  - When a silent sign-in is possible already, does nothing (RV(ignore:changed=false)) unless O(force=true).
   - Runs on the controller (it is an action plugin), as the user running C(ansible-playbook); the modules that use
-    the sign-in must run there too (C(connection: local), as the collection's playbooks do).
+    the sign-in must run there too, with the local connection, as the collection's playbooks do.
   - The playbook C(w365.cloudpc.signin) runs it for every tenant of an inventory.
 author:
   - w365.cloudpc contributors (@w365)

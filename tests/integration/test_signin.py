@@ -208,3 +208,29 @@ def test_device_code_sign_in_then_silent_runs_then_expired(box, run_playbook, tm
     msg = res.result('anc')['msg']
     assert 'w365.cloudpc.signin' in msg and TENANT in msg
     assert box.writes() == [] and not [r for r in box.requests() if r['service'] in ('graph', 'arm')]
+
+
+def test_signin_playbook_signs_each_tenant_in_once(box, run_playbook, tmp_path):
+    """playbooks/signin.yml: one device-code sign-in per tenant however many hosts (regions) it has; tenants with
+    another sign-in method are left alone; a second run is ok and unchanged."""
+    home = tmp_path / 'home'
+    home.mkdir()
+    dc = dict(auth(box, auth_method='device_code', client_id=PUBLIC_APP), token_cache_allow_unencrypted=True)
+    inventory = tmp_path / 'hosts.yml'
+    inventory.write_text(yaml.safe_dump({'all': {'hosts': {
+        'ancco_weu': {'w365_tenant': 'ancco', 'w365_region': 'westeurope', 'w365_auth': dc},
+        'ancco_neu': {'w365_tenant': 'ancco', 'w365_region': 'northeurope', 'w365_auth': dc},
+        'other_weu': {'w365_tenant': 'other', 'w365_region': 'westeurope',
+                      'w365_auth': auth(box, client_id='x', client_secret='y')},
+    }}}), encoding='utf-8')
+    box.clear_requests()
+    thread, approved = approve_when_asked(box, MFA_USER)
+    res = run_playbook(REPO / 'playbooks' / 'signin.yml', inventory=inventory, env={'HOME': str(home)},
+                       forks=5)
+    thread.join(5)
+    assert res.rc == 0, res.stdout[-3000:]
+    assert approved['user_code'] in res.stdout
+    assert len([r for r in box.requests() if r['path'].endswith('/devicecode')]) == 1
+    assert res.changed_count() == 1
+    again = run_playbook(REPO / 'playbooks' / 'signin.yml', inventory=inventory, env={'HOME': str(home)})
+    assert again.rc == 0 and again.changed_count() == 0
