@@ -1,12 +1,14 @@
 """Benchmarks for w365.cloudpc (`make bench`). Prints tables and writes bench/results/latest.json.
 
 Sections (run all by default, or pick with --only):
-  task_cost  per-task wall time of converged tasks of each module under ansible-playbook vs an empty module;
-             peak memory and import time of each module process
+  task_cost  per-task wall time of converged tasks of each module under ansible-playbook against ping (the
+             cheapest module) and debug (an action plugin), check mode against converged, CPU and peak memory
+             per run; with the in-process path on and off (--paths); peak memory and imports of a module process
   requests   HTTP requests (token / Graph / ARM) per converged task and per converged rollout tenant-region,
              against the minimum the design needs (bench/README.md says why)
-  scaling    rollout wall time for 1, 10 and 50 tenant-regions with injected latency, forks 1 and 10
-  check_mode check-mode run cost relative to a normal converged run
+  scaling    rollout wall time for 1, 10 and 50 tenant-regions with injected latency, forks 1 and 10, against
+             the ideal, for each path
+  check_mode check-mode run cost relative to a normal converged run, for each path
   token_cache converged tasks with and without the opt-in persistent token cache (interleaved), token POSTs
 """
 
@@ -34,6 +36,12 @@ def main(argv=None) -> int:
     parser.add_argument("--sizes", default="1,10,50", help="tenant-region counts for the scaling section")
     parser.add_argument("--forks", default="1,10", help="fork counts for the scaling section")
     parser.add_argument("--latency-ms", type=int, default=50, help="latency injected per sandbox request (scaling)")
+    parser.add_argument("--paths", default="in_process,module_process",
+                        help="execution paths to measure: in_process (modules run in the controller's worker "
+                             "process, the default) and/or module_process (W365_IN_PROCESS=0, the path before "
+                             "issue 19); task_cost, scaling and check_mode print them side by side")
+    parser.add_argument("--skip-standalone", action="store_true",
+                        help="task_cost: skip the stand-alone module process measurements (peak RSS, imports)")
     parser.add_argument("--out", default=str(REPO / "bench" / "results" / "latest.json"))
     parser.add_argument("--token-cache", action="store_true",
                         help="run the scaling and check_mode rollouts with the opt-in persistent token cache "

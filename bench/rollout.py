@@ -97,11 +97,11 @@ def clear_token_cache(env: dict) -> None:
         shutil.rmtree(Path(env["HOME"]) / ".IdentityService", ignore_errors=True)
 
 
-def _run(workdir: Path, inventory: Path, *, forks=5, check=False, limit=None, env=None):
+def _run(workdir: Path, inventory: Path, *, forks=5, check=False, limit=None, env=None, in_process=None):
     env = TOKEN_CACHE_ENV if env is None else env
     started = time.monotonic()
     result = run_playbook(workdir, ROLLOUT, inventory=inventory, forks=forks, check=check, limit=limit,
-                          timeout=3600, env=env or None)
+                          timeout=3600, env=env or None, in_process=in_process)
     return result, time.monotonic() - started
 
 
@@ -166,58 +166,85 @@ def requests_per_tenant_region(workdir: Path) -> dict:
         box.stop()
 
 
-def scaling(sizes, forks_list, latency_ms: int, workdir: Path) -> dict:
+def scaling(sizes, forks_list, latency_ms: int, workdir: Path, paths=("in_process",)) -> dict:
+    """Per path (in_process / module_process, see bench/sections.PATHS): first and converged run per size and forks,
+    against ideal = ceil(N / forks) x that path's one-tenant-region time."""
+    from bench.sections import PATHS, _table
     rows, data = [], {"latency_ms": latency_ms, "runs": []}
-    baseline = None
+    baseline = {}
     for size in sizes:
         for forks in forks_list:
             if size == 1 and forks != forks_list[0]:
                 continue  # one deployment: more forks change nothing
-            run_dir = workdir / f"n{size}-f{forks}"
-            box, inventory, limit = _world(size, run_dir, latency_ms)
-            try:
-                first, first_s = _run(run_dir / "first", inventory, forks=forks, limit=limit)
-                converged, conv_s = _run(run_dir / "converged", inventory, forks=forks, limit=limit)
-            finally:
-                box.stop()
-            if size == 1:
-                baseline = (first_s, conv_s)
-            ideal_first = ideal_conv = None
-            if baseline:
-                waves = math.ceil(size / forks)
-                ideal_first, ideal_conv = waves * baseline[0], waves * baseline[1]
-            entry = {"tenant_regions": size, "forks": forks, "first_run_s": round(first_s, 1),
-                     "converged_s": round(conv_s, 1), "ideal_first_s": ideal_first and round(ideal_first, 1),
-                     "ideal_converged_s": ideal_conv and round(ideal_conv, 1), "first_rc": first.rc,
-                     "converged_rc": converged.rc, "converged_changed": converged.changed_count()}
-            data["runs"].append(entry)
-            rows.append([size, forks, entry["first_run_s"], entry["ideal_first_s"], entry["converged_s"],
-                         entry["ideal_converged_s"], entry["converged_changed"], f"{first.rc}/{converged.rc}"])
-            print(f"  n={size} forks={forks}: first {first_s:.1f}s converged {conv_s:.1f}s", flush=True)
-    from bench.sections import _table
-    _table(["tenant-regions", "forks", "first run s", "ideal s", "converged s", "ideal s", "changed", "rc"], rows)
+            row = [size, forks]
+            for path in paths:
+                run_dir = workdir / f"{path}-n{size}-f{forks}"
+                box, inventory, limit = _world(size, run_dir, latency_ms)
+                try:
+                    first, first_s = _run(run_dir / "first", inventory, forks=forks, limit=limit,
+                                          in_process=PATHS[path])
+                    converged, conv_s = _run(run_dir / "converged", inventory, forks=forks, limit=limit,
+                                             in_process=PATHS[path])
+                finally:
+                    box.stop()
+                if size == 1:
+                    baseline[path] = (first_s, conv_s)
+                ideal_first = ideal_conv = None
+                if path in baseline:
+                    waves = math.ceil(size / forks)
+                    ideal_first, ideal_conv = waves * baseline[path][0], waves * baseline[path][1]
+                entry = {"path": path, "tenant_regions": size, "forks": forks, "first_run_s": round(first_s, 1),
+                         "converged_s": round(conv_s, 1), "ideal_first_s": ideal_first and round(ideal_first, 1),
+                         "ideal_converged_s": ideal_conv and round(ideal_conv, 1), "first_rc": first.rc,
+                         "converged_rc": converged.rc, "converged_changed": converged.changed_count()}
+                data["runs"].append(entry)
+                row += [entry["first_run_s"], _ratio(first_s, ideal_first), entry["converged_s"],
+                        _ratio(conv_s, ideal_conv), f"{entry['converged_changed']} {first.rc}/{converged.rc}"]
+                print(f"  {path} n={size} forks={forks}: first {first_s:.1f}s converged {conv_s:.1f}s "
+                      f"(rc {first.rc}/{converged.rc}, changed {entry['converged_changed']})", flush=True)
+            rows.append(row)
+    headers = ["tenant-regions", "forks"]
+    for path in paths:
+        short = "in-proc" if path == "in_process" else "mod-proc"
+        headers += [f"{short} first s", "vs ideal", f"{short} converged s", "vs ideal", "changed rc"]
+    _table(headers, rows)
     return data
 
 
-def check_mode(workdir: Path) -> dict:
-    box, inventory, limit = _world(2, workdir)
-    try:
-        first = _run(workdir / "first", inventory, limit=limit)[0]
-        timings = {"normal": [], "check": []}
-        for i in range(3):
-            normal_s = _run(workdir / f"normal{i}", inventory, limit=limit)[1]
-            box.clear_requests()
-            check, check_s = _run(workdir / f"check{i}", inventory, limit=limit, check=True)
-            writes = [e for e in box.requests()
-                      if e.get("service") in ("graph", "arm") and e["method"].upper() not in ("GET", "HEAD")]
-            timings["normal"].append(normal_s)
-            timings["check"].append(check_s)
-        normal = sorted(timings["normal"])[1]
-        check_median = sorted(timings["check"])[1]
-        print(f"converged rollout (2 tenant-regions): normal {normal:.1f}s, check mode {check_median:.1f}s, "
-              f"ratio {check_median / normal:.2f}; writes in check mode: {len(writes)}")
-        return {"normal_median_s": round(normal, 2), "check_median_s": round(check_median, 2),
-                "ratio": round(check_median / normal, 2), "check_mode_writes": len(writes),
-                "check_changed": check.changed_count(), "first_rc": first.rc}
-    finally:
-        box.stop()
+def _ratio(value, ideal):
+    return f"{value / ideal:.2f}x" if ideal else "-"
+
+
+def check_mode(workdir: Path, paths=("in_process",)) -> dict:
+    from bench.sections import PATHS
+    data = {}
+    for path in paths:
+        run_dir = workdir / path
+        box, inventory, limit = _world(2, run_dir)
+        try:
+            first = _run(run_dir / "first", inventory, limit=limit, in_process=PATHS[path])[0]
+            timings = {"normal": [], "check": []}
+            for i in range(3):
+                normal_s = _run(run_dir / f"normal{i}", inventory, limit=limit, in_process=PATHS[path])[1]
+                box.clear_requests()
+                check, check_s = _run(run_dir / f"check{i}", inventory, limit=limit, check=True,
+                                      in_process=PATHS[path])
+                writes = [e for e in box.requests()
+                          if e.get("service") in ("graph", "arm") and e["method"].upper() not in ("GET", "HEAD")]
+                timings["normal"].append(normal_s)
+                timings["check"].append(check_s)
+            normal = sorted(timings["normal"])[1]
+            check_median = sorted(timings["check"])[1]
+            print(f"{path}: converged rollout (2 tenant-regions): normal {normal:.1f}s, check mode "
+                  f"{check_median:.1f}s, ratio {check_median / normal:.2f}; writes in check mode: {len(writes)}",
+                  flush=True)
+            data[path] = {"normal_median_s": round(normal, 2), "check_median_s": round(check_median, 2),
+                          "ratio": round(check_median / normal, 2), "check_mode_writes": len(writes),
+                          "check_changed": check.changed_count(), "first_rc": first.rc}
+        finally:
+            box.stop()
+    if len(data) == 2:
+        print("converged rollout, module_process / in_process: normal %.1fx, check mode %.1fx" % (
+            data["module_process"]["normal_median_s"] / data["in_process"]["normal_median_s"],
+            data["module_process"]["check_median_s"] / data["in_process"]["check_median_s"]))
+    return data

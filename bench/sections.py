@@ -7,6 +7,7 @@ import json
 import statistics
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from bench.seedgen import hosts_for, make_seed
@@ -154,37 +155,130 @@ def heavy_packages(imported: list) -> list:
     return [pkg for pkg in HEAVY if pkg in names]
 
 
+# -- the two execution paths (issue 19) ---------------------------------------------------------------------
+# in_process: the action plugins run each module's main() in the controller's worker process (the default);
+# module_process: W365_IN_PROCESS=0, every task is an AnsiballZ module process (the collection before issue 19).
+PATHS = {"in_process": True, "module_process": False}
+
+
+def wanted_paths(args) -> list:
+    names = [p.strip() for p in getattr(args, "paths", ",".join(PATHS)).split(",") if p.strip()]
+    unknown = sorted(set(names) - set(PATHS))
+    if unknown:
+        raise SystemExit(f"unknown path(s) {', '.join(unknown)}; choose from {', '.join(PATHS)}")
+    return names
+
+
+def _child_run(run_dir, play, kwargs):
+    import resource
+    started = time.monotonic()
+    result = run_playbook(run_dir, play, **kwargs)
+    wall = time.monotonic() - started
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return result, wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss
+
+
+def measured_run(run_dir: Path, play, **kwargs):
+    """run_playbook in a forked child, so its rusage covers this run alone: (result, wall s, CPU s, peak RSS MiB).
+
+    CPU is user + system time of ansible-playbook and every process it waited for (workers, module processes);
+    peak RSS is the largest single process of the run (Linux ru_maxrss of waited-for descendants)."""
+    import concurrent.futures
+    import multiprocessing
+    with concurrent.futures.ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork")) as pool:
+        result, wall, cpu, maxrss_kib = pool.submit(_child_run, run_dir, play, kwargs).result()
+    return result, wall, cpu, round(maxrss_kib / 1024, 1)
+
+
+def _timed_tasks(tasks: dict, repeat: int) -> list:
+    """`repeat` rounds of: the two floors (ping: the cheapest module; debug: an action plugin, no module process)
+    and one converged task of each module."""
+    timed = []
+    for i in range(repeat):
+        timed.append({"name": f"floor ping {i}", "ansible.builtin.ping": {}})
+        timed.append({"name": f"floor debug {i}", "ansible.builtin.debug": {"msg": "floor"}})
+        for module, margs in tasks.items():
+            timed.append({"name": f"{module} {i}", f"w365.cloudpc.{module}": margs})
+    return timed
+
+
+def _medians(result) -> dict:
+    groups = {}
+    for entry in result.results:
+        groups.setdefault(entry["task"].rsplit(" ", 1)[0], []).append(entry)
+    return {key: {"median_s": statistics.median(e["seconds"] for e in entries),
+                  "changed": sum(1 for e in entries if e["status"] == "changed"),
+                  "failed": sum(1 for e in entries if e["status"] == "failed")}
+            for key, entries in groups.items()}
+
+
 def task_cost(args, workdir: Path) -> dict:
+    paths = wanted_paths(args)
     with _converged_tenant(workdir) as (box, host, auth):
         tasks = module_tasks(host)
-        timed = []
-        for i in range(args.repeat):
-            timed.append({"name": f"floor ping {i}", "ansible.builtin.ping": {}})
-            for module, margs in tasks.items():
-                timed.append({"name": f"{module} {i}", f"w365.cloudpc.{module}": margs})
-        result = run_playbook(workdir / "timed", _play(auth, timed))
-        if result.rc != 0:
-            raise SystemExit(f"timed run failed:\n{result}")
-        per_module = {}
-        for entry in result.results:
-            key = entry["task"].rsplit(" ", 1)[0]
-            per_module.setdefault(key, []).append(entry)
-        floor = statistics.median(e["seconds"] for e in per_module["floor ping"])
-        rows, data = [], {"floor_ping_median_s": round(floor, 3), "repeat": args.repeat, "modules": {}}
+        play = _play(auth, _timed_tasks(tasks, args.repeat))
+        data = {"repeat": args.repeat, "runs": {}, "modules": {}}
+        for path in paths:
+            for mode in ("converged", "check"):
+                result, wall, cpu, peak = measured_run(workdir / f"timed-{path}-{mode}", play,
+                                                       check=mode == "check", in_process=PATHS[path])
+                if result.rc != 0:
+                    raise SystemExit(f"timed run ({path}, {mode}) failed:\n{result}")
+                medians = _medians(result)
+                data["runs"][f"{path}/{mode}"] = {
+                    "wall_s": round(wall, 1), "cpu_s": round(cpu, 1), "peak_rss_mib": peak,
+                    "tasks": len(result.results), "cpu_s_per_task": round(cpu / len(result.results), 3),
+                    "floor_ping_median_s": round(medians["floor ping"]["median_s"], 3),
+                    "floor_debug_median_s": round(medians["floor debug"]["median_s"], 3),
+                    "medians": {k: round(v["median_s"], 3) for k, v in medians.items()},
+                    "changed": {k: v["changed"] for k, v in medians.items() if v["changed"]}}
+                print(f"  {path} {mode}: {len(result.results)} tasks, wall {wall:.1f} s, CPU {cpu:.1f} s, "
+                      f"largest process {peak} MiB", flush=True)
+        rows = []
         for module, margs in tasks.items():
-            entries = per_module[module]
-            median = statistics.median(e["seconds"] for e in entries)
-            changed = sum(1 for e in entries if e["status"] == "changed")
-            proc = _standalone(module, {**auth, **margs}, workdir)
-            data["modules"][module] = {"median_s": round(median, 3), "ratio_to_floor": round(median / floor, 2),
-                                       "changed_runs": changed, **proc}
-            rows.append([module, f"{median:.3f}", f"{median / floor:.2f}x", changed, proc["peak_rss_mib"],
-                         proc["import_ms"], proc["modules_imported"], proc["wall_s"]])
-        print(f"floor (ansible.builtin.ping) median: {floor:.3f} s over {args.repeat} runs")
-        _table(["module (converged task)", "median s", "vs floor", "changed", "peak MiB", "import ms",
-                "modules", "standalone s"], rows)
-        for module, entry in data["modules"].items():
-            print(f"  {module}: {', '.join(entry['heavy']) or '-'}")
+            entry = {}
+            row = [module]
+            for path in paths:
+                conv, check = data["runs"][f"{path}/converged"], data["runs"][f"{path}/check"]
+                median, check_median = conv["medians"][module], check["medians"][module]
+                ping, debug = conv["floor_ping_median_s"], conv["floor_debug_median_s"]
+                entry[path] = {"median_s": median, "vs_ping": round(median / ping, 2),
+                               "vs_debug": round(median / debug, 2), "check_median_s": check_median,
+                               "check_vs_converged": round(check_median / median, 2),
+                               "changed_runs": conv["changed"].get(module, 0),
+                               "check_changed_runs": check["changed"].get(module, 0)}
+                row += [f"{median:.3f}", f"{median / ping:.2f}x", f"{median / debug:.1f}x",
+                        f"{check_median / median:.2f}x", entry[path]["changed_runs"] + entry[path]["check_changed_runs"]]
+            if "in_process" in paths and "module_process" in paths:
+                row.append(f"{entry['module_process']['median_s'] / entry['in_process']['median_s']:.1f}x")
+            data["modules"][module] = entry
+            rows.append(row)
+        headers = ["module (converged task)"]
+        for path in paths:
+            short = "in-proc" if path == "in_process" else "mod-proc"
+            headers += [f"{short} s", "vs ping", "vs debug", "check/conv", "changed"]
+        if "in_process" in paths and "module_process" in paths:
+            headers.append("speed-up")
+        for path in paths:
+            conv = data["runs"][f"{path}/converged"]
+            print(f"floors ({path} run): ping {conv['floor_ping_median_s']:.3f} s, "
+                  f"debug {conv['floor_debug_median_s']:.3f} s (medians of {args.repeat})")
+        _table(headers, rows)
+        print("runs (the whole play: wall, CPU of every process, largest process):")
+        _table(["path / mode", "tasks", "wall s", "CPU s", "CPU s per task", "peak MiB"],
+               [[k, v["tasks"], v["wall_s"], v["cpu_s"], v["cpu_s_per_task"], v["peak_rss_mib"]]
+                for k, v in data["runs"].items()])
+        if not getattr(args, "skip_standalone", False):
+            # The module process of the module_process path, by itself: peak RSS, imports (load does not change
+            # the module count).
+            srows = []
+            for module, margs in tasks.items():
+                proc = _standalone(module, {**auth, **margs}, workdir)
+                data["modules"][module]["module_process_standalone"] = proc
+                srows.append([module, proc["peak_rss_mib"], proc["import_ms"], proc["modules_imported"],
+                              proc["wall_s"], ", ".join(proc["heavy"]) or "-"])
+            print("one module process by itself (what module_process pays per task):")
+            _table(["module", "peak MiB", "import ms", "modules", "wall s", "heavy packages"], srows)
         return data
 
 
@@ -268,7 +362,7 @@ def scaling(args, workdir: Path) -> dict:
         return {"skipped": "playbooks/rollout.yml not present"}
     sizes = [int(s) for s in args.sizes.split(",") if s]
     forks = [int(f) for f in args.forks.split(",") if f]
-    return rollout.scaling(sizes, forks, args.latency_ms, workdir)
+    return rollout.scaling(sizes, forks, args.latency_ms, workdir, paths=wanted_paths(args))
 
 
 def check_mode(args, workdir: Path) -> dict:
@@ -276,7 +370,7 @@ def check_mode(args, workdir: Path) -> dict:
     if not rollout.available():
         print("rollout playbook not found: check-mode comparison skipped")
         return {"skipped": "playbooks/rollout.yml not present"}
-    return rollout.check_mode(workdir)
+    return rollout.check_mode(workdir, paths=wanted_paths(args))
 
 
 def token_cache(args, workdir: Path) -> dict:

@@ -61,25 +61,49 @@ _CORE_SUPPORTED = (_mu_internal is not None and hasattr(_mu_internal, 'is_contro
 # The profile AnsiballZ uses for a module that declares no METADATA (none of ours does).
 SERIALIZATION_PROFILE = 'legacy'
 
+ENV_SWITCH = 'W365_IN_PROCESS'
+VAR_SWITCH = 'w365_in_process'
+
+
+def switch_off(value):
+    """True when an opt-out value (env or var) turns the in-process path off; unset or unparsable keeps it on."""
+    if value is None:
+        return False
+    if isinstance(value, bool):
+        return not value
+    text = str(value).strip().lower()
+    if not text:
+        return False
+    try:
+        return not boolean(text, strict=True)
+    except TypeError:
+        return False
+
+
+# With W365_IN_PROCESS off in the controller's environment nothing runs in-process: skip the preload too, so the
+# run is the collection as it was before (no extra memory or import time in the main process).
+ENV_OFF = switch_off(os.environ.get(ENV_SWITCH))
+
 # The heavy imports every module task needs, paid once here (in the main process, before workers fork) instead of
 # once per task. Missing packages are not an error: the task then runs as a module process, whose Python may have
 # them, and reports their absence the usual way if not.
 PRELOAD_ERROR = None
-try:
-    import azure.core.exceptions  # noqa: F401 pylint: disable=unused-import
-    import azure.core.pipeline.policies  # noqa: F401 pylint: disable=unused-import
-    import azure.core.pipeline.transport  # noqa: F401 pylint: disable=unused-import
-    import azure.core.rest  # noqa: F401 pylint: disable=unused-import
-    import azure.identity  # noqa: F401 pylint: disable=unused-import
-    import msal.authority  # noqa: F401 pylint: disable=unused-import
-    import requests  # noqa: F401 pylint: disable=unused-import
-    from ansible_collections.w365.cloudpc.plugins.module_utils import (  # noqa: F401 pylint: disable=unused-import
-        _anc, _arm, _auth, _graph, _grants, _images, _module, _preflight, _token_cache)
-except ImportError as e:
-    PRELOAD_ERROR = '%s (%s)' % (type(e).__name__, getattr(e, 'name', None) or 'import failed')
+if ENV_OFF:
+    PRELOAD_ERROR = 'not loaded: %s=%s' % (ENV_SWITCH, os.environ.get(ENV_SWITCH))
+else:
+    try:
+        import azure.core.exceptions  # noqa: F401 pylint: disable=unused-import
+        import azure.core.pipeline.policies  # noqa: F401 pylint: disable=unused-import
+        import azure.core.pipeline.transport  # noqa: F401 pylint: disable=unused-import
+        import azure.core.rest  # noqa: F401 pylint: disable=unused-import
+        import azure.identity  # noqa: F401 pylint: disable=unused-import
+        import msal.authority  # noqa: F401 pylint: disable=unused-import
+        import requests  # noqa: F401 pylint: disable=unused-import
+        from ansible_collections.w365.cloudpc.plugins.module_utils import (  # noqa: F401 pylint: disable=unused-import
+            _anc, _arm, _auth, _graph, _grants, _images, _module, _preflight, _token_cache)
+    except ImportError as e:
+        PRELOAD_ERROR = '%s (%s)' % (type(e).__name__, getattr(e, 'name', None) or 'import failed')
 
-ENV_SWITCH = 'W365_IN_PROCESS'
-VAR_SWITCH = 'w365_in_process'
 _AUTO_INTERPRETERS = frozenset(('auto', 'auto_legacy', 'auto_silent', 'auto_legacy_silent'))
 _LOCAL_CONNECTIONS = frozenset(('local', 'ansible.builtin.local', 'ansible.legacy.local'))
 # Loggers a module configures (W365Module adds a NullHandler to each): restored after every in-process run.
@@ -108,21 +132,6 @@ def same_interpreter(path, executable=None):
     # packages. Same only if the directories resolve to the same place too.
     return (os.path.realpath(os.path.dirname(path)) == os.path.realpath(os.path.dirname(executable))
             and os.path.realpath(path) == os.path.realpath(executable))
-
-
-def switch_off(value):
-    """True when an opt-out value (env or var) turns the in-process path off; unset or unparsable keeps it on."""
-    if value is None:
-        return False
-    if isinstance(value, bool):
-        return not value
-    text = str(value).strip().lower()
-    if not text:
-        return False
-    try:
-        return not boolean(text, strict=True)
-    except TypeError:
-        return False
 
 
 class _CrashBarrier(object):
@@ -260,13 +269,13 @@ class InProcessModuleAction(ActionBase):
     # -- the decision --------------------------------------------------------------------------------------------
     def in_process_refusal(self, task_vars):
         """None when the module may run in this process, else why not (shown at -vvv)."""
+        if ENV_OFF or switch_off(os.environ.get(ENV_SWITCH)):
+            return '%s=%s' % (ENV_SWITCH, os.environ.get(ENV_SWITCH))
         if not _CORE_SUPPORTED:
             return 'ansible-core internals not supported by the in-process path'
         if self.MODULE is None:
             return 'the module or its Python packages cannot be imported by the controller (%s)' % (
                 PRELOAD_ERROR or 'import failed')
-        if switch_off(os.environ.get(ENV_SWITCH)):
-            return '%s=%s' % (ENV_SWITCH, os.environ.get(ENV_SWITCH))
         try:
             var = task_vars.get(VAR_SWITCH)
             if var is not None:

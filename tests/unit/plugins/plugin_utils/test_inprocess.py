@@ -110,3 +110,15 @@ def test_module_globals_restore_everything_a_module_run_changes(tmp_path):
     assert basic._ANSIBLE_ARGS is None and basic._ANSIBLE_PROFILE is None and basic._PARSED_MODULE_ARGS is None
     assert not module_warnings.get_warnings() and not module_warnings.get_deprecations()
     assert _internal.is_controller is True
+
+
+@pytest.mark.parametrize('switch, preloaded', [('0', False), ('1', True)])
+def test_environment_switch_at_load_time_decides_the_preload(switch, preloaded):
+    # W365_IN_PROCESS=0 leaves the controller as it was before the in-process path: no azure import at load time.
+    import subprocess
+    from tests.helpers.playbook import COLLECTIONS
+    code = ('import sys; from ansible_collections.w365.cloudpc.plugins.plugin_utils import _inprocess as p; '
+            'print("azure.identity" in sys.modules, p.load_module("w365_anc") is not None)')
+    env = dict(os.environ, W365_IN_PROCESS=switch, PYTHONPATH=str(COLLECTIONS))
+    out = subprocess.run([sys.executable, '-c', code], env=env, capture_output=True, text=True, check=True).stdout
+    assert out.split() == [str(preloaded), str(preloaded)]
