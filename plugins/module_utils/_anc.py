@@ -12,15 +12,15 @@ from __future__ import annotations
 
 import re
 
-from ansible_collections.w365.cloudpc.plugins.module_utils._constants import GRAPH_ANC_PATH, GRAPH_PROVISIONING_POLICIES_PATH
+from ansible_collections.w365.cloudpc.plugins.module_utils._constants import (
+    GRAPH_ANC_PATH, GRAPH_CLOUD_PCS_PATH, GRAPH_PROVISIONING_POLICIES_PATH, GRAPH_USER_SETTINGS_PATH)
 from ansible_collections.w365.cloudpc.plugins.module_utils._errors import W365ApiError, W365ConfigError
 from ansible_collections.w365.cloudpc.plugins.module_utils._ids import NETWORK_OPTIONS, resolve_network_target
 
 ANC_PATH = GRAPH_ANC_PATH
 POLICIES_PATH = GRAPH_PROVISIONING_POLICIES_PATH
-CLOUD_PCS_PATH = 'deviceManagement/virtualEndpoint/cloudPCs'
-# crossRegionDisasterRecoverySetting is documented on the beta cloudPcUserSetting only: read user settings from beta.
-USER_SETTINGS_PATH = 'deviceManagement/virtualEndpoint/userSettings'
+CLOUD_PCS_PATH = GRAPH_CLOUD_PCS_PATH
+USER_SETTINGS_PATH = GRAPH_USER_SETTINGS_PATH
 
 # inUse and healthCheckStatusDetail are returned only when named in $select, so every read names all fields.
 SELECT_FIELDS = (

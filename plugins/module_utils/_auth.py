@@ -228,6 +228,13 @@ def auth_error(exc, method_name, secrets=(), tenant_id=None):
         what = 'the stored interactive sign-in cannot be used silently (expired, revoked or MFA required again)'
         remedy = redo_hint(tenant_id or '<tenant_id>')
     message = 'sign-in with auth_method=%s failed: %s' % (method_name, summary)
+    # What the shared retry policy added (request id, why it stopped retrying) is worth keeping.
+    request_id = re.search(r'request id ([0-9a-fA-F-]{8,})', text)
+    if request_id and request_id.group(1) not in message:
+        message += ' [request id %s]' % request_id.group(1)
+    gave_up = re.search(r'(gave up after [^\r\n]*)', text)
+    if gave_up:
+        message += '; %s' % gave_up.group(1).rstrip('. ')
     if what:
         message += ' (%s)' % what
     if remedy:

@@ -50,6 +50,9 @@ GRAPH_ANC_PATH = 'deviceManagement/virtualEndpoint/onPremisesConnections'
 GRAPH_PROVISIONING_POLICIES_PATH = 'deviceManagement/virtualEndpoint/provisioningPolicies'
 GRAPH_DEVICE_IMAGES_PATH = 'deviceManagement/virtualEndpoint/deviceImages'
 GRAPH_SERVICE_PRINCIPALS_PATH = 'servicePrincipals'
+GRAPH_CLOUD_PCS_PATH = 'deviceManagement/virtualEndpoint/cloudPCs'
+# crossRegionDisasterRecoverySetting is documented on the beta cloudPcUserSetting only: read user settings from beta.
+GRAPH_USER_SETTINGS_PATH = 'deviceManagement/virtualEndpoint/userSettings'
 
 # ARM api-versions of the plain REST reads (module.arm) and of the role-assignment calls.
 API_SUBSCRIPTIONS = '2022-12-01'
