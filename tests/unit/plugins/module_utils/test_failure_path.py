@@ -141,3 +141,12 @@ def test_encrypted_key_without_password_names_the_password_option(capsys, tmp_pa
 def test_missing_ca_bundle_is_named_before_any_request(capsys, tmp_path):
     code, result = run(dict(ARGS, ca_bundle=str(tmp_path / 'no-such-ca.pem')), lambda m: m.graph.get('x'), capsys)
     assert code == 1 and result['option'] == 'ca_bundle' and 'no-such-ca.pem' in result['msg']
+
+
+@pytest.mark.parametrize('option,value', [('authority_host', 'https://[::1'), ('graph_endpoint', 'https://h:99999'),
+                                          ('arm_endpoint', 'https://bad host'), ('graph_endpoint', 'https://a\nb.com'),
+                                          ('arm_endpoint', 'https://x.com/?sig=abc')])
+def test_malformed_endpoint_is_named_without_a_traceback(capsys, option, value):
+    # Old code: urlsplit's ValueError escaped as a traceback, or the URL went to the network.
+    code, result = run(dict(ARGS, **{option: value}), lambda m: m.graph.get('x'), capsys)
+    assert code == 1 and result['option'] == option and 'sig=abc' not in result['msg']
