@@ -150,3 +150,13 @@ def test_malformed_endpoint_is_named_without_a_traceback(capsys, option, value):
     # Old code: urlsplit's ValueError escaped as a traceback, or the URL went to the network.
     code, result = run(dict(ARGS, **{option: value}), lambda m: m.graph.get('x'), capsys)
     assert code == 1 and result['option'] == option and 'sig=abc' not in result['msg']
+
+
+def test_a_refusal_carries_its_result_fields(capsys):
+    from ansible_collections.w365.cloudpc.plugins.module_utils._errors import W365TaskFailed
+    err = W365TaskFailed('connection x is in use by policy P', connection={'id': 'a'}, provisioning_policies=['P'])
+    code, result = run(ARGS, raising(err), capsys, what='Azure network connection x',
+                       result={'changed': True})
+    assert result['msg'] == 'connection x is in use by policy P' and result['error']['type'] == 'W365TaskFailed'
+    assert result['connection'] == {'id': 'a'} and result['provisioning_policies'] == ['P']
+    assert result['changed'] is True and 'option' not in result
