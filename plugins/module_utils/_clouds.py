@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import NamedTuple, Optional
 from urllib.parse import urlsplit
 
@@ -97,13 +98,28 @@ class Endpoints(NamedTuple):
     standard_authority: bool = True
 
 
+_HOST = re.compile(r'^(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*'
+                   r'|[0-9A-Fa-f:.]+)$')
+
+
 def _https_url(option, value):
+    """The URL without a trailing slash, or W365ConfigError naming `option` (the query is never quoted)."""
     value = str(value).strip().rstrip('/')
-    parts = urlsplit(value)
+    if any(ord(ch) < 33 or ord(ch) == 127 for ch in value):
+        raise W365ConfigError(option, 'contains a space or control character; give the https:// URL of the service')
+    try:
+        parts = urlsplit(value)
+        if parts.port is not None and parts.port < 1:  # .port raises ValueError for a port out of range
+            raise ValueError('port %d out of range 1-65535' % parts.port)
+    except ValueError as e:
+        raise W365ConfigError(option, 'is not a valid URL: %s' % e) from None
     if parts.scheme != 'https' or not parts.netloc:
-        raise W365ConfigError(option, 'must be an https:// URL, got %r' % (value,))
+        raise W365ConfigError(option, 'must be an https:// URL, got %r' % (value.split('?', 1)[0],))
     if parts.query or parts.fragment:
-        raise W365ConfigError(option, 'must not carry a query string or fragment: %r' % (value,))
+        raise W365ConfigError(option, 'must not carry a query string or fragment (%s?...)' % value.split('?', 1)[0])
+    if not parts.hostname or not _HOST.match(parts.hostname):
+        raise W365ConfigError(option, 'has a host name with characters no host name can hold (spaces, control '
+                                      'characters or similar); give the https:// URL of the service')
     return value
 
 

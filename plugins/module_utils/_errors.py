@@ -146,6 +146,15 @@ def error_from_response(http_response, service='graph', detail=None):
                         service=service, detail=detail)
 
 
+class W365TaskFailed(W365Error):
+    """The task must fail with this message (a refusal or an outcome, not bad input); `result` holds the fields the
+    failed result still reports, e.g. the resource as it stands."""
+
+    def __init__(self, message, **result):
+        self.result = result
+        super().__init__(message)
+
+
 SERVICE_TITLES = {'graph': 'Microsoft Graph', 'arm': 'Azure Resource Manager', 'entra': 'Microsoft Entra ID'}
 _IDEMPOTENT = ('GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS')
 

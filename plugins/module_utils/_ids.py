@@ -120,7 +120,6 @@ def subnet_id(subscription_id, resource_group, virtual_network, subnet):
     return '%s/subnets/%s' % (virtual_network_id(subscription_id, resource_group, virtual_network), subnet)
 
 
-
 class NetworkTarget(NamedTuple):
     """Where an Azure network connection lives, as full IDs (None for levels that were not asked for)."""
 

@@ -361,7 +361,7 @@ import time
 from ansible_collections.w365.cloudpc.plugins.module_utils import _anc, _converge
 from ansible_collections.w365.cloudpc.plugins.module_utils._constants import API_NETWORK, DEFAULT_ANC_LIMIT
 from ansible_collections.w365.cloudpc.plugins.module_utils._errors import (
-    W365ApiError, W365ConfigError, W365WaitTimeout)
+    W365ApiError, W365ConfigError, W365TaskFailed, W365WaitTimeout)
 from ansible_collections.w365.cloudpc.plugins.module_utils._ids import is_guid
 from ansible_collections.w365.cloudpc.plugins.module_utils._module import W365Module
 from ansible_collections.w365.cloudpc.plugins.module_utils._waiter import wait_until
@@ -600,10 +600,10 @@ class AncManager:
             return False
         if current.get('inUse') or current.get('inUseByCloudPc'):
             blockers = self.in_use_blockers(current)
-            self.module.fail_json(msg=_anc.in_use_message(current['displayName'], blockers), changed=False,
-                                  connection=_anc.to_result(current),
-                                  provisioning_policies=blockers['provisioning_policies'],
-                                  cloud_pcs=blockers['cloud_pcs'], user_settings=blockers['user_settings'])
+            raise W365TaskFailed(_anc.in_use_message(current['displayName'], blockers), changed=False,
+                                 connection=_anc.to_result(current),
+                                 provisioning_policies=blockers['provisioning_policies'],
+                                 cloud_pcs=blockers['cloud_pcs'], user_settings=blockers['user_settings'])
         current = self.settle_before_edit(current)
         if self.module.check_mode:
             return True
@@ -670,8 +670,8 @@ def run(module, manager):
     result = _anc.to_result(after)
     diff = {'before': _anc.diff_view(before), 'after': _anc.diff_view(result, password_sent)}
     if p['fail_on_unhealthy'] and (result.get('health_check_status') or '').lower() == 'failed':
-        module.fail_json(msg=_anc.unhealthy_message(result), changed=changed, connection=result,
-                         failed_checks=_anc.failed_checks(result))
+        raise W365TaskFailed(_anc.unhealthy_message(result), changed=changed, connection=result,
+                             failed_checks=_anc.failed_checks(result))
     module.exit(changed, diff=diff, connection=result)
 
 

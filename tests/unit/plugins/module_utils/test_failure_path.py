@@ -141,3 +141,22 @@ def test_encrypted_key_without_password_names_the_password_option(capsys, tmp_pa
 def test_missing_ca_bundle_is_named_before_any_request(capsys, tmp_path):
     code, result = run(dict(ARGS, ca_bundle=str(tmp_path / 'no-such-ca.pem')), lambda m: m.graph.get('x'), capsys)
     assert code == 1 and result['option'] == 'ca_bundle' and 'no-such-ca.pem' in result['msg']
+
+
+@pytest.mark.parametrize('option,value', [('authority_host', 'https://[::1'), ('graph_endpoint', 'https://h:99999'),
+                                          ('arm_endpoint', 'https://bad host'), ('graph_endpoint', 'https://a\nb.com'),
+                                          ('arm_endpoint', 'https://x.com/?sig=abc')])
+def test_malformed_endpoint_is_named_without_a_traceback(capsys, option, value):
+    # Old code: urlsplit's ValueError escaped as a traceback, or the URL went to the network.
+    code, result = run(dict(ARGS, **{option: value}), lambda m: m.graph.get('x'), capsys)
+    assert code == 1 and result['option'] == option and 'sig=abc' not in result['msg']
+
+
+def test_a_refusal_carries_its_result_fields(capsys):
+    from ansible_collections.w365.cloudpc.plugins.module_utils._errors import W365TaskFailed
+    err = W365TaskFailed('connection x is in use by policy P', connection={'id': 'a'}, provisioning_policies=['P'])
+    code, result = run(ARGS, raising(err), capsys, what='Azure network connection x',
+                       result={'changed': True})
+    assert result['msg'] == 'connection x is in use by policy P' and result['error']['type'] == 'W365TaskFailed'
+    assert result['connection'] == {'id': 'a'} and result['provisioning_policies'] == ['P']
+    assert result['changed'] is True and 'option' not in result
