@@ -14,6 +14,7 @@ import difflib
 import os
 import re
 
+from ansible_collections.w365.cloudpc.plugins.module_utils._anc import MAX_NAME_LENGTH
 from ansible_collections.w365.cloudpc.plugins.module_utils._constants import AZURE_REGIONS
 from ansible_collections.w365.cloudpc.plugins.module_utils._errors import W365ConfigError
 
@@ -262,8 +263,9 @@ def _check_connection(nc, add, environ):
         add(var + '.name', '%s.name is required: the display name of the Azure network connection.' % var)
     elif _CONTROL.search(name):
         add(var + '.name', '%s.name contains control characters; use printable text.' % var)
-    elif len(name) > 60:
-        add(var + '.name', '%s.name is %d characters long; keep it to 60 or fewer.' % (var, len(name)))
+    elif len(name) > MAX_NAME_LENGTH:
+        add(var + '.name', '%s.name is %d characters long; w365_anc takes at most %d.' % (
+            var, len(name), MAX_NAME_LENGTH))
     join_type = nc.get('join_type', 'entra_join')
     if join_type not in JOIN_TYPES:
         add(var + '.join_type', "%s.join_type must be one of %s%s." % (

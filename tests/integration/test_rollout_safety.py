@@ -221,3 +221,20 @@ def test_the_example_inventory_without_its_vault_is_refused_naming_each_variable
     assert all("is undefined" in p["message"] for p in problems), problems
     # Nothing got as far as a module: no sign-in was tried.
     assert not [r for r in res.results if r["action"].startswith("w365.cloudpc.") and r["status"] != "skipped"]
+
+
+def test_one_host_with_an_image_lacking_source_image_id_gets_a_report(sandbox_factory, run_playbook, tmp_path):
+    """Issue 18: an image entry without source_image_id broke the rescue task; with one host, no report."""
+    box = sandbox_factory(SEED_PATH)
+    hosts = {"contoso": {"contoso_westeurope": DEPLOYMENTS["contoso"]["contoso_westeurope"]}}
+    inventory = write_inventory(tmp_path / "inv", box, tenants=("contoso",), deployments_=hosts,
+                                images_={"contoso": [{"name": "Win11 Contoso", "version": "1.0.0"}]})
+    report_dir = tmp_path / "reports"
+    box.clear_requests()
+    res = run_playbook(ROLLOUT, inventory=inventory, extra_vars={"w365_report_dir": str(report_dir)})
+    assert res.rc != 0
+    assert box.requests() == []
+    report = load_report(report_dir, "rollout")
+    assert [(p["host"], p["variable"]) for p in report["inventory_problems"]] == [
+        ("contoso_westeurope", "w365_images[0].source_image_id")]
+    assert "w365_images[0].source_image_id" in res.stdout
