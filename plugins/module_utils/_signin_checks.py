@@ -14,7 +14,8 @@ Windows 365 "Azure network connections" admin roles; Azure mandatory MFA phase 2
 - ANC writes app-only: Microsoft lists "Application: Not supported"; some tenants accept it. `app_only_anc_writes:
   refused` (what the operator knows of the tenant) makes an app-only sign-in a failed check.
 - The Windows 365 service principal lookup needs Application.Read.All or a Directory read scope/role.
-- ARM create/update/delete (role grants) from a user token needs `mfa` in `amr`.
+- ARM create/update/delete (role grants) from a user token needs `mfa` in `amr` (a warning: enforcement depends on
+  the tenant's cloud and state, which no API reports).
 """
 
 from __future__ import annotations
@@ -88,8 +89,12 @@ def operation_check(operation, info, app_only_anc_writes='allowed', client_hint=
     data = {'operation': operation, 'principal': info['kind'], 'client_id': info['client_id']}
     if need['api'] == 'arm':
         if info['kind'] == 'user' and need.get('mfa') and not info['mfa']:
-            return make_check(name, FAILED, 'The ARM sign-in of %s did not use multifactor authentication: Azure '
-                                            'refuses user sign-ins without MFA that %s.' % (who, need['what']),
+            # A warning, not a failure: whether ARM enforces it depends on the tenant's cloud (sovereign clouds are
+            # not in scope) and enforcement state, which no API tells; the first ARM write is refused, not half done.
+            return make_check(name, WARNING, 'The ARM sign-in of %s did not use multifactor authentication: Azure '
+                                             'refuses user sign-ins without MFA that %s, in every public-cloud '
+                                             'tenant since mandatory MFA enforcement (2026-07-01).'
+                              % (who, need['what']),
                               'Sign in with MFA: auth_method=device_code (one-time interactive sign-in per tenant, '
                               'ansible-playbook w365.cloudpc.signin), or grant the roles with an app-only sign-in '
                               '(client_secret, client_certificate, workload_identity, managed_identity), which Azure '
@@ -163,10 +168,10 @@ def run_signin_checks(module, operations):
                 api=api)], True
     checks, infos = signin_checks(tokens, operations, module.params.get('app_only_anc_writes') or 'allowed',
                                   client_hint=_client_hint(module))
-    summary = {api: dict(info, permissions=info['permissions']) for api, info in infos.items()}
+    # What the tokens say (never the tokens themselves).
     checks.insert(0, make_check('sign_in', PASSED, 'Signed in with auth_method=%s as %s.' % (
         module.auth_method, ', '.join('%s: %s %s' % (api, i['kind'], i['user'] or i['client_id'])
-                                      for api, i in infos.items())), None, tokens=summary))
+                                      for api, i in infos.items())), None, claims=infos))
     return checks, False
 
 

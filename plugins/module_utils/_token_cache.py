@@ -7,7 +7,8 @@ Every module is a new process, so without it every task signs in again. With it,
 token cache in `~/.IdentityService/w365.cloudpc.*` of the user running the module; a later task with the same
 tenant, client and audience takes the token from there instead of asking Entra. That file holds bearer tokens
 of app identities: it is off by default and plaintext needs a second opt-in. username_password, azure_cli and
-managed_identity do not use it (AuthMethod.supports_token_cache).
+managed_identity do not use it (AuthMethod.supports_token_cache); device_code always does (it keeps the user's
+refresh token there, AuthMethod.requires_token_cache), under the same encryption rule.
 """
 
 from __future__ import annotations

@@ -188,7 +188,12 @@ checks:
   elements: dict
   contains:
     name:
-      description: Stable check name, for example C(subnet_capacity), C(anc_limit), C(role_grants), C(source_image).
+      description:
+        - Stable check name, for example C(subnet_capacity), C(anc_limit), C(role_grants), C(source_image).
+        - The sign-in checks come first - C(sign_in) (the sign-in itself; when it fails it is the only check, and
+          nothing else is tried), then per planned operation C(sign_in_anc_read), C(sign_in_anc_write),
+          C(sign_in_image_write), C(sign_in_principal_lookup), C(sign_in_role_grant), from the claims of the access
+          tokens (C(roles) or C(scp), directory roles in C(wids), C(mfa) in C(amr)).
       type: str
     status:
       description: V(passed), V(warning), V(failed), or V(skipped) (not evaluated because a check it needs failed).
