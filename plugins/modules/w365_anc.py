@@ -433,8 +433,8 @@ class AncManager:
             # The read-back cannot say whose connection that was: leave it to the run that made it.
             self.module.warn('Azure network connection %r: this run\'s create got no answer, so it cannot tell '
                              'whether connection %s is its own; it adopted %s, which racing runs keep. If %s remains, '
-                             'delete it with state=absent and id=%s.' % (name, own['id'], winner['id'], own['id'],
-                                                                           own['id']))
+                             'delete it with state=absent and id=%s.'
+                             % (name, own['id'], winner['id'], own['id'], own['id']))
             return winner, True
         self.remove_own_duplicate(own, winner)
         return winner, True
