@@ -204,3 +204,18 @@ def test_two_concurrent_rollouts_of_one_tenant_end_with_one_of_each(sandbox_fact
         posts = [w for w in box.writes() if w['method'] == 'POST' and w['path'] == ANC_PATH]
         assert len(posts) > 2, posts
         box.stop()
+
+
+@pytest.mark.parametrize('kind', ['handshake_failure', 'reset'])
+def test_a_tls_fault_on_the_first_connection_is_survived(box, tmp_path, kind):
+    """A TLS handshake that fails (alert, or reset) on a module's first connection: the connection is retried and the
+    task succeeds (nothing was sent, so retrying is safe for any request)."""
+    box.clear_faults()
+    box.fault({'tls': kind, 'count': 1})
+    tasks = [{'name': 'info', 'w365.cloudpc.w365_anc_info': {}, 'register': 'info'}]
+    res = run_playbook(tmp_path / kind, play(box, tasks), extra_vars={'w365_test_auth': box.auth_vars(0, 'user')})
+    # The control call below opens a new connection: it works only if the module's connection took the fault.
+    hits = [f['hits'] for f in box.faults()]
+    box.clear_faults()
+    assert hits == [1]
+    assert res.rc == 0, str(res)
