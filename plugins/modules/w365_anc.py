@@ -493,7 +493,7 @@ class AncManager:
             if not adopted:
                 return True, created, p['join_type'] == 'hybrid_join', True
             # Another run's connection won: apply this task's options to it like to any existing connection.
-            changed, after, _rotate, _restarted = self.present(self.get(created['id']))
+            _changed, after, _rotate, _restarted = self.present(self.get(created['id']))
             return True, after, p['join_type'] == 'hybrid_join', True
 
         _anc.validate_against_current(p, current)
