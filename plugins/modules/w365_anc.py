@@ -480,8 +480,8 @@ class AncManager:
             # The read-back cannot say whose connection that was: leave it to the run that made it.
             self.module.warn('Azure network connection %r: this run\'s create got no answer, so it cannot tell '
                              'whether connection %s is its own; it adopted %s, which racing runs keep. If %s remains, '
-                             'delete it with state=absent and id=%s.' % (name, own['id'], winner['id'], own['id'],
-                                                                           own['id']))
+                             'delete it with state=absent and id=%s.'
+                             % (name, own['id'], winner['id'], own['id'], own['id']))
             return winner, True
         self.remove_own_duplicate(own, winner)
         return winner, True
@@ -546,7 +546,7 @@ class AncManager:
             if not adopted:
                 return True, created, p['join_type'] == 'hybrid_join', True
             # Another run's connection won: apply this task's options to it like to any existing connection.
-            changed, after, _rotate, _restarted = self.present(self.get(created['id']))
+            _changed, after, _rotate, _restarted = self.present(self.get(created['id']))
             return True, after, p['join_type'] == 'hybrid_join', True
 
         _anc.validate_against_current(p, current)

@@ -58,6 +58,10 @@ class Sandbox:
     def fault(self, rule: dict):
         return self._control("POST", "faults", rule)
 
+    def faults(self) -> list[dict]:
+        """The fault rules with their hits."""
+        return self._control("GET", "faults")["faults"]
+
     def clear_faults(self) -> None:
         self._control("DELETE", "faults")
 

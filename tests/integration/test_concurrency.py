@@ -51,15 +51,16 @@ def _concurrently(*calls):
 
 @pytest.mark.parametrize('fault, trials', [
     ({'latency_ms': 1000}, TRIALS),        # the create takes effect late: both runs read "absent" and both create
-    ({'response_delay_ms': 1000}, 3),      # the create takes effect at once, its answer comes late
-], ids=['slow-apply', 'slow-answer'])
+    # ... and its answer comes late too, so each run sees the other's create before its own answer
+    ({'latency_ms': 600, 'response_delay_ms': 800}, 3),
+], ids=['slow-apply', 'slow-apply-and-answer'])
 def test_two_concurrent_anc_creates_end_with_one(box, tmp_path, fault, trials):
     box.clear_faults()
     box.fault({'method': 'POST', 'path': 'onPremisesConnections$', **fault})
     try:
         duplicated_creates = 0
         for trial in range(trials):
-            name = 'anc-race-%s-%d' % (next(iter(fault)), trial)
+            name = 'anc-race-%s-%d' % ('-'.join(sorted(fault)), trial)
             box.clear_requests()
             first, second = _concurrently(*(
                 (lambda k=k: _anc_run(box, tmp_path / ('t%d-%d' % (trial, k)), name)) for k in (1, 2)))
@@ -167,3 +168,54 @@ def _create_raw(box, name):
                                  headers={'Authorization': 'Bearer ' + token, 'Content-Type': 'application/json'})
     with urllib.request.urlopen(req, context=ctx, timeout=30) as resp:
         return json.loads(resp.read())['id']
+
+
+def test_two_concurrent_rollouts_of_one_tenant_end_with_one_of_each(sandbox_factory, tmp_path):
+    """Two playbooks/rollout.yml runs of the same tenant at once, every create slow: one ANC per name, one upload
+    per image, no duplicate role assignment, and both runs succeed."""
+    from tests.helpers.role_grant import run_together
+    from tests.integration.test_rollout import IMAGES, ROLLOUT, SEED_PATH, TENANT_IDS, write_inventory
+
+    slow = [
+        {'method': 'POST', 'path': 'onPremisesConnections$', 'latency_ms': 1500},
+        {'method': 'POST', 'path': 'deviceImages$', 'latency_ms': 1500},
+        {'method': 'PUT', 'path': '/roleAssignments/', 'latency_ms': 1500},
+    ]
+    for trial in range(2):
+        box = sandbox_factory(SEED_PATH)
+        for rule in slow:
+            box.fault(rule)
+        inventory = write_inventory(tmp_path / ('inv%d' % trial), box, tenants=('contoso',))
+        results = run_together(tmp_path / ('trial%d' % trial), [ROLLOUT, ROLLOUT], inventory=inventory,
+                               extra_vars={'w365_report_dir': str(tmp_path / ('reports%d' % trial))}, forks=5)
+        for res in results:
+            assert res.rc == 0, str(res)
+        tenant = next(t for t in box.state()['tenants'] if t['id'] == TENANT_IDS['contoso'])
+        names = [a['displayName'] for a in tenant['network_connections']]
+        for region in ('westeurope', 'northeurope'):
+            assert names.count('anc-contoso-%s' % region) == 1, (trial, names)
+        images = [(i['displayName'], i['version']) for i in tenant['device_images']]
+        wanted = (IMAGES['contoso'][0]['name'], IMAGES['contoso'][0]['version'])
+        assert images.count(wanted) == 1, (trial, images)
+        triples = [(ra['properties']['principalId'].lower(), ra['properties']['roleDefinitionId'].lower(),
+                    ra['properties']['scope'].lower()) for ra in tenant['role_assignments']]
+        assert len(triples) == len(set(triples)), (trial, triples)
+        # Both runs did race: each sent its own creates.
+        posts = [w for w in box.writes() if w['method'] == 'POST' and w['path'] == ANC_PATH]
+        assert len(posts) > 2, posts
+        box.stop()
+
+
+@pytest.mark.parametrize('kind', ['handshake_failure', 'reset'])
+def test_a_tls_fault_on_the_first_connection_is_survived(box, tmp_path, kind):
+    """A TLS handshake that fails (alert, or reset) on a module's first connection: the connection is retried and the
+    task succeeds (nothing was sent, so retrying is safe for any request)."""
+    box.clear_faults()
+    box.fault({'tls': kind, 'count': 1})
+    tasks = [{'name': 'info', 'w365.cloudpc.w365_anc_info': {}, 'register': 'info'}]
+    res = run_playbook(tmp_path / kind, play(box, tasks), extra_vars={'w365_test_auth': box.auth_vars(0, 'user')})
+    # The control call below opens a new connection: it works only if the module's connection took the fault.
+    hits = [f['hits'] for f in box.faults()]
+    box.clear_faults()
+    assert hits == [1]
+    assert res.rc == 0, str(res)

@@ -184,3 +184,29 @@ def test_reset_reads_no_file_outside_the_seed_directory(launch, seed, tmp_path, 
     assert r.status == 400 and r.json["error"]["code"] == "InvalidSeed"
     assert "tenants[0].apps[0].certificate" in r.json["error"]["message"]
     assert "start-up seed's directory" in r.json["error"]["message"]
+
+
+def test_a_write_whose_client_hung_up_is_still_logged(launch):
+    """The client gives up (connection reset) while a slow write is processed: the write took effect, and the log
+    shows it although its answer could not be sent."""
+    import struct
+
+    api = launch()
+    tok = api.app_token(C_TENANT_ID, C_APP, C_SECRET, GRAPH)
+    api.clear_log()
+    api.control("POST", "faults", {"method": "POST", "path": "onPremisesConnections$", "latency_ms": 600})
+    raw = socket.create_connection((api.host, api.port), timeout=5)
+    tls = api.ctx.wrap_socket(raw, server_hostname="127.0.0.1")
+    body = json.dumps(anc_body("gave-up", C_SUB, "rg-cpc-weu", "vnet-cpc-weu")).encode()
+    tls.sendall(b"POST %s HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\nContent-Type: application/json\r\n"
+                b"Content-Length: %d\r\n\r\n%s" % (ANC_PATH.encode(), tok.encode(), len(body), body))
+    time.sleep(0.2)
+    tls.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    tls.close()  # reset: the answer has nowhere to go
+    deadline = time.monotonic() + 5
+    entries = []
+    while time.monotonic() < deadline and not entries:
+        time.sleep(0.2)
+        entries = [e for e in api.log() if e["method"] == "POST" and e["service"] == "graph"]
+    assert "gave-up" in _names(api, tok)
+    assert len(entries) == 1 and entries[0]["status"] == 201 and entries[0]["answer_delivered"] is False
