@@ -73,8 +73,8 @@ def anc_usage(tenant, anc_id) -> dict:
     """What makes an ANC in use: {policies: [names], cloud_pcs: [names], user_settings: [names]}."""
     policies = []
     for pol in tenant.policies.values():
-        refs = [pol.get("onPremisesConnectionId")] + [(dj or {}).get("onPremisesConnectionId")
-                                                       for dj in pol.get("domainJoinConfigurations") or []]
+        refs = [pol.get("onPremisesConnectionId")]
+        refs += [(dj or {}).get("onPremisesConnectionId") for dj in pol.get("domainJoinConfigurations") or []]
         if anc_id in refs:
             policies.append(pol["displayName"])
     pcs = [pc["displayName"] for pc in tenant.cloud_pcs.values() if pc.get("_ancId") == anc_id]

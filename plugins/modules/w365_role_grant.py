@@ -165,7 +165,7 @@ EXAMPLES = r'''
     virtual_network: /subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-net/providers/Microsoft.Network/virtualNetworks/vnet1
     state: absent
     remove_assignment_ids:
-      - 22222222-2222-2222-2222-222222222222   # the assignment's GUID name; its full ID works too
+      - 22222222-2222-2222-2222-222222222222   # the GUID name, or the full role assignment ID
 '''
 
 RETURN = r'''

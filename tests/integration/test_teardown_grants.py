@@ -37,9 +37,9 @@ def _health_check(box, run_playbook, name):
     res = run_playbook([{
         "hosts": "localhost", "gather_facts": False,
         "module_defaults": {"group/w365.cloudpc.w365": "{{ w365_test_auth }}"},
-        "tasks": [{"name": "check", "w365.cloudpc.w365_anc": {"name": name, "run_health_checks": True, "wait": True,
-                                                               "wait_timeout": 300},
-                   "register": "check"}]}], extra_vars={"w365_test_auth": auth})
+        "tasks": [{"name": "check", "register": "check", "w365.cloudpc.w365_anc": {
+            "name": name, "run_health_checks": True, "wait": True, "wait_timeout": 300}}]}],
+        extra_vars={"w365_test_auth": auth})
     assert res.rc == 0, res
     return res.result("check")["connection"]
 

@@ -188,9 +188,9 @@ def test_delete_then_not_found(api):
     assert not seeded & _service_grants(api)
     version = arm_api_version('authorization', 'RoleAssignments_Create')
     for role, scope in sorted(seeded):
-        body = {'properties': {'roleDefinitionId': f'/subscriptions/{SUB_A}/providers/Microsoft.Authorization/'
-                                                  f'roleDefinitions/{role}',
-                               'principalId': W365_SP_A, 'principalType': 'ServicePrincipal'}}
+        definition = f'/subscriptions/{SUB_A}/providers/Microsoft.Authorization/roleDefinitions/{role}'
+        body = {'properties': {'roleDefinitionId': definition, 'principalId': W365_SP_A,
+                               'principalType': 'ServicePrincipal'}}
         arm_ok(api.arm('PUT', f'{scope}/providers/Microsoft.Authorization/roleAssignments/{uuid.uuid4()}', version,
                        body=body), 'authorization', 'RoleAssignments_Create', 201, request_body=body)
     assert seeded <= _service_grants(api)
