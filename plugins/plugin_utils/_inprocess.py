@@ -24,6 +24,7 @@ opt-out: environment variable ``W365_IN_PROCESS=0`` on the controller or variabl
 from __future__ import annotations
 
 import contextlib
+import inspect
 import io
 import json
 import logging
@@ -163,12 +164,18 @@ def _no_log_values(tb):
     seen = set()
     while tb is not None:
         for value in list(tb.tb_frame.f_locals.values()):
-            for candidate in (value, getattr(value, 'module', None), getattr(value, '_module', None)):
+            # getattr_static: no property or __getattr__ of an arbitrary object runs while reporting a crash.
+            candidates = (value, inspect.getattr_static(value, 'module', None), inspect.getattr_static(value, '_module', None))
+            for candidate in candidates:
                 if isinstance(candidate, _basic.AnsibleModule) and id(candidate) not in seen:
                     seen.add(id(candidate))
                     values.update(getattr(candidate, 'no_log_values', ()) or ())
         tb = tb.tb_next
     return values, bool(seen)
+
+
+# Longest exception text quoted in a crash message (one line; the rest of a long service answer is cut).
+MAX_CRASH_TEXT = 1000
 
 
 def crash_message(module_name, error, tb):
@@ -187,7 +194,9 @@ def crash_message(module_name, error, tb):
             path = os.path.basename(path)
         where = ' (raised at %s:%s in %s)' % (path, last.lineno, last.name)
     if found_module:
-        text = to_text(remove_values(to_text(error, errors='surrogate_or_replace'), secrets))
+        text = ' '.join(to_text(remove_values(to_text(error, errors='surrogate_or_replace'), secrets)).split())
+        if len(text) > MAX_CRASH_TEXT:
+            text = text[:MAX_CRASH_TEXT] + '...'
         detail = '%s: %s' % (kind, text) if text else kind
     else:
         # No AnsibleModule yet, so no list of what to mask: the exception's text is withheld.

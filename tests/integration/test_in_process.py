@@ -38,11 +38,11 @@ def parity_tasks():
         task('info', None, module='w365.cloudpc.w365_anc_info'),
         task('predict', 'anc-parity', check=True, diff=True, **hybrid_args()),
         task('warned', 'anc-parity-warn', check=True, diff=True, **warn_args),
-        task('bad_choice', 'anc-parity', ignore_errors=True, **dict(hybrid_args(), join_type='bogus')),
-        task('bad_config', 'anc-parity', ignore_errors=True, check=True, **dict(hybrid_args(), wait_timeout=-1)),
+        task('bad_choice', 'anc-parity', ignore_errors=True, **hybrid_args(join_type='bogus')),
+        task('bad_config', 'anc-parity', ignore_errors=True, check=True, **hybrid_args(wait_timeout=-1)),
         # One worker runs every item of a loop: the first warns, the second must not inherit it, the third fails.
         dict(task('looped', '{{ item.name }}', check=True, ignore_errors=True,
-                  **dict(hybrid_args(), organizational_unit='{{ item.ou }}')),
+                  **hybrid_args(organizational_unit='{{ item.ou }}')),
              loop=[{'name': 'anc-loop-1', 'ou': 'OU=Loop,DC=other,DC=example'},
                    {'name': 'anc-loop-2', 'ou': 'OU=CloudPCs,DC=corp,DC=ancco,DC=com'},
                    {'name': 'x' * 300, 'ou': 'OU=CloudPCs,DC=corp,DC=ancco,DC=com'}]),
@@ -63,12 +63,13 @@ def _paths_taken(stdout):
 
 def test_both_paths_give_the_same_results(box, run_playbook):
     password = box.auth_vars(0, 'user')['password']
-    runs = {}
+    runs, sent = {}, {}
     for in_process in (False, True):
         res, writes = run(box, run_playbook, parity_tasks(), verbosity=4, in_process=in_process)
         assert res.rc == 0, str(res)
         assert writes == [], writes  # check mode and failures send nothing on either path
         runs[in_process] = res
+        sent[in_process] = sorted('%s %s %s' % (e.get('service'), e['method'], e['path']) for e in box.requests())
         output = res.stdout + res.stderr
         for secret in (password, JOIN_PW):
             assert secret not in output, 'a secret reached the -vvvv output (in_process=%s)' % in_process
@@ -82,6 +83,8 @@ def test_both_paths_give_the_same_results(box, run_playbook):
             assert 'AnsiballZ_w365' in res.stdout
 
     fast, slow = runs[True], runs[False]
+    # The same requests (token, Graph, ARM): the in-process path changes where the module runs, not what it sends.
+    assert sent[True] == sent[False] and sent[True]
     assert [(e['task'], e['status']) for e in fast.results] == [(e['task'], e['status']) for e in slow.results]
     for a, b in zip(fast.results, slow.results):
         assert _normalised(a['result']) == _normalised(b['result']), a['task']
@@ -211,7 +214,7 @@ def test_opt_out_and_other_interpreters_take_the_module_path(box, run_playbook, 
              vars={'ansible_python_interpreter': str(alias / Path(sys.executable).name)}),
         task('default', None, module='w365.cloudpc.w365_anc_info'),
     ]
-    res, _ = run(box, run_playbook, tasks, verbosity=3, in_process=True)
+    res, _writes = run(box, run_playbook, tasks, verbosity=3, in_process=True)
     assert res.rc == 0, str(res)
     lines = [line for line in res.stdout.splitlines() if 'w365.cloudpc: running' in line]
     assert len(lines) == 5, lines
@@ -223,7 +226,7 @@ def test_opt_out_and_other_interpreters_take_the_module_path(box, run_playbook, 
 
 
 def test_switch_in_environment_turns_it_off(box, run_playbook):
-    res, _ = run(box, run_playbook, [task('info', None, module='w365.cloudpc.w365_anc_info')], verbosity=3,
+    res, _writes = run(box, run_playbook, [task('info', None, module='w365.cloudpc.w365_anc_info')], verbosity=3,
                  env={'W365_IN_PROCESS': 'false'})
     assert res.rc == 0, str(res)
     assert 'module_process: W365_IN_PROCESS=false' in res.stdout and IN_PROCESS not in res.stdout

@@ -122,3 +122,22 @@ def test_environment_switch_at_load_time_decides_the_preload(switch, preloaded):
     env = dict(os.environ, W365_IN_PROCESS=switch, PYTHONPATH=str(COLLECTIONS))
     out = subprocess.run([sys.executable, '-c', code], env=env, capture_output=True, text=True, check=True).stdout
     assert out.split() == [str(preloaded), str(preloaded)]
+
+
+class _Hostile(object):
+    def __getattr__(self, name):
+        raise RuntimeError('a crash report must not run this')
+
+
+def _raise_long(module):
+    hostile = _Hostile()  # noqa: F841 - on the failing stack, like an SDK object
+    raise ValueError('line one\nline two ' + 'x' * 5000)
+
+
+def test_crash_message_is_one_bounded_line_and_runs_no_object_code():
+    barrier = _inprocess._CrashBarrier()
+    with barrier:
+        _raise_long(_fake_module('unused-secret'))
+    message = _inprocess.crash_message('w365.cloudpc.w365_anc', barrier.error, barrier.traceback)
+    assert '\n' not in message and 'line one line two' in message
+    assert len(message) < _inprocess.MAX_CRASH_TEXT + 300 and 'x...' in message
