@@ -134,7 +134,7 @@ options:
         password cannot be compared. A connection whose health checks succeeded gets Graph C(updateAdDomainPassword)
         (documented for a successful connection); any other connection - typically one whose checks failed on the
         old credentials - gets a PATCH of C(adDomainPassword), and so does a successful one when the service refuses
-        the action. It needs O(ad_domain_password): without it the task fails before anything is sent.
+        the action. It needs O(ad_domain_password); without it the task fails before anything is sent.
     type: str
     choices: [on_create, always]
     default: on_create
