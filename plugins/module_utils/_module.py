@@ -9,7 +9,7 @@ import logging
 import os
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback
-from ansible.module_utils.common.parameters import AnsibleFallbackNotFound
+from ansible.module_utils.common.parameters import AnsibleFallbackNotFound, remove_values
 
 from ansible_collections.w365.cloudpc.plugins.module_utils._auth import (
     AUTH_METHOD_CHOICES, auth_error, auth_method_for, secret_values)
@@ -214,6 +214,11 @@ class W365Module(AnsibleModule):
 
     # The older name: every caller passes a W365Error and an optional prefix.
     fail_api = fail_from_exception
+
+    def warn(self, warning, **kwargs):
+        """AnsibleModule.warn with the task's secrets masked: ansible-core does not mask no_log values in
+        warnings, and a warning may quote an input that holds one (a password pasted into the wrong option)."""
+        super(W365Module, self).warn(remove_values(warning, self.no_log_values), **kwargs)
 
     def exit(self, changed, diff=None, **result):
         """exit_json with `auth_method`, and `diff` only when the task runs in diff mode."""

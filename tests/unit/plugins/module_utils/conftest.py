@@ -27,3 +27,12 @@ def sb(core):
     core.clear_requests()
     yield core
     core.clear_faults()
+
+
+@pytest.fixture(autouse=True)
+def module_side_of_module_utils(monkeypatch):
+    """These tests run modules in the pytest process, as a module process would: warn() and deprecate() record into
+    the result. Importing any controller code (another test file may) flips ansible's process-wide
+    `is_controller` switch, which would send warnings to the controller's display instead."""
+    from ansible.module_utils import _internal
+    monkeypatch.setattr(_internal, 'is_controller', False)

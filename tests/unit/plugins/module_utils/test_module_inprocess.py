@@ -54,6 +54,28 @@ def test_env_secret_is_masked_like_a_no_log_option(capsys, monkeypatch):
     assert 'env-secret-value-9' not in json.dumps(result)
 
 
+def test_warnings_never_carry_a_secret(capsys, monkeypatch):
+    """ansible-core 2.19 masks no_log values in results but not in module warnings: W365Module.warn masks them,
+    task options and secrets taken from the environment alike."""
+    def body(module):
+        module.warn('organizational_unit looks like a password: task-secret-value-7')
+        module.warn('and this one: env-secret-value-9')
+        module.exit(False)
+
+    code, result = run({'tenant_id': T, 'client_id': C, 'client_secret': 'task-secret-value-7'}, body, capsys)
+    text = json.dumps(result)
+    assert code == 0 and 'looks like a password' in text
+    assert 'task-secret-value-7' not in text
+    # Warnings are process-wide in module_utils (one module run per process): start the second run afresh.
+    from ansible.module_utils.common import warnings as module_warnings
+    module_warnings._global_warnings.clear()
+    monkeypatch.setenv('AZURE_SECRET', 'env-secret-value-9')
+    code, result = run({'tenant_id': T, 'client_id': C}, body, capsys)
+    text = json.dumps(result)
+    assert code == 0 and 'and this one' in text
+    assert 'env-secret-value-9' not in text
+
+
 def test_fail_api_message_and_error(capsys):
     err = W365ApiError(403, 'AuthorizationFailed', 'no access', request_id='rid-1', service='arm')
     code, result = run({'tenant_id': T, 'client_id': C, 'client_secret': 'x'},
