@@ -235,7 +235,8 @@ def test_concurrent_runs_end_with_one_assignment_each(box, tmp_path):
     assert triples(box, W365) == sorted(
         needed('rg-race', vnet('rg-race', 'vnet-race'))
         + [(NET_CONTRIB, rg('rg-legacy').lower()), (NET_CONTRIB, vnet('rg-legacy', 'vnet-legacy').lower()),
-           (NET_USER, rg('rg-pcs').lower()), (CONTRIBUTOR, vnet('rg-pcs', 'vnet-pcs').lower())])
+           (NET_USER, rg('rg-pcs').lower()), (CONTRIBUTOR, vnet('rg-pcs', 'vnet-pcs').lower()),
+           (NIC, rg('rg-handmade').lower()), (NET_USER, vnet('rg-handmade', 'vnet-handmade').lower())])
     grants = [first.result('out')['grants'], second.result('out')['grants']]
     for a, b in zip(*grants):
         assert a['scope'] == b['scope'] and a['assignment_id'] == b['assignment_id']
