@@ -346,14 +346,20 @@ def create_assignment(module, principal_id, grant, replication_timeout=DEFAULT_P
         description=description or grant_description(),
     )
     delays = iter(backoff_delays(replication_timeout))
+    # One name for every attempt: when a PUT's answer is lost and the PUT is sent again (it is idempotent), Azure
+    # answers 409 RoleAssignmentExists for the assignment this run made, which the name then tells apart from one
+    # that another run or a person made.
+    name = str(uuid.uuid4())
     while True:
         try:
-            created = _arm_call(client.role_assignments.create, grant.scope, str(uuid.uuid4()), parameters)
+            created = _arm_call(client.role_assignments.create, grant.scope, name, parameters)
             return True, assignment_to_dict(created)
         except W365ApiError as err:
             code = (err.code or '').lower()
             if err.status == 409 and code == 'roleassignmentexists':
-                return False, _the_one_existing(module, principal_id, grant, err)
+                existing = _the_one_existing(module, principal_id, grant, err)
+                ours = (existing.get('name') or (existing.get('id') or '').rstrip('/').rsplit('/', 1)[-1]).lower() == name
+                return ours, existing
             if err.status == 400 and code == 'principalnotfound':
                 delay = next(delays, None)
                 if delay is None:
