@@ -35,4 +35,9 @@ def module_side_of_module_utils(monkeypatch):
     the result. Importing any controller code (another test file may) flips ansible's process-wide
     `is_controller` switch, which would send warnings to the controller's display instead."""
     from ansible.module_utils import _internal
+    from ansible.module_utils.common import warnings as module_warnings
     monkeypatch.setattr(_internal, 'is_controller', False)
+    # One module run per process in real life: warnings and deprecations of an earlier test's module must not show
+    # up in the next one's result.
+    module_warnings._global_warnings.clear()
+    module_warnings._global_deprecations.clear()
