@@ -14,6 +14,9 @@ if [ ${#targets[@]} -gt 0 ]; then
 fi
 echo "== ruff check (ruff.toml)"
 "$bin/ruff" check --no-cache .
+echo "== mypy (plugins/module_utils, mypy.ini)"
+(cd .build/collections && MYPYPATH=. "$OLDPWD/$bin/mypy" --config-file "$OLDPWD/mypy.ini" \
+  -p ansible_collections.w365.cloudpc.plugins.module_utils)
 echo "== antsibull-changelog lint"
 "$bin/antsibull-changelog" lint
 if [ -f tests/docs_lint.sh ]; then

@@ -26,8 +26,8 @@ class RestClient(object):
     """JSON over one azure-core pipeline: token policy for one audience, the bounded retry policy, errors as
     W365ApiError. GraphClient and _arm.ArmRestClient are thin subclasses (same transport, different root)."""
 
-    service = None
-    service_title = None
+    service: str | None = None
+    service_title: str | None = None
     # The header each service echoes back to tie its logs to this request.
     client_request_id_header = 'client-request-id'
     request_id_header = 'request-id'

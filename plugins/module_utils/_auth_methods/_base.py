@@ -38,16 +38,16 @@ def describe_option(option):
 class AuthMethod(object):
     """A sign-in method: `validate()` checks inputs without network, `credential()` builds the azure credential."""
 
-    name = None
+    name: str | None = None
     # Inputs that must be present for this method.
-    required = ()
+    required: tuple[str, ...] = ()
     # Inputs whose presence makes `auto` choose this method (checked in order of AUTO_ORDER in _auth.py).
-    triggers = ()
+    triggers: tuple[str, ...] = ()
     # True when the token represents a user (delegated permissions).
     delegated = False
     # False when option token_cache does not apply to the method; `token_cache_note` says why (in the warning).
     supports_token_cache = True
-    token_cache_note = None
+    token_cache_note: str | None = None
     # _retry.RetrySettings set by W365Module: timeouts and bounded retries for the token endpoint.
     request_settings = None
     # True when the method cannot work without the persistent cache (device_code keeps its refresh token there).
@@ -55,7 +55,7 @@ class AuthMethod(object):
     # True in the sign-in action plugin, which may run before anything is stored.
     interactive = False
     # The options the task itself set (not from the environment); set by _auth.auth_method_for.
-    from_task = frozenset()
+    from_task: frozenset[str] = frozenset()
 
     def __init__(self, inputs, endpoints, ca_bundle=None, token_cache=None):
         self.inputs = inputs
