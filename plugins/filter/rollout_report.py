@@ -170,6 +170,10 @@ def deployment_summary(record):
         'preflight': _summarise_preflight(preflight, manage_grants),
         'network_connection': _summarise_connection(ncr) if ncr else {},
         'grants': _summarise_grants(ncr.get('grants')),
+        # Teardown: grants left in place, each with the reason (made by someone else, still used, ...).
+        'kept_grants': [{'role_name': g.get('role_name'), 'scope': g.get('scope'),
+                         'assignment_id': g.get('assignment_id'), 'reason': g.get('reason')}
+                        for g in record.get('kept_grants') or []],
         # Playbooks other than the rollout (teardown) describe their changes themselves.
         'changes': list(record['changes']) if record.get('changes') is not None else _changes(
             ncr, preflight, images, record.get('image_failures')),
@@ -420,6 +424,9 @@ def _md_deployment(dep):
         lines.append('- Grants: %s' % '; '.join(described))
     if dep.get('changes'):
         lines.append('- Changed: %s' % '; '.join(_md(c) for c in dep['changes']))
+    for kept in dep.get('kept_grants') or []:
+        lines.append('- Kept: %s on %s: %s' % (_md(kept.get('role_name')), _md(kept.get('scope')),
+                                               _md(kept.get('reason') or 'not created by this collection')))
     pre = dep.get('preflight') or {}
     if pre.get('summary'):
         ps = pre['summary']
@@ -528,6 +535,11 @@ def _html_deployment(dep):
             for g in dep['grants']))
     if dep.get('changes'):
         parts.append('<li>Changed:<ul>%s</ul></li>' % ''.join('<li>%s</li>' % _h(c) for c in dep['changes']))
+    if dep.get('kept_grants'):
+        parts.append('<li>Kept:<ul>%s</ul></li>' % ''.join(
+            '<li>%s on <code>%s</code>: %s</li>' % (_h(k.get('role_name')), _h(k.get('scope')),
+                                                   _h(k.get('reason') or 'not created by this collection'))
+            for k in dep['kept_grants']))
     pre = dep.get('preflight') or {}
     if pre.get('summary'):
         ps = pre['summary']

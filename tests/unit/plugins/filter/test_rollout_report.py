@@ -296,3 +296,17 @@ def test_tenant_signin_refuses_misspelled_secret_keys_without_the_value():
         rr.tenant_signin({}, {}, '{"contoso": {"client_secret": "s3cret-value" "client_id": "x"}}', "contoso")
     assert "s3cret-value" not in str(err.value) and "line 1" in str(err.value)
     assert err.value.__context__ is None and err.value.__cause__ is None
+
+
+def test_teardown_report_shows_the_grants_it_kept_and_why():
+    kept = [{"role_name": "Reader", "scope": "/subscriptions/s", "assignment_id": "/x/a9",
+             "reason": "not created by this collection (no w365.cloudpc marker)"}]
+    rec = record("h", "a", "r", changes=["deleted Azure network connection anc-weu"], kept_grants=kept)
+    dep = rr.deployment_summary(rec)
+    assert dep["kept_grants"] == [{"role_name": "Reader", "scope": "/subscriptions/s", "assignment_id": "/x/a9",
+                                   "reason": "not created by this collection (no w365.cloudpc marker)"}]
+    report = rr.rollout_report([rec], generated_at="T", playbook="teardown")
+    markdown = rr.rollout_report_markdown(report)
+    assert "Kept: Reader on /subscriptions/s: not created by this collection" in markdown
+    html = rr.rollout_report_html(report)
+    assert "Kept:" in html and "no w365.cloudpc marker" in html
