@@ -537,8 +537,8 @@ def _html_deployment(dep):
         parts.append('<li>Changed:<ul>%s</ul></li>' % ''.join('<li>%s</li>' % _h(c) for c in dep['changes']))
     if dep.get('kept_grants'):
         parts.append('<li>Kept:<ul>%s</ul></li>' % ''.join(
-            '<li>%s on <code>%s</code>: %s</li>' % (_h(k.get('role_name')), _h(k.get('scope')),
-                                                   _h(k.get('reason') or 'not created by this collection'))
+            '<li>%s on <code>%s</code>: %s</li>' % (
+                _h(k.get('role_name')), _h(k.get('scope')), _h(k.get('reason') or 'not created by this collection'))
             for k in dep['kept_grants']))
     pre = dep.get('preflight') or {}
     if pre.get('summary'):

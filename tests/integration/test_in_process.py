@@ -227,6 +227,6 @@ def test_opt_out_and_other_interpreters_take_the_module_path(box, run_playbook, 
 
 def test_switch_in_environment_turns_it_off(box, run_playbook):
     res, _writes = run(box, run_playbook, [task('info', None, module='w365.cloudpc.w365_anc_info')], verbosity=3,
-                          env={'W365_IN_PROCESS': 'false'})
+                       env={'W365_IN_PROCESS': 'false'})
     assert res.rc == 0, str(res)
     assert 'module_process: W365_IN_PROCESS=false' in res.stdout and IN_PROCESS not in res.stdout
