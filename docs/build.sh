@@ -50,6 +50,13 @@ Common return values
 
 https://docs.ansible.com/ansible/latest/reference_appendices/common_return_values.html
 
+.. _action_plugins:
+
+Action plugins
+--------------
+
+https://docs.ansible.com/ansible/latest/plugins/action.html
+
 .. _ansible_configuration_settings:
 
 Configuration settings

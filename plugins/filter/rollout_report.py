@@ -52,6 +52,7 @@ _STAGES = (
     ('azure network connection', 'connection'),
     ('health check', 'health checks'),
     ('upload', 'image upload'),
+    ('check the image', 'image upload'),
     ('inventory entry', 'inventory'),
     ('validating arguments', 'inputs'),
 )

@@ -157,7 +157,8 @@ def _create_raw(box, name):
 
     auth = box.auth_vars(0, 'user')
     ctx = ssl.create_default_context(cafile=box.ca_bundle)
-    form = urllib.parse.urlencode({'grant_type': 'password', 'client_id': '04b07795-8ddb-461a-bbee-02f9e1bf7b46',
+    # Microsoft Graph Command Line Tools: the Azure CLI client's Graph tokens carry no Cloud PC scope.
+    form = urllib.parse.urlencode({'grant_type': 'password', 'client_id': '14d82eec-204b-4c2f-b7e8-296a70dab67e',
                                    'username': auth['username'], 'password': auth['password'],
                                    'scope': 'https://graph.microsoft.com/.default'}).encode()
     req = urllib.request.Request('%s/%s/oauth2/v2.0/token' % (box.url, auth['tenant_id']), data=form)
