@@ -194,16 +194,20 @@ def token(emu, req, key: str) -> Response:
                      f"The app requested an unsupported grant type '{grant}'.")
 
 
+def _app_not_found(tenant, client_id) -> EntraError:
+    return EntraError(400, "unauthorized_client", 700016,
+                      f"Application with identifier '{client_id}' was not found in the directory "
+                      f"'{tenant.display_name}'. This can happen if the application has not been installed by "
+                      "the administrator of the tenant or consented to by any user in the tenant. You may have "
+                      "sent your authentication request to the wrong tenant.")
+
+
 def _app(tenant, client_id):
     if not client_id:
         raise _missing("client_id")
     app = tenant.apps.get(client_id.lower())
     if app is None:
-        raise EntraError(400, "unauthorized_client", 700016,
-                         f"Application with identifier '{client_id}' was not found in the directory "
-                         f"'{tenant.display_name}'. This can happen if the application has not been installed by "
-                         "the administrator of the tenant or consented to by any user in the tenant. You may have "
-                         "sent your authentication request to the wrong tenant.")
+        raise _app_not_found(tenant, client_id)
     return app
 
 
@@ -343,11 +347,7 @@ def _public_client(tenant, client_id):
         return FIRST_PARTY[cid]["name"], FIRST_PARTY[cid]
     app = tenant.apps.get(cid)
     if app is None:
-        raise EntraError(400, "unauthorized_client", 700016,
-                         f"Application with identifier '{client_id}' was not found in the directory "
-                         f"'{tenant.display_name}'. This can happen if the application has not been installed by "
-                         "the administrator of the tenant or consented to by any user in the tenant. You may have "
-                         "sent your authentication request to the wrong tenant.")
+        raise _app_not_found(tenant, client_id)
     if not app["public_client"]:
         # A confidential client must authenticate itself; user flows without a secret need "Allow public client
         # flows" on the app registration.

@@ -536,17 +536,21 @@ class _SeedDir:
         return file
 
 
+def _read_pem(value: str, path: str, base_dir: _SeedDir, what: str) -> bytes:
+    """PEM text as given, or the bytes of a file relative to the seed file (confined to its directory)."""
+    if "-----BEGIN" in value:
+        return value.encode()
+    file = base_dir.file(value, path)
+    try:
+        return file.read_bytes()
+    except OSError as err:
+        raise SeedError(path, f"cannot read {what} file {file}: {err.strerror}") from None
+
+
 def _load_public_key(value: str, path: str, base_dir: _SeedDir) -> bytes:
     """An issuer's signing key: PEM public key or certificate, as text or a path relative to the seed file;
     returns the PEM bytes of the public key."""
-    if "-----BEGIN" in value:
-        pem = value.encode()
-    else:
-        file = base_dir.file(value, path)
-        try:
-            pem = file.read_bytes()
-        except OSError as err:
-            raise SeedError(path, f"cannot read key file {file}: {err.strerror}") from None
+    pem = _read_pem(value, path, base_dir, "key")
     from cryptography import x509
     from cryptography.hazmat.primitives import serialization
 
@@ -562,14 +566,7 @@ def _load_public_key(value: str, path: str, base_dir: _SeedDir) -> bytes:
 
 def _load_certificate(value: str, path: str, base_dir: _SeedDir) -> bytes:
     """PEM text or a path relative to the seed file; returns the PEM bytes of the certificate."""
-    if "-----BEGIN" in value:
-        pem = value.encode()
-    else:
-        file = base_dir.file(value, path)
-        try:
-            pem = file.read_bytes()
-        except OSError as err:
-            raise SeedError(path, f"cannot read certificate file {file}: {err.strerror}") from None
+    pem = _read_pem(value, path, base_dir, "certificate")
     from cryptography import x509
 
     try:
