@@ -11,7 +11,7 @@ import pytest
 
 from . import specs
 from .checks import graph_error, graph_ok
-from .sandbox import NO_RIGHTS_APP, RG_ID, SETTLE, SUB_A, TENANT_A, VE, VNET_ID
+from .sandbox import NO_RIGHTS_APP, SETTLE, SUB_A, TENANT_A, VE
 
 POLICIES = f'{VE}/provisioningPolicies'
 ANCS = f'{VE}/onPremisesConnections'
