@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import pytest
 
-from . import specs
 from .checks import graph_error, graph_ok
 from .sandbox import NO_RIGHTS_APP, SETTLE, SUB_A, TENANT_A, VE
 
@@ -307,10 +306,3 @@ def test_groups_need_a_group_read_permission(api):
     error = _group_error(api.graph('GET', 'groups', principal='app'), 403, 'Authorization_RequestDenied')
     assert error['message'] == 'Insufficient privileges to complete the operation.'
     _group_error(api.graph('GET', f'groups/{USERS}', principal='app'), 403, 'Authorization_RequestDenied')
-
-
-def test_spec_knows_the_assignment_target_fields():
-    """The assign bodies above use the CSDL-derived cloudPcManagementGroupAssignmentTarget fields."""
-    specs.require_specs()
-    body = _assign({'groupId': USERS, 'servicePlanId': PLAN})
-    specs.validate_graph_request(f'/v1.0/{POLICIES}/00000000-0000-4000-8000-000000000000/assign', 'post', body)
