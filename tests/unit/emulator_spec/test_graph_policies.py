@@ -160,7 +160,9 @@ DJ = 'domainJoinConfigurations'
     pytest.param({'cloudPcNamingTemplate': 'CPC_%RAND:5%'}, ['letters'], id='naming-template-bad-character'),
     pytest.param({'cloudPcNamingTemplate': 'CPC-%USERNAME:6%'}, ['%RAND'], id='naming-template-without-rand'),
     pytest.param({'cloudPcNamingTemplate': 'CPC-%RAND:4%'}, ['at least 5'], id='naming-template-rand-too-short'),
-    pytest.param({'cloudPcNamingTemplate': '123-%RAND:5%'.replace('-', '')}, ['numbers only'], id='naming-template-digits-only'),
+    pytest.param({'cloudPcNamingTemplate': 'CONTOSOCPC-%RAND:5%'}, ['prefix', '10'], id='naming-template-prefix-too-long'),
+    pytest.param({'provisioningType': 'shared'}, ['%USERNAME', 'dedicated'], id='naming-template-username-on-shared'),
+    pytest.param({'cloudPcNamingTemplate': 'CPC %RAND:5%'}, ['letters'], id='naming-template-blank'),
     pytest.param({'cloudPcNamingTemplate': 'CPC-%SERIAL%-%RAND:5%'}, ['tokens'], id='naming-template-unknown-token'),
     pytest.param({'displayName': 'psand <bad>'}, ['< > &'], id='name-forbidden-characters'),
     pytest.param({'provisioningType': 'sharedByUser'}, ['provisioningType'], id='provisioning-type-beta-only'),
@@ -224,7 +226,7 @@ def test_assign_refusals_keep_the_old_assignments(api, policy, body, words):
 
 
 def test_shared_policy_assignments_need_a_service_plan(api):
-    body = _policy('psand-shared', provisioningType='shared')
+    body = _policy('psand-shared', provisioningType='shared', cloudPcNamingTemplate='FLX-%RAND:6%')
     pol = graph_ok(api.graph('POST', POLICIES, body=body), 'post', 201, request_body=body)
     try:
         graph_error(api.graph('POST', f'{POLICIES}/{pol["id"]}/assign', body=_assign({'groupId': USERS})), 'post', 400)
