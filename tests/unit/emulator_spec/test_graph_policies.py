@@ -308,3 +308,41 @@ def test_groups_need_a_group_read_permission(api):
     error = _group_error(api.graph('GET', 'groups', principal='app'), 403, 'Authorization_RequestDenied')
     assert error['message'] == 'Insufficient privileges to complete the operation.'
     _group_error(api.graph('GET', f'groups/{USERS}', principal='app'), 403, 'Authorization_RequestDenied')
+
+
+def test_a_patch_checks_only_what_it_changes(api):
+    """An ANC that fails a later check does not block editing the policy's other settings; choosing it again does."""
+    import uuid
+
+    from .sandbox import ROLE_NETWORK_USER, ROLE_NIC_CONTRIBUTOR, W365_SP_A
+    rg = f'/subscriptions/{SUB_A}/resourceGroups/rg-noroles'
+    vnet = f'{rg}/providers/Microsoft.Network/virtualNetworks/vnet-noroles'
+    grants = []
+    for scope, role in ((rg, ROLE_NIC_CONTRIBUTOR), (vnet, ROLE_NETWORK_USER)):
+        path = f'{scope}/providers/Microsoft.Authorization/roleAssignments/{uuid.uuid4()}'
+        body = {'properties': {'roleDefinitionId': f'/subscriptions/{SUB_A}/providers/Microsoft.Authorization/roleDefinitions/{role}',
+                               'principalId': W365_SP_A, 'principalType': 'ServicePrincipal'}}
+        reply = api.arm('PUT', path, '2022-04-01', body=body)
+        assert reply.status == 201, reply
+        grants.append(path)
+    body = {'displayName': 'psand-later-fail', 'connectionType': 'azureADJoin', 'subscriptionId': SUB_A,
+            'resourceGroupId': rg, 'virtualNetworkId': vnet, 'subnetId': f'{vnet}/subnets/cloudpcs'}
+    anc = graph_ok(api.graph('POST', ANCS, body=body), 'post', 201, request_body=body)
+    api.advance(SETTLE)
+    assert graph_ok(api.graph('GET', f'{ANCS}/{anc["id"]}'), 'get', 200)['healthCheckStatus'] == 'passed'
+    dj = [{'domainJoinType': 'azureADJoin', 'onPremisesConnectionId': anc['id']}]
+    pol = graph_ok(api.graph('POST', POLICIES, body=_policy('psand-later-fail', domainJoinConfigurations=dj)), 'post', 201)
+    try:
+        for path in grants:
+            assert api.arm('DELETE', path, '2022-04-01').status == 200
+        assert api.graph('POST', f'{ANCS}/{anc["id"]}/runHealthChecks').status == 204
+        api.advance(SETTLE)
+        assert graph_ok(api.graph('GET', f'{ANCS}/{anc["id"]}'), 'get', 200)['healthCheckStatus'] == 'failed'
+        patch = {'description': 'still editable'}
+        graph_ok(api.graph('PATCH', f'{POLICIES}/{pol["id"]}', body=patch), 'patch', 204, request_body=patch)
+        again = {DJ: dj}
+        error = graph_error(api.graph('PATCH', f'{POLICIES}/{pol["id"]}', body=again), 'patch', 400, 'BadRequest')
+        assert 'failed its health checks' in error['message']
+    finally:
+        graph_ok(api.graph('DELETE', f'{POLICIES}/{pol["id"]}'), 'delete', 204)
+        graph_ok(api.graph('DELETE', f'{ANCS}/{anc["id"]}'), 'delete', 204)
