@@ -101,5 +101,5 @@ def test_one_graph_dispatch_table():
 @pytest.mark.parametrize("module", sorted(p.stem for p in PKG.glob("*.py") if p.stem != "__main__"))
 def test_every_module_imports_on_its_own(module):
     proc = subprocess.run([sys.executable, "-c", f"import w365_sandbox.{module}"], cwd=PKG.parent,
-                          capture_output=True, text=True, timeout=60)
+                          capture_output=True, text=True, timeout=60, check=False)
     assert proc.returncode == 0, proc.stderr
