@@ -91,10 +91,9 @@ def test_provisioning_policies_have_their_own_module():
 def test_one_graph_dispatch_table():
     """graph.py routes virtualEndpoint collections through one table, not an if/elif chain per collection."""
     tree = ast.parse((PKG / "graph.py").read_text(encoding="utf-8"))
+    collections = ("onpremisesconnections", "deviceimages", "provisioningpolicies", "galleryimages")
     compares = [n for n in ast.walk(tree) if isinstance(n, ast.Compare)
-                and any(isinstance(c, ast.Constant) and c.value in ("onpremisesconnections", "deviceimages",
-                                                                     "provisioningpolicies", "galleryimages")
-                        for c in n.comparators)]
+                and any(isinstance(c, ast.Constant) and c.value in collections for c in n.comparators)]
     assert compares == []
 
 

@@ -34,8 +34,8 @@ def test_each_tenant_resolves_cloud_pc_users_by_name(demo, principal):
     api, seed = demo
     for tenant in seed['tenants']:
         token = api.token(tenant, GRAPH_SCOPE, principal)
-        reply = api.graph('GET', 'groups', token=token, params={'$filter': "displayName eq 'Cloud PC Users'",
-                                                                 '$select': 'id,displayName,securityEnabled'})
+        params = {'$filter': "displayName eq 'Cloud PC Users'", '$select': 'id,displayName,securityEnabled'}
+        reply = api.graph('GET', 'groups', token=token, params=params)
         assert reply.status == 200, reply
         [group] = reply.body['value']
         seeded = next(g for g in tenant['groups'] if g['display_name'] == 'Cloud PC Users')

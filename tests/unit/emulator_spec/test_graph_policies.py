@@ -174,8 +174,8 @@ def test_create_refusals(api, over, words):
 
 
 def test_a_failed_anc_is_refused(api, failed_anc):
-    body = _policy('psand-failed', domainJoinConfigurations=[{'domainJoinType': 'azureADJoin',
-                                                                'onPremisesConnectionId': failed_anc['id']}])
+    dj = [{'domainJoinType': 'azureADJoin', 'onPremisesConnectionId': failed_anc['id']}]
+    body = _policy('psand-failed', domainJoinConfigurations=dj)
     _refused_create(api, body, ['failed its health checks'])
 
 
