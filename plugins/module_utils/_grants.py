@@ -54,6 +54,9 @@ RequiredGrant = namedtuple('RequiredGrant', ['role', 'scope'])
 # legacy: existing pre-2023 Network Contributor assignments on the same resource group and virtual network.
 GrantReport = namedtuple('GrantReport', ['granted', 'missing', 'legacy'])
 
+# The grants after ensure_present / ensure_absent: entries of the required grants and of the legacy ones.
+GrantState = namedtuple('GrantState', ['grants', 'legacy'])
+
 DEFAULT_PRINCIPAL_REPLICATION_TIMEOUT = 300
 
 # The stable start of the description of every role assignment the collection creates. Never change it: removal
@@ -464,77 +467,90 @@ def validate_assignment_ids(values, option='remove_assignment_ids'):
     return names
 
 
-def ensure_grants(module, principal_id, purpose, target, state='present', remove_legacy=False,
-                  replication_timeout=DEFAULT_PRINCIPAL_REPLICATION_TIMEOUT, check_mode=False, keep_roles=(),
-                  remove_ids=()):
-    """Make the required grants present (or absent); returns (changed, grants, legacy_grants, before_report).
-
-    Every entry carries `present` (after this run), `changed` (this run created or deleted it, or would in
-    check mode), `created_by_collection` and `kept_reason`. New grants are created (with the collection's marker)
-    before legacy ones are removed, so the service never lacks access.
-    With state=absent only assignments carrying the collection's marker are deleted; an unmarked one is kept
-    (kept_reason says why) unless its name is in `remove_ids`. Grants of a role in `keep_roles` are kept too,
-    unless named in `remove_ids`.
-    """
-    required = required_grants(purpose, target)
-    report = check_grants(module, principal_id, purpose, target)
+def _existing_by_grant(report):
     existing = {}
     for entry in report.granted:
         existing.setdefault(grant_key(entry), []).append(entry)
-    remove_ids = set(remove_ids or ())
-    if remove_ids:
-        known = set(assignment_name(e['assignment_id']) for e in report.granted)
-        unknown = sorted(remove_ids - known)
-        if unknown:
-            raise W365ConfigError('remove_assignment_ids', 'only role assignments this task manages can be named: %s '
-                                                           'is not a %s grant of principal %s at these scopes'
-                                  % (', '.join(unknown), purpose, principal_id))
+    return existing
 
-    grants = []
-    for grant in required:
-        found = existing.get((grant.role, norm_scope(grant.scope)), [])
-        if state == 'present':
-            if found:
-                grants.extend(dict(entry, present=True, changed=False, kept_reason=None) for entry in found)
-                continue
-            if check_mode:
-                grants.append(dict(grant_entry(grant), present=True, changed=True, kept_reason=None,
-                                   description=grant_description(purpose), created_by_collection=True))
-                continue
-            created, assignment = create_assignment(module, principal_id, grant, replication_timeout,
-                                                    description=grant_description(purpose))
-            # created=False: a concurrent run created it between our read and our write.
-            grants.append(dict(grant_entry(grant, assignment), present=True, changed=created, kept_reason=None))
-        else:
-            if not found:
-                grants.append(dict(grant_entry(grant), present=False, changed=False, kept_reason=None))
-                continue
-            for entry in found:
-                named = assignment_name(entry['assignment_id']) in remove_ids
-                reason = None
-                if not named and grant.role in keep_roles:
-                    reason = KEPT_SHARED_READER
-                elif not named and not entry['created_by_collection']:
-                    reason = KEPT_NOT_OURS
-                if reason:
-                    grants.append(dict(entry, present=True, changed=False, kept_reason=reason))
-                    continue
-                if not check_mode:
-                    delete_assignment(module, entry)
-                grants.append(dict(entry, present=False, changed=True, kept_reason=None))
 
+def _settle_legacy(module, report, remove_legacy, check_mode):
+    """Legacy Network Contributor entries after this run. They were made by Windows 365 or by hand before 2023,
+    never by this collection: removed only when the user asks for exactly that (remove_legacy_grants)."""
     legacy = []
     for entry in report.legacy:
-        # Network Contributor from before 2023 was made by Windows 365 or by hand, never by this collection: it is
-        # removed only when the user asks for exactly that (remove_legacy_grants).
         if not remove_legacy:
             legacy.append(dict(entry, present=True, changed=False, kept_reason=None))
             continue
         if not check_mode:
             delete_assignment(module, entry)
         legacy.append(dict(entry, present=False, changed=True, kept_reason=None))
-    changed = any(entry['changed'] for entry in grants + legacy)
-    return changed, grants, legacy, report
+    return legacy
+
+
+def _outcome(grants, legacy):
+    return any(entry['changed'] for entry in grants + legacy), GrantState(grants, legacy)
+
+
+def ensure_present(module, principal_id, purpose, target, report, remove_legacy=False,
+                   replication_timeout=DEFAULT_PRINCIPAL_REPLICATION_TIMEOUT, check_mode=False):
+    """Create the required grants `report` (from check_grants) lacks: (changed, GrantState(grants, legacy)).
+
+    Every entry carries `present` (after this run), `changed` (this run created or deleted it, or would in
+    check mode), `created_by_collection` and `kept_reason`. New grants are created (with the collection's marker)
+    before legacy ones are removed, so the service never lacks access.
+    """
+    existing = _existing_by_grant(report)
+    grants = []
+    for grant in required_grants(purpose, target):
+        found = existing.get((grant.role, norm_scope(grant.scope)), [])
+        if found:
+            grants.extend(dict(entry, present=True, changed=False, kept_reason=None) for entry in found)
+        elif check_mode:
+            grants.append(dict(grant_entry(grant), present=True, changed=True, kept_reason=None,
+                               description=grant_description(purpose), created_by_collection=True))
+        else:
+            created, assignment = create_assignment(module, principal_id, grant, replication_timeout,
+                                                    description=grant_description(purpose))
+            # created=False: a concurrent run created it between our read and our write.
+            grants.append(dict(grant_entry(grant, assignment), present=True, changed=created, kept_reason=None))
+    return _outcome(grants, _settle_legacy(module, report, remove_legacy, check_mode))
+
+
+def ensure_absent(module, principal_id, purpose, target, report, remove_legacy=False, check_mode=False,
+                  keep_roles=(), remove_ids=()):
+    """Delete the collection's grants that `report` (from check_grants) found: (changed, GrantState(grants, legacy)).
+
+    Only assignments carrying the collection's marker are deleted; an unmarked one is kept (kept_reason says why)
+    unless its name is in `remove_ids`. Grants of a role in `keep_roles` are kept too, unless named in
+    `remove_ids`. A name in `remove_ids` that is not one of these grants fails before any delete.
+    """
+    remove_ids = set(remove_ids or ())
+    unknown = sorted(remove_ids - set(assignment_name(e['assignment_id']) for e in report.granted))
+    if unknown:
+        raise W365ConfigError('remove_assignment_ids', 'only role assignments this task manages can be named: %s '
+                                                       'is not a %s grant of principal %s at these scopes'
+                              % (', '.join(unknown), purpose, principal_id))
+    existing = _existing_by_grant(report)
+    grants = []
+    for grant in required_grants(purpose, target):
+        found = existing.get((grant.role, norm_scope(grant.scope)), [])
+        if not found:
+            grants.append(dict(grant_entry(grant), present=False, changed=False, kept_reason=None))
+        for entry in found:
+            named = assignment_name(entry['assignment_id']) in remove_ids
+            reason = None
+            if not named and grant.role in keep_roles:
+                reason = KEPT_SHARED_READER
+            elif not named and not entry['created_by_collection']:
+                reason = KEPT_NOT_OURS
+            if reason:
+                grants.append(dict(entry, present=True, changed=False, kept_reason=reason))
+                continue
+            if not check_mode:
+                delete_assignment(module, entry)
+            grants.append(dict(entry, present=False, changed=True, kept_reason=None))
+    return _outcome(grants, _settle_legacy(module, report, remove_legacy, check_mode))
 
 
 def diff_view(granted, legacy):

@@ -237,8 +237,11 @@ legacy_grants:
       type: bool
 '''
 
+from ansible_collections.w365.cloudpc.plugins.module_utils import _grants
+from ansible_collections.w365.cloudpc.plugins.module_utils._constants import ROLE_READER
 from ansible_collections.w365.cloudpc.plugins.module_utils._errors import W365ConfigError
 from ansible_collections.w365.cloudpc.plugins.module_utils._module import W365Module, subscription_id_option
+from ansible_collections.w365.cloudpc.plugins.module_utils._resource import ResourceTask
 
 
 def argument_spec():
@@ -257,12 +260,55 @@ def argument_spec():
     )
 
 
-def _kept_roles(params):
-    """Roles that state=absent leaves alone: the subscription Reader that a network connection shares."""
-    if params['purpose'] == 'network_connection' and params['keep_subscription_reader']:
-        from ansible_collections.w365.cloudpc.plugins.module_utils._constants import ROLE_READER
-        return (ROLE_READER,)
-    return ()
+class GrantTask(ResourceTask):
+    """The role assignments of one principal for one purpose: the "resource" is the report of what exists."""
+
+    def __init__(self, module):
+        super().__init__(module)
+        self.target = self.remove_ids = self.principal_id = None
+
+    def check_inputs(self):
+        params = self.params
+        self.target = _grants.resolve_target(params)
+        if params['principal_replication_timeout'] < 0:
+            raise W365ConfigError('principal_replication_timeout', 'must be 0 or more seconds, got %d'
+                                  % params['principal_replication_timeout'])
+        if params['remove_legacy_grants'] and params['purpose'] != 'network_connection':
+            raise W365ConfigError('remove_legacy_grants', 'only applies to purpose=network_connection')
+        if params['remove_assignment_ids'] and params['state'] != 'absent':
+            raise W365ConfigError('remove_assignment_ids', 'only applies to state=absent')
+        self.remove_ids = _grants.validate_assignment_ids(params['remove_assignment_ids'])
+
+    def read(self):
+        self.principal_id = _grants.resolve_principal(self.module, self.params['principal_id'])
+        return _grants.check_grants(self.module, self.principal_id, self.params['purpose'], self.target)
+
+    def ensure_present(self, current):
+        return _grants.ensure_present(
+            self.module, self.principal_id, self.params['purpose'], self.target, current,
+            remove_legacy=self.params['remove_legacy_grants'],
+            replication_timeout=self.params['principal_replication_timeout'], check_mode=self.module.check_mode)
+
+    def ensure_absent(self, current):
+        return _grants.ensure_absent(
+            self.module, self.principal_id, self.params['purpose'], self.target, current,
+            remove_legacy=self.params['remove_legacy_grants'], check_mode=self.module.check_mode,
+            keep_roles=self.kept_roles(), remove_ids=self.remove_ids)
+
+    def kept_roles(self):
+        """Roles that state=absent leaves alone: the subscription Reader that a network connection shares."""
+        if self.params['purpose'] == 'network_connection' and self.params['keep_subscription_reader']:
+            return (ROLE_READER,)
+        return ()
+
+    def exit(self, changed, current, after):
+        diff = {
+            'before': _grants.diff_view(current.granted, current.legacy),
+            'after': _grants.diff_view([e for e in after.grants if e['present']],
+                                           [e for e in after.legacy if e['present']]),
+        }
+        self.module.exit(changed, diff=diff, principal_id=self.principal_id, grants=after.grants,
+                         legacy_grants=after.legacy)
 
 
 def main():
@@ -271,34 +317,8 @@ def main():
         supports_check_mode=True,
         required_if=[('purpose', 'network_connection', ('virtual_network',))],
     )
-    from ansible_collections.w365.cloudpc.plugins.module_utils import _grants
-
-    params = module.params
-
-    def body():
-        target = _grants.resolve_target(params)
-        if params['principal_replication_timeout'] < 0:
-            raise W365ConfigError('principal_replication_timeout', 'must be 0 or more seconds, got %d'
-                                  % params['principal_replication_timeout'])
-        if params['remove_legacy_grants'] and params['purpose'] != 'network_connection':
-            raise W365ConfigError('remove_legacy_grants', 'only applies to purpose=network_connection')
-        if params['remove_assignment_ids'] and params['state'] != 'absent':
-            raise W365ConfigError('remove_assignment_ids', 'only applies to state=absent')
-        remove_ids = _grants.validate_assignment_ids(params['remove_assignment_ids'])
-        principal_id = _grants.resolve_principal(module, params['principal_id'])
-        return (principal_id,) + tuple(_grants.ensure_grants(
-            module, principal_id, params['purpose'], target, state=params['state'],
-            remove_legacy=params['remove_legacy_grants'],
-            replication_timeout=params['principal_replication_timeout'], check_mode=module.check_mode,
-            keep_roles=_kept_roles(params), remove_ids=remove_ids))
-
-    principal_id, changed, grants, legacy, before = module.run(
-        body, 'Reading or changing Azure role assignments failed')
-    diff = {
-        'before': _grants.diff_view(before.granted, before.legacy),
-        'after': _grants.diff_view([e for e in grants if e['present']], [e for e in legacy if e['present']]),
-    }
-    module.exit(changed, diff=diff, principal_id=principal_id, grants=grants, legacy_grants=legacy)
+    task = GrantTask(module)
+    module.run(task.run, 'Reading or changing Azure role assignments failed', result=task.changes)
 
 
 if __name__ == '__main__':
