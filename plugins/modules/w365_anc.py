@@ -25,6 +25,7 @@ extends_documentation_fragment:
   - w365.cloudpc.auth
   - w365.cloudpc.attributes
   - w365.cloudpc.attributes.actiongroup
+  - w365.cloudpc.network
 attributes:
   check_mode:
     support: full
@@ -94,14 +95,6 @@ options:
       - Resource group where Windows 365 creates the Cloud PCs' network interfaces, by name (inside
         O(subscription_id)) or full resource ID.
       - Also where the virtual network is looked up by name, unless O(virtual_network_resource_group) is set.
-    type: str
-  virtual_network_resource_group:
-    description:
-      - Resource group of the virtual network, when it is not O(resource_group). Name or full resource ID.
-    type: str
-  virtual_network:
-    description:
-      - The virtual network, by name or full resource ID.
     type: str
   subnet:
     description:

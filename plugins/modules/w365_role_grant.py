@@ -15,6 +15,9 @@ description:
   - For O(purpose=network_connection) - B(Reader) on the subscription, B(Windows 365 Network Interface Contributor)
     on the resource group and B(Windows 365 Network User) on the virtual network.
     For O(purpose=custom_image) - B(Reader) on the subscription.
+  - O(virtual_network) (the virtual network of the Azure network connection) is required for
+    O(purpose=network_connection). O(resource_group), O(virtual_network_resource_group) and O(virtual_network) are
+    only for O(purpose=network_connection); O(purpose=custom_image) refuses them.
   - Roles are identified by their fixed role definition GUIDs, never by display name (Microsoft's pages spell the
     names both "Windows365 ..." and "Windows 365 ...").
   - Existing assignments are looked up per scope, server-side filtered to the principal. An assignment counts only
@@ -35,6 +38,7 @@ extends_documentation_fragment:
   - w365.cloudpc.auth
   - w365.cloudpc.attributes
   - w365.cloudpc.attributes.actiongroup
+  - w365.cloudpc.network
 attributes:
   check_mode:
     support: full
@@ -62,17 +66,6 @@ options:
       - Defaults to the resource group of O(virtual_network) when that is a full resource ID and
         O(virtual_network_resource_group) is not set.
       - Only for O(purpose=network_connection); may be left out when O(virtual_network) is a full resource ID.
-    type: str
-  virtual_network_resource_group:
-    description:
-      - The resource group of O(virtual_network) when it differs from O(resource_group) (a hub network), as a name
-        or a full resource ID. Only for O(purpose=network_connection).
-    type: str
-  virtual_network:
-    description:
-      - The virtual network of the Azure network connection, as a name or a full resource ID. It gets
-        B(Windows 365 Network User).
-      - Required for O(purpose=network_connection); not used for O(purpose=custom_image).
     type: str
   principal_id:
     description:
