@@ -157,6 +157,13 @@ def dn_domain(value):
     return '.'.join(rdn_value for attribute, rdn_value in split_dn(value) if attribute == 'DC').lower()
 
 
+def refuse_hybrid_options(params, fix, context=''):
+    """W365ConfigError naming the first hybrid-only option given to an Entra-joined connection."""
+    given = [opt for opt in HYBRID_ONLY_OPTIONS if params.get(opt) is not None]
+    if given:
+        raise W365ConfigError(given[0], '%s%s apply only to hybrid_join connections%s' % (context, ', '.join(given), fix))
+
+
 def validate_options(params):
     """Checks that need no service call. Raises ``W365ConfigError``; returns a list of warnings."""
     warnings = []
@@ -165,14 +172,8 @@ def validate_options(params):
         raise W365ConfigError('name', 'name must be a non-empty display name of at most %d characters' % MAX_NAME_LENGTH)
     if params.get('state', 'present') == 'absent':
         return warnings
-    join_type = params.get('join_type')
-    if join_type == 'entra_join':
-        given = [opt for opt in HYBRID_ONLY_OPTIONS if params.get(opt) is not None]
-        if given:
-            raise W365ConfigError(
-                given[0],
-                '%s apply only to hybrid_join connections; remove them or set join_type: hybrid_join'
-                % ', '.join(given))
+    if params.get('join_type') == 'entra_join':
+        refuse_hybrid_options(params, '; remove them or set join_type: hybrid_join')
     if params.get('ad_domain_name') is not None:
         validate_domain_name(params['ad_domain_name'])
     if params.get('ad_domain_username') is not None:
@@ -204,12 +205,7 @@ def validate_against_current(params, current):
             'of an existing connection; create a new connection (different name) or delete this one first'
             % (current.get('displayName'), current_type, wanted))
     if current_type == 'entra_join':
-        given = [opt for opt in HYBRID_ONLY_OPTIONS if params.get(opt) is not None]
-        if given:
-            raise W365ConfigError(
-                given[0],
-                'connection %r is entra_join; %s apply only to hybrid_join connections, remove them'
-                % (current.get('displayName'), ', '.join(given)))
+        refuse_hybrid_options(params, ', remove them', 'connection %r is entra_join; ' % current.get('displayName'))
 
 
 def missing_for_create(params, target):

@@ -18,10 +18,18 @@ class Cloud(NamedTuple):
     authority_host: str
     graph_endpoint: str
     arm_endpoint: str
-    graph_audience: str
-    arm_audience: str
     # None when Microsoft documents the Cloud PC Graph API as available; otherwise why not.
     unsupported: Optional[str] = None
+
+    # Each cloud's token audiences are its own Graph and ARM endpoint URLs; they stay these when a task overrides
+    # graph_endpoint / arm_endpoint (resolve_endpoints).
+    @property
+    def graph_audience(self) -> str:
+        return self.graph_endpoint
+
+    @property
+    def arm_audience(self) -> str:
+        return self.arm_endpoint
 
 
 _NOT_AVAILABLE = ('Microsoft documents the Cloud PC (Windows 365) Microsoft Graph API as not available in the %s '
@@ -31,31 +39,26 @@ CLOUDS = {
     'public': Cloud(
         name='public', description='Azure commercial (global) cloud',
         authority_host='https://login.microsoftonline.com',
-        graph_endpoint='https://graph.microsoft.com', arm_endpoint='https://management.azure.com',
-        graph_audience='https://graph.microsoft.com', arm_audience='https://management.azure.com'),
+        graph_endpoint='https://graph.microsoft.com', arm_endpoint='https://management.azure.com'),
     # Windows 365 Government GCC: the Windows 365 admin plane is commercial Graph and Entra; the Azure side
     # (subscriptions with the vnets and images) is Azure Government.
     'gcc': Cloud(
         name='gcc', description='Windows 365 Government GCC (commercial Graph, Azure Government ARM)',
         authority_host='https://login.microsoftonline.com',
-        graph_endpoint='https://graph.microsoft.com', arm_endpoint='https://management.usgovcloudapi.net',
-        graph_audience='https://graph.microsoft.com', arm_audience='https://management.usgovcloudapi.net'),
+        graph_endpoint='https://graph.microsoft.com', arm_endpoint='https://management.usgovcloudapi.net'),
     'gcc_high': Cloud(
         name='gcc_high', description='US Government L4 (GCC High)',
         authority_host='https://login.microsoftonline.us',
-        graph_endpoint='https://graph.microsoft.us', arm_endpoint='https://management.usgovcloudapi.net',
-        graph_audience='https://graph.microsoft.us', arm_audience='https://management.usgovcloudapi.net'),
+        graph_endpoint='https://graph.microsoft.us', arm_endpoint='https://management.usgovcloudapi.net'),
     'dod': Cloud(
         name='dod', description='US Government L5 (DoD)',
         authority_host='https://login.microsoftonline.us',
         graph_endpoint='https://dod-graph.microsoft.us', arm_endpoint='https://management.usgovcloudapi.net',
-        graph_audience='https://dod-graph.microsoft.us', arm_audience='https://management.usgovcloudapi.net',
         unsupported=_NOT_AVAILABLE % 'US Government L5 (DoD)'),
     'china': Cloud(
         name='china', description='Azure China (operated by 21Vianet)',
         authority_host='https://login.chinacloudapi.cn',
         graph_endpoint='https://microsoftgraph.chinacloudapi.cn', arm_endpoint='https://management.chinacloudapi.cn',
-        graph_audience='https://microsoftgraph.chinacloudapi.cn', arm_audience='https://management.chinacloudapi.cn',
         unsupported=_NOT_AVAILABLE % 'Azure China (21Vianet)'),
 }
 

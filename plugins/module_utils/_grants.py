@@ -43,6 +43,7 @@ from ansible_collections.w365.cloudpc.plugins.module_utils._ids import (
     resolve_network_target,
     subscription_scope,
 )
+from ansible_collections.w365.cloudpc.plugins.module_utils._module import subscription_id_option
 from ansible_collections.w365.cloudpc.plugins.module_utils._retry import backoff
 
 PURPOSES = ('network_connection', 'custom_image')
@@ -401,6 +402,22 @@ def delete_assignment(module, entry):
 # ---------------------------------------------------------------------------------------------------------------
 # Desired state (used by w365_role_grant; w365_role_grant_info only calls check_grants)
 # ---------------------------------------------------------------------------------------------------------------
+# The options that say whose grants for what, shared by w365_role_grant and w365_role_grant_info.
+GRANT_TARGET_REQUIRED_IF = [('purpose', 'network_connection', ('virtual_network',))]
+
+
+def grant_target_argument_spec():
+    """Argument spec of the options that name the principal, the purpose and its scopes (read by resolve_target)."""
+    return dict(
+        purpose=dict(type='str', required=True, choices=list(PURPOSES)),
+        subscription_id=subscription_id_option(),
+        resource_group=dict(type='str'),
+        virtual_network_resource_group=dict(type='str'),
+        virtual_network=dict(type='str'),
+        principal_id=dict(type='str'),
+    )
+
+
 def resolve_target(params):
     """NetworkTarget from the module options, read by the one resolver ``_ids.resolve_network_target``.
 

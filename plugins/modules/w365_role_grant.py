@@ -233,18 +233,13 @@ legacy_grants:
 from ansible_collections.w365.cloudpc.plugins.module_utils import _grants
 from ansible_collections.w365.cloudpc.plugins.module_utils._constants import ROLE_READER
 from ansible_collections.w365.cloudpc.plugins.module_utils._errors import W365ConfigError
-from ansible_collections.w365.cloudpc.plugins.module_utils._module import W365Module, subscription_id_option
+from ansible_collections.w365.cloudpc.plugins.module_utils._module import W365Module
 from ansible_collections.w365.cloudpc.plugins.module_utils._resource import ResourceTask
 
 
 def argument_spec():
     return dict(
-        purpose=dict(type='str', required=True, choices=['network_connection', 'custom_image']),
-        subscription_id=subscription_id_option(),
-        resource_group=dict(type='str'),
-        virtual_network_resource_group=dict(type='str'),
-        virtual_network=dict(type='str'),
-        principal_id=dict(type='str'),
+        _grants.grant_target_argument_spec(),
         state=dict(type='str', default='present', choices=['present', 'absent']),
         remove_assignment_ids=dict(type='list', elements='str', default=[]),
         remove_legacy_grants=dict(type='bool', default=False),
@@ -308,7 +303,7 @@ def main():
     module = W365Module(
         argument_spec=argument_spec(),
         supports_check_mode=True,
-        required_if=[('purpose', 'network_connection', ('virtual_network',))],
+        required_if=_grants.GRANT_TARGET_REQUIRED_IF,
     )
     task = GrantTask(module)
     module.run(task.run, 'Reading or changing Azure role assignments failed', result=task.changes)
