@@ -75,7 +75,7 @@ CLOUD_ENVIRONMENT_ALIASES = {
 }
 
 
-def cloud_from_name(value, option='cloud'):
+def cloud_from_name(value: Optional[str], option: str = 'cloud') -> str:
     """Accept our names and the AZURE_CLOUD_ENVIRONMENT spellings (case-insensitive)."""
     if value is None or value == '':
         return 'public'
@@ -126,7 +126,8 @@ def _https_url(option, value):
     return value
 
 
-def resolve_endpoints(cloud, authority_host=None, graph_endpoint=None, arm_endpoint=None):
+def resolve_endpoints(cloud: str, authority_host: Optional[str] = None, graph_endpoint: Optional[str] = None,
+                      arm_endpoint: Optional[str] = None) -> Endpoints:
     """Endpoints for `cloud`, with optional URL overrides.
 
     Token scopes always come from the cloud's audiences, never from the overrides: Entra issues tokens for the
