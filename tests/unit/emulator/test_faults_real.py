@@ -18,6 +18,9 @@ from .api import ANC_PATH, GRAPH
 from .ids import C_APP, C_SECRET, C_SUB, anc_body
 from .ids import C_TENANT as C_TENANT_ID
 
+# Starts sandbox processes of its own.
+pytestmark = pytest.mark.sandbox
+
 
 def _names(api, tok):
     return [a["displayName"] for a in api.call(tok, "GET", ANC_PATH).json["value"]]
