@@ -1,4 +1,10 @@
-"""A running sandbox emulator as seen by tests: its URL, CA, seed, and the control API."""
+"""The one harness that drives the sandbox in tests: `start_sandbox` is the only way tests start one (fixtures
+`sandbox`, `sandbox_factory`, `core`, the emulator and spec tests' processes), and `Sandbox` holds the control API
+(`/_emulator/...`: request log, state, faults, time, principals, reset).
+
+Tests that check the bytes the sandbox sends use a raw HTTP client on top of a `Sandbox`:
+`tests/unit/emulator/api.Api` (http.client, keep-alive) and `tests/unit/emulator_spec/sandbox.SandboxApi`
+(requests); both send their control calls through `Sandbox.control`."""
 
 from __future__ import annotations
 
@@ -17,7 +23,7 @@ READ_METHODS = {"GET", "HEAD"}
 class Sandbox:
     """Wraps an emulator process started by w365_sandbox.launcher.start_emulator."""
 
-    def __init__(self, process, seed: dict, seed_path: Path):
+    def __init__(self, process, seed: dict | None = None, seed_path: Path | None = None):
         self.process = process
         self.url = process.url
         self.ca_bundle = process.ca_bundle
@@ -26,7 +32,8 @@ class Sandbox:
         self._ssl = ssl.create_default_context(cafile=self.ca_bundle)
 
     # -- control API -------------------------------------------------------------------------------------------
-    def _control(self, method: str, path: str, body=None):
+    def control(self, method: str, path: str, body=None):
+        """Call `/_emulator/<path>`; an answer that is not 2xx raises urllib.error.HTTPError."""
         data = None if body is None else json.dumps(body).encode()
         req = urllib.request.Request(
             f"{self.url}/_emulator/{path}", data=data, method=method,
@@ -38,11 +45,11 @@ class Sandbox:
 
     def requests(self) -> list[dict]:
         """The request log (every Entra, Graph and ARM request since start or the last clear)."""
-        data = self._control("GET", "requests")
+        data = self.control("GET", "requests")
         return data["requests"] if isinstance(data, dict) and "requests" in data else data
 
     def clear_requests(self) -> None:
-        self._control("DELETE", "requests")
+        self.control("DELETE", "requests")
 
     def writes(self) -> list[dict]:
         """Logged requests that change state: anything but GET/HEAD, token requests excluded."""
@@ -53,27 +60,27 @@ class Sandbox:
         ]
 
     def state(self) -> dict:
-        return self._control("GET", "state")
+        return self.control("GET", "state")
 
     def fault(self, rule: dict):
-        return self._control("POST", "faults", rule)
+        return self.control("POST", "faults", rule)
 
     def faults(self) -> list[dict]:
         """The fault rules with their hits."""
-        return self._control("GET", "faults")["faults"]
+        return self.control("GET", "faults")["faults"]
 
     def clear_faults(self) -> None:
-        self._control("DELETE", "faults")
+        self.control("DELETE", "faults")
 
     def advance(self, seconds: float):
-        return self._control("POST", "time", {"advance_seconds": seconds})
+        return self.control("POST", "time", {"advance_seconds": seconds})
 
     def add_principal(self, tenant, object_id, app_id=None, kind="ServicePrincipal") -> dict:
         """Add a directory object now (as `az ad sp create` would); RBAC sees it after the replication delay."""
         body = {"tenant": tenant, "object_id": object_id, "type": kind}
         if app_id:
             body["app_id"] = app_id
-        return self._control("POST", "principals", body)
+        return self.control("POST", "principals", body)
 
     # -- seed helpers ------------------------------------------------------------------------------------------
     def tenant(self, key=0) -> dict:

@@ -1,17 +1,15 @@
-"""A small HTTPS client for driving the emulator in behaviour tests (stdlib only, keep-alive per instance)."""
+"""A raw HTTPS client for the emulator's behaviour tests (stdlib http.client, keep-alive per instance), on top of the
+one test harness `tests.helpers.sandbox` (which starts the sandbox and implements its control API)."""
 
 from __future__ import annotations
 
 import http.client
 import json
 import ssl
-import tempfile
 import urllib.parse
 from pathlib import Path
 
-import yaml
-
-from w365_sandbox.launcher import start_emulator
+from tests.helpers.sandbox import Sandbox, start_sandbox
 
 GRAPH = "https://graph.microsoft.com/.default"
 ARM = "https://management.azure.com/.default"
@@ -44,10 +42,11 @@ class Reply:
 
 
 class Api:
-    def __init__(self, proc):
-        self.proc = proc
-        self.url = proc.url
-        self.ca = proc.ca_bundle
+    def __init__(self, box: Sandbox):
+        self.box = box
+        self.proc = box.process
+        self.url = box.url
+        self.ca = box.ca_bundle
         self.ctx = ssl.create_default_context(cafile=self.ca)
         u = urllib.parse.urlsplit(self.url)
         self.host, self.port = u.hostname, u.port
@@ -116,21 +115,19 @@ class Api:
 
     # -- control -------------------------------------------------------------------------------------------------
     def control(self, method, name, body=None):
-        r = self.request(method, f"/_emulator/{name}", body=body)
-        assert r.status < 300, r
-        return r.json
+        return self.box.control(method, name, body)
 
     def log(self):
-        return self.control("GET", "requests")["requests"]
+        return self.box.requests()
 
     def clear_log(self):
-        self.control("DELETE", "requests")
+        self.box.clear_requests()
 
     def advance(self, seconds):
-        return self.control("POST", "time", {"advance_seconds": seconds})
+        return self.box.advance(seconds)
 
     def state(self):
-        return self.control("GET", "state")
+        return self.box.state()
 
     def close(self):
         if self._conn is not None:
@@ -138,11 +135,6 @@ class Api:
 
 
 def start(seed, workdir: Path, time_scale=1.0, extra_args=()):
-    """Start an emulator on a seed path or dict; returns (process, Api)."""
-    if isinstance(seed, dict):
-        handle = tempfile.NamedTemporaryFile("w", suffix=".yml", dir=workdir, delete=False, encoding="utf-8")
-        with handle:
-            yaml.safe_dump(seed, handle, sort_keys=False)
-        seed = handle.name
-    proc = start_emulator(str(seed), time_scale=time_scale, extra_args=extra_args)
-    return proc, Api(proc)
+    """Start an emulator on a seed path or dict (tests.helpers.sandbox.start_sandbox); returns (Sandbox, Api)."""
+    box = start_sandbox(seed, time_scale=time_scale, extra_args=extra_args, workdir=workdir)
+    return box, Api(box)

@@ -66,7 +66,7 @@ def test_dropped_request_is_logged_as_not_delivered(launch):
 def _post_in_thread(api, tok, name, results):
     from .api import Api
 
-    other = Api(api.proc)
+    other = Api(api.box)
     try:
         results[name] = other.call(tok, "POST", ANC_PATH, anc_body(name, C_SUB, "rg-cpc-weu", "vnet-cpc-weu")).status
     finally:
