@@ -54,7 +54,7 @@ class _Holder(object):
 
 
 def _raise_in_method(module, text):
-    holder = _Holder(module)  # noqa: F841 - found through the traceback, like AncManager(module)
+    holder = _Holder(module)  # noqa: F841 - found through the traceback, like AncTask(module)
     raise KeyError(text)
 
 
