@@ -38,8 +38,8 @@ def unanswered(err: BaseException) -> bool:
 
 
 def create_reading_back(create: Callable[[], Any], find_created: Callable[[], Any], attempts: int = 2,
-                        pause: float = READ_BACK_PAUSE, sleep: Callable[[float], Any] = time.sleep) -> Tuple[Any,
-                        bool]:
+                        pause: float = READ_BACK_PAUSE,
+                        sleep: Callable[[float], Any] = time.sleep) -> Tuple[Any, bool]:
     """Run ``create()``; when its answer is lost, call ``find_created()`` before sending it again.
 
     Returns ``(resource, read_back)``: what the create answered, or what ``find_created()`` found (``read_back``

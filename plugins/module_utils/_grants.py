@@ -266,8 +266,8 @@ def explain_forbidden(action: str, scope: str, roles: Iterable[str]) -> str:
             % (action, ', '.join(roles), scope, can_grant))
 
 
-def backoff_delays(timeout: float, first: float = 1.0, cap: float = 30.0, jitter: Optional[Callable[[],
-                   float]] = None) -> List[float]:
+def backoff_delays(timeout: float, first: float = 1.0, cap: float = 30.0,
+                   jitter: Optional[Callable[[], float]] = None) -> List[float]:
     """Sleep lengths (seconds) for retrying, doubling from `first` up to `cap`, summing to at most `timeout`."""
     jitter = jitter if jitter is not None else random.random
     delays: List[float] = []
@@ -336,8 +336,9 @@ def check_grants(module: Any, principal_id: str, purpose: str, target: NetworkTa
 
 
 def create_assignment(module: Any, principal_id: str, grant: RequiredGrant,
-                      replication_timeout: float = DEFAULT_PRINCIPAL_REPLICATION_TIMEOUT, sleep: Callable[[float],
-                      Any] = time.sleep, description: Optional[str] = None) -> Tuple[bool, Dict[str, Any]]:
+                      replication_timeout: float = DEFAULT_PRINCIPAL_REPLICATION_TIMEOUT,
+                      sleep: Callable[[float], Any] = time.sleep,
+                      description: Optional[str] = None) -> Tuple[bool, Dict[str, Any]]:
     """Create one assignment, marked with `description` (GRANT_MARKER first); returns (created, assignment dict).
 
     409 RoleAssignmentExists (another run got there first) counts as present: the scope is re-read and must then

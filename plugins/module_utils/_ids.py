@@ -64,8 +64,8 @@ def parse_resource_id(resource_id: str) -> Dict[str, Any]:
     parts = resource_id.strip('/').split('/')
     if any(p == '' for p in parts):
         raise ValueError('not an Azure resource ID (empty segment): %r' % (resource_id,))
-    result: Dict[str, Any] = {'subscription_id': None, 'resource_group': None, 'provider': None, 'types': [], 'names': [],
-              'type': None, 'name': None, 'children': {}}
+    result: Dict[str, Any] = {'subscription_id': None, 'resource_group': None, 'provider': None, 'types': [],
+                              'names': [], 'type': None, 'name': None, 'children': {}}
     if len(parts) < 2 or parts[0].lower() != 'subscriptions':
         raise ValueError('not an Azure resource ID (must start with /subscriptions/<id>): %r' % (resource_id,))
     result['subscription_id'] = parts[1]

@@ -381,8 +381,8 @@ def _signin_problem(options, environ):
 
 def validate_inventory(hosts: Mapping[str, Any], play_hosts: Optional[Iterable[str]] = None,
                        tenant_map: Any = None, common: Optional[Mapping[str, Any]] = None,
-                       extra_regions: Optional[Iterable[str]] = None, environ: Optional[Mapping[str,
-                       str]] = None) -> List[Dict[str, Any]]:
+                       extra_regions: Optional[Iterable[str]] = None,
+                       environ: Optional[Mapping[str, str]] = None) -> List[Dict[str, Any]]:
     """Every problem of the rollout inventory that can be known before a request.
 
     hosts: host name -> dict of that host's rollout variables (w365_tenant, w365_region, w365_network_connection,

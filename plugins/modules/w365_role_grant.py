@@ -293,7 +293,7 @@ class GrantTask(ResourceTask):
         diff = {
             'before': _grants.diff_view(current.granted, current.legacy),
             'after': _grants.diff_view([e for e in after.grants if e['present']],
-                                           [e for e in after.legacy if e['present']]),
+                                       [e for e in after.legacy if e['present']]),
         }
         self.module.exit(changed, diff=diff, principal_id=self.principal_id, grants=after.grants,
                          legacy_grants=after.legacy)
