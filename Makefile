@@ -47,10 +47,10 @@ test: venv
 # Tests by cost (markers set in tests/conftest.py). test-fast: pure logic, no process, no network - it should stay
 # under 10 s; test-sandbox: the unit tests that start a sandbox or another process; `make integration`: playbook runs.
 test-fast: venv
-	@TIMEFORMAT='fast tier: %R s wall, %U s CPU (keep it under 10 s)'; time $(PY) -m pytest -q -p no:cacheprovider -m fast tests/unit
+	@TIMEFORMAT='fast tier: %R s wall, %U s user + %S s system CPU (keep it under 10 s)'; time $(PY) -m pytest -q -p no:cacheprovider -m fast tests/unit
 
 test-sandbox: venv
-	@TIMEFORMAT='sandbox tier: %R s wall, %U s CPU'; time $(PY) -m pytest -q -n 2 -m "sandbox or slow" tests/unit
+	@TIMEFORMAT='sandbox tier: %R s wall, %U s user + %S s system CPU'; time $(PY) -m pytest -q -n 2 -m "sandbox or slow" tests/unit
 
 units: venv
 	mkdir -p $(RESULTS)
