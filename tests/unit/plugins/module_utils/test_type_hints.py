@@ -10,8 +10,8 @@ import pytest
 MODULE_UTILS = Path(__file__).resolve().parents[4] / 'plugins' / 'module_utils'
 
 HINTED = ('_anc', '_clouds', '_converge', '_errors', '_grants', '_health_checks', '_ids', '_images', '_inventory',
-          '_resource', '_retry', '_service_principal', '_waiter')
-# Not yet hinted: _arm, _auth, _auth_methods, _graph, _module, _preflight, _signin_checks, _token_cache.
+          '_resource', '_retry', '_service_principal', '_signin_checks', '_token_cache', '_waiter')
+# Not yet hinted: _arm, _auth, _auth_methods, _graph, _module, _preflight.
 
 
 def public_functions(tree):
