@@ -19,6 +19,21 @@ import yaml
 
 READ_METHODS = {"GET", "HEAD"}
 
+# The public clients users sign in through, as the collection does: Microsoft Graph Command Line Tools for Graph
+# (the scopes the seeds consent to), the Azure CLI for ARM (pre-authorized for user_impersonation).
+GRAPH_CLI = "14d82eec-204b-4c2f-b7e8-296a70dab67e"
+AZURE_CLI = "04b07795-8ddb-461a-bbee-02f9e1bf7b46"
+
+
+def token_form(scope: str, client_id: str | None = None, secret: str | None = None, username: str | None = None,
+               password: str | None = None) -> dict:
+    """The form of a token request: client credentials with `secret`, else the password grant of `username`
+    (through `client_id`, by default the public client the collection uses for `scope`)."""
+    if username is None:
+        return {"grant_type": "client_credentials", "client_id": client_id, "client_secret": secret, "scope": scope}
+    return {"grant_type": "password", "client_id": client_id or (GRAPH_CLI if "graph" in scope else AZURE_CLI),
+            "username": username, "password": password, "scope": scope}
+
 
 class Sandbox:
     """Wraps an emulator process started by w365_sandbox.launcher.start_emulator."""

@@ -9,7 +9,7 @@ import ssl
 import urllib.parse
 from pathlib import Path
 
-from tests.helpers.sandbox import Sandbox, start_sandbox
+from tests.helpers.sandbox import AZURE_CLI, GRAPH_CLI, Sandbox, start_sandbox, token_form
 
 GRAPH = "https://graph.microsoft.com/.default"
 ARM = "https://management.azure.com/.default"
@@ -17,9 +17,7 @@ ANC_PATH = "/v1.0/deviceManagement/virtualEndpoint/onPremisesConnections"
 IMG_PATH = "/v1.0/deviceManagement/virtualEndpoint/deviceImages"
 POL_PATH = "/v1.0/deviceManagement/virtualEndpoint/provisioningPolicies"
 
-
-AZURE_CLI = "04b07795-8ddb-461a-bbee-02f9e1bf7b46"
-GRAPH_CLI = "14d82eec-204b-4c2f-b7e8-296a70dab67e"
+__all__ = ["ANC_PATH", "ARM", "AZURE_CLI", "Api", "GRAPH", "GRAPH_CLI", "IMG_PATH", "POL_PATH", "Reply", "start"]
 
 
 class Reply:
@@ -90,8 +88,7 @@ class Api:
     def app_token(self, tenant, client_id, secret, scope):
         key = (tenant, client_id, scope)
         if key not in self.tokens:
-            r = self.token_reply(tenant, {"grant_type": "client_credentials", "client_id": client_id,
-                                          "client_secret": secret, "scope": scope})
+            r = self.token_reply(tenant, token_form(scope, client_id, secret=secret))
             assert r.status == 200, r
             self.tokens[key] = r.json["access_token"]
         return self.tokens[key]
@@ -99,12 +96,10 @@ class Api:
     def user_token(self, tenant, upn, password, scope, client_id=None):
         """A user's token. Default client as the collection's: Microsoft Graph Command Line Tools for Graph (the
         scopes the seed consented), the Azure CLI for ARM (pre-authorized user_impersonation)."""
-        if client_id is None:
-            client_id = GRAPH_CLI if "graph" in scope else AZURE_CLI
-        key = (tenant, upn, scope, client_id)
+        form = token_form(scope, client_id, username=upn, password=password)
+        key = (tenant, upn, scope, form["client_id"])
         if key not in self.tokens:
-            r = self.token_reply(tenant, {"grant_type": "password", "client_id": client_id, "username": upn,
-                                          "password": password, "scope": scope})
+            r = self.token_reply(tenant, form)
             assert r.status == 200, r
             self.tokens[key] = r.json["access_token"]
         return self.tokens[key]
