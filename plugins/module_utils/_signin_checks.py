@@ -136,8 +136,8 @@ def operation_check(operation: str, info: Mapping[str, Any], app_only_anc_writes
 
 
 def signin_checks(tokens: Mapping[str, Optional[str]], operations: Iterable[str],
-                  app_only_anc_writes: str = 'allowed', client_hint: Optional[str] = None) -> Tuple[List[Dict[str,
-                  Any]], Dict[str, Dict[str, Any]]]:
+                  app_only_anc_writes: str = 'allowed',
+                  client_hint: Optional[str] = None) -> Tuple[List[Dict[str, Any]], Dict[str, Dict[str, Any]]]:
     """Check records for every planned operation. `tokens`: {'graph': jwt, 'arm': jwt} (either may be missing)."""
     checks = []
     infos = {api: describe(decode_claims(token)) for api, token in tokens.items() if token}
