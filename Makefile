@@ -11,7 +11,7 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
 SEED ?= w365_sandbox/seeds/demo.yml
 
-.PHONY: venv demo sandbox test sanity units integration lint changelog-lint docs bench build clean constraints
+.PHONY: venv demo sandbox test test-fast test-sandbox sanity units integration lint changelog-lint docs bench build clean constraints
 
 venv: $(STAMP) $(COLL_LINK)
 
@@ -43,6 +43,14 @@ test: venv
 	done; \
 	$(PY) tests/summary.py $(RESULTS)/units.xml $(RESULTS)/integration.xml; \
 	if [ -n "$$failed" ]; then echo "FAILED steps:$$failed"; exit 1; fi
+
+# Tests by cost (markers set in tests/conftest.py). test-fast: pure logic, no process, no network - it should stay
+# under 10 s; test-sandbox: the unit tests that start a sandbox or another process; `make integration`: playbook runs.
+test-fast: venv
+	@TIMEFORMAT='fast tier: %R s wall, %U s user + %S s system CPU (keep it under 10 s)'; time $(PY) -m pytest -q -p no:cacheprovider -m fast tests/unit
+
+test-sandbox: venv
+	@TIMEFORMAT='sandbox tier: %R s wall, %U s user + %S s system CPU'; time $(PY) -m pytest -q -n 2 -m "sandbox or slow" tests/unit
 
 units: venv
 	mkdir -p $(RESULTS)

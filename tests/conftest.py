@@ -25,6 +25,30 @@ if str(COLLECTIONS) not in sys.path:
 
 DEMO_SEED = REPO / "w365_sandbox" / "seeds" / "demo.yml"
 
+# Tests by cost. Every test gets one tier marker: `playbook` (ansible-playbook or a module process: everything in
+# tests/integration, and any test using run_playbook), `sandbox` (a sandbox process: any test using one of these
+# fixtures, or marked so by its module), else `fast` unless marked `slow`. `make test-fast` runs `-m fast`.
+# The fixtures that start a sandbox process; a test's `fixturenames` holds every fixture it uses directly or
+# through others (`sb` through `core`, `launch` through `_shared`, `api` through `emulator`).
+SANDBOX_FIXTURES = frozenset((
+    "sandbox", "sandbox_factory",  # tests/conftest.py
+    "core",  # tests/unit/plugins/module_utils/conftest.py
+    "_shared", "demo",  # tests/unit/emulator/conftest.py (and the `demo` of emulator_spec/test_demo_seed.py)
+    "emulator",  # tests/unit/emulator_spec/conftest.py
+))
+PLAYBOOK_FIXTURES = frozenset(("run_playbook",))
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if "integration" in item.path.parts or fixtures & PLAYBOOK_FIXTURES or item.get_closest_marker("playbook"):
+            item.add_marker(pytest.mark.playbook)
+        elif fixtures & SANDBOX_FIXTURES or item.get_closest_marker("sandbox"):
+            item.add_marker(pytest.mark.sandbox)
+        elif not item.get_closest_marker("slow"):
+            item.add_marker(pytest.mark.fast)
+
 
 @pytest.fixture
 def sandbox_factory(tmp_path):

@@ -11,11 +11,12 @@ argument so both modules look connections up the same way; the modules do everyt
 from __future__ import annotations
 
 import re
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple
 
 from ansible_collections.w365.cloudpc.plugins.module_utils._constants import (
     GRAPH_ANC_PATH, GRAPH_CLOUD_PCS_PATH, GRAPH_PROVISIONING_POLICIES_PATH, GRAPH_USER_SETTINGS_PATH)
 from ansible_collections.w365.cloudpc.plugins.module_utils._errors import W365ApiError, W365ConfigError
-from ansible_collections.w365.cloudpc.plugins.module_utils._ids import NETWORK_OPTIONS, resolve_network_target
+from ansible_collections.w365.cloudpc.plugins.module_utils._ids import NETWORK_OPTIONS, NetworkTarget, resolve_network_target
 
 ANC_PATH = GRAPH_ANC_PATH
 POLICIES_PATH = GRAPH_PROVISIONING_POLICIES_PATH
@@ -63,7 +64,7 @@ _DN_ATTRIBUTE = re.compile(r'^[A-Za-z][A-Za-z0-9-]*$')
 
 # ---------------------------------------------------------------- join types
 
-def join_type_to_graph(join_type):
+def join_type_to_graph(join_type: str) -> str:
     """``entra_join`` -> ``azureADJoin``, ``hybrid_join`` -> ``hybridAzureADJoin``."""
     try:
         return JOIN_TYPES[join_type]
@@ -71,7 +72,7 @@ def join_type_to_graph(join_type):
         raise W365ConfigError('join_type', 'join_type must be one of %s, got %r' % (', '.join(sorted(JOIN_TYPES)), join_type))
 
 
-def join_type_from_graph(connection_type):
+def join_type_from_graph(connection_type: Optional[str]) -> Optional[str]:
     """Graph connectionType -> option value; an unknown future value is passed through unchanged."""
     if connection_type is None:
         return None
@@ -80,7 +81,7 @@ def join_type_from_graph(connection_type):
 
 # ---------------------------------------------------------------- validation
 
-def validate_domain_name(value, option='ad_domain_name'):
+def validate_domain_name(value: str, option: str = 'ad_domain_name') -> None:
     if len(value) > MAX_DOMAIN_LENGTH:
         raise W365ConfigError(option, '%s must be at most %d characters (the service limit)' % (option, MAX_DOMAIN_LENGTH))
     labels = value.rstrip('.').split('.')
@@ -91,7 +92,7 @@ def validate_domain_name(value, option='ad_domain_name'):
             % (option, value))
 
 
-def validate_upn(value, option='ad_domain_username'):
+def validate_upn(value: str, option: str = 'ad_domain_username') -> None:
     """The service account must be given in user principal name form: ``user@domain.suffix``."""
     fix = 'give the account in UPN form, such as svcDomainJoin@corp.contoso.com'
     if value.count('@') != 1:
@@ -104,7 +105,7 @@ def validate_upn(value, option='ad_domain_username'):
         raise W365ConfigError(option, '%s %r has an invalid domain suffix: %s' % (option, value, fix))
 
 
-def split_dn(value):
+def split_dn(value: str) -> Optional[List[Tuple[str, str]]]:
     """Split a distinguished name into ``[(attribute, value), ...]`` honouring backslash escapes.
 
     Returns ``None`` when the text is not a DN.
@@ -135,7 +136,7 @@ def split_dn(value):
     return rdns
 
 
-def validate_organizational_unit(value, option='organizational_unit'):
+def validate_organizational_unit(value: str, option: str = 'organizational_unit') -> None:
     """An OU is given in distinguished-name form: ``OU=CloudPCs,DC=corp,DC=contoso,DC=com``."""
     fix = 'give the OU as a distinguished name, such as OU=CloudPCs,DC=corp,DC=contoso,DC=com'
     rdns = split_dn(value)
@@ -152,27 +153,28 @@ def validate_organizational_unit(value, option='organizational_unit'):
             option, '%s %r must be OU=/CN= components followed by DC= components only: %s' % (option, value, fix))
 
 
-def dn_domain(value):
+def dn_domain(value: str) -> str:
     """The DNS domain named by the DC= components of a valid DN (``corp.contoso.com``)."""
-    return '.'.join(rdn_value for attribute, rdn_value in split_dn(value) if attribute == 'DC').lower()
+    return '.'.join(rdn_value for attribute, rdn_value in split_dn(value) or [] if attribute == 'DC').lower()
 
 
-def validate_options(params):
+def refuse_hybrid_options(params: Mapping[str, Any], fix: str, context: str = '') -> None:
+    """W365ConfigError naming the first hybrid-only option given to an Entra-joined connection."""
+    given = [opt for opt in HYBRID_ONLY_OPTIONS if params.get(opt) is not None]
+    if given:
+        raise W365ConfigError(given[0], '%s%s apply only to hybrid_join connections%s' % (context, ', '.join(given), fix))
+
+
+def validate_options(params: Mapping[str, Any]) -> List[str]:
     """Checks that need no service call. Raises ``W365ConfigError``; returns a list of warnings."""
-    warnings = []
+    warnings: List[str] = []
     name = params.get('name')
     if name is not None and (not name.strip() or len(name) > MAX_NAME_LENGTH):
         raise W365ConfigError('name', 'name must be a non-empty display name of at most %d characters' % MAX_NAME_LENGTH)
     if params.get('state', 'present') == 'absent':
         return warnings
-    join_type = params.get('join_type')
-    if join_type == 'entra_join':
-        given = [opt for opt in HYBRID_ONLY_OPTIONS if params.get(opt) is not None]
-        if given:
-            raise W365ConfigError(
-                given[0],
-                '%s apply only to hybrid_join connections; remove them or set join_type: hybrid_join'
-                % ', '.join(given))
+    if params.get('join_type') == 'entra_join':
+        refuse_hybrid_options(params, '; remove them or set join_type: hybrid_join')
     if params.get('ad_domain_name') is not None:
         validate_domain_name(params['ad_domain_name'])
     if params.get('ad_domain_username') is not None:
@@ -193,7 +195,7 @@ def validate_options(params):
     return warnings
 
 
-def validate_against_current(params, current):
+def validate_against_current(params: Mapping[str, Any], current: Mapping[str, Any]) -> None:
     """Checks that depend on the existing connection (a Graph object); run before any write."""
     current_type = join_type_from_graph(current.get('connectionType'))
     wanted = params.get('join_type')
@@ -204,15 +206,10 @@ def validate_against_current(params, current):
             'of an existing connection; create a new connection (different name) or delete this one first'
             % (current.get('displayName'), current_type, wanted))
     if current_type == 'entra_join':
-        given = [opt for opt in HYBRID_ONLY_OPTIONS if params.get(opt) is not None]
-        if given:
-            raise W365ConfigError(
-                given[0],
-                'connection %r is entra_join; %s apply only to hybrid_join connections, remove them'
-                % (current.get('displayName'), ', '.join(given)))
+        refuse_hybrid_options(params, ', remove them', 'connection %r is entra_join; ' % current.get('displayName'))
 
 
-def missing_for_create(params, target):
+def missing_for_create(params: Mapping[str, Any], target: Optional[NetworkTarget]) -> List[str]:
     """Options needed to create a connection that were not given (``target`` is the resolved network)."""
     missing = [] if params.get('join_type') else ['join_type']
     if target is None or not target.subscription_id:
@@ -229,7 +226,7 @@ def missing_for_create(params, target):
 
 # ---------------------------------------------------------------- network target
 
-def resolve_target(params, current=None):
+def resolve_target(params: Mapping[str, Any], current: Optional[Mapping[str, Any]] = None) -> Optional[NetworkTarget]:
     """The network options as full IDs (a ``NetworkTarget``; None when no network option was given).
 
     The one resolver, ``_ids.resolve_network_target``; for a connection the NIC resource group is only what
@@ -241,7 +238,7 @@ def resolve_target(params, current=None):
     return resolve_network_target(params, current, nic_group_from_network=False)
 
 
-def check_network_consistency(merged):
+def check_network_consistency(merged: Mapping[str, Any]) -> None:
     """A Graph object after the planned change must describe one subscription and a subnet of its vnet."""
     sub = (merged.get('subscriptionId') or '').lower()
     vnet = (merged.get('virtualNetworkId') or '').lower()
@@ -287,7 +284,7 @@ _NORMALISERS = {
 }
 
 
-def desired_body(params, target):
+def desired_body(params: Mapping[str, Any], target: Optional[NetworkTarget]) -> Dict[str, Any]:
     """Graph properties the options ask for. ``target`` is the resolved ``NetworkTarget`` (or None).
 
     Only options that were given appear, so omitted options leave the service's value alone.
@@ -304,7 +301,7 @@ def desired_body(params, target):
     return body
 
 
-def create_body(params, target):
+def create_body(params: Mapping[str, Any], target: Optional[NetworkTarget]) -> Dict[str, Any]:
     body = desired_body(params, target)
     body['connectionType'] = join_type_to_graph(params['join_type'])
     if params['join_type'] == 'hybrid_join':
@@ -312,7 +309,7 @@ def create_body(params, target):
     return body
 
 
-def patch_body(current, desired):
+def patch_body(current: Mapping[str, Any], desired: Mapping[str, Any]) -> Dict[str, Any]:
     """The minimal PATCH: the desired properties whose value differs from the current object."""
     patch = {}
     for key, value in desired.items():
@@ -329,14 +326,14 @@ def patch_body(current, desired):
     return patch
 
 
-def apply_patch(current, patch):
+def apply_patch(current: Mapping[str, Any], patch: Mapping[str, Any]) -> Dict[str, Any]:
     """The Graph object as it would look after ``patch``: used for check-mode predictions."""
     after = dict(current)
     after.update(patch)
     return after
 
 
-def predicted_created(body):
+def predicted_created(body: Mapping[str, Any]) -> Dict[str, Any]:
     """The Graph object a create would return, without the password (check mode)."""
     predicted = {k: v for k, v in body.items() if k != 'adDomainPassword'}
     predicted.setdefault('id', None)
@@ -347,16 +344,16 @@ def predicted_created(body):
 
 # ---------------------------------------------------------------- lookup helpers
 
-def odata_string(value):
+def odata_string(value: str) -> str:
     """An OData string literal: single quotes, embedded quotes doubled."""
     return "'%s'" % value.replace("'", "''")
 
 
-def name_filter(name):
+def name_filter(name: str) -> str:
     return 'displayName eq %s' % odata_string(name)
 
 
-def list_by_name(graph, name=None):
+def list_by_name(graph: Any, name: Optional[str] = None) -> List[Dict[str, Any]]:
     """Connections named ``name`` (all when None), read with every field. ``graph`` is a ``GraphClient``.
 
     The one function here that does I/O, so both modules look connections up the same way.
@@ -373,19 +370,19 @@ def list_by_name(graph, name=None):
     return match_name(items, name)
 
 
-def match_name(items, name):
+def match_name(items: Iterable[Dict[str, Any]], name: Optional[str]) -> List[Dict[str, Any]]:
     """Connections whose displayName equals ``name`` (exactly; the filter may be looser than that)."""
     return [item for item in items if item.get('displayName') == name]
 
 
-def duplicate_name_message(name, matches):
+def duplicate_name_message(name: str, matches: List[Dict[str, Any]]) -> str:
     return ('%d Azure network connections are named %r (ids: %s); the name no longer tells them apart. Pick the one '
             'to keep and manage it by its ID (option id), and delete each extra one with state=absent and its id '
             '(one in use by a provisioning policy cannot be deleted), or rename one in the Intune admin center'
             % (len(matches), name, ', '.join(str(m.get('id')) for m in matches)))
 
 
-def policies_using(policies, connection_id):
+def policies_using(policies: Iterable[Mapping[str, Any]], connection_id: Optional[str]) -> List[Any]:
     """Display names of the provisioning policies whose domainJoinConfigurations reference the connection."""
     names = []
     wanted = (connection_id or '').lower()
@@ -401,7 +398,7 @@ def policies_using(policies, connection_id):
     return sorted(names, key=lambda n: str(n).lower())
 
 
-def cloud_pcs_using(cloud_pcs, connection_name):
+def cloud_pcs_using(cloud_pcs: Iterable[Mapping[str, Any]], connection_name: Optional[str]) -> List[Any]:
     """Names of the Cloud PCs provisioned on the connection (Graph cloudPC ``onPremisesConnectionName``, a name, not
     an ID: a Cloud PC of another connection with the same name would count too)."""
     wanted = (connection_name or '').lower()
@@ -410,7 +407,7 @@ def cloud_pcs_using(cloud_pcs, connection_name):
                   key=lambda n: str(n).lower())
 
 
-def user_settings_using(settings, connection_id):
+def user_settings_using(settings: Iterable[Mapping[str, Any]], connection_id: Optional[str]) -> List[Any]:
     """Names of the Cloud PC user settings whose cross-region disaster recovery backup connection is this one (beta
     cloudPcUserSetting.crossRegionDisasterRecoverySetting.disasterRecoveryNetworkSetting.onPremisesConnectionId)."""
     wanted = (connection_id or '').lower()
@@ -431,7 +428,7 @@ _USAGE_READS = (
 )
 
 
-def read_usage(graph):
+def read_usage(graph: Any) -> Tuple[Dict[str, Any], List[str]]:
     """The tenant's provisioning policies, Cloud PCs and user settings (what can make a connection in use), each a
     list or None when the service refused the read; plus the refused reads described for the user."""
     usage, unreadable = {}, []
@@ -444,7 +441,7 @@ def read_usage(graph):
     return usage, unreadable
 
 
-def blockers_from(usage, unreadable, connection):
+def blockers_from(usage: Mapping[str, Any], unreadable: List[str], connection: Mapping[str, Any]) -> Dict[str, Any]:
     """What keeps `connection` (a Graph object or a module result) in use, from read_usage()'s lists."""
     conn_id = connection.get('id')
     name = connection.get('displayName', connection.get('name'))
@@ -456,7 +453,7 @@ def blockers_from(usage, unreadable, connection):
     }
 
 
-def in_use_blockers(graph, connection):
+def in_use_blockers(graph: Any, connection: Mapping[str, Any]) -> Dict[str, Any]:
     """What keeps a connection in use, read from Graph: a dict with ``provisioning_policies``, ``cloud_pcs``,
     ``user_settings`` (names) and ``unreadable`` (what could not be listed, with the service's status and code).
 
@@ -468,7 +465,7 @@ def in_use_blockers(graph, connection):
     return blockers_from(usage, unreadable, connection)
 
 
-def describe_use(graph, connections):
+def describe_use(graph: Any, connections: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
     """Set ``in_use_by`` on each module-result connection that is in use (None on the others); reads the three
     lists once, and only when some connection is in use."""
     in_use = [c for c in connections if c.get('in_use') or c.get('in_use_by_cloud_pc')]
@@ -482,7 +479,7 @@ def describe_use(graph, connections):
     return connections
 
 
-def in_use_summary(blockers):
+def in_use_summary(blockers: Mapping[str, Any]) -> List[str]:
     """One line per kind of use: 'provisioning policies: A, B', '3 Cloud PCs: ...', 'user settings ...'."""
     parts = []
     if blockers.get('provisioning_policies'):
@@ -498,7 +495,7 @@ def in_use_summary(blockers):
     return parts
 
 
-def in_use_message(name, blockers):
+def in_use_message(name: str, blockers: Mapping[str, Any]) -> str:
     """Why the service refuses to delete the connection, naming each blocker and its remedy."""
     if not isinstance(blockers, dict):  # a plain list of policy names (older callers)
         blockers = {'provisioning_policies': list(blockers or []), 'cloud_pcs': [], 'user_settings': [],
@@ -523,13 +520,13 @@ def in_use_message(name, blockers):
     return text
 
 
-def limit_message(count, limit):
+def limit_message(count: int, limit: int) -> str:
     return ('the tenant already has %d Azure network connections and anc_limit is %d, so another cannot be '
             'created. Delete an unused connection, or raise anc_limit if Microsoft has raised the limit for '
             'this tenant' % (count, limit))
 
 
-def checks_running_message(name, status):
+def checks_running_message(name: str, status: Optional[str]) -> str:
     return ('health checks on Azure network connection %r are %s, and the service refuses edits until they '
             'finish. Set wait: true to wait for them, or run again later' % (name, status))
 
@@ -547,7 +544,7 @@ ROTATION_PATCH = 'patch'
 ROTATION_ACTION_REFUSED = (400, 404, 405, 409, 501)
 
 
-def password_rotation_method(current):
+def password_rotation_method(current: Mapping[str, Any]) -> str:
     """ROTATION_ACTION for a connection whose health checks succeeded, else ROTATION_PATCH."""
     status = ((current or {}).get('healthCheckStatus') or '').lower()
     return ROTATION_ACTION if status in HEALTHY_STATUSES else ROTATION_PATCH
@@ -563,7 +560,7 @@ APP_ONLY_WRITE_HINT = (
 
 # ---------------------------------------------------------------- results
 
-def shape_health_check(check):
+def shape_health_check(check: Mapping[str, Any]) -> Dict[str, Any]:
     from ansible_collections.w365.cloudpc.plugins.module_utils._health_checks import explain
 
     # errorType grows over time and samples use retired values: pass it through as an open string, and explain it
@@ -583,7 +580,7 @@ def shape_health_check(check):
     }
 
 
-def to_result(obj):
+def to_result(obj: Optional[Mapping[str, Any]]) -> Optional[Dict[str, Any]]:
     """A Graph cloudPcOnPremisesConnection -> the module's ``connection`` dict (never holds the password)."""
     if obj is None:
         return None
@@ -614,7 +611,7 @@ DIFF_KEYS = ('name', 'join_type', 'subscription_id', 'resource_group_id', 'virtu
              'ad_domain_name', 'ad_domain_username', 'organizational_unit')
 
 
-def diff_view(result, password_sent=False):
+def diff_view(result: Optional[Mapping[str, Any]], password_sent: bool = False) -> Dict[str, Any]:
     """The configuration part of a result, for ``diff``. The password is never shown, only that it was sent."""
     if result is None:
         return {}
@@ -624,15 +621,15 @@ def diff_view(result, password_sent=False):
     return view
 
 
-def checks_done(obj):
+def checks_done(obj: Mapping[str, Any]) -> bool:
     return obj is None or (obj.get('healthCheckStatus') or '').lower() not in CHECKS_IN_PROGRESS
 
 
-def failed_checks(result):
+def failed_checks(result: Mapping[str, Any]) -> List[Dict[str, Any]]:
     return [check for check in result.get('health_checks') or [] if (check.get('status') or '').lower() == 'failed']
 
 
-def unhealthy_message(result):
+def unhealthy_message(result: Mapping[str, Any]) -> str:
     lines = ['health checks on Azure network connection %r failed:' % result.get('name')]
     checks = failed_checks(result)
     for check in checks:

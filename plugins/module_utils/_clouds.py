@@ -18,46 +18,43 @@ class Cloud(NamedTuple):
     authority_host: str
     graph_endpoint: str
     arm_endpoint: str
-    graph_audience: str
-    arm_audience: str
     # None when Microsoft documents the Cloud PC Graph API as available; otherwise why not.
     unsupported: Optional[str] = None
+
+    # Each cloud's token audiences are its own Graph and ARM endpoint URLs; they stay these when a task overrides
+    # graph_endpoint / arm_endpoint (resolve_endpoints).
+    @property
+    def graph_audience(self) -> str:
+        return self.graph_endpoint
+
+    @property
+    def arm_audience(self) -> str:
+        return self.arm_endpoint
 
 
 _NOT_AVAILABLE = ('Microsoft documents the Cloud PC (Windows 365) Microsoft Graph API as not available in the %s '
                   'cloud, so this collection cannot manage Windows 365 there')
 
-CLOUDS = {
-    'public': Cloud(
-        name='public', description='Azure commercial (global) cloud',
-        authority_host='https://login.microsoftonline.com',
-        graph_endpoint='https://graph.microsoft.com', arm_endpoint='https://management.azure.com',
-        graph_audience='https://graph.microsoft.com', arm_audience='https://management.azure.com'),
-    # Windows 365 Government GCC: the Windows 365 admin plane is commercial Graph and Entra; the Azure side
-    # (subscriptions with the vnets and images) is Azure Government.
-    'gcc': Cloud(
-        name='gcc', description='Windows 365 Government GCC (commercial Graph, Azure Government ARM)',
-        authority_host='https://login.microsoftonline.com',
-        graph_endpoint='https://graph.microsoft.com', arm_endpoint='https://management.usgovcloudapi.net',
-        graph_audience='https://graph.microsoft.com', arm_audience='https://management.usgovcloudapi.net'),
-    'gcc_high': Cloud(
-        name='gcc_high', description='US Government L4 (GCC High)',
-        authority_host='https://login.microsoftonline.us',
-        graph_endpoint='https://graph.microsoft.us', arm_endpoint='https://management.usgovcloudapi.net',
-        graph_audience='https://graph.microsoft.us', arm_audience='https://management.usgovcloudapi.net'),
-    'dod': Cloud(
-        name='dod', description='US Government L5 (DoD)',
-        authority_host='https://login.microsoftonline.us',
-        graph_endpoint='https://dod-graph.microsoft.us', arm_endpoint='https://management.usgovcloudapi.net',
-        graph_audience='https://dod-graph.microsoft.us', arm_audience='https://management.usgovcloudapi.net',
-        unsupported=_NOT_AVAILABLE % 'US Government L5 (DoD)'),
-    'china': Cloud(
-        name='china', description='Azure China (operated by 21Vianet)',
-        authority_host='https://login.chinacloudapi.cn',
-        graph_endpoint='https://microsoftgraph.chinacloudapi.cn', arm_endpoint='https://management.chinacloudapi.cn',
-        graph_audience='https://microsoftgraph.chinacloudapi.cn', arm_audience='https://management.chinacloudapi.cn',
-        unsupported=_NOT_AVAILABLE % 'Azure China (21Vianet)'),
-}
+# Entra authorities, Graph and ARM endpoints, each written once (Azure Government's ARM serves GCC, GCC High and DoD).
+_LOGIN, _LOGIN_US, _LOGIN_CN = (
+    'https://login.microsoftonline.com', 'https://login.microsoftonline.us', 'https://login.chinacloudapi.cn')
+_GRAPH, _GRAPH_US, _GRAPH_DOD, _GRAPH_CN = (
+    'https://graph.microsoft.com', 'https://graph.microsoft.us', 'https://dod-graph.microsoft.us',
+    'https://microsoftgraph.chinacloudapi.cn')
+_ARM, _ARM_US, _ARM_CN = (
+    'https://management.azure.com', 'https://management.usgovcloudapi.net', 'https://management.chinacloudapi.cn')
+
+# Windows 365 Government GCC: the Windows 365 admin plane is commercial Graph and Entra; the Azure side (subscriptions
+# with the vnets and images) is Azure Government.
+CLOUDS = {cloud.name: cloud for cloud in (
+    # name, description, authority_host, graph_endpoint, arm_endpoint[, unsupported]
+    Cloud('public', 'Azure commercial (global) cloud', _LOGIN, _GRAPH, _ARM),
+    Cloud('gcc', 'Windows 365 Government GCC (commercial Graph, Azure Government ARM)', _LOGIN, _GRAPH, _ARM_US),
+    Cloud('gcc_high', 'US Government L4 (GCC High)', _LOGIN_US, _GRAPH_US, _ARM_US),
+    Cloud('dod', 'US Government L5 (DoD)', _LOGIN_US, _GRAPH_DOD, _ARM_US, _NOT_AVAILABLE % 'US Government L5 (DoD)'),
+    Cloud('china', 'Azure China (operated by 21Vianet)', _LOGIN_CN, _GRAPH_CN, _ARM_CN,
+          _NOT_AVAILABLE % 'Azure China (21Vianet)'),
+)}
 
 CLOUD_NAMES = tuple(CLOUDS)
 
@@ -72,7 +69,7 @@ CLOUD_ENVIRONMENT_ALIASES = {
 }
 
 
-def cloud_from_name(value, option='cloud'):
+def cloud_from_name(value: Optional[str], option: str = 'cloud') -> str:
     """Accept our names and the AZURE_CLOUD_ENVIRONMENT spellings (case-insensitive)."""
     if value is None or value == '':
         return 'public'
@@ -123,7 +120,8 @@ def _https_url(option, value):
     return value
 
 
-def resolve_endpoints(cloud, authority_host=None, graph_endpoint=None, arm_endpoint=None):
+def resolve_endpoints(cloud: str, authority_host: Optional[str] = None, graph_endpoint: Optional[str] = None,
+                      arm_endpoint: Optional[str] = None) -> Endpoints:
     """Endpoints for `cloud`, with optional URL overrides.
 
     Token scopes always come from the cloud's audiences, never from the overrides: Entra issues tokens for the

@@ -16,6 +16,7 @@ may still have been carried out. This module holds the pure rules the modules fo
 from __future__ import annotations
 
 import time
+from typing import Any, Callable, Dict, Iterable, Optional, Tuple, cast
 
 from ansible_collections.w365.cloudpc.plugins.module_utils._errors import W365ApiError
 
@@ -28,7 +29,7 @@ MAX_SETTLE = 60.0
 READ_BACK_PAUSE = 2.0
 
 
-def unanswered(err):
+def unanswered(err: BaseException) -> bool:
     """True when a create may have been carried out although this run got no usable answer: the connection
     dropped or timed out (no status), or the service answered 5xx / 408."""
     if not isinstance(err, W365ApiError):
@@ -36,7 +37,9 @@ def unanswered(err):
     return err.status is None or err.status == 408 or err.status >= 500
 
 
-def create_reading_back(create, find_created, attempts=2, pause=READ_BACK_PAUSE, sleep=time.sleep):
+def create_reading_back(create: Callable[[], Any], find_created: Callable[[], Any], attempts: int = 2,
+                        pause: float = READ_BACK_PAUSE,
+                        sleep: Callable[[float], Any] = time.sleep) -> Tuple[Any, bool]:
     """Run ``create()``; when its answer is lost, call ``find_created()`` before sending it again.
 
     Returns ``(resource, read_back)``: what the create answered, or what ``find_created()`` found (``read_back``
@@ -44,7 +47,7 @@ def create_reading_back(create, find_created, attempts=2, pause=READ_BACK_PAUSE,
     Sends at most ``attempts`` creates; when the last one also goes unanswered and nothing is found, raises the
     first error (its message says the create may still be carried out, so a rerun reads it back).
     """
-    first = None
+    first: Optional[W365ApiError] = None
     for attempt in range(attempts):
         if attempt:
             sleep(pause)
@@ -61,6 +64,7 @@ def create_reading_back(create, find_created, attempts=2, pause=READ_BACK_PAUSE,
     found = find_created()
     if found is not None:
         return found, True
+    first = cast(W365ApiError, first)  # every attempt ended unanswered, so an error was kept
     note = ('no answer came to %d create request(s) and nothing they would have made shows up when read back: the '
             'service may still carry one out, and a rerun of the task adopts it instead of creating another'
             % attempts)
@@ -69,7 +73,7 @@ def create_reading_back(create, find_created, attempts=2, pause=READ_BACK_PAUSE,
                        service=first.service, detail='%s; %s' % (first.detail, note) if first.detail else note)
 
 
-def settle_seconds(own_create_took):
+def settle_seconds(own_create_took: float) -> float:
     """How long to wait after this run's create before the deciding read."""
     return max(MIN_SETTLE, min(MAX_SETTLE, 2.0 * float(own_create_took)))
 
@@ -78,7 +82,7 @@ def _id(item):
     return str(item.get('id') or '').lower()
 
 
-def winner(items):
+def winner(items: Iterable[Dict[str, Any]]) -> Optional[Dict[str, Any]]:
     """The resource every run keeps among several that share an identity: the lowest ID (IDs compare
     case-insensitively). Graph exposes no creation time for these resources, so the ID is the one order every run
     sees the same way. None for an empty list."""
@@ -88,5 +92,5 @@ def winner(items):
     return min(candidates, key=_id)
 
 
-def same_id(a, b):
+def same_id(a: Optional[Dict[str, Any]], b: Optional[Dict[str, Any]]) -> bool:
     return bool(a) and bool(b) and _id(a) == _id(b)

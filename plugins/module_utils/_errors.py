@@ -6,12 +6,13 @@
 from __future__ import annotations
 
 import re
+from typing import Any, Dict, Optional
 
 # Query string parameters that may carry credentials; stripped from URLs before they reach a message.
 _SECRET_QUERY = re.compile(r'(?i)([?&](?:client_secret|code|password|access_token|sig|token)=)[^&#]*')
 
 
-def redact_url(url):
+def redact_url(url: Optional[str]) -> Optional[str]:
     if not url:
         return url
     return _SECRET_QUERY.sub(r'\1***', str(url))
@@ -24,17 +25,19 @@ class W365Error(Exception):
     that knows them; `W365Module.fail_from_exception` adds them.
     """
 
-    result = None
+    result: Optional[Dict[str, Any]] = None
 
-    def to_dict(self):
+    def to_dict(self) -> Dict[str, Any]:
         return {'type': type(self).__name__, 'message': str(self)}
 
 
 class W365ApiError(W365Error):
     """A non-success answer from Microsoft Graph or Azure Resource Manager."""
 
-    def __init__(self, status, code, message, request_id=None, client_request_id=None, method=None, url=None,
-                 service='graph', detail=None):
+    def __init__(self, status: Optional[int], code: Optional[str], message: Optional[str],
+                 request_id: Optional[str] = None, client_request_id: Optional[str] = None,
+                 method: Optional[str] = None, url: Optional[str] = None, service: str = 'graph',
+                 detail: Optional[str] = None) -> None:
         self.status = status
         # What the client layer adds, e.g. how long it retried before giving up.
         self.detail = detail
@@ -68,7 +71,7 @@ class W365ApiError(W365Error):
             text += '; %s' % self.detail
         return ' '.join(text.split())
 
-    def to_dict(self):
+    def to_dict(self) -> Dict[str, Any]:
         return {
             'type': type(self).__name__,
             'service': self.service,
@@ -105,14 +108,14 @@ def _response_text(http_response):
         return ''
 
 
-def error_from_response(http_response, service='graph', detail=None):
+def error_from_response(http_response: Any, service: str = 'graph', detail: Optional[str] = None) -> W365ApiError:
     """W365ApiError from an azure-core HTTP response of Graph or ARM (duck-typed: status_code, headers, text())."""
     import json
     status = http_response.status_code
     headers = getattr(http_response, 'headers', None) or {}
     text = _response_text(http_response)
     code = message = None
-    inner = {}
+    inner: Dict[str, Any] = {}
     try:
         body = json.loads(text) if text else None
     except ValueError:
@@ -150,7 +153,7 @@ class W365TaskFailed(W365Error):
     """The task must fail with this message (a refusal or an outcome, not bad input); `result` holds the fields the
     failed result still reports, e.g. the resource as it stands."""
 
-    def __init__(self, message, **result):
+    def __init__(self, message: str, **result: Any) -> None:
         self.result = result
         super().__init__(message)
 
@@ -159,7 +162,7 @@ SERVICE_TITLES = {'graph': 'Microsoft Graph', 'arm': 'Azure Resource Manager', '
 _IDEMPOTENT = ('GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS')
 
 
-def strip_query(url):
+def strip_query(url: Optional[str]) -> Optional[str]:
     """The URL without query string or fragment: they may carry secrets or codes."""
     if not url:
         return url
@@ -177,7 +180,8 @@ def _innermost(exc):
     return exc
 
 
-def connection_error(service, exc, method=None, url=None, timeout=None, client_request_id=None):
+def connection_error(service: str, exc: BaseException, method: Optional[str] = None, url: Optional[str] = None,
+                     timeout: Optional[float] = None, client_request_id: Optional[str] = None) -> W365ApiError:
     """W365ApiError for a request that got no HTTP answer (refused, dropped, timed out), from azure-core's
     ServiceRequestError / ServiceResponseError. Names service, method and URL (no query) and what to do; the
     library's own text is left out (it quotes the full URL, query included)."""
@@ -212,13 +216,14 @@ def connection_error(service, exc, method=None, url=None, timeout=None, client_r
 class W365AuthError(W365Error):
     """Signing in failed: carries the Entra AADSTS code and description, never the credential."""
 
-    def __init__(self, message, method=None, aadsts=None, error=None):
+    def __init__(self, message: str, method: Optional[str] = None, aadsts: Optional[str] = None,
+                 error: Optional[str] = None) -> None:
         self.method = method
         self.aadsts = aadsts
         self.error = error
         super().__init__(message)
 
-    def to_dict(self):
+    def to_dict(self) -> Dict[str, Any]:
         return {'type': type(self).__name__, 'message': str(self), 'auth_method': self.method,
                 'aadsts': self.aadsts, 'error': self.error}
 
@@ -226,7 +231,7 @@ class W365AuthError(W365Error):
 class W365ConfigError(W365Error):
     """Bad or missing input, detected before any network call. Names the option to fix."""
 
-    def __init__(self, option, message):
+    def __init__(self, option: str, message: str) -> None:
         self.option = option
         self.message = message
         # Callers often start the message with the option name already; don't say it twice.
@@ -236,7 +241,7 @@ class W365ConfigError(W365Error):
             text = str(message)
         super().__init__(text)
 
-    def to_dict(self):
+    def to_dict(self) -> Dict[str, Any]:
         return {'type': type(self).__name__, 'option': self.option, 'message': str(self)}
 
 
@@ -246,7 +251,7 @@ class W365WaitTimeout(W365Error):
     # What the user can do about it; W365Module.fail_from_exception appends it to the message.
     hint = 'the operation goes on in the service: run the task again to resume waiting, or raise wait_timeout'
 
-    def __init__(self, what, timeout, last=None, hint=None):
+    def __init__(self, what: str, timeout: float, last: Any = None, hint: Optional[str] = None) -> None:
         self.what = what
         self.timeout = timeout
         self.last = last
@@ -254,7 +259,7 @@ class W365WaitTimeout(W365Error):
             self.hint = hint
         super().__init__('timed out after %s s waiting for %s' % (_fmt_seconds(timeout), what))
 
-    def to_dict(self):
+    def to_dict(self) -> Dict[str, Any]:
         return {'type': type(self).__name__, 'message': str(self), 'timeout': self.timeout}
 
 

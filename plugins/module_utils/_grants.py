@@ -20,6 +20,7 @@ import re
 import time
 import uuid
 from collections import namedtuple
+from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Tuple
 
 from ansible_collections.w365.cloudpc.plugins.module_utils._constants import (
     API_ROLE_ASSIGNMENTS,
@@ -38,11 +39,13 @@ from ansible_collections.w365.cloudpc.plugins.module_utils._errors import (
 )
 from ansible_collections.w365.cloudpc.plugins.module_utils._ids import (
     NETWORK_OPTIONS,
+    NetworkTarget,
     is_guid,
     resolve_network,
     resolve_network_target,
     subscription_scope,
 )
+from ansible_collections.w365.cloudpc.plugins.module_utils._module import subscription_id_option
 from ansible_collections.w365.cloudpc.plugins.module_utils._retry import backoff
 
 PURPOSES = ('network_connection', 'custom_image')
@@ -53,6 +56,9 @@ RequiredGrant = namedtuple('RequiredGrant', ['role', 'scope'])
 # granted: entries for required grants that exist; missing: entries for required grants that do not;
 # legacy: existing pre-2023 Network Contributor assignments on the same resource group and virtual network.
 GrantReport = namedtuple('GrantReport', ['granted', 'missing', 'legacy'])
+
+# The grants after ensure_present / ensure_absent: entries of the required grants and of the legacy ones.
+GrantState = namedtuple('GrantState', ['grants', 'legacy'])
 
 DEFAULT_PRINCIPAL_REPLICATION_TIMEOUT = 300
 
@@ -85,19 +91,19 @@ class ServicePrincipalMissing(W365Error):
 class GrantError(W365Error):
     """A role-assignment call failed; `msg` explains what to do, `api_error` keeps the service's own error."""
 
-    def __init__(self, msg, api_error):
+    def __init__(self, msg: str, api_error: W365ApiError) -> None:
         self.msg = msg
         self.api_error = api_error
         super().__init__('%s: %s' % (msg, api_error))
 
-    def to_dict(self):
+    def to_dict(self) -> Dict[str, Any]:
         return dict(self.api_error.to_dict(), explanation=self.msg)
 
 
 # ---------------------------------------------------------------------------------------------------------------
 # Pure logic
 # ---------------------------------------------------------------------------------------------------------------
-def validate_principal_id(value, option='principal_id'):
+def validate_principal_id(value: Optional[str], option: str = 'principal_id') -> str:
     """The object ID goes into an OData filter, so anything but a GUID is refused before any call."""
     if not is_guid(value):
         raise W365ConfigError(option, 'must be the object ID (a GUID) of the service principal, got %r; leave it '
@@ -105,27 +111,27 @@ def validate_principal_id(value, option='principal_id'):
     return str(value).lower()
 
 
-def norm_scope(scope):
+def norm_scope(scope: Optional[str]) -> str:
     return (scope or '').strip().rstrip('/').lower()
 
 
-def role_guid(role_definition_id):
+def role_guid(role_definition_id: Optional[str]) -> str:
     """The GUID at the end of a role definition ID (any scope prefix), lower case."""
     return (role_definition_id or '').strip().rstrip('/').rsplit('/', 1)[-1].lower()
 
 
-def role_name(guid):
+def role_name(guid: str) -> str:
     return ROLE_NAMES.get(guid.lower(), guid)
 
 
-def scope_subscription(scope):
+def scope_subscription(scope: str) -> Optional[str]:
     match = _SUBSCRIPTION.match(scope or '')
     if not match:
         raise W365ConfigError('subscription_id', 'cannot tell the subscription of scope %r' % (scope,))
     return match.group(1)
 
 
-def role_definition_id(subscription_id, guid):
+def role_definition_id(subscription_id: Optional[str], guid: str) -> str:
     """The subscription-level form Azure itself returns in role assignments."""
     return '/subscriptions/%s/providers/Microsoft.Authorization/roleDefinitions/%s' % (subscription_id, guid)
 
@@ -140,7 +146,7 @@ def _subscription_scope(target):
     return subscription_scope(sub)
 
 
-def required_grants(purpose, target):
+def required_grants(purpose: Optional[str], target: NetworkTarget) -> List[RequiredGrant]:
     """[(role GUID, scope)] Windows 365 needs for `purpose` on `target` (a `_ids.NetworkTarget` or alike)."""
     if purpose not in PURPOSES:
         raise W365ConfigError('purpose', 'must be one of %s, got %r' % (', '.join(PURPOSES), purpose))
@@ -153,7 +159,7 @@ def required_grants(purpose, target):
     return grants
 
 
-def legacy_grants(purpose, target):
+def legacy_grants(purpose: str, target: NetworkTarget) -> List[RequiredGrant]:
     """The Network Contributor assignments ANCs used before November 2023, on the same RG and virtual network."""
     if purpose != 'network_connection':
         return []
@@ -168,19 +174,19 @@ def _need(target, attr, option):
     return value
 
 
-def grant_description(purpose=None):
+def grant_description(purpose: Optional[str] = None) -> str:
     """The description the collection gives a role assignment it creates: the marker, then what it is for."""
     if purpose is None:
         return '%s for Windows 365' % GRANT_MARKER
     return '%s for Windows 365 (%s)' % (GRANT_MARKER, _PURPOSE_LABELS.get(purpose, purpose))
 
 
-def is_marked(description):
+def is_marked(description: Optional[str]) -> bool:
     """True when a role assignment's description says the collection created it."""
     return isinstance(description, str) and description.strip().startswith(GRANT_MARKER)
 
 
-def assignment_to_dict(assignment):
+def assignment_to_dict(assignment: Any) -> Dict[str, Any]:
     """Plain dict from an azure-mgmt-authorization RoleAssignment (or a dict already in that shape)."""
     get = assignment.get if isinstance(assignment, dict) else (lambda key: getattr(assignment, key, None))
     return {
@@ -194,7 +200,7 @@ def assignment_to_dict(assignment):
     }
 
 
-def matching(assignments, grant, principal_id):
+def matching(assignments: Iterable[Dict[str, Any]], grant: RequiredGrant, principal_id: str) -> List[Dict[str, Any]]:
     """Assignments whose own scope, role GUID and principal equal the grant's, case-insensitively."""
     scope = norm_scope(grant.scope)
     principal = (principal_id or '').lower()
@@ -204,7 +210,7 @@ def matching(assignments, grant, principal_id):
             and (a.get('principal_id') or '').lower() == principal]
 
 
-def grant_entry(grant, assignment=None):
+def grant_entry(grant: RequiredGrant, assignment: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
     """The user-facing description of one grant (present when `assignment` is given)."""
     if assignment is not None:
         definition = assignment.get('role_definition_id')
@@ -220,9 +226,12 @@ def grant_entry(grant, assignment=None):
     }
 
 
-def classify(principal_id, required, legacy, assignments_by_scope):
+def classify(principal_id: str, required: List[RequiredGrant], legacy: List[RequiredGrant],
+             assignments_by_scope: Mapping[str, List[Dict[str, Any]]]) -> GrantReport:
     """GrantReport from the assignments read per scope (dict: normalised scope -> list of assignment dicts)."""
-    granted, missing, found_legacy = [], [], []
+    granted: List[Dict[str, Any]] = []
+    missing: List[Dict[str, Any]] = []
+    found_legacy: List[Dict[str, Any]] = []
     for grant in required:
         found = matching(assignments_by_scope.get(norm_scope(grant.scope), []), grant, principal_id)
         if found:
@@ -235,7 +244,7 @@ def classify(principal_id, required, legacy, assignments_by_scope):
     return GrantReport(granted, missing, found_legacy)
 
 
-def unique_scopes(*grant_lists):
+def unique_scopes(*grant_lists: Iterable[RequiredGrant]) -> List[str]:
     seen, scopes = set(), []
     for grants in grant_lists:
         for grant in grants:
@@ -246,21 +255,23 @@ def unique_scopes(*grant_lists):
     return scopes
 
 
-def grant_label(entry):
+def grant_label(entry: Mapping[str, Any]) -> str:
     return '%s on %s' % (entry['role_name'], entry['scope'])
 
 
-def explain_forbidden(action, scope, roles):
+def explain_forbidden(action: str, scope: str, roles: Iterable[str]) -> str:
     can_grant = ', '.join(sorted(ROLES_THAT_CAN_GRANT.values()))
     return ('Not allowed to %s role assignments (%s) at scope %s. Only a caller holding %s at that scope or above '
             'may do it: ask such an administrator to run this task, or have them give you one of those roles'
             % (action, ', '.join(roles), scope, can_grant))
 
 
-def backoff_delays(timeout, first=1.0, cap=30.0, jitter=None):
+def backoff_delays(timeout: float, first: float = 1.0, cap: float = 30.0,
+                   jitter: Optional[Callable[[], float]] = None) -> List[float]:
     """Sleep lengths (seconds) for retrying, doubling from `first` up to `cap`, summing to at most `timeout`."""
     jitter = jitter if jitter is not None else random.random
-    delays, total = [], 0.0
+    delays: List[float] = []
+    total = 0.0
     while total < timeout:
         step = min(backoff(float(first), len(delays) + 1, cap) * (0.8 + 0.4 * jitter()), cap, timeout - total)
         if step <= 0:
@@ -282,7 +293,7 @@ def _arm_call(fn, *args, **kwargs):
     return arm_call(fn, *args, **kwargs)
 
 
-def list_assignments(module, principal_id, scope):
+def list_assignments(module: Any, principal_id: str, scope: str) -> List[Dict[str, Any]]:
     """Assignments of this principal visible at `scope` (atScope() also returns inherited ones), as dicts."""
     query = "atScope() and assignedTo('%s')" % validate_principal_id(principal_id)
 
@@ -308,11 +319,11 @@ def list_assignments(module, principal_id, scope):
         raise
 
 
-def read_assignments(module, principal_id, scopes):
+def read_assignments(module: Any, principal_id: str, scopes: Iterable[str]) -> Dict[str, List[Dict[str, Any]]]:
     return dict((norm_scope(scope), list_assignments(module, principal_id, scope)) for scope in scopes)
 
 
-def check_grants(module, principal_id, purpose, target):
+def check_grants(module: Any, principal_id: str, purpose: str, target: NetworkTarget) -> GrantReport:
     """What of the required (and legacy) grants exists for `principal_id`: GrantReport(granted, missing, legacy).
 
     Reads one assignment list per scope, server-side filtered to the principal; never writes.
@@ -324,8 +335,10 @@ def check_grants(module, principal_id, purpose, target):
     return classify(principal_id, required, legacy, by_scope)
 
 
-def create_assignment(module, principal_id, grant, replication_timeout=DEFAULT_PRINCIPAL_REPLICATION_TIMEOUT,
-                      sleep=time.sleep, description=None):
+def create_assignment(module: Any, principal_id: str, grant: RequiredGrant,
+                      replication_timeout: float = DEFAULT_PRINCIPAL_REPLICATION_TIMEOUT,
+                      sleep: Callable[[float], Any] = time.sleep,
+                      description: Optional[str] = None) -> Tuple[bool, Dict[str, Any]]:
     """Create one assignment, marked with `description` (GRANT_MARKER first); returns (created, assignment dict).
 
     409 RoleAssignmentExists (another run got there first) counts as present: the scope is re-read and must then
@@ -382,7 +395,7 @@ def _the_one_existing(module, principal_id, grant, conflict):
     return found[0]
 
 
-def delete_assignment(module, entry):
+def delete_assignment(module: Any, entry: Mapping[str, Any]) -> None:
     """Delete one assignment by its ID; an assignment already gone counts as deleted."""
     client = module.authorization_client(scope_subscription(entry['scope']))
     try:
@@ -398,7 +411,23 @@ def delete_assignment(module, entry):
 # ---------------------------------------------------------------------------------------------------------------
 # Desired state (used by w365_role_grant; w365_role_grant_info only calls check_grants)
 # ---------------------------------------------------------------------------------------------------------------
-def resolve_target(params):
+# The options that say whose grants for what, shared by w365_role_grant and w365_role_grant_info.
+GRANT_TARGET_REQUIRED_IF = [('purpose', 'network_connection', ('virtual_network',))]
+
+
+def grant_target_argument_spec() -> Dict[str, Any]:
+    """Argument spec of the options that name the principal, the purpose and its scopes (read by resolve_target)."""
+    return dict(
+        purpose=dict(type='str', required=True, choices=list(PURPOSES)),
+        subscription_id=subscription_id_option(),
+        resource_group=dict(type='str'),
+        virtual_network_resource_group=dict(type='str'),
+        virtual_network=dict(type='str'),
+        principal_id=dict(type='str'),
+    )
+
+
+def resolve_target(params: Mapping[str, Any]) -> NetworkTarget:
     """NetworkTarget from the module options, read by the one resolver ``_ids.resolve_network_target``.
 
     A virtual network given as a full ID with no ``resource_group`` means the interfaces go to the virtual
@@ -421,7 +450,7 @@ def resolve_target(params):
     return target
 
 
-def resolve_principal(module, principal_id=None):
+def resolve_principal(module: Any, principal_id: Optional[str] = None) -> str:
     """The given object ID (validated), or the Windows 365 service principal's object ID looked up by app ID."""
     if principal_id:
         return validate_principal_id(principal_id)
@@ -442,17 +471,17 @@ def resolve_principal(module, principal_id=None):
     return validate_principal_id(object_id)
 
 
-def grant_key(entry):
+def grant_key(entry: Mapping[str, Any]) -> Tuple[str, str]:
     return role_guid(entry['role_definition_id']), norm_scope(entry['scope'])
 
 
-def assignment_name(value):
+def assignment_name(value: Optional[str]) -> Optional[str]:
     """The GUID name of a role assignment, from its full ID or the bare GUID (lower case); None if neither."""
     name = (value or '').strip().rstrip('/').rsplit('/', 1)[-1].lower()
     return name if is_guid(name) else None
 
 
-def validate_assignment_ids(values, option='remove_assignment_ids'):
+def validate_assignment_ids(values: Optional[Iterable[str]], option: str = 'remove_assignment_ids') -> List[str]:
     """The role assignment names (GUIDs) the user asked to remove by ID, checked before any call."""
     names = []
     for value in values or []:
@@ -464,80 +493,95 @@ def validate_assignment_ids(values, option='remove_assignment_ids'):
     return names
 
 
-def ensure_grants(module, principal_id, purpose, target, state='present', remove_legacy=False,
-                  replication_timeout=DEFAULT_PRINCIPAL_REPLICATION_TIMEOUT, check_mode=False, keep_roles=(),
-                  remove_ids=()):
-    """Make the required grants present (or absent); returns (changed, grants, legacy_grants, before_report).
-
-    Every entry carries `present` (after this run), `changed` (this run created or deleted it, or would in
-    check mode), `created_by_collection` and `kept_reason`. New grants are created (with the collection's marker)
-    before legacy ones are removed, so the service never lacks access.
-    With state=absent only assignments carrying the collection's marker are deleted; an unmarked one is kept
-    (kept_reason says why) unless its name is in `remove_ids`. Grants of a role in `keep_roles` are kept too,
-    unless named in `remove_ids`.
-    """
-    required = required_grants(purpose, target)
-    report = check_grants(module, principal_id, purpose, target)
+def _existing_by_grant(report):
     existing = {}
     for entry in report.granted:
         existing.setdefault(grant_key(entry), []).append(entry)
-    remove_ids = set(remove_ids or ())
-    if remove_ids:
-        known = set(assignment_name(e['assignment_id']) for e in report.granted)
-        unknown = sorted(remove_ids - known)
-        if unknown:
-            raise W365ConfigError('remove_assignment_ids', 'only role assignments this task manages can be named: %s '
-                                                           'is not a %s grant of principal %s at these scopes'
-                                  % (', '.join(unknown), purpose, principal_id))
+    return existing
 
-    grants = []
-    for grant in required:
-        found = existing.get((grant.role, norm_scope(grant.scope)), [])
-        if state == 'present':
-            if found:
-                grants.extend(dict(entry, present=True, changed=False, kept_reason=None) for entry in found)
-                continue
-            if check_mode:
-                grants.append(dict(grant_entry(grant), present=True, changed=True, kept_reason=None,
-                                   description=grant_description(purpose), created_by_collection=True))
-                continue
-            created, assignment = create_assignment(module, principal_id, grant, replication_timeout,
-                                                    description=grant_description(purpose))
-            # created=False: a concurrent run created it between our read and our write.
-            grants.append(dict(grant_entry(grant, assignment), present=True, changed=created, kept_reason=None))
-        else:
-            if not found:
-                grants.append(dict(grant_entry(grant), present=False, changed=False, kept_reason=None))
-                continue
-            for entry in found:
-                named = assignment_name(entry['assignment_id']) in remove_ids
-                reason = None
-                if not named and grant.role in keep_roles:
-                    reason = KEPT_SHARED_READER
-                elif not named and not entry['created_by_collection']:
-                    reason = KEPT_NOT_OURS
-                if reason:
-                    grants.append(dict(entry, present=True, changed=False, kept_reason=reason))
-                    continue
-                if not check_mode:
-                    delete_assignment(module, entry)
-                grants.append(dict(entry, present=False, changed=True, kept_reason=None))
 
+def _settle_legacy(module, report, remove_legacy, check_mode):
+    """Legacy Network Contributor entries after this run. They were made by Windows 365 or by hand before 2023,
+    never by this collection: removed only when the user asks for exactly that (remove_legacy_grants)."""
     legacy = []
     for entry in report.legacy:
-        # Network Contributor from before 2023 was made by Windows 365 or by hand, never by this collection: it is
-        # removed only when the user asks for exactly that (remove_legacy_grants).
         if not remove_legacy:
             legacy.append(dict(entry, present=True, changed=False, kept_reason=None))
             continue
         if not check_mode:
             delete_assignment(module, entry)
         legacy.append(dict(entry, present=False, changed=True, kept_reason=None))
-    changed = any(entry['changed'] for entry in grants + legacy)
-    return changed, grants, legacy, report
+    return legacy
 
 
-def diff_view(granted, legacy):
+def _outcome(grants, legacy):
+    return any(entry['changed'] for entry in grants + legacy), GrantState(grants, legacy)
+
+
+def ensure_present(module: Any, principal_id: str, purpose: str, target: NetworkTarget, report: GrantReport,
+                   remove_legacy: bool = False, replication_timeout: float = DEFAULT_PRINCIPAL_REPLICATION_TIMEOUT,
+                   check_mode: bool = False) -> Tuple[bool, GrantState]:
+    """Create the required grants `report` (from check_grants) lacks: (changed, GrantState(grants, legacy)).
+
+    Every entry carries `present` (after this run), `changed` (this run created or deleted it, or would in
+    check mode), `created_by_collection` and `kept_reason`. New grants are created (with the collection's marker)
+    before legacy ones are removed, so the service never lacks access.
+    """
+    existing = _existing_by_grant(report)
+    grants: List[Dict[str, Any]] = []
+    for grant in required_grants(purpose, target):
+        found = existing.get((grant.role, norm_scope(grant.scope)), [])
+        if found:
+            grants.extend(dict(entry, present=True, changed=False, kept_reason=None) for entry in found)
+        elif check_mode:
+            grants.append(dict(grant_entry(grant), present=True, changed=True, kept_reason=None,
+                               description=grant_description(purpose), created_by_collection=True))
+        else:
+            created, assignment = create_assignment(module, principal_id, grant, replication_timeout,
+                                                    description=grant_description(purpose))
+            # created=False: a concurrent run created it between our read and our write.
+            grants.append(dict(grant_entry(grant, assignment), present=True, changed=created, kept_reason=None))
+    return _outcome(grants, _settle_legacy(module, report, remove_legacy, check_mode))
+
+
+def ensure_absent(module: Any, principal_id: str, purpose: str, target: NetworkTarget, report: GrantReport,
+                  remove_legacy: bool = False, check_mode: bool = False, keep_roles: Iterable[str] = (),
+                  remove_ids: Iterable[str] = ()) -> Tuple[bool, GrantState]:
+    """Delete the collection's grants that `report` (from check_grants) found: (changed, GrantState(grants, legacy)).
+
+    Only assignments carrying the collection's marker are deleted; an unmarked one is kept (kept_reason says why)
+    unless its name is in `remove_ids`. Grants of a role in `keep_roles` are kept too, unless named in
+    `remove_ids`. A name in `remove_ids` that is not one of these grants fails before any delete.
+    """
+    remove_ids = set(remove_ids or ())
+    unknown = sorted(remove_ids - set(assignment_name(e['assignment_id']) for e in report.granted))
+    if unknown:
+        raise W365ConfigError('remove_assignment_ids', 'only role assignments this task manages can be named: %s '
+                                                       'is not a %s grant of principal %s at these scopes'
+                              % (', '.join(unknown), purpose, principal_id))
+    existing = _existing_by_grant(report)
+    grants: List[Dict[str, Any]] = []
+    for grant in required_grants(purpose, target):
+        found = existing.get((grant.role, norm_scope(grant.scope)), [])
+        if not found:
+            grants.append(dict(grant_entry(grant), present=False, changed=False, kept_reason=None))
+        for entry in found:
+            named = assignment_name(entry['assignment_id']) in remove_ids
+            reason = None
+            if not named and grant.role in keep_roles:
+                reason = KEPT_SHARED_READER
+            elif not named and not entry['created_by_collection']:
+                reason = KEPT_NOT_OURS
+            if reason:
+                grants.append(dict(entry, present=True, changed=False, kept_reason=reason))
+                continue
+            if not check_mode:
+                delete_assignment(module, entry)
+            grants.append(dict(entry, present=False, changed=True, kept_reason=None))
+    return _outcome(grants, _settle_legacy(module, report, remove_legacy, check_mode))
+
+
+def diff_view(granted: Iterable[Mapping[str, Any]], legacy: Iterable[Mapping[str, Any]]) -> Dict[str, List[str]]:
     """Before/after text for --diff: one line per assignment, no IDs that change between runs."""
     return {'grants': sorted(grant_label(e) for e in granted),
             'legacy_grants': sorted(grant_label(e) for e in legacy)}

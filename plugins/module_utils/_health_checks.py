@@ -18,6 +18,8 @@ from Microsoft's published enum.
 
 from __future__ import annotations
 
+from typing import Any, Dict, List, Optional, Tuple
+
 # Sections of the documentation, in order: key -> (title, errorType prefix shown in the heading).
 CATEGORIES = (
     ('dns', 'DNS', 'dnsCheck'),
@@ -263,7 +265,7 @@ ERROR_TYPES = {
 _LOWER = {key.lower(): key for key in ERROR_TYPES}
 
 
-def explain(error_type):
+def explain(error_type: Optional[str]) -> Optional[Dict[str, Any]]:
     """{'error_type', 'known', 'explanation', 'remedy'} for an errorType (case-insensitive), or None when empty.
 
     An error type this table does not know is passed through with no explanation, never guessed at.
@@ -277,7 +279,7 @@ def explain(error_type):
     return {'error_type': error_type, 'known': True, 'explanation': explanation, 'remedy': remedy}
 
 
-def by_category():
+def by_category() -> List[Tuple[str, str, str, List[Tuple[str, str, str]]]]:
     """[(category key, title, prefix, [(errorType, explanation, remedy), ...]), ...] in documentation order."""
     out = []
     for key, title, prefix in CATEGORIES:

@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 import re
-from typing import NamedTuple, Optional
+from typing import Any, Dict, Mapping, NamedTuple, Optional
 
 from ansible_collections.w365.cloudpc.plugins.module_utils._errors import W365ConfigError
 
@@ -21,7 +21,7 @@ _NET_NAME = re.compile(r'^[A-Za-z0-9](?:[-\w.]{0,78}\w)?$')
 _DOMAIN_LABEL = re.compile(r'^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$')
 
 
-def validate_tenant_id(value, option='tenant_id'):
+def validate_tenant_id(value: Optional[str], option: str = 'tenant_id') -> Optional[str]:
     """Raise W365ConfigError naming `option` unless `value` (None allowed) is a GUID or a domain name.
 
     The message says what is wrong and where, without quoting the value (a misplaced secret must not be echoed).
@@ -42,15 +42,15 @@ def validate_tenant_id(value, option='tenant_id'):
     return value
 
 
-def is_guid(value):
+def is_guid(value: Any) -> bool:
     return bool(value) and bool(_GUID.match(str(value)))
 
 
-def is_resource_id(value):
+def is_resource_id(value: Any) -> bool:
     return isinstance(value, str) and value.startswith('/')
 
 
-def parse_resource_id(resource_id):
+def parse_resource_id(resource_id: str) -> Dict[str, Any]:
     """Split an ARM resource ID into its parts.
 
     Returns a dict with `subscription_id`, `resource_group` (name or None), `provider` (namespace or None),
@@ -64,8 +64,8 @@ def parse_resource_id(resource_id):
     parts = resource_id.strip('/').split('/')
     if any(p == '' for p in parts):
         raise ValueError('not an Azure resource ID (empty segment): %r' % (resource_id,))
-    result = {'subscription_id': None, 'resource_group': None, 'provider': None, 'types': [], 'names': [],
-              'type': None, 'name': None, 'children': {}}
+    result: Dict[str, Any] = {'subscription_id': None, 'resource_group': None, 'provider': None, 'types': [],
+                              'names': [], 'type': None, 'name': None, 'children': {}}
     if len(parts) < 2 or parts[0].lower() != 'subscriptions':
         raise ValueError('not an Azure resource ID (must start with /subscriptions/<id>): %r' % (resource_id,))
     result['subscription_id'] = parts[1]
@@ -92,31 +92,31 @@ def parse_resource_id(resource_id):
     return result
 
 
-def normalize_id(resource_id):
+def normalize_id(resource_id: Optional[str]) -> Optional[str]:
     return resource_id.rstrip('/').lower() if resource_id else resource_id
 
 
-def same_id(a, b):
+def same_id(a: Optional[str], b: Optional[str]) -> bool:
     """ARM IDs are case-insensitive; a trailing slash does not matter. None equals only None."""
     if a is None or b is None:
         return a is None and b is None
     return normalize_id(a) == normalize_id(b)
 
 
-def subscription_scope(subscription_id):
+def subscription_scope(subscription_id: str) -> str:
     return '/subscriptions/%s' % subscription_id
 
 
-def resource_group_id(subscription_id, resource_group):
+def resource_group_id(subscription_id: str, resource_group: str) -> str:
     return '%s/resourceGroups/%s' % (subscription_scope(subscription_id), resource_group)
 
 
-def virtual_network_id(subscription_id, resource_group, virtual_network):
+def virtual_network_id(subscription_id: str, resource_group: str, virtual_network: str) -> str:
     return '%s/providers/Microsoft.Network/virtualNetworks/%s' % (
         resource_group_id(subscription_id, resource_group), virtual_network)
 
 
-def subnet_id(subscription_id, resource_group, virtual_network, subnet):
+def subnet_id(subscription_id: str, resource_group: str, virtual_network: str, subnet: str) -> str:
     return '%s/subnets/%s' % (virtual_network_id(subscription_id, resource_group, virtual_network), subnet)
 
 
@@ -133,8 +133,9 @@ _DEFAULT_OPTION_NAMES = {'subscription_id': 'subscription_id', 'resource_group':
                          'virtual_network': 'virtual_network', 'subnet': 'subnet'}
 
 
-def resolve_network(subscription_id=None, resource_group=None, virtual_network=None, subnet=None,
-                    option_names=None):
+def resolve_network(subscription_id: Optional[str] = None, resource_group: Optional[str] = None,
+                    virtual_network: Optional[str] = None, subnet: Optional[str] = None,
+                    option_names: Optional[Dict[str, str]] = None) -> NetworkTarget:
     """Turn names-or-IDs into full IDs and cross-check them.
 
     Each of `resource_group`, `virtual_network` and `subnet` may be a plain name or a full resource ID.
@@ -145,9 +146,10 @@ def resolve_network(subscription_id=None, resource_group=None, virtual_network=N
     """
     names = dict(_DEFAULT_OPTION_NAMES)
     names.update(option_names or {})
-    found = {'subscription_id': None, 'resource_group': None, 'virtual_network': None, 'subnet': None}
+    # Each level's name (str) once known; the checks below make every level above the deepest known one known.
+    found: Dict[str, Any] = {'subscription_id': None, 'resource_group': None, 'virtual_network': None, 'subnet': None}
     # Where each level came from, so a conflict names both options.
-    origin = {}
+    origin: Dict[str, str] = {}
 
     def learn(level, value, from_option):
         if value is None:
@@ -229,7 +231,8 @@ def resolve_network(subscription_id=None, resource_group=None, virtual_network=N
 NETWORK_OPTIONS = ('subscription_id', 'resource_group', 'virtual_network_resource_group', 'virtual_network', 'subnet')
 
 
-def resolve_network_target(params, current=None, nic_group_from_network=True):
+def resolve_network_target(params: Mapping[str, Any], current: Optional[Mapping[str, Any]] = None,
+                           nic_group_from_network: bool = True) -> NetworkTarget:
     """The one reading of the network options of w365_anc, w365_role_grant(_info) and w365_preflight.
 
     `params` may hold `subscription_id`, `resource_group`, `virtual_network_resource_group`, `virtual_network` and

@@ -11,6 +11,7 @@ between Graph objects and the ``image`` result the modules return.
 from __future__ import annotations
 
 import re
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple
 
 from ansible_collections.w365.cloudpc.plugins.module_utils._constants import (
     API_COMPUTE, API_COMPUTE_GALLERY, GRAPH_DEVICE_IMAGES_PATH, GRAPH_PROVISIONING_POLICIES_PATH, IMAGE_MAX_OS_DISK_GB)
@@ -105,7 +106,7 @@ ERROR_CODES = {
 }
 
 
-def validate_version(version):
+def validate_version(version: Optional[str]) -> str:
     """Return the version if it is Major.Minor.Patch with integer parts, else raise naming the option."""
     if version is None or not _VERSION_RE.fullmatch(str(version)):
         raise W365ConfigError(
@@ -116,7 +117,7 @@ def validate_version(version):
     return str(version)
 
 
-def parse_source_image_id(source_image_id):
+def parse_source_image_id(source_image_id: Optional[str]) -> Dict[str, Any]:
     """Split an upload source into its parts: a managed image or an image version in an Azure Compute Gallery.
 
     Returns a dict with ``id``, ``kind`` (MANAGED_IMAGE or GALLERY_IMAGE_VERSION), ``subscription_id``,
@@ -163,12 +164,12 @@ def parse_source_image_id(source_image_id):
     )
 
 
-def graph_version_for(source):
+def graph_version_for(source: Mapping[str, Any]) -> str:
     """Graph API version for uploading a source: gallery image versions are a preview, so they go to beta."""
     return 'beta' if source.get('kind') == GALLERY_IMAGE_VERSION else 'v1.0'
 
 
-def source_reads(source):
+def source_reads(source: Mapping[str, Any]) -> List[Tuple[str, str]]:
     """[(ARM path, api-version), ...] of the documents that describe a source: the managed image, or the gallery
     image version and its image definition (Microsoft.Compute/galleries/images/versions and .../images)."""
     if source.get('kind') == GALLERY_IMAGE_VERSION:
@@ -176,7 +177,7 @@ def source_reads(source):
     return [(source['id'], API_COMPUTE)]
 
 
-def source_facts(source, documents):
+def source_facts(source: Mapping[str, Any], documents: List[Dict[str, Any]]) -> Dict[str, Any]:
     """What the Windows 365 image requirements are checked against, from the ARM documents of ``source_reads``.
 
     Managed image (Microsoft.Compute/images): properties.hyperVGeneration (V1 when absent, as Azure defaults),
@@ -208,7 +209,7 @@ def source_facts(source, documents):
     }
 
 
-def requirement_problems(facts, max_os_disk_gb=IMAGE_MAX_OS_DISK_GB):
+def requirement_problems(facts: Mapping[str, Any], max_os_disk_gb: int = IMAGE_MAX_OS_DISK_GB) -> List[Dict[str, Any]]:
     """Each Windows 365 image requirement the source breaks, as {'requirement', 'found', 'remedy'}.
 
     Requirements (Microsoft Learn, Windows 365 "Device images overview", Image requirements): Generation 2,
@@ -242,19 +243,19 @@ def requirement_problems(facts, max_os_disk_gb=IMAGE_MAX_OS_DISK_GB):
     return problems
 
 
-def requirements_message(source, problems):
+def requirements_message(source: Mapping[str, Any], problems: Iterable[Mapping[str, Any]]) -> str:
     listed = '; '.join('%s (%s): %s' % (p['requirement'], p['found'], p['remedy']) for p in problems)
     return ('source image %s does not meet the Windows 365 image requirements, so it was not uploaded: %s.'
             % (source['id'], listed))
 
 
-def validate_name(name):
+def validate_name(name: Optional[str]) -> str:
     if name is None or not str(name).strip():
         raise W365ConfigError('name', 'name must be a non-empty image display name.')
     return str(name)
 
 
-def version_key(version):
+def version_key(version: Optional[str]) -> Any:
     """Versions compare by their integer parts, so 1.0.0 and 1.00.0 (as Graph might echo) are one version."""
     try:
         return tuple(int(part) for part in str(version).split('.'))
@@ -262,7 +263,7 @@ def version_key(version):
         return (str(version),)
 
 
-def same_identity(image, name, version):
+def same_identity(image: Mapping[str, Any], name: str, version: Optional[str]) -> bool:
     """Graph identifies an image by displayName and version; names compare case-insensitively."""
     return (
         (image.get('displayName') or '').casefold() == name.casefold()
@@ -270,7 +271,8 @@ def same_identity(image, name, version):
     )
 
 
-def find_images(images, name=None, version=None):
+def find_images(images: Iterable[Dict[str, Any]], name: Optional[str] = None,
+                version: Optional[str] = None) -> List[Dict[str, Any]]:
     """Images matching an optional name and an optional version, in the service's order."""
     found = []
     for image in images:
@@ -282,18 +284,18 @@ def find_images(images, name=None, version=None):
     return found
 
 
-def find_image(images, name, version):
+def find_image(images: Iterable[Dict[str, Any]], name: str, version: str) -> Optional[Dict[str, Any]]:
     for image in images:
         if same_identity(image, name, version):
             return image
     return None
 
 
-def same_source(a, b):
+def same_source(a: Optional[str], b: Optional[str]) -> bool:
     return (a or '').strip().rstrip('/').casefold() == (b or '').strip().rstrip('/').casefold()
 
 
-def immutable_conflict(image, source_image_id):
+def immutable_conflict(image: Mapping[str, Any], source_image_id: Optional[str]) -> Optional[str]:
     """Message when an existing name+version was uploaded from another source, else None."""
     current = image.get('sourceImageResourceId')
     if same_source(current, source_image_id):
@@ -306,14 +308,14 @@ def immutable_conflict(image, source_image_id):
     )
 
 
-def next_patch(version):
+def next_patch(version: Optional[str]) -> str:
     key = version_key(version)
     if len(key) == 3 and all(isinstance(part, int) for part in key):
         return '%d.%d.%d' % (key[0], key[1], key[2] + 1)
     return 'a higher version'
 
 
-def create_body(name, version, source_image_id):
+def create_body(name: str, version: str, source_image_id: str) -> Dict[str, Any]:
     return {
         'displayName': name,
         'version': version,
@@ -321,7 +323,7 @@ def create_body(name, version, source_image_id):
     }
 
 
-def explain_error(code):
+def explain_error(code: Optional[str]) -> Optional[Dict[str, Any]]:
     """Explanation and remedy for an upload error code, matched case-insensitively.
 
     Unknown codes are passed through unchanged with no explanation rather than guessed at.
@@ -334,7 +336,7 @@ def explain_error(code):
     return {'code': code, 'known': True, 'explanation': known[0], 'remedy': known[1]}
 
 
-def failure_message(image):
+def failure_message(image: Mapping[str, Any]) -> str:
     """One sentence per fact: which image failed, the service's code, why, and what to do."""
     error = explain_error(image.get('errorCode'))
     head = 'Upload of image %r version %s (id %s) failed' % (
@@ -347,7 +349,7 @@ def failure_message(image):
     return '%s with error code %s: %s %s' % (head, error['code'], error['explanation'], error['remedy'])
 
 
-def to_result(image):
+def to_result(image: Optional[Mapping[str, Any]]) -> Optional[Dict[str, Any]]:
     """The ``image`` result of the modules, from a Graph cloudPcDeviceImage."""
     if not image:
         return {}
@@ -369,14 +371,14 @@ def to_result(image):
     }
 
 
-def predicted_upload(name, version, source_image_id):
+def predicted_upload(name: str, version: str, source_image_id: str) -> Dict[str, Any]:
     """What check mode reports for an image it would upload: the service starts every upload as pending."""
     image = create_body(name, version, source_image_id)
     image['status'] = STATUS_PENDING
     return image
 
 
-def source_image_to_result(source):
+def source_image_to_result(source: Mapping[str, Any]) -> Dict[str, Any]:
     return {
         'resource_id': source.get('resourceId'),
         'name': source.get('displayName'),
@@ -387,7 +389,7 @@ def source_image_to_result(source):
     }
 
 
-def policies_using(policies, image_id):
+def policies_using(policies: Iterable[Dict[str, Any]], image_id: Optional[str]) -> List[Dict[str, Any]]:
     """Provisioning policies that reference a custom image (Graph refuses to delete such an image)."""
     using = []
     for policy in policies:
@@ -398,7 +400,7 @@ def policies_using(policies, image_id):
     return using
 
 
-def describe_use(module, images):
+def describe_use(module: Any, images: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
     """Set ``in_use_by_policies`` (policy display names) on each image result; one policies read, only when there is
     an image. A refused read leaves None and warns: Windows 365 counts an image as in use when a provisioning policy
     references it, so that part stays unknown."""
@@ -421,7 +423,7 @@ def describe_use(module, images):
     return images
 
 
-def in_use_message(image, policies):
+def in_use_message(image: Mapping[str, Any], policies: Iterable[Mapping[str, Any]]) -> str:
     names = ', '.join('%r (id %s)' % (p.get('displayName'), p.get('id')) for p in policies)
     return (
         'Image %r version %s (id %s) is used by provisioning policies %s; Windows 365 cannot delete an image in '
@@ -430,7 +432,7 @@ def in_use_message(image, policies):
     )
 
 
-def plan(current, source_image_id, state, retry_failed):
+def plan(current: Optional[Mapping[str, Any]], source_image_id: Optional[str], state: str, retry_failed: bool) -> str:
     """What a run must do, from the image found by name+version (or None).
 
     Returns one of: 'create', 'wait' (an upload is pending: wait for it, never POST again), 'ready',

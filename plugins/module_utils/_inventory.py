@@ -13,6 +13,7 @@ from __future__ import annotations
 import difflib
 import os
 import re
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 from ansible_collections.w365.cloudpc.plugins.module_utils._anc import MAX_NAME_LENGTH
 from ansible_collections.w365.cloudpc.plugins.module_utils._constants import AZURE_REGIONS
@@ -44,7 +45,7 @@ _SAFE_NAME = re.compile(r'^[A-Za-z0-9_.@-]{1,80}$')
 _CONTROL = re.compile(r'[\x00-\x1f\x7f]')
 
 
-def signin_keys():
+def signin_keys() -> Tuple[str, ...]:
     """The sign-in options every module takes (doc fragment w365.cloudpc.auth), from the modules' own spec."""
     from ansible_collections.w365.cloudpc.plugins.module_utils._module import auth_argument_spec
     return tuple(sorted(auth_argument_spec()))
@@ -56,7 +57,7 @@ def _name(value):
     return "'%s'" % text if _SAFE_NAME.match(text) else 'a key with unusual characters'
 
 
-def closest(word, choices):
+def closest(word: Any, choices: Sequence[str]) -> str:
     """' (did you mean 'x'?)' for the closest known choice, or ''."""
     match = difflib.get_close_matches(str(word).lower(), [c.lower() for c in choices], n=1, cutoff=0.6)
     if not match:
@@ -65,7 +66,7 @@ def closest(word, choices):
     return " (did you mean '%s'?)" % original
 
 
-def unknown_keys(mapping, known, where):
+def unknown_keys(mapping: Iterable[Any], known: Sequence[str], where: str) -> List[str]:
     """Messages for keys of `mapping` that are not in `known`, naming `where` and the closest known key."""
     problems = []
     for key in mapping:
@@ -80,7 +81,7 @@ def unknown_keys(mapping, known, where):
 class TenantMapError(W365ConfigError):
     """The tenant map could not be used. The message never holds any of its text but key names."""
 
-    def __init__(self, message):
+    def __init__(self, message: str) -> None:
         super().__init__(TENANT_MAP_VAR, message)
 
 
@@ -147,7 +148,7 @@ def _safe_problem(problem):
     return text if len(text) <= 120 else 'malformed text'
 
 
-def parse_tenant_map(value):
+def parse_tenant_map(value: Any) -> Dict[str, Dict[str, Any]]:
     """The tenant map as a dict of tenant key -> dict of sign-in options.
 
     `value` is a mapping or YAML/JSON text (AWX injects custom credential fields as text); '' or None is empty.
@@ -160,7 +161,7 @@ def parse_tenant_map(value):
     if isinstance(value, str):
         if not value.strip():
             return {}
-        where = None
+        where: Optional[Tuple[Any, Any, Any]] = None
         import yaml
         try:
             value = yaml.safe_load(value)
@@ -195,7 +196,7 @@ def parse_tenant_map(value):
     return result
 
 
-def check_signin_keys(options, where, known=None):
+def check_signin_keys(options: Any, where: str, known: Optional[Sequence[str]] = None) -> List[str]:
     """Messages for unknown sign-in option keys of `options` (a dict), naming `where` and the closest key."""
     if options in (None, ''):
         return []
@@ -214,7 +215,8 @@ def check_signin_keys(options, where, known=None):
     return problems
 
 
-def merge_signin(common, inventory_auth, tenant_map, tenant):
+def merge_signin(common: Optional[Mapping[str, Any]], inventory_auth: Optional[Mapping[str, Any]],
+                 tenant_map: Optional[Mapping[str, Any]], tenant: Optional[str]) -> Dict[str, Any]:
     """Sign-in options of one tenant (later wins): common, the inventory's w365_auth, the tenant map entry.
 
     Raises W365ConfigError on a malformed map or on an unknown key anywhere, naming the closest known key:
@@ -377,7 +379,10 @@ def _signin_problem(options, environ):
     return None
 
 
-def validate_inventory(hosts, play_hosts=None, tenant_map=None, common=None, extra_regions=None, environ=None):
+def validate_inventory(hosts: Mapping[str, Any], play_hosts: Optional[Iterable[str]] = None,
+                       tenant_map: Any = None, common: Optional[Mapping[str, Any]] = None,
+                       extra_regions: Optional[Iterable[str]] = None,
+                       environ: Optional[Mapping[str, str]] = None) -> List[Dict[str, Any]]:
     """Every problem of the rollout inventory that can be known before a request.
 
     hosts: host name -> dict of that host's rollout variables (w365_tenant, w365_region, w365_network_connection,
@@ -404,7 +409,10 @@ def validate_inventory(hosts, play_hosts=None, tenant_map=None, common=None, ext
         problems.append({'host': None, 'tenant': None, 'variable': TENANT_MAP_VAR, 'message': str(err)})
         parsed_map = {}
     known = signin_keys()
-    names, subnets, tenant_hosts, tenant_images = {}, {}, {}, {}
+    names: Dict[Any, Any] = {}
+    subnets: Dict[Any, Any] = {}
+    tenant_hosts: Dict[str, List[str]] = {}
+    tenant_images: Dict[str, Any] = {}
     for host in sorted(hosts):
         hv = hosts[host] or {}
         tenant = hv.get('w365_tenant')
@@ -486,7 +494,7 @@ def validate_inventory(hosts, play_hosts=None, tenant_map=None, common=None, ext
         hv = hosts[first]
         if any(p['variable'].startswith(('w365_auth', TENANT_MAP_VAR)) for p in problems):
             continue
-        options = {}
+        options: Dict[str, Any] = {}
         for source in (hv.get('w365_auth_common'), hv.get('w365_auth'), parsed_map.get(tenant)):
             if isinstance(source, dict):
                 options.update(source)
@@ -511,7 +519,7 @@ def _images_key(images):
     return repr(sorted(out))
 
 
-def format_problem(problem):
+def format_problem(problem: Mapping[str, Any]) -> str:
     """One problem as a line: 'host h (tenant t): message'."""
     where = []
     if problem.get('host'):

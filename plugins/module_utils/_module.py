@@ -129,9 +129,8 @@ class W365Module(AnsibleModule):
                 # tenant, an unreadable key): a failed task naming the sign-in inputs, never a traceback.
                 raise W365ConfigError('auth_method', 'auth_method=%s: the sign-in inputs were refused: %s' % (
                     self._auth.name, _scrub(str(e), secrets))) from None
-            self._credential = _AuthErrorMapping(credential, self._auth.name, secrets, self._auth.token_cache,
-                                                 self.retry.timeout, self.endpoints.authority_host,
-                                                 tenant_id=self._auth.inputs.get('tenant_id'))
+            self._credential = _AuthErrorMapping(credential, self._auth, secrets, self.retry.timeout,
+                                                 self.endpoints.authority_host)
         return self._credential
 
     def ensure_credential(self):
@@ -260,15 +259,13 @@ def _scrub(text, secrets):
 class _AuthErrorMapping(object):
     """Wraps a credential so sign-in failures surface as W365AuthError wherever the token is first needed."""
 
-    def __init__(self, credential, method_name, secrets, token_cache=None, timeout=None, authority=None,
-                 tenant_id=None):
+    def __init__(self, credential, auth, secrets, timeout=None, authority=None):
+        """`auth` is the AuthMethod that built `credential` (its name, token cache and tenant go into errors)."""
         self._credential = credential
-        self._method = method_name
+        self._auth = auth
         self._secrets = secrets
-        self._token_cache = token_cache
         self._timeout = timeout
         self._authority = authority
-        self._tenant_id = tenant_id
         # After one failed sign-in the task asks Entra no more: the same credential would fail again, and each
         # failed attempt counts towards Entra smart lockout.
         self._failure = None
@@ -286,11 +283,11 @@ class _AuthErrorMapping(object):
         try:
             return getattr(self._credential, name)(*args, **kwargs)
         except ClientAuthenticationError as e:
-            if self._token_cache and isinstance(e.__cause__, ValueError):
+            if self._auth.token_cache and isinstance(e.__cause__, ValueError):
                 # azure-identity reports a cache file it cannot parse as a failed sign-in; say what to delete.
                 from ansible_collections.w365.cloudpc.plugins.module_utils._token_cache import (
                     unreadable_cache_error, unreadable_cache_file)
-                path = unreadable_cache_file(self._token_cache)
+                path = unreadable_cache_file(self._auth.token_cache)
                 if path:
                     raise unreadable_cache_error(path) from None
             transport = _transport_error(e)
@@ -298,7 +295,7 @@ class _AuthErrorMapping(object):
                 # No answer from the token endpoint: say which service, where, and what to do.
                 raise connection_error('entra', transport, url=self._authority, timeout=self._timeout) from None
             # `from None`: the chained original may quote the request, which can include the secret.
-            self._failure = auth_error(e, self._method, self._secrets, self._tenant_id)
+            self._failure = auth_error(e, self._auth.name, self._secrets, self._auth.inputs.get('tenant_id'))
             raise self._failure from None
 
     def close(self):

@@ -16,7 +16,7 @@ every method (nothing was sent).
 from __future__ import annotations
 
 import random
-from typing import NamedTuple
+from typing import Any, Dict, Mapping, NamedTuple, Optional
 
 from ansible_collections.w365.cloudpc.plugins.module_utils._errors import W365ConfigError, error_from_response
 
@@ -43,7 +43,7 @@ class RetrySettings(NamedTuple):
     timeout: float = float(DEFAULT_API_TIMEOUT)
 
     @classmethod
-    def from_params(cls, params):
+    def from_params(cls, params: Mapping[str, Any]) -> RetrySettings:
         retries = params.get('api_retries')
         max_wait = params.get('api_retry_max_wait')
         timeout = params.get('api_timeout')
@@ -58,14 +58,14 @@ class RetrySettings(NamedTuple):
             raise W365ConfigError('api_timeout', 'must be more than 0 seconds, got %s' % timeout)
         return cls(max_attempts=retries + 1, max_total_wait=float(max_wait), timeout=float(timeout))
 
-    def policy(self, service):
+    def policy(self, service: str) -> Any:
         return bounded_retry_policy(self, service)
 
-    def transport_kwargs(self):
+    def transport_kwargs(self) -> Dict[str, float]:
         """Timeouts for an azure-core RequestsTransport (connection and read, both bounded)."""
         return {'connection_timeout': self.timeout, 'read_timeout': self.timeout}
 
-    def identity_kwargs(self):
+    def identity_kwargs(self) -> Dict[str, Any]:
         """For azure-identity credentials: the same timeouts and this retry policy on the token endpoint.
 
         azure-identity builds its pipeline with `retry_policy_class(**kwargs)`; the factory ignores the kwargs.
@@ -77,24 +77,24 @@ class RetrySettings(NamedTuple):
         return dict(self.transport_kwargs(), retry_policy_class=retry_policy_class)
 
 
-def backoff(first, number, ceiling):
+def backoff(first: float, number: int, ceiling: float) -> float:
     """The one backoff formula: `first` doubled per step (`number` 1 = first), never above `ceiling`."""
     return min(ceiling, first * (2 ** (number - 1)))
 
 
-def backoff_delay(settings, retry_number, rng=random):
+def backoff_delay(settings: RetrySettings, retry_number: int, rng: Any = random) -> float:
     """Retry pause: the backoff with "equal jitter" (half fixed, half random), so parallel runs spread out."""
     ceiling = backoff(settings.backoff_factor, retry_number, settings.max_backoff)
     return ceiling / 2 + rng.uniform(0, ceiling / 2)
 
 
-def should_retry(method, status):
+def should_retry(method: str, status: Optional[int]) -> bool:
     if method.upper() in IDEMPOTENT_METHODS:
         return status in RETRY_STATUSES
     return status in RETRY_STATUSES_NON_IDEMPOTENT
 
 
-def bounded_retry_policy(settings, service):
+def bounded_retry_policy(settings: RetrySettings, service: str) -> Any:
     """Build the azure-core policy. Imported lazily: sanity import tests run without azure-core."""
     from azure.core.exceptions import ClientAuthenticationError, ServiceRequestError, ServiceResponseError
     from azure.core.pipeline.policies import RetryPolicy

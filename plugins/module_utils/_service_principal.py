@@ -5,11 +5,13 @@
 
 from __future__ import annotations
 
+from typing import Any, Optional
+
 from ansible_collections.w365.cloudpc.plugins.module_utils._constants import GRAPH_SERVICE_PRINCIPALS_PATH, WINDOWS365_APP_ID
 from ansible_collections.w365.cloudpc.plugins.module_utils._graph import odata_quote
 
 
-def find_windows365_principal(graph):
+def find_windows365_principal(graph: Any) -> Optional[str]:
     """Object ID of the Windows 365 service principal in the signed-in tenant, or None when it is missing.
 
     Needs Application.Read.All (or Directory.Read.All). A missing principal means Windows 365 was never set up

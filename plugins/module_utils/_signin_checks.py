@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import base64
 import json
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple
 
 from ansible_collections.w365.cloudpc.plugins.module_utils._preflight import FAILED, PASSED, WARNING, make_check
 
@@ -37,7 +38,7 @@ CLOUD_PC_ADMIN_ROLES = {
 
 # operation -> what it needs. `api`: which token; `any_of`: Graph permissions (one suffices);
 # `admin_role`: a user needs a Cloud PC admin directory role; `app_only_refusable`: ANC writes.
-OPERATIONS = {
+OPERATIONS: Dict[str, Dict[str, Any]] = {
     'anc_read': {'api': 'graph', 'any_of': CLOUD_PC_READ, 'what': 'read Azure network connections'},
     'anc_write': {'api': 'graph', 'any_of': CLOUD_PC_WRITE, 'admin_role': True, 'app_only_refusable': True,
                   'what': 'create, change or delete Azure network connections and run their health checks'},
@@ -49,7 +50,7 @@ OPERATIONS = {
 }
 
 
-def decode_claims(token):
+def decode_claims(token: Any) -> Dict[str, Any]:
     """The claims of a JWT access token, without checking its signature. {} when it is not a JWT."""
     try:
         part = token.split('.')[1]
@@ -60,7 +61,7 @@ def decode_claims(token):
     return claims if isinstance(claims, dict) else {}
 
 
-def describe(claims):
+def describe(claims: Mapping[str, Any]) -> Dict[str, Any]:
     """What a token says about the sign-in, without the token: kind, client, user, permissions, roles, MFA."""
     user = claims.get('idtyp') == 'user' or ('scp' in claims and 'roles' not in claims)
     return {
@@ -80,7 +81,8 @@ def _has(perms, wanted):
     return any(w.lower() in low for w in wanted)
 
 
-def operation_check(operation, info, app_only_anc_writes='allowed', client_hint=None):
+def operation_check(operation: str, info: Mapping[str, Any], app_only_anc_writes: str = 'allowed',
+                    client_hint: Optional[str] = None) -> Dict[str, Any]:
     """One preflight check record for `operation` given `describe()` of the token for its API."""
     need = OPERATIONS[operation]
     name = 'sign_in_%s' % operation
@@ -133,7 +135,9 @@ def operation_check(operation, info, app_only_anc_writes='allowed', client_hint=
                                         {a.lower() for a in need['any_of']}), need['what']), **data)
 
 
-def signin_checks(tokens, operations, app_only_anc_writes='allowed', client_hint=None):
+def signin_checks(tokens: Mapping[str, Optional[str]], operations: Iterable[str],
+                  app_only_anc_writes: str = 'allowed',
+                  client_hint: Optional[str] = None) -> Tuple[List[Dict[str, Any]], Dict[str, Dict[str, Any]]]:
     """Check records for every planned operation. `tokens`: {'graph': jwt, 'arm': jwt} (either may be missing)."""
     checks = []
     infos = {api: describe(decode_claims(token)) for api, token in tokens.items() if token}
@@ -144,7 +148,7 @@ def signin_checks(tokens, operations, app_only_anc_writes='allowed', client_hint
     return checks, infos
 
 
-def run_signin_checks(module, operations):
+def run_signin_checks(module: Any, operations: Iterable[str]) -> Tuple[List[Dict[str, Any]], bool]:
     """Sign in once per audience the operations need, decode the tokens, return (checks, sign_in_failed).
 
     A failed sign-in is one failed `sign_in` check carrying the remedy for its AADSTS code; nothing else is tried.
@@ -187,7 +191,7 @@ def _client_hint(module):
     return None
 
 
-def explain_refusal(module, operation):
+def explain_refusal(module: Any, operation: str) -> Optional[str]:
     """After a 403 from Graph: what the sign-in's own token says is missing for `operation`, with the remedy.
 
     Uses the token the task already holds (no new sign-in). '' when the token shows nothing missing.

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import NamedTuple
+from typing import Any, List, Mapping, NamedTuple, Optional
 
 from ansible_collections.w365.cloudpc.plugins.module_utils._errors import W365ConfigError
 
@@ -31,14 +31,14 @@ class TokenCache(NamedTuple):
     name: str = CACHE_NAME
 
 
-def token_cache_from_params(params):
+def token_cache_from_params(params: Mapping[str, Any]) -> Optional[TokenCache]:
     """TokenCache when the task turned the cache on, else None. Pure: no import of azure-identity."""
     if not params.get('token_cache'):
         return None
     return TokenCache(allow_unencrypted=bool(params.get('token_cache_allow_unencrypted')))
 
 
-def cache_paths(name=CACHE_NAME, home=None):
+def cache_paths(name: str = CACHE_NAME, home: Optional[str] = None) -> List[str]:
     """The files azure-identity writes on Linux and macOS (with their `.lockfile` siblings), for docs and clean-up."""
     base = os.path.join(home or os.path.expanduser('~'), '.IdentityService')
     paths = []
@@ -48,14 +48,14 @@ def cache_paths(name=CACHE_NAME, home=None):
     return paths
 
 
-def persistence_options(cache, home=None):
+def persistence_options(cache: TokenCache, home: Optional[str] = None) -> Any:
     """azure-identity's TokenCachePersistenceOptions for `cache`, its directory created private if absent."""
     from azure.identity import TokenCachePersistenceOptions
     ensure_private_dir(home)
     return TokenCachePersistenceOptions(name=cache.name, allow_unencrypted_storage=cache.allow_unencrypted)
 
 
-def ensure_private_dir(home=None):
+def ensure_private_dir(home: Optional[str] = None) -> str:
     """Create ~/.IdentityService as 0700 when it does not exist yet (msal-extensions would use the umask, often
     0755). An existing directory is left alone: other Microsoft tools share it."""
     path = os.path.join(home or os.path.expanduser('~'), '.IdentityService')
@@ -69,7 +69,7 @@ def ensure_private_dir(home=None):
     return path
 
 
-def check_storable(cache):
+def check_storable(cache: TokenCache) -> None:
     """Raise W365ConfigError when the cache cannot be kept as the task asked (no encryption, plaintext not allowed).
 
     azure-identity would only find out at the first token request, as a bare ValueError; this runs when the
@@ -79,7 +79,7 @@ def check_storable(cache):
         check_encryption(cache.name)
 
 
-def check_encryption(name=CACHE_NAME):
+def check_encryption(name: str = CACHE_NAME) -> None:
     """Raise W365ConfigError when the platform cannot encrypt the cache (Linux without a usable libsecret)."""
     if not sys.platform.startswith('linux'):
         # Windows (DPAPI) and macOS (Keychain) always encrypt.
@@ -101,7 +101,7 @@ def check_encryption(name=CACHE_NAME):
             % os.path.join('~', '.IdentityService', name + '.*')) from None
 
 
-def unreadable_cache_file(cache, home=None):
+def unreadable_cache_file(cache: TokenCache, home: Optional[str] = None) -> Optional[str]:
     """Path of a plaintext cache file that is not valid JSON (truncated, hand-edited), else None.
 
     Only plaintext files can be checked: an encrypted cache keeps its data in the keyring, not in the file.
@@ -123,7 +123,7 @@ def unreadable_cache_file(cache, home=None):
     return None
 
 
-def unreadable_cache_error(path):
+def unreadable_cache_error(path: str) -> W365ConfigError:
     return W365ConfigError('token_cache', 'the token cache file %s cannot be read as a token cache (truncated or '
                                           'not written by this collection); delete it and run again, or turn '
                                           'token_cache off' % path)

@@ -6,12 +6,15 @@
 from __future__ import annotations
 
 import time
+from typing import Any, Callable, Optional
 
 from ansible_collections.w365.cloudpc.plugins.module_utils._errors import W365ConfigError, W365WaitTimeout
 from ansible_collections.w365.cloudpc.plugins.module_utils._retry import backoff
 
 
-def wait_until(fetch, done, timeout, interval, what, sleep=time.sleep, clock=time.monotonic, first_interval=None):
+def wait_until(fetch: Callable[[], Any], done: Callable[[Any], bool], timeout: float, interval: float, what: str,
+               sleep: Callable[[float], Any] = time.sleep, clock: Callable[[], float] = time.monotonic,
+               first_interval: Optional[float] = None) -> Any:
     """Call `fetch()` until `done(value)` is true; return that value.
 
     Fetches once at once, then every `interval` seconds, and once more at the deadline, so a short timeout still

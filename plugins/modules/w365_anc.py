@@ -25,6 +25,7 @@ extends_documentation_fragment:
   - w365.cloudpc.auth
   - w365.cloudpc.attributes
   - w365.cloudpc.attributes.actiongroup
+  - w365.cloudpc.network
 attributes:
   check_mode:
     support: full
@@ -94,14 +95,6 @@ options:
       - Resource group where Windows 365 creates the Cloud PCs' network interfaces, by name (inside
         O(subscription_id)) or full resource ID.
       - Also where the virtual network is looked up by name, unless O(virtual_network_resource_group) is set.
-    type: str
-  virtual_network_resource_group:
-    description:
-      - Resource group of the virtual network, when it is not O(resource_group). Name or full resource ID.
-    type: str
-  virtual_network:
-    description:
-      - The virtual network, by name or full resource ID.
     type: str
   subnet:
     description:
@@ -364,6 +357,7 @@ from ansible_collections.w365.cloudpc.plugins.module_utils._errors import (
     W365ApiError, W365ConfigError, W365TaskFailed, W365WaitTimeout)
 from ansible_collections.w365.cloudpc.plugins.module_utils._ids import is_guid
 from ansible_collections.w365.cloudpc.plugins.module_utils._module import W365Module
+from ansible_collections.w365.cloudpc.plugins.module_utils._resource import ResourceTask
 from ansible_collections.w365.cloudpc.plugins.module_utils._waiter import wait_until
 
 # Methods that always yield an application (app-only) token; azure_cli may be either, so it gets no hint.
@@ -373,30 +367,28 @@ WAIT_INTERVAL = 30
 FIRST_POLL = 1.0
 
 
-class AncManager:
+class AncTask(ResourceTask):
     def __init__(self, module):
-        self.module = module
-        self.params = module.params
-        # True once a write succeeded, so a later failure still reports the change it made.
-        self.changed = False
+        super().__init__(module)
         self.read_at = time.monotonic()
-
-    @property
-    def graph(self):
-        # Built on first use, inside W365Module.run: signing in may fail on user input.
-        return self.module.graph
+        # Whether the diff shows that the AD domain password was (or would be) sent.
+        self.password_sent = False
 
     # -- reads -------------------------------------------------------------------------------------------------
-    def find(self, name):
+    def read(self):
         # When this read started: a create decides between racing runs after twice the read-to-create time.
         self.read_at = time.monotonic()
-        anc_id = self.params.get('id')
-        if anc_id:
-            return self.graph.get_or_none('%s/%s' % (_anc.ANC_PATH, anc_id), params={'$select': _anc.SELECT})
-        matches = _anc.list_by_name(self.graph, name)
-        if len(matches) > 1:
-            raise W365ConfigError('name', _anc.duplicate_name_message(name, matches))
-        return matches[0] if matches else None
+        anc_id, name = self.params.get('id'), self.params['name']
+        if not anc_id:
+            matches = _anc.list_by_name(self.graph, name)
+            if len(matches) > 1:
+                raise W365ConfigError('name', _anc.duplicate_name_message(name, matches))
+            return matches[0] if matches else None
+        current = self.graph.get_or_none('%s/%s' % (_anc.ANC_PATH, anc_id), params={'$select': _anc.SELECT})
+        if current is None and self.state == 'present':
+            raise W365ConfigError('id', 'no Azure network connection has id %s; omit id to find or create the '
+                                        'connection by its name' % anc_id)
+        return current
 
     def get(self, anc_id):
         return self.graph.get('%s/%s' % (_anc.ANC_PATH, anc_id), params={'$select': _anc.SELECT})
@@ -527,7 +519,14 @@ class AncManager:
                                     % current['displayName'])
 
     # -- states ------------------------------------------------------------------------------------------------
-    def present(self, current):
+    def ensure_present(self, current):
+        """Create or update the connection, then run and wait for health checks as asked: (changed, after)."""
+        changed, after, self.password_sent, restarted = self.settings(current)
+        health_changed, after = self.health(after, restarted)
+        return changed or health_changed, after
+
+    def settings(self, current):
+        """Create or update the connection's settings: (changed, after, password sent, checks restarted)."""
         p, check = self.params, self.module.check_mode
         if current is None:
             target = _anc.resolve_target(p)
@@ -546,7 +545,7 @@ class AncManager:
             if not adopted:
                 return True, created, p['join_type'] == 'hybrid_join', True
             # Another run's connection won: apply this task's options to it like to any existing connection.
-            _changed, after, _rotate, _restarted = self.present(self.get(created['id']))
+            _changed, after, _rotate, _restarted = self.settings(self.get(created['id']))
             return True, after, p['join_type'] == 'hybrid_join', True
 
         _anc.validate_against_current(p, current)
@@ -595,9 +594,9 @@ class AncManager:
             after = self.wait_for_checks(after, 'health checks on %r to finish' % after['displayName'])
         return changed, after
 
-    def absent(self, current):
+    def ensure_absent(self, current):
         if current is None:
-            return False
+            return False, None
         if current.get('inUse') or current.get('inUseByCloudPc'):
             blockers = self.in_use_blockers(current)
             raise W365TaskFailed(_anc.in_use_message(current['displayName'], blockers), changed=False,
@@ -605,10 +604,36 @@ class AncManager:
                                  provisioning_policies=blockers['provisioning_policies'],
                                  cloud_pcs=blockers['cloud_pcs'], user_settings=blockers['user_settings'])
         current = self.settle_before_edit(current)
-        if self.module.check_mode:
-            return True
-        self.write(self.graph.delete, '%s/%s' % (_anc.ANC_PATH, current['id']))
-        return True
+        if not self.module.check_mode:
+            self.write(self.graph.delete, '%s/%s' % (_anc.ANC_PATH, current['id']))
+        return True, None
+
+    # -- options and result ------------------------------------------------------------------------------------
+    def check_inputs(self):
+        """Offline checks of the options that W365Module's argument spec does not cover."""
+        p = self.params
+        self.module.refuse_control_characters('name', 'ad_domain_name', 'ad_domain_username', 'organizational_unit')
+        if p['update_password'] == 'always' and p['state'] == 'present' and not p['ad_domain_password']:
+            raise W365ConfigError('update_password', 'update_password=always sends ad_domain_password on every run, '
+                                                     'but ad_domain_password is not set; set it, or use '
+                                                     'update_password=on_create')
+        for warning in _anc.validate_options(p):
+            self.module.warn(warning)
+        if p['id'] is not None and not is_guid(p['id']):
+            raise W365ConfigError('id', 'must be the Graph ID (a GUID) of an Azure network connection, as '
+                                        'w365_anc_info returns it')
+
+    def exit(self, changed, current, after):
+        before = _anc.diff_view(_anc.to_result(current))
+        if after is None:
+            self.module.exit(changed, diff={'before': before, 'after': {}}, connection={})
+            return
+        result = _anc.to_result(after)
+        diff = {'before': before, 'after': _anc.diff_view(result, self.password_sent)}
+        if self.params['fail_on_unhealthy'] and (result.get('health_check_status') or '').lower() == 'failed':
+            raise W365TaskFailed(_anc.unhealthy_message(result), changed=changed, connection=result,
+                                 failed_checks=_anc.failed_checks(result))
+        self.module.exit(changed, diff=diff, connection=result)
 
 
 def argument_spec():
@@ -635,51 +660,10 @@ def argument_spec():
     )
 
 
-def check_inputs(module):
-    """Offline checks of the options that W365Module and _anc.validate_options do not cover."""
-    p = module.params
-    module.refuse_control_characters('name', 'ad_domain_name', 'ad_domain_username', 'organizational_unit')
-    if p['update_password'] == 'always' and p['state'] == 'present' and not p['ad_domain_password']:
-        raise W365ConfigError('update_password', 'update_password=always sends ad_domain_password on every run, '
-                                                 'but ad_domain_password is not set; set it, or use '
-                                                 'update_password=on_create')
-
-
-def run(module, manager):
-    p = module.params
-    check_inputs(module)
-    for warning in _anc.validate_options(p):
-        module.warn(warning)
-    if p['id'] is not None and not is_guid(p['id']):
-        raise W365ConfigError('id', 'must be the Graph ID (a GUID) of an Azure network connection, as '
-                                    'w365_anc_info returns it')
-    current = manager.find(p['name'])
-    before = _anc.to_result(current)
-
-    if p['id'] and current is None and p['state'] == 'present':
-        raise W365ConfigError('id', 'no Azure network connection has id %s; omit id to find or create the '
-                                    'connection by its name' % p['id'])
-    if p['state'] == 'absent':
-        changed = manager.absent(current)
-        module.exit(changed, diff={'before': _anc.diff_view(before), 'after': {}}, connection={})
-        return
-
-    changed, after, password_sent, restarted = manager.present(current)
-    health_changed, after = manager.health(after, restarted)
-    changed = changed or health_changed
-    result = _anc.to_result(after)
-    diff = {'before': _anc.diff_view(before), 'after': _anc.diff_view(result, password_sent)}
-    if p['fail_on_unhealthy'] and (result.get('health_check_status') or '').lower() == 'failed':
-        raise W365TaskFailed(_anc.unhealthy_message(result), changed=changed, connection=result,
-                             failed_checks=_anc.failed_checks(result))
-    module.exit(changed, diff=diff, connection=result)
-
-
 def main():
     module = W365Module(argument_spec=argument_spec(), supports_check_mode=True)
-    manager = AncManager(module)
-    module.run(lambda: run(module, manager), 'Azure network connection %r' % module.params['name'],
-               result=lambda: {'changed': manager.changed})
+    task = AncTask(module)
+    module.run(task.run, 'Azure network connection %r' % module.params['name'], result=task.changes)
 
 
 if __name__ == '__main__':

@@ -236,6 +236,7 @@ from ansible_collections.w365.cloudpc.plugins.module_utils._errors import (
     W365WaitTimeout,
 )
 from ansible_collections.w365.cloudpc.plugins.module_utils._module import W365Module
+from ansible_collections.w365.cloudpc.plugins.module_utils._resource import ResourceTask
 
 # HTTP answers that mean "this service does not offer retryUpload", not "this image failed to retry".
 _ACTION_NOT_OFFERED = (404, 405, 501)
@@ -258,19 +259,12 @@ class ImageTaskFailed(W365Error):
         return {'image': _images.to_result(self.image)}
 
 
-class ImageTask:
-    """One run of the module against one image; `changed` turns true with the first write that succeeds, so a
-    later failure still reports the change already made."""
+class ImageTask(ResourceTask):
+    """One run of the module against one image (name and version)."""
 
     def __init__(self, module):
-        self.module = module
-        self.params = module.params
-        self.changed = False
-
-    @property
-    def graph(self):
-        # Built on first use, inside W365Module.run: signing in may fail on user input.
-        return self.module.graph
+        super().__init__(module)
+        self.name = self.version = self.source = None
 
     # -- reads -------------------------------------------------------------------------------------------------
     def list_images(self):
@@ -418,8 +412,9 @@ class ImageTask:
         return self.finish_present(raced)
 
     # -- desired state -----------------------------------------------------------------------------------------
-    def ensure_present(self, current, name, version, source):
+    def ensure_present(self, current):
         """(changed, image); check mode decided here."""
+        name, version, source = self.name, self.version, self.source
         action = _images.plan(current, source['id'], 'present', self.params['retry_failed'])
         if action == 'conflict':
             raise ImageTaskFailed(_images.immutable_conflict(current, source['id']), image=current)
@@ -469,26 +464,23 @@ class ImageTask:
             self.delete(current['id'])
         return True, None
 
-    def run(self):
+    def check_inputs(self):
         params = self.params
-        name = _images.validate_name(params['name'])
-        version = _images.validate_version(params['version'])
-        source = None
+        self.name = _images.validate_name(params['name'])
+        self.version = _images.validate_version(params['version'])
         if params['state'] == 'present':
-            source = _images.parse_source_image_id(params['source_image_id'])
+            self.source = _images.parse_source_image_id(params['source_image_id'])
         if params['max_os_disk_size_gb'] < 1:
             raise W365ConfigError('max_os_disk_size_gb', 'must be 1 or more GB, got %s.' % params['max_os_disk_size_gb'])
         if params['wait_timeout'] < 0:
             raise W365ConfigError('wait_timeout', 'must be 0 or more seconds, got %s.' % params['wait_timeout'])
 
-        current = _images.find_image(self.list_images(), name, version)
-        before = _images.to_result(current)
-        if params['state'] == 'present':
-            changed, after = self.ensure_present(current, name, version, source)
-        else:
-            changed, after = self.ensure_absent(current)
+    def read(self):
+        return _images.find_image(self.list_images(), self.name, self.version)
+
+    def exit(self, changed, current, after):
         result = _images.to_result(after)
-        self.module.exit(changed, diff={'before': before, 'after': result}, image=result)
+        self.module.exit(changed, diff={'before': _images.to_result(current), 'after': result}, image=result)
 
 
 def main():
@@ -509,7 +501,7 @@ def main():
     )
     task = ImageTask(module)
     module.run(task.run, 'Custom image %r version %s' % (module.params['name'], module.params['version']),
-               result=lambda: {'changed': task.changed})
+               result=task.changes)
 
 
 if __name__ == '__main__':

@@ -36,6 +36,7 @@ extends_documentation_fragment:
   - w365.cloudpc.attributes
   - w365.cloudpc.attributes.actiongroup
   - w365.cloudpc.attributes.info_module
+  - w365.cloudpc.network
 options:
   name:
     description:
@@ -54,19 +55,11 @@ options:
         M(w365.cloudpc.w365_anc)), by name or full resource ID.
       - Also where the virtual network is looked up by name, unless O(virtual_network_resource_group) is set.
     type: str
-  virtual_network_resource_group:
-    description:
-      - Resource group of the virtual network, when it is not O(resource_group). Name or full resource ID.
-    type: str
-  virtual_network:
-    description:
-      - The virtual network, as a name (inside O(resource_group)) or a full resource ID.
-      - O(subscription_id) is the subscription of the virtual network; it is not needed when O(subnet) or
-        O(virtual_network) is a full resource ID.
-    type: str
   subnet:
     description:
       - The subnet for the Cloud PCs, as a name (inside O(virtual_network)) or a full resource ID.
+      - O(subscription_id) is the subscription of the virtual network; it is not needed when O(subnet) or
+        O(virtual_network) is a full resource ID.
       - Without it no network check runs (use that for image-only preflights).
     type: str
   location:

@@ -15,6 +15,9 @@ description:
   - For O(purpose=network_connection) - B(Reader) on the subscription, B(Windows 365 Network Interface Contributor)
     on the resource group and B(Windows 365 Network User) on the virtual network.
     For O(purpose=custom_image) - B(Reader) on the subscription.
+  - O(virtual_network) (the virtual network of the Azure network connection) is required for
+    O(purpose=network_connection). O(resource_group), O(virtual_network_resource_group) and O(virtual_network) are
+    only for O(purpose=network_connection); O(purpose=custom_image) refuses them.
   - Roles are identified by their fixed role definition GUIDs, never by display name (Microsoft's pages spell the
     names both "Windows365 ..." and "Windows 365 ...").
   - Existing assignments are looked up per scope, server-side filtered to the principal. An assignment counts only
@@ -35,6 +38,7 @@ extends_documentation_fragment:
   - w365.cloudpc.auth
   - w365.cloudpc.attributes
   - w365.cloudpc.attributes.actiongroup
+  - w365.cloudpc.network
 attributes:
   check_mode:
     support: full
@@ -62,17 +66,6 @@ options:
       - Defaults to the resource group of O(virtual_network) when that is a full resource ID and
         O(virtual_network_resource_group) is not set.
       - Only for O(purpose=network_connection); may be left out when O(virtual_network) is a full resource ID.
-    type: str
-  virtual_network_resource_group:
-    description:
-      - The resource group of O(virtual_network) when it differs from O(resource_group) (a hub network), as a name
-        or a full resource ID. Only for O(purpose=network_connection).
-    type: str
-  virtual_network:
-    description:
-      - The virtual network of the Azure network connection, as a name or a full resource ID. It gets
-        B(Windows 365 Network User).
-      - Required for O(purpose=network_connection); not used for O(purpose=custom_image).
     type: str
   principal_id:
     description:
@@ -237,18 +230,16 @@ legacy_grants:
       type: bool
 '''
 
+from ansible_collections.w365.cloudpc.plugins.module_utils import _grants
+from ansible_collections.w365.cloudpc.plugins.module_utils._constants import ROLE_READER
 from ansible_collections.w365.cloudpc.plugins.module_utils._errors import W365ConfigError
-from ansible_collections.w365.cloudpc.plugins.module_utils._module import W365Module, subscription_id_option
+from ansible_collections.w365.cloudpc.plugins.module_utils._module import W365Module
+from ansible_collections.w365.cloudpc.plugins.module_utils._resource import ResourceTask
 
 
 def argument_spec():
     return dict(
-        purpose=dict(type='str', required=True, choices=['network_connection', 'custom_image']),
-        subscription_id=subscription_id_option(),
-        resource_group=dict(type='str'),
-        virtual_network_resource_group=dict(type='str'),
-        virtual_network=dict(type='str'),
-        principal_id=dict(type='str'),
+        _grants.grant_target_argument_spec(),
         state=dict(type='str', default='present', choices=['present', 'absent']),
         remove_assignment_ids=dict(type='list', elements='str', default=[]),
         remove_legacy_grants=dict(type='bool', default=False),
@@ -257,26 +248,16 @@ def argument_spec():
     )
 
 
-def _kept_roles(params):
-    """Roles that state=absent leaves alone: the subscription Reader that a network connection shares."""
-    if params['purpose'] == 'network_connection' and params['keep_subscription_reader']:
-        from ansible_collections.w365.cloudpc.plugins.module_utils._constants import ROLE_READER
-        return (ROLE_READER,)
-    return ()
+class GrantTask(ResourceTask):
+    """The role assignments of one principal for one purpose: the "resource" is the report of what exists."""
 
+    def __init__(self, module):
+        super().__init__(module)
+        self.target = self.remove_ids = self.principal_id = None
 
-def main():
-    module = W365Module(
-        argument_spec=argument_spec(),
-        supports_check_mode=True,
-        required_if=[('purpose', 'network_connection', ('virtual_network',))],
-    )
-    from ansible_collections.w365.cloudpc.plugins.module_utils import _grants
-
-    params = module.params
-
-    def body():
-        target = _grants.resolve_target(params)
+    def check_inputs(self):
+        params = self.params
+        self.target = _grants.resolve_target(params)
         if params['principal_replication_timeout'] < 0:
             raise W365ConfigError('principal_replication_timeout', 'must be 0 or more seconds, got %d'
                                   % params['principal_replication_timeout'])
@@ -284,21 +265,48 @@ def main():
             raise W365ConfigError('remove_legacy_grants', 'only applies to purpose=network_connection')
         if params['remove_assignment_ids'] and params['state'] != 'absent':
             raise W365ConfigError('remove_assignment_ids', 'only applies to state=absent')
-        remove_ids = _grants.validate_assignment_ids(params['remove_assignment_ids'])
-        principal_id = _grants.resolve_principal(module, params['principal_id'])
-        return (principal_id,) + tuple(_grants.ensure_grants(
-            module, principal_id, params['purpose'], target, state=params['state'],
-            remove_legacy=params['remove_legacy_grants'],
-            replication_timeout=params['principal_replication_timeout'], check_mode=module.check_mode,
-            keep_roles=_kept_roles(params), remove_ids=remove_ids))
+        self.remove_ids = _grants.validate_assignment_ids(params['remove_assignment_ids'])
 
-    principal_id, changed, grants, legacy, before = module.run(
-        body, 'Reading or changing Azure role assignments failed')
-    diff = {
-        'before': _grants.diff_view(before.granted, before.legacy),
-        'after': _grants.diff_view([e for e in grants if e['present']], [e for e in legacy if e['present']]),
-    }
-    module.exit(changed, diff=diff, principal_id=principal_id, grants=grants, legacy_grants=legacy)
+    def read(self):
+        self.principal_id = _grants.resolve_principal(self.module, self.params['principal_id'])
+        return _grants.check_grants(self.module, self.principal_id, self.params['purpose'], self.target)
+
+    def ensure_present(self, current):
+        return _grants.ensure_present(
+            self.module, self.principal_id, self.params['purpose'], self.target, current,
+            remove_legacy=self.params['remove_legacy_grants'],
+            replication_timeout=self.params['principal_replication_timeout'], check_mode=self.module.check_mode)
+
+    def ensure_absent(self, current):
+        return _grants.ensure_absent(
+            self.module, self.principal_id, self.params['purpose'], self.target, current,
+            remove_legacy=self.params['remove_legacy_grants'], check_mode=self.module.check_mode,
+            keep_roles=self.kept_roles(), remove_ids=self.remove_ids)
+
+    def kept_roles(self):
+        """Roles that state=absent leaves alone: the subscription Reader that a network connection shares."""
+        if self.params['purpose'] == 'network_connection' and self.params['keep_subscription_reader']:
+            return (ROLE_READER,)
+        return ()
+
+    def exit(self, changed, current, after):
+        diff = {
+            'before': _grants.diff_view(current.granted, current.legacy),
+            'after': _grants.diff_view([e for e in after.grants if e['present']],
+                                       [e for e in after.legacy if e['present']]),
+        }
+        self.module.exit(changed, diff=diff, principal_id=self.principal_id, grants=after.grants,
+                         legacy_grants=after.legacy)
+
+
+def main():
+    module = W365Module(
+        argument_spec=argument_spec(),
+        supports_check_mode=True,
+        required_if=_grants.GRANT_TARGET_REQUIRED_IF,
+    )
+    task = GrantTask(module)
+    module.run(task.run, 'Reading or changing Azure role assignments failed', result=task.changes)
 
 
 if __name__ == '__main__':

@@ -158,23 +158,13 @@ legacy:
       type: str
 '''
 
-from ansible_collections.w365.cloudpc.plugins.module_utils._module import W365Module, subscription_id_option
+from ansible_collections.w365.cloudpc.plugins.module_utils import _grants
+from ansible_collections.w365.cloudpc.plugins.module_utils._module import W365Module
 
 
 def main():
-    module = W365Module(
-        argument_spec=dict(
-            purpose=dict(type='str', required=True, choices=['network_connection', 'custom_image']),
-            subscription_id=subscription_id_option(),
-            resource_group=dict(type='str'),
-            virtual_network_resource_group=dict(type='str'),
-            virtual_network=dict(type='str'),
-            principal_id=dict(type='str'),
-        ),
-        supports_check_mode=True,
-        required_if=[('purpose', 'network_connection', ('virtual_network',))],
-    )
-    from ansible_collections.w365.cloudpc.plugins.module_utils import _grants
+    module = W365Module(argument_spec=_grants.grant_target_argument_spec(), supports_check_mode=True,
+                        required_if=_grants.GRANT_TARGET_REQUIRED_IF)
 
     params = module.params
 

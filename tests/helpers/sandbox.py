@@ -1,4 +1,10 @@
-"""A running sandbox emulator as seen by tests: its URL, CA, seed, and the control API."""
+"""The one harness that drives the sandbox in tests: `start_sandbox` is the only way tests start one (fixtures
+`sandbox`, `sandbox_factory`, `core`, the emulator and spec tests' processes), and `Sandbox` holds the control API
+(`/_emulator/...`: request log, state, faults, time, principals, reset).
+
+Tests that check the bytes the sandbox sends use a raw HTTP client on top of a `Sandbox`:
+`tests/unit/emulator/api.Api` (http.client, keep-alive) and `tests/unit/emulator_spec/sandbox.SandboxApi`
+(requests); both send their control calls through `Sandbox.control`."""
 
 from __future__ import annotations
 
@@ -13,11 +19,26 @@ import yaml
 
 READ_METHODS = {"GET", "HEAD"}
 
+# The public clients users sign in through, as the collection does: Microsoft Graph Command Line Tools for Graph
+# (the scopes the seeds consent to), the Azure CLI for ARM (pre-authorized for user_impersonation).
+GRAPH_CLI = "14d82eec-204b-4c2f-b7e8-296a70dab67e"
+AZURE_CLI = "04b07795-8ddb-461a-bbee-02f9e1bf7b46"
+
+
+def token_form(scope: str, client_id: str | None = None, secret: str | None = None, username: str | None = None,
+               password: str | None = None) -> dict:
+    """The form of a token request: client credentials with `secret`, else the password grant of `username`
+    (through `client_id`, by default the public client the collection uses for `scope`)."""
+    if username is None:
+        return {"grant_type": "client_credentials", "client_id": client_id, "client_secret": secret, "scope": scope}
+    return {"grant_type": "password", "client_id": client_id or (GRAPH_CLI if "graph" in scope else AZURE_CLI),
+            "username": username, "password": password, "scope": scope}
+
 
 class Sandbox:
     """Wraps an emulator process started by w365_sandbox.launcher.start_emulator."""
 
-    def __init__(self, process, seed: dict, seed_path: Path):
+    def __init__(self, process, seed: dict | None = None, seed_path: Path | None = None):
         self.process = process
         self.url = process.url
         self.ca_bundle = process.ca_bundle
@@ -26,7 +47,8 @@ class Sandbox:
         self._ssl = ssl.create_default_context(cafile=self.ca_bundle)
 
     # -- control API -------------------------------------------------------------------------------------------
-    def _control(self, method: str, path: str, body=None):
+    def control(self, method: str, path: str, body=None):
+        """Call `/_emulator/<path>`; an answer that is not 2xx raises urllib.error.HTTPError."""
         data = None if body is None else json.dumps(body).encode()
         req = urllib.request.Request(
             f"{self.url}/_emulator/{path}", data=data, method=method,
@@ -38,11 +60,11 @@ class Sandbox:
 
     def requests(self) -> list[dict]:
         """The request log (every Entra, Graph and ARM request since start or the last clear)."""
-        data = self._control("GET", "requests")
+        data = self.control("GET", "requests")
         return data["requests"] if isinstance(data, dict) and "requests" in data else data
 
     def clear_requests(self) -> None:
-        self._control("DELETE", "requests")
+        self.control("DELETE", "requests")
 
     def writes(self) -> list[dict]:
         """Logged requests that change state: anything but GET/HEAD, token requests excluded."""
@@ -53,27 +75,27 @@ class Sandbox:
         ]
 
     def state(self) -> dict:
-        return self._control("GET", "state")
+        return self.control("GET", "state")
 
     def fault(self, rule: dict):
-        return self._control("POST", "faults", rule)
+        return self.control("POST", "faults", rule)
 
     def faults(self) -> list[dict]:
         """The fault rules with their hits."""
-        return self._control("GET", "faults")["faults"]
+        return self.control("GET", "faults")["faults"]
 
     def clear_faults(self) -> None:
-        self._control("DELETE", "faults")
+        self.control("DELETE", "faults")
 
     def advance(self, seconds: float):
-        return self._control("POST", "time", {"advance_seconds": seconds})
+        return self.control("POST", "time", {"advance_seconds": seconds})
 
     def add_principal(self, tenant, object_id, app_id=None, kind="ServicePrincipal") -> dict:
         """Add a directory object now (as `az ad sp create` would); RBAC sees it after the replication delay."""
         body = {"tenant": tenant, "object_id": object_id, "type": kind}
         if app_id:
             body["app_id"] = app_id
-        return self._control("POST", "principals", body)
+        return self.control("POST", "principals", body)
 
     # -- seed helpers ------------------------------------------------------------------------------------------
     def tenant(self, key=0) -> dict:

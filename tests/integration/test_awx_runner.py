@@ -57,23 +57,10 @@ CERTIFICATE_PASSWORD = 'Contoso-key-passphrase-never-shown'
 
 def _certificate():
     """A self-signed certificate and its encrypted private key, as an app registration would hold."""
-    import datetime
+    from tests.helpers.certs import make_certificate
 
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
-    from cryptography.x509.oid import NameOID
-
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, 'w365-rollout')])
-    now = datetime.datetime.now(datetime.timezone.utc)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(days=1))
-            .not_valid_after(now + datetime.timedelta(days=30)).sign(key, hashes.SHA256()))
-    cert_pem = cert.public_bytes(serialization.Encoding.PEM).decode()
-    key_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                serialization.BestAvailableEncryption(CERTIFICATE_PASSWORD.encode())).decode()
-    return cert_pem, key_pem
+    certificate = make_certificate('w365-rollout')
+    return certificate.cert_pem, certificate.key_pem(CERTIFICATE_PASSWORD)
 
 
 def _federated_token(tenant_id, client_id):

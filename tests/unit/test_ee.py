@@ -17,6 +17,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+# Runs ansible-builder and ansible-galaxy: not in the fast tier.
+pytestmark = pytest.mark.slow
+
 REPO = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
 # Any attempt to reach the network during these steps fails fast instead of passing by luck.

@@ -1,17 +1,15 @@
-"""A small HTTPS client for driving the emulator in behaviour tests (stdlib only, keep-alive per instance)."""
+"""A raw HTTPS client for the emulator's behaviour tests (stdlib http.client, keep-alive per instance), on top of the
+one test harness `tests.helpers.sandbox` (which starts the sandbox and implements its control API)."""
 
 from __future__ import annotations
 
 import http.client
 import json
 import ssl
-import tempfile
 import urllib.parse
 from pathlib import Path
 
-import yaml
-
-from w365_sandbox.launcher import start_emulator
+from tests.helpers.sandbox import AZURE_CLI, GRAPH_CLI, Sandbox, start_sandbox, token_form
 
 GRAPH = "https://graph.microsoft.com/.default"
 ARM = "https://management.azure.com/.default"
@@ -19,9 +17,7 @@ ANC_PATH = "/v1.0/deviceManagement/virtualEndpoint/onPremisesConnections"
 IMG_PATH = "/v1.0/deviceManagement/virtualEndpoint/deviceImages"
 POL_PATH = "/v1.0/deviceManagement/virtualEndpoint/provisioningPolicies"
 
-
-AZURE_CLI = "04b07795-8ddb-461a-bbee-02f9e1bf7b46"
-GRAPH_CLI = "14d82eec-204b-4c2f-b7e8-296a70dab67e"
+__all__ = ["ANC_PATH", "ARM", "AZURE_CLI", "Api", "GRAPH", "GRAPH_CLI", "IMG_PATH", "POL_PATH", "Reply", "start"]
 
 
 class Reply:
@@ -44,10 +40,11 @@ class Reply:
 
 
 class Api:
-    def __init__(self, proc):
-        self.proc = proc
-        self.url = proc.url
-        self.ca = proc.ca_bundle
+    def __init__(self, box: Sandbox):
+        self.box = box
+        self.proc = box.process
+        self.url = box.url
+        self.ca = box.ca_bundle
         self.ctx = ssl.create_default_context(cafile=self.ca)
         u = urllib.parse.urlsplit(self.url)
         self.host, self.port = u.hostname, u.port
@@ -91,8 +88,7 @@ class Api:
     def app_token(self, tenant, client_id, secret, scope):
         key = (tenant, client_id, scope)
         if key not in self.tokens:
-            r = self.token_reply(tenant, {"grant_type": "client_credentials", "client_id": client_id,
-                                          "client_secret": secret, "scope": scope})
+            r = self.token_reply(tenant, token_form(scope, client_id, secret=secret))
             assert r.status == 200, r
             self.tokens[key] = r.json["access_token"]
         return self.tokens[key]
@@ -100,12 +96,10 @@ class Api:
     def user_token(self, tenant, upn, password, scope, client_id=None):
         """A user's token. Default client as the collection's: Microsoft Graph Command Line Tools for Graph (the
         scopes the seed consented), the Azure CLI for ARM (pre-authorized user_impersonation)."""
-        if client_id is None:
-            client_id = GRAPH_CLI if "graph" in scope else AZURE_CLI
-        key = (tenant, upn, scope, client_id)
+        form = token_form(scope, client_id, username=upn, password=password)
+        key = (tenant, upn, scope, form["client_id"])
         if key not in self.tokens:
-            r = self.token_reply(tenant, {"grant_type": "password", "client_id": client_id, "username": upn,
-                                          "password": password, "scope": scope})
+            r = self.token_reply(tenant, form)
             assert r.status == 200, r
             self.tokens[key] = r.json["access_token"]
         return self.tokens[key]
@@ -116,21 +110,19 @@ class Api:
 
     # -- control -------------------------------------------------------------------------------------------------
     def control(self, method, name, body=None):
-        r = self.request(method, f"/_emulator/{name}", body=body)
-        assert r.status < 300, r
-        return r.json
+        return self.box.control(method, name, body)
 
     def log(self):
-        return self.control("GET", "requests")["requests"]
+        return self.box.requests()
 
     def clear_log(self):
-        self.control("DELETE", "requests")
+        self.box.clear_requests()
 
     def advance(self, seconds):
-        return self.control("POST", "time", {"advance_seconds": seconds})
+        return self.box.advance(seconds)
 
     def state(self):
-        return self.control("GET", "state")
+        return self.box.state()
 
     def close(self):
         if self._conn is not None:
@@ -138,11 +130,6 @@ class Api:
 
 
 def start(seed, workdir: Path, time_scale=1.0, extra_args=()):
-    """Start an emulator on a seed path or dict; returns (process, Api)."""
-    if isinstance(seed, dict):
-        handle = tempfile.NamedTemporaryFile("w", suffix=".yml", dir=workdir, delete=False, encoding="utf-8")
-        with handle:
-            yaml.safe_dump(seed, handle, sort_keys=False)
-        seed = handle.name
-    proc = start_emulator(str(seed), time_scale=time_scale, extra_args=extra_args)
-    return proc, Api(proc)
+    """Start an emulator on a seed path or dict (tests.helpers.sandbox.start_sandbox); returns (Sandbox, Api)."""
+    box = start_sandbox(seed, time_scale=time_scale, extra_args=extra_args, workdir=workdir)
+    return box, Api(box)

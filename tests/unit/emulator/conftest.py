@@ -28,10 +28,10 @@ def seed(demo_seed):
 @pytest.fixture(scope="session")
 def _shared(tmp_path_factory):
     """One emulator process per test session (per xdist worker), reset to a new world by each test."""
-    proc, api = start(DEMO, tmp_path_factory.mktemp("shared-emu"))
+    box, api = start(DEMO, tmp_path_factory.mktemp("shared-emu"))
     api.close()
-    yield proc
-    proc.stop()
+    yield box
+    box.stop()
 
 
 @pytest.fixture
@@ -56,7 +56,7 @@ def launch(_shared):
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
     """One emulator on the demo seed shared by a module's read-only tests."""
-    proc, api = start(DEMO, tmp_path_factory.mktemp("emu"), time_scale=1.0)
+    box, api = start(DEMO, tmp_path_factory.mktemp("emu"), time_scale=1.0)
     yield api
     api.close()
-    proc.stop()
+    box.stop()

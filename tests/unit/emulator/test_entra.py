@@ -4,7 +4,6 @@ user realm, managed identity, audiences per cloud, token expiry; Entra-shaped er
 from __future__ import annotations
 
 import base64
-import datetime
 import json
 import time
 
@@ -150,22 +149,11 @@ def test_client_secret_credential_round_trip(demo):
 
 
 def _self_signed(tmp_path):
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
-    from cryptography.x509.oid import NameOID
+    from tests.helpers.certs import make_certificate
 
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "w365-automation")])
-    now = datetime.datetime.now(datetime.timezone.utc)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(hours=1))
-            .not_valid_after(now + datetime.timedelta(days=1)).sign(key, hashes.SHA256()))
-    cert_pem = cert.public_bytes(serialization.Encoding.PEM)
-    key_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                serialization.NoEncryption())
-    (tmp_path / "app-cert.pem").write_bytes(cert_pem)
-    (tmp_path / "app-cert-and-key.pem").write_bytes(key_pem + cert_pem)
+    certificate = make_certificate("w365-automation", valid_days=1)
+    (tmp_path / "app-cert.pem").write_text(certificate.cert_pem)
+    (tmp_path / "app-cert-and-key.pem").write_text(certificate.client_pem())
     return tmp_path / "app-cert-and-key.pem"
 
 

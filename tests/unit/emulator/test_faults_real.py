@@ -18,6 +18,9 @@ from .api import ANC_PATH, GRAPH
 from .ids import C_APP, C_SECRET, C_SUB, anc_body
 from .ids import C_TENANT as C_TENANT_ID
 
+# Starts sandbox processes of its own.
+pytestmark = pytest.mark.sandbox
+
 
 def _names(api, tok):
     return [a["displayName"] for a in api.call(tok, "GET", ANC_PATH).json["value"]]
@@ -63,7 +66,7 @@ def test_dropped_request_is_logged_as_not_delivered(launch):
 def _post_in_thread(api, tok, name, results):
     from .api import Api
 
-    other = Api(api.proc)
+    other = Api(api.box)
     try:
         results[name] = other.call(tok, "POST", ANC_PATH, anc_body(name, C_SUB, "rg-cpc-weu", "vnet-cpc-weu")).status
     finally:

@@ -19,6 +19,9 @@ from w365_sandbox.seed import SeedError, validate_seed
 
 from .conftest import DEMO, REPO
 
+# Starts sandbox processes of its own.
+pytestmark = pytest.mark.sandbox
+
 
 def _run(tmp_path, seed_path, *extra):
     ready = tmp_path / "ready.json"

@@ -22,19 +22,19 @@ def _official_specs():
 def emulator():
     """One emulator per test worker on the verifier seed; simulated time moves only when a test advances it."""
     _specs.require_specs()
-    from w365_sandbox.launcher import start_emulator
+    from tests.helpers.sandbox import start_sandbox
 
     from .sandbox import SEED_PATH
-    proc = start_emulator(SEED_PATH, time_scale=1.0)
+    box = start_sandbox(SEED_PATH, time_scale=1.0)
     try:
-        yield proc
+        yield box
     finally:
-        proc.stop()
+        box.stop()
 
 
 @pytest.fixture(scope='session')
 def api(emulator):
     from .sandbox import SandboxApi
-    client = SandboxApi(emulator.url, emulator.ca_bundle, emulator.control_token)
+    client = SandboxApi(emulator)
     yield client
     client.session.close()

@@ -13,6 +13,8 @@ from typing import Any
 
 import yaml
 
+from tests.helpers.sandbox import token_form
+
 SEED_PATH = Path(__file__).resolve().parent / 'seeds' / 'verify.yml'
 SEED = yaml.safe_load(SEED_PATH.read_text(encoding='utf-8'))
 
@@ -67,16 +69,19 @@ class Reply:
 
 
 class SandboxApi:
-    def __init__(self, url: str, ca_bundle: str, control_token: str = ''):
+    """Raw requests to a `tests.helpers.sandbox.Sandbox`, whose control API it uses for control calls."""
+
+    def __init__(self, box):
         import requests
-        self.url = url.rstrip('/')
-        self.ca_bundle = ca_bundle
+        self.box = box
+        self.url = box.url.rstrip('/')
+        self.ca_bundle = box.ca_bundle
         self.session = requests.Session()
         # The machine may export REQUESTS_CA_BUNDLE or proxies; this client trusts only the sandbox CA.
         self.session.trust_env = False
-        self.session.verify = ca_bundle
+        self.session.verify = self.ca_bundle
         self._tokens: dict = {}
-        self.control_token = control_token
+        self.control_token = box.process.control_token
 
     def call(self, method: str, path: str, *, token: str | None = None, params=None, body=None,
              headers: dict | None = None, data=None) -> Reply:
@@ -101,16 +106,12 @@ class SandboxApi:
         app = app or tenant['apps'][0]
         key = (tenant['id'], scope, principal, app['client_id'])
         if key not in self._tokens:
-            form = {'scope': scope, 'client_id': app['client_id']}
             if principal == 'app':
-                form.update(grant_type='client_credentials', client_secret=app['secret'])
+                form = token_form(scope, app['client_id'], secret=app['secret'])
             else:
-                # Users sign in through a public client: Graph Command Line Tools (consented scopes) for Graph,
-                # the Azure CLI (pre-authorized user_impersonation) for ARM.
+                # Users sign in through the public client the collection uses for the scope.
                 user = tenant['users'][0]
-                form.update(grant_type='password', username=user['upn'], password=user['password'],
-                            client_id='14d82eec-204b-4c2f-b7e8-296a70dab67e' if 'graph' in scope
-                            else '04b07795-8ddb-461a-bbee-02f9e1bf7b46')
+                form = token_form(scope, username=user['upn'], password=user['password'])
             reply = self.call('POST', f'/{tenant["id"]}/oauth2/v2.0/token', data=form)
             assert reply.status == 200, reply
             self._tokens[key] = reply.body['access_token']
@@ -131,5 +132,4 @@ class SandboxApi:
         return self.call(method, path, token=token, params=query, body=body)
 
     def advance(self, seconds: float) -> None:
-        reply = self.call('POST', '/_emulator/time', body={'advance_seconds': seconds})
-        assert reply.status in (200, 204), reply
+        self.box.advance(seconds)

@@ -7,7 +7,6 @@ Every object the demo seed describes is read back through Graph and ARM and judg
 from __future__ import annotations
 
 import pytest
-import yaml
 
 from . import specs
 from .checks import arm_ok, graph_ok
@@ -19,15 +18,14 @@ DEMO = specs.REPO_ROOT / 'w365_sandbox' / 'seeds' / 'demo.yml'
 @pytest.fixture(scope='module')
 def demo():
     specs.require_specs()
-    from w365_sandbox.launcher import start_emulator
-    seed = yaml.safe_load(DEMO.read_text(encoding='utf-8'))
-    proc = start_emulator(DEMO, time_scale=1.0)
-    client = SandboxApi(proc.url, proc.ca_bundle, proc.control_token)
+    from tests.helpers.sandbox import start_sandbox
+    box = start_sandbox(DEMO, time_scale=1.0)
+    client = SandboxApi(box)
     try:
-        yield client, seed
+        yield client, box.seed
     finally:
         client.session.close()
-        proc.stop()
+        box.stop()
 
 
 def test_demo_graph_collections(demo):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import datetime
 import json
 import time
 
@@ -32,26 +31,16 @@ def oid(n):
 
 
 def make_certificate(tmp_dir):
-    """(certificate PEM text for the seed, path of a PEM with key + certificate for the client)."""
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
-    from cryptography.x509.oid import NameOID
+    """(certificate PEM text for the seed, path of a PEM with key + certificate for the client, the same with the key
+    encrypted by 'cert-Pw-1')."""
+    from tests.helpers.certs import make_certificate as new_certificate
 
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, 'w365-core-test')])
-    now = datetime.datetime.now(datetime.timezone.utc)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(days=1))
-            .not_valid_after(now + datetime.timedelta(days=30)).sign(key, hashes.SHA256()))
-    cert_pem = cert.public_bytes(serialization.Encoding.PEM)
+    certificate = new_certificate('w365-core-test')
     plain = tmp_dir / 'client.pem'
-    plain.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                        serialization.NoEncryption()) + cert_pem)
+    plain.write_text(certificate.client_pem())
     encrypted = tmp_dir / 'client-encrypted.pem'
-    encrypted.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                            serialization.BestAvailableEncryption(b'cert-Pw-1')) + cert_pem)
-    return cert_pem.decode(), plain, encrypted
+    encrypted.write_text(certificate.client_pem('cert-Pw-1'))
+    return certificate.cert_pem, plain, encrypted
 
 
 def federated_token(audience='api://AzureADTokenExchange', subject=FED_SUBJECT):

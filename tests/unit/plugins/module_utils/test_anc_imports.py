@@ -8,6 +8,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+# Imports the modules in a new Python process.
+pytestmark = pytest.mark.slow
+
 REPO = Path(__file__).resolve().parents[4]
 
 PROBE = r'''

@@ -183,11 +183,12 @@ class TestMarkedRemoval:
             created.append(description)
             return True, assignment(grant.role, grant.scope, name='new')
 
-        monkeypatch.setattr(g, 'check_grants', check)
         monkeypatch.setattr(g, 'delete_assignment', lambda module, entry: deleted.append(entry['assignment_id']))
         monkeypatch.setattr(g, 'create_assignment', create)
-        result = g.ensure_grants(None, PRINCIPAL, 'network_connection', target(), **kwargs)
-        return result, deleted, created
+        report = check(None, PRINCIPAL, 'network_connection', target())
+        ensure = g.ensure_absent if kwargs.pop('state') == 'absent' else g.ensure_present
+        changed, after = ensure(None, PRINCIPAL, 'network_connection', target(), report, **kwargs)
+        return (changed, after.grants, after.legacy, report), deleted, created
 
     def test_marker_is_recognised(self):
         assert g.is_marked(g.grant_description('custom_image'))

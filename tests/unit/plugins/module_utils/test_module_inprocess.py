@@ -171,6 +171,7 @@ print(json.dumps(sorted(m for m in sys.modules if m.startswith('azure.'))))
 '''
 
 
+@pytest.mark.slow  # a new Python process
 def test_graph_path_never_imports_azure_mgmt():
     from tests.helpers.playbook import COLLECTIONS
     out = subprocess.run([sys.executable, '-c', GRAPH_PATH, str(COLLECTIONS)], capture_output=True, text=True,

@@ -54,7 +54,7 @@ class _Holder(object):
 
 
 def _raise_in_method(module, text):
-    holder = _Holder(module)  # noqa: F841 - found through the traceback, like AncManager(module)
+    holder = _Holder(module)  # noqa: F841 - found through the traceback, like AncTask(module)
     raise KeyError(text)
 
 
@@ -112,6 +112,7 @@ def test_module_globals_restore_everything_a_module_run_changes(tmp_path):
     assert _internal.is_controller is True
 
 
+@pytest.mark.slow  # a new Python process
 @pytest.mark.parametrize('switch, preloaded', [('0', False), ('1', True)])
 def test_environment_switch_at_load_time_decides_the_preload(switch, preloaded):
     # W365_IN_PROCESS=0 leaves the controller as it was before the in-process path: no azure import at load time.
