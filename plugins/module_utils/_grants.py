@@ -427,7 +427,7 @@ def resolve_principal(module, principal_id=None):
         return validate_principal_id(principal_id)
     from ansible_collections.w365.cloudpc.plugins.module_utils._service_principal import find_windows365_principal
     try:
-        object_id = find_windows365_principal(module.graph)
+        object_id = find_windows365_principal(module.directory_graph)
     except W365ApiError as err:
         if err.status != 403:
             raise

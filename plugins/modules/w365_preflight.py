@@ -510,7 +510,7 @@ class Preflight(object):
     def _can_write_at_subscription(self, scope):
         from ansible_collections.w365.cloudpc.plugins.module_utils._constants import ROLES_THAT_CAN_GRANT
 
-        oid = pf.token_object_id(self.module.credential.get_token(self.module.endpoints.arm_scope).token)
+        oid = pf.token_object_id(self.module.arm_credential.get_token(self.module.endpoints.arm_scope).token)
         if oid is None:
             return None
         try:
