@@ -77,6 +77,9 @@ def handle(emu, req) -> Response:
     check_content_type(req)
     rest = segs[1:]
     if rest and rest[0].lower().startswith("serviceprincipals"):
+        if req.method == "POST" and len(rest) == 1 and rest[0].lower() == "serviceprincipals":
+            from . import graph_gov
+            return graph_gov.create_service_principal(g)
         return service_principals(g, rest)
     if len(rest) >= 3 and rest[0].lower() == "devicemanagement" and rest[1].lower() == "virtualendpoint":
         from . import graph_anc, graph_images
@@ -94,6 +97,9 @@ def handle(emu, req) -> Response:
             return graph_images.policies(g, tail)
         if coll == "galleryimages":
             return gallery_images(g, tail)
+        if coll == "crosscloudgovernmentorganizationmapping" and version == "beta":
+            from . import graph_gov
+            return graph_gov.mapping(g, tail)
         if coll == "supportedregions" and version == "beta":
             return supported_regions(g, tail)
         if coll in ("cloudpcs", "usersettings"):

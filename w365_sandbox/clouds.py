@@ -1,0 +1,27 @@
+"""Clouds and authorities: which Entra authority a tenant signs in at (docs/sandbox.md, "Government clouds").
+
+Azure Government tenants (`usgov`, and the single-tenant US Government clouds `gcc_high` and `dod`) sign in at the
+US Government authority (login.microsoftonline.us); every other tenant at the commercial one
+(learn.microsoft.com/azure/azure-government/documentation-government-developer-guide: Azure Government endpoints).
+The sandbox has one address; a seed that sets `us_government_authority_host` (a host name the sandbox certificate
+covers, e.g. `localhost` while the commercial authority is `127.0.0.1`) makes requests at that host the US
+Government authority and every other host the commercial one. Without that key any host serves every tenant.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+US_GOVERNMENT_CLOUDS = frozenset(("usgov", "gcc_high", "dod"))
+
+
+def request_host(req) -> str:
+    return (urlsplit(req.base_url).hostname or "").lower()
+
+
+def at_wrong_authority(emu, req, tenant) -> bool:
+    """True when the seed separates the authorities and the tenant does not belong to the one asked."""
+    gov_host = (emu.seed.get("us_government_authority_host") or "").lower()
+    if not gov_host:
+        return False
+    return (request_host(req) == gov_host) != (tenant.cloud in US_GOVERNMENT_CLOUDS)
