@@ -12,6 +12,9 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+from .errors import ApiError
+from .tokens import CLOUD_AUDIENCES
+
 US_GOVERNMENT_CLOUDS = frozenset(("usgov", "gcc_high", "dod"))
 
 
@@ -25,3 +28,17 @@ def at_wrong_authority(emu, req, tenant) -> bool:
     if not gov_host:
         return False
     return (request_host(req) == gov_host) != (tenant.cloud in US_GOVERNMENT_CLOUDS)
+
+
+def arm_audience_refusal(req, sub_tenant):
+    """ARM of the subscription's cloud refuses a token for another cloud's ARM (a commercial token at Azure
+    Government ARM, or the reverse) with 401 InvalidAuthenticationTokenAudience, before the tenant check. The
+    message follows ARM's answer for a wrong audience (as auth.py); None when the audience fits."""
+    allowed = CLOUD_AUDIENCES[sub_tenant.cloud][1]
+    audience = getattr(req, "token_audience", None)
+    if audience in allowed:
+        return None
+    listed = ",".join(f"'{a}/','{a}'" for a in allowed)
+    return ApiError(401, "InvalidAuthenticationTokenAudience",
+                    f"The access token has been obtained for wrong audience or resource '{audience}'. It should "
+                    f"exactly match with one of the allowed audiences {listed}.")
