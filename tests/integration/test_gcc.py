@@ -129,3 +129,18 @@ def test_mapping_refuses_app_only_and_sends_no_write(box, run_playbook):
     out = res.result('out')
     assert 'error' in out and 'delegated' in out['msg'], out
     assert [w['path'] for w in writes(log)] == ['/v1.0/servicePrincipals']
+
+
+def test_anc_create_goes_to_the_commercial_graph_and_reads_azure_in_the_government_tenant(box, run_playbook):
+    anc = [task('w365_anc', name='anc-gcc', join_type='entra_join', subscription_id=SUB, resource_group='rg-pcs',
+                virtual_network='vnet-pcs', subnet='snet-pcs', wait=False)]
+    res, log = run(box, run_playbook, auth(box), anc)
+    out = res.result('out')
+    assert 'error' not in out, out
+    assert out['changed'] is True
+    made = writes(log)
+    assert [(w['method'], w['service'], w['tenant']) for w in made] == [('POST', 'graph', GCC)], made
+    arm = [r for r in log if r['service'] == 'arm']
+    assert arm and all(r['tenant'] == GOV for r in arm), arm
+    res, log = run(box, run_playbook, auth(box), anc)
+    assert res.result('out')['changed'] is False and writes(log) == []
