@@ -144,3 +144,26 @@ def test_anc_create_goes_to_the_commercial_graph_and_reads_azure_in_the_governme
     assert arm and all(r['tenant'] == GOV for r in arm), arm
     res, log = run(box, run_playbook, auth(box), anc)
     assert res.result('out')['changed'] is False and writes(log) == []
+
+
+def test_preflight_checks_both_sides_and_the_mapping(box, run_playbook):
+    pre = [task('w365_preflight', name='anc-gcc', join_type='entra_join', subscription_id=SUB,
+                resource_group='rg-pcs', virtual_network='vnet-pcs', subnet='snet-pcs')]
+
+    def checks(res):
+        out = res.result('out')
+        assert 'checks' in out, out
+        return {c['name']: c['status'] for c in out['checks']}
+
+    res, log = run(box, run_playbook, auth(box), pre)
+    found = checks(res)
+    assert found['gov_sign_in'] == 'passed' and found['gcc_tenant_mapping'] == 'failed', found
+    # The Government tenant has no Windows 365 service principal yet: found missing there, not in the GCC tenant.
+    assert found['windows365_service_principal'] == 'failed', found
+    assert found['subscription'] == 'passed' and found['virtual_network'] == 'passed', found
+    assert writes(log) == []
+    run(box, run_playbook, auth(box), [task('w365_gov_tenant_mapping')])
+    res, log = run(box, run_playbook, auth(box), pre)
+    found = checks(res)
+    assert found['gcc_tenant_mapping'] == 'passed' and found['windows365_service_principal'] == 'passed', found
+    assert writes(log) == []
