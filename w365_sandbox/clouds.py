@@ -42,3 +42,14 @@ def arm_audience_refusal(req, sub_tenant):
     return ApiError(401, "InvalidAuthenticationTokenAudience",
                     f"The access token has been obtained for wrong audience or resource '{audience}'. It should "
                     f"exactly match with one of the allowed audiences {listed}.")
+
+
+def azure_tenant(emu, tenant):
+    """The tenant that holds the Azure side of `tenant`'s Cloud PCs: for a GCC tenant, the Azure Government tenant
+    it is mapped to (learn.microsoft.com/windows-365/enterprise/set-up-tenants-windows-365-gcc: the subscription,
+    the Windows 365 service principal and its roles are in that tenant); otherwise the tenant itself. An unmapped
+    GCC tenant keeps its own (usually empty) Azure side, so its health checks fail as unmapped ones would."""
+    mapped = getattr(tenant, "gov_mapping", None)
+    if tenant.cloud == "gcc" and mapped:
+        return emu.tenants.get(mapped, tenant)
+    return tenant

@@ -167,3 +167,65 @@ def test_preflight_checks_both_sides_and_the_mapping(box, run_playbook):
     found = checks(res)
     assert found['gcc_tenant_mapping'] == 'passed' and found['windows365_service_principal'] == 'passed', found
     assert writes(log) == []
+
+
+def _rollout_inventory(tmp_path, box, gov=True):
+    import yaml
+    signin = auth(box)
+    gov_auth = signin.pop('gov_auth')
+    for key in ('authority_host', 'graph_endpoint', 'arm_endpoint', 'ca_bundle'):
+        signin.pop(key)
+    group_vars = {'w365_tenant': 'gccco', 'w365_auth': signin, 'w365_images': []}
+    if gov:
+        group_vars['w365_gov_auth'] = gov_auth  # the separate inventory variable, merged in as gov_auth
+    inventory = {'all': {
+        'vars': {'ansible_connection': 'local', 'ansible_python_interpreter': '{{ ansible_playbook_python }}',
+                 'w365_auth_common': box.endpoints(), 'w365_wait_timeout': 600},
+        'children': {'tenant_gccco': {'vars': group_vars, 'hosts': {'gccco_usgovvirginia': {
+            'w365_region': 'usgovvirginia', 'w365_network_connection': {
+                'name': 'anc-gcc', 'subscription_id': SUB, 'resource_group': 'rg-pcs',
+                'virtual_network': 'vnet-pcs', 'subnet': 'snet-pcs'}}}}}}}
+    path = tmp_path / 'inventory.yml'
+    path.write_text(yaml.safe_dump(inventory, sort_keys=False), encoding='utf-8')
+    return path
+
+
+ROLLOUT = Path(__file__).resolve().parents[2] / 'playbooks' / 'rollout.yml'
+
+
+def test_rollout_gcc_maps_grants_in_government_and_reports(box, run_playbook, tmp_path):
+    inventory = _rollout_inventory(tmp_path, box)
+    reports = tmp_path / 'reports'
+    box.clear_requests()
+    res = run_playbook(ROLLOUT, inventory=inventory, extra_vars={'w365_report_dir': str(reports)})
+    for secret in SECRETS:
+        assert secret not in res.stdout and secret not in res.stderr
+    report = json.loads((reports / 'rollout.json').read_text(encoding='utf-8'))
+    dep = report['tenants'][0]['deployments'][0]
+    assert res.rc == 0, (res, dep)
+    assert dep['gov_tenant_mapping']['mapped_to'] == [GOV] and dep['gov_tenant_mapping']['changed'] is True
+    assert any('mapped to Azure Government tenant' in c for c in dep['changes']), dep['changes']
+    assert 'GCC tenant mapping: Azure Government tenant %s (mapped now)' % GOV in (
+        reports / 'rollout.md').read_text(encoding='utf-8')
+    made = writes(box.requests())
+    by = sorted((w['service'], w['method'], w['tenant']) for w in made)
+    assert by.count(('arm', 'PUT', GOV)) == 3 and ('graph', 'POST', GCC) in by, by
+    assert not [w for w in made if w['service'] == 'arm' and w['tenant'] != GOV]
+    # Second run: nothing to change, nothing written.
+    box.clear_requests()
+    res = run_playbook(ROLLOUT, inventory=inventory, extra_vars={'w365_report_dir': str(reports)})
+    assert res.rc == 0, res
+    assert writes(box.requests()) == []
+    report = json.loads((reports / 'rollout.json').read_text(encoding='utf-8'))
+    assert report['tenants'][0]['deployments'][0]['gov_tenant_mapping']['changed'] is False
+
+
+def test_rollout_gcc_without_government_tenant_sends_nothing(box, run_playbook, tmp_path):
+    inventory = _rollout_inventory(tmp_path, box, gov=False)
+    reports = tmp_path / 'reports'
+    box.clear_requests()
+    res = run_playbook(ROLLOUT, inventory=inventory, extra_vars={'w365_report_dir': str(reports)})
+    assert res.rc != 0
+    assert box.requests() == []
+    dep = json.loads((reports / 'rollout.json').read_text(encoding='utf-8'))['tenants'][0]['deployments'][0]
+    assert 'gov_auth' in json.dumps(dep['failed']), dep
