@@ -113,5 +113,5 @@ def create_service_principal(g) -> Response:
     g.tenant.directory[oid] = {"type": "ServicePrincipal", "display_name": "Windows 365", "app_id": WINDOWS365_APP_ID,
                                "created_at": g.now}
     g.tenant.windows365_sp = oid
-    return Response(201, {"@odata.context": f"https://graph.microsoft.com/{g.version}/$metadata#servicePrincipals/"
-                                           "$entity", **sp_entity(g, oid, g.tenant.directory[oid])})
+    context = f"https://graph.microsoft.com/{g.version}/$metadata#servicePrincipals/$entity"
+    return Response(201, {"@odata.context": context, **sp_entity(g, oid, g.tenant.directory[oid])})
