@@ -16,10 +16,11 @@ from __future__ import annotations
 import base64
 import json
 
-from ansible_collections.w365.cloudpc.plugins.module_utils._constants import GRAPH_SERVICE_PRINCIPALS_PATH, WINDOWS365_APP_ID
+from ansible_collections.w365.cloudpc.plugins.module_utils._constants import (
+    GRAPH_GOV_MAPPING_PATH, GRAPH_SERVICE_PRINCIPALS_PATH, WINDOWS365_APP_ID)
 from ansible_collections.w365.cloudpc.plugins.module_utils._errors import W365ApiError, W365ConfigError, W365Error
 
-MAPPING_PATH = 'deviceManagement/virtualEndpoint/crossCloudGovernmentOrganizationMapping'
+MAPPING_PATH = GRAPH_GOV_MAPPING_PATH
 GOV_TOKEN_HEADER = 'X-MS-CloudPC-USGovCloudTenantAADToken'
 GOV_TOKEN_SCOPE = WINDOWS365_APP_ID + '/.default'
 
