@@ -54,7 +54,7 @@ def task(module, register='out', **args):
 def run(box, run_playbook, options, tasks, **kwargs):
     box.clear_requests()
     res = run_playbook(play(options, tasks), **kwargs)
-    text = res.stdout + json.dumps([r for r in res.results]) if hasattr(res, 'results') else res.stdout
+    text = res.stdout + res.stderr + json.dumps(res.results, default=str)
     for secret in SECRETS:
         assert secret not in text
     return res, box.requests()
