@@ -157,7 +157,8 @@ class W365Module(AnsibleModule):
             raise W365ConfigError(option, 'auth_method=%s: the sign-in inputs were refused: %s' % (
                 method.name, _scrub(str(e), secrets))) from None
         return _AuthErrorMapping(credential, method.name, secrets, method.token_cache, self.retry.timeout,
-                                 endpoints.authority_host, tenant_id=method.inputs.get('tenant_id'))
+                                 endpoints.authority_host, tenant_id=method.inputs.get('tenant_id'),
+                                 label='Azure Government tenant (gov_auth)' if method is self._gov_auth else None)
 
     @property
     def credential(self):
@@ -326,8 +327,10 @@ class _AuthErrorMapping(object):
     """Wraps a credential so sign-in failures surface as W365AuthError wherever the token is first needed."""
 
     def __init__(self, credential, method_name, secrets, token_cache=None, timeout=None, authority=None,
-                 tenant_id=None):
+                 tenant_id=None, label=None):
         self._credential = credential
+        # Which sign-in failed, when a task has two (cloud=gcc: 'Azure Government tenant (gov_auth)').
+        self._label = label
         self._method = method_name
         self._secrets = secrets
         self._token_cache = token_cache
@@ -363,7 +366,12 @@ class _AuthErrorMapping(object):
                 # No answer from the token endpoint: say which service, where, and what to do.
                 raise connection_error('entra', transport, url=self._authority, timeout=self._timeout) from None
             # `from None`: the chained original may quote the request, which can include the secret.
-            self._failure = auth_error(e, self._method, self._secrets, self._tenant_id)
+            failure = auth_error(e, self._method, self._secrets, self._tenant_id)
+            if self._label:
+                from ansible_collections.w365.cloudpc.plugins.module_utils._auth import W365SignInError
+                failure = W365SignInError('%s: %s' % (self._label, failure), method=failure.method,
+                                          aadsts=failure.aadsts, error=failure.error, remedy=failure.remedy)
+            self._failure = failure
             raise self._failure from None
 
     def close(self):

@@ -229,3 +229,16 @@ def test_rollout_gcc_without_government_tenant_sends_nothing(box, run_playbook, 
     assert box.requests() == []
     dep = json.loads((reports / 'rollout.json').read_text(encoding='utf-8'))['tenants'][0]['deployments'][0]
     assert 'gov_auth' in json.dumps(dep['failed']), dep
+
+
+def test_wrong_government_secret_fails_naming_the_government_sign_in(box, run_playbook):
+    options = auth(box, 'app')
+    options['gov_auth'] = dict(options['gov_auth'], client_secret='wrong-gov-secret-never-shown-5')
+    res, log = run(box, run_playbook, options, [task('w365_role_grant_info', purpose='network_connection',
+                                                     subscription_id=SUB, resource_group='rg-pcs',
+                                                     virtual_network='vnet-pcs')])
+    out = res.result('out')
+    assert 'error' in out and out['error']['type'] == 'W365AuthError', out
+    assert 'Azure Government tenant (gov_auth)' in out['msg'] and 'AADSTS7000215' in out['msg'], out
+    assert 'wrong-gov-secret-never-shown-5' not in res.stdout + json.dumps(res.results, default=str)
+    assert writes(log) == []
