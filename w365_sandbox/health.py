@@ -181,7 +181,7 @@ def compute(emu, tenant, anc, begin: float, end: float) -> dict:
     add("First party app has Reader permission on the subscription",
         None if ok else "permissionCheckNoSubscriptionReaderRole", detail_text=None if ok else note)
     ok = sp and azure.principal_allows(sp, "Microsoft.Network/networkInterfaces/write",
-                                        anc.get("resourceGroupId") or "")
+                                       anc.get("resourceGroupId") or "")
     add("First party app has Windows 365 Network Interface Contributor permission on the resource group",
         None if ok else "permissionCheckNoWindows365NetworkInterfaceContributorRole", detail_text=None if ok else note)
     ok = sp and azure.principal_allows(sp, "Microsoft.Network/virtualNetworks/subnets/join/action", vnet_id)
