@@ -130,6 +130,10 @@ class Ctx:
         t, sub = self.emu.subscription(sub_id)
         if sub is None:
             raise ApiError(404, "SubscriptionNotFound", f"The subscription '{sub_id}' could not be found.")
+        from .clouds import arm_audience_refusal
+        refusal = arm_audience_refusal(self.req, t)
+        if refusal is not None:
+            raise refusal
         if t is not self.tenant:
             raise ApiError(401, "InvalidAuthenticationTokenTenant",
                            f"The access token is from the wrong issuer 'https://sts.windows.net/{self.tenant.id}/'. "

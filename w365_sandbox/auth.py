@@ -62,6 +62,7 @@ def authenticate(emu, req, api: str) -> tuple:
                        f"The access token has been obtained for wrong audience or resource '{claims.get('aud')}'. "
                        f"It should exactly match with one of the allowed audiences {listed}.")
     req.tenant = tenant.id
+    req.token_audience = claims.get("aud")  # clouds.arm_audience_refusal: the subscription's cloud decides
     req.principal_kind = claims.get("idtyp", "app")
     perms = claims.get("roles") if claims.get("idtyp") == "app" else (claims.get("scp") or "").split()
     principal = {"kind": claims.get("idtyp", "app"), "oid": claims["oid"], "appid": claims.get("appid"),

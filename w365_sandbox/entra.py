@@ -60,8 +60,10 @@ def handle(emu, req) -> Response:
 
 
 def _tenant_for(emu, key: str, req):
+    from .clouds import at_wrong_authority
+
     tenant = emu.tenant_by_key(key)
-    if tenant is None:
+    if tenant is None or at_wrong_authority(emu, req, tenant):
         raise EntraError(400, "invalid_request", 90002,
                          f"Tenant '{key}' not found. Check to make sure you have the correct tenant ID and are "
                          "signing into the correct cloud. Check with your subscription administrator, this may "
@@ -75,8 +77,10 @@ def discovery(emu, req, key: str) -> Response:
         tid = "{tenantid}"
         seg = key.lower()
     else:
+        from .clouds import at_wrong_authority
+
         tenant = emu.tenant_by_key(key)
-        if tenant is None:
+        if tenant is None or at_wrong_authority(emu, req, tenant):
             raise EntraError(400, "invalid_tenant", 90002,
                              f"Tenant '{key}' not found. Check to make sure you have the correct tenant ID and "
                              "are signing into the correct cloud.")

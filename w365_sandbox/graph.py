@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import re
 
-from . import graph_anc, graph_groups, graph_images, graph_policies, graph_usage
+from . import graph_anc, graph_gov, graph_groups, graph_images, graph_policies, graph_usage
 from .auth import authenticate
 from .errors import ApiError
-from .graph_common import DIRECTORY_READ, G, _collection, _method, _single, check_content_type, iso
+from .graph_common import DIRECTORY_READ, G, _collection, _method, _single, check_content_type
+from .graph_directory import sp_entity
 from .messages import Response
-from .world import WINDOWS365_APP_ID
 
 SP_FIELDS = ["id", "appId", "displayName", "servicePrincipalType", "accountEnabled", "appOwnerOrganizationId",
              "servicePrincipalNames", "createdDateTime"]
@@ -24,6 +24,7 @@ def _ve_routes(version: str) -> dict:
               "cloudpcs": graph_usage.cloud_pcs, "usersettings": graph_usage.user_settings}
     if version == "beta":
         routes["supportedregions"] = supported_regions
+        routes["crosscloudgovernmentorganizationmapping"] = graph_gov.mapping
     return routes
 
 
@@ -40,6 +41,8 @@ def handle(emu, req) -> Response:
     rest = segs[1:]
     head = rest[0].lower() if rest else ""
     if head.startswith("serviceprincipals"):
+        if req.method == "POST" and len(rest) == 1 and head == "serviceprincipals":
+            return graph_gov.create_service_principal(g)
         return service_principals(g, rest)
     if head == "groups":
         return graph_groups.groups(g, rest)
@@ -55,14 +58,6 @@ def handle(emu, req) -> Response:
 
 
 # ---- service principals -----------------------------------------------------------------------------------------
-def sp_entity(g, oid, obj) -> dict:
-    return {"id": oid, "appId": obj.get("app_id"), "displayName": obj["display_name"],
-            "servicePrincipalType": obj.get("service_principal_type", "Application"), "accountEnabled": True,
-            "appOwnerOrganizationId": "f8cdef31-a31e-4b4a-93e4-5f571e91255a" if obj.get("app_id") == WINDOWS365_APP_ID
-            else g.tenant.id, "servicePrincipalNames": [obj.get("app_id")] if obj.get("app_id") else [],
-            "createdDateTime": iso(obj["created_at"])}
-
-
 def service_principals(g, rest) -> Response:
     _method(g, "GET")
     g.need(DIRECTORY_READ, "", directory=True)

@@ -122,7 +122,10 @@ def compute(emu, tenant, anc, begin: float, end: float) -> dict:
             "additionalDetail": detail_text, "correlationId": str(uuid.uuid4()),
         })
 
-    sub, rg, vnet, subnet = _find(tenant, anc)
+    # GCC: the Azure side (subscription, roles, Windows 365 service principal) is the mapped Azure Government tenant.
+    from .clouds import azure_tenant
+    azure = azure_tenant(emu, tenant)
+    sub, rg, vnet, subnet = _find(azure, anc)
     vnet_id = anc.get("virtualNetworkId") or ""
     hybrid = anc.get("connectionType") == "hybridAzureADJoin"
     if hybrid:
@@ -171,17 +174,17 @@ def compute(emu, tenant, anc, begin: float, end: float) -> dict:
         else:
             add("Azure subnet IP address usage")
     # First-party app permissions, evaluated from the Windows 365 service principal's role assignments.
-    sp = tenant.windows365_sp
+    sp = azure.windows365_sp
     note = None if sp else "The Windows 365 service principal is not provisioned in this tenant."
     sub_scope = f"/subscriptions/{anc.get('subscriptionId')}"
-    ok = sp and tenant.principal_allows(sp, "Microsoft.Resources/subscriptions/read", sub_scope)
+    ok = sp and azure.principal_allows(sp, "Microsoft.Resources/subscriptions/read", sub_scope)
     add("First party app has Reader permission on the subscription",
         None if ok else "permissionCheckNoSubscriptionReaderRole", detail_text=None if ok else note)
-    ok = sp and tenant.principal_allows(sp, "Microsoft.Network/networkInterfaces/write",
-                                        anc.get("resourceGroupId") or "")
+    ok = sp and azure.principal_allows(sp, "Microsoft.Network/networkInterfaces/write",
+                                       anc.get("resourceGroupId") or "")
     add("First party app has Windows 365 Network Interface Contributor permission on the resource group",
         None if ok else "permissionCheckNoWindows365NetworkInterfaceContributorRole", detail_text=None if ok else note)
-    ok = sp and tenant.principal_allows(sp, "Microsoft.Network/virtualNetworks/subnets/join/action", vnet_id)
+    ok = sp and azure.principal_allows(sp, "Microsoft.Network/virtualNetworks/subnets/join/action", vnet_id)
     add("First party app has Windows 365 Network User permission on the virtual network",
         None if ok else "permissionCheckNoWindows365NetworkUserRole", detail_text=None if ok else note)
     add("Intune enrollment restriction allows Windows enrollment")

@@ -143,7 +143,7 @@ def validate_seed(data, base_dir: Path = Path("."), confine: bool = False) -> di
     top = _V(data, "", {"tenants", "token_lifetime_seconds", "principal_replication_seconds", "health_check",
                         "image_upload_seconds", "graph_page_size", "supported_regions", "image_max_size_gb",
                         "region_status", "refresh_token_lifetime_seconds", "device_code_seconds",
-                        "device_code_interval_seconds"})
+                        "device_code_interval_seconds", "us_government_authority_host"})
     seed = {
         "token_lifetime_seconds": top.nonneg("token_lifetime_seconds", 3600),
         "principal_replication_seconds": top.nonneg("principal_replication_seconds", 60),
@@ -155,6 +155,8 @@ def validate_seed(data, base_dir: Path = Path("."), confine: bool = False) -> di
         "device_code_seconds": top.nonneg("device_code_seconds", 900),
         "device_code_interval_seconds": top.nonneg("device_code_interval_seconds", 5),
         "supported_regions": [r.lower() for r in top.strings("supported_regions", DEFAULT_SUPPORTED_REGIONS)],
+        # Government clouds (clouds.py): the host name that is the US Government Entra authority, or None.
+        "us_government_authority_host": top.get("us_government_authority_host", str, None),
         "tenants": [],
     }
     # regionStatus of Graph beta supportedRegions per region (available when not named): restricted or unavailable.

@@ -21,6 +21,11 @@ CLOUD_AUDIENCES = {
         ["https://graph.microsoft.com"],
         ["https://management.usgovcloudapi.net", "https://management.core.usgovcloudapi.net"],
     ),
+    # The Azure Government tenant of a GCC pair (*.onmicrosoft.us): US Government Graph and ARM, like GCC High.
+    "usgov": (
+        ["https://graph.microsoft.us"],
+        ["https://management.usgovcloudapi.net", "https://management.core.usgovcloudapi.net"],
+    ),
     "gcc_high": (
         ["https://graph.microsoft.us"],
         ["https://management.usgovcloudapi.net", "https://management.core.usgovcloudapi.net"],
@@ -45,8 +50,15 @@ def normalize_resource(value: str) -> str:
     return v.rstrip("/").lower()
 
 
+# The Windows 365 app: Microsoft's GCC tenant-mapping script asks the Azure Government tenant for a token with scope
+# `0af06dc6-e4b5-4f28-818e-e78e62d137a5/.default` (microsoft/Windows365-PSScripts, "Windows 365 GCC/TenantMapping.ps1").
+WINDOWS365_AUDIENCE = "0af06dc6-e4b5-4f28-818e-e78e62d137a5"
+
+
 def api_of(cloud: str, audience: str) -> str | None:
-    """'graph', 'arm' or None for a normalized audience in this cloud."""
+    """'graph', 'arm', 'w365' (Azure Government tenants only) or None for a normalized audience in this cloud."""
+    if audience == WINDOWS365_AUDIENCE and cloud == "usgov":
+        return "w365"
     graph, arm = CLOUD_AUDIENCES[cloud]
     if audience in graph:
         return "graph"

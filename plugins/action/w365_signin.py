@@ -35,7 +35,10 @@ ARGUMENT_SPEC = dict(
 # Sign-in options of the action group that mean nothing here (module_defaults hand them to every member).
 IGNORED = ('auth_method', 'client_secret', 'client_certificate_path', 'client_certificate_password',
            'federated_token_file', 'username', 'password', 'token_cache', 'api_retries', 'api_retry_max_wait',
-           'api_timeout', 'subscription_id')
+           'api_timeout', 'subscription_id',
+           # cloud=gcc: the device-code sign-in is the commercial GCC tenant's; the Azure Government tenant's own
+           # sign-in (gov_auth) is not interactive here. allow_unsupported_cloud is honoured below.
+           'gov_auth', 'allow_unsupported_cloud')
 
 
 class ActionModule(ActionBase):
@@ -53,7 +56,8 @@ class ActionModule(ActionBase):
         params = dict(validated.validated_parameters, auth_method='device_code')
         try:
             endpoints = resolve_endpoints(params['cloud'], params.get('authority_host'), params.get('graph_endpoint'),
-                                          params.get('arm_endpoint'))
+                                          params.get('arm_endpoint'),
+                                          allow_unsupported=bool(self._task.args.get('allow_unsupported_cloud')))
             method = auth_method_for(params, endpoints, params.get('ca_bundle'), interactive=True)
         except W365Error as e:
             raise AnsibleActionFail('w365_signin: %s' % e)

@@ -90,14 +90,85 @@ options:
     description:
       - The Microsoft cloud the tenant lives in. It fixes the sign-in authority, the Graph and ARM endpoints and
         the token audiences.
-      - V(gcc) is Windows 365 Government GCC - commercial Microsoft Graph and Entra, Azure Government for ARM.
-      - Microsoft documents the Cloud PC Graph API as unavailable in V(dod) and V(china); choosing them fails
-        with that explanation.
+      - V(gcc) is Windows 365 Government GCC - commercial Microsoft Graph and Entra in the GCC tenant, and a
+        separate Azure Government tenant for Azure Resource Manager and the Windows 365 service principal that
+        holds the roles. It needs O(gov_auth); without it the task fails before any request.
+      - V(gcc_high) is one tenant in the US Government cloud (C(login.microsoftonline.us), C(graph.microsoft.us),
+        C(management.usgovcloudapi.net)).
+      - Microsoft documents the Cloud PC Graph API as unavailable in V(dod) and V(china) (the national cloud
+        availability table on the Cloud PC API pages); choosing them fails with that explanation unless
+        O(allow_unsupported_cloud=true).
       - If not set, the environment variable E(AZURE_CLOUD_ENVIRONMENT) is used; it also accepts the Azure CLI
         names C(AzureCloud), C(AzureUSGovernment) (meaning V(gcc_high)) and C(AzureChinaCloud).
     type: str
     default: public
     choices: [public, gcc, gcc_high, dod, china]
+  allow_unsupported_cloud:
+    description:
+      - Use O(cloud=dod) or O(cloud=china) although Microsoft's availability table says the Cloud PC Graph API is
+        not available there (some localized revisions of Microsoft's pages say otherwise). Only for tenants that
+        know the API answers there.
+    type: bool
+    default: false
+  gov_auth:
+    description:
+      - For O(cloud=gcc) only, and required there - the sign-in to the Azure Government tenant (C(*.onmicrosoft.us))
+        that holds the Azure subscription and the Windows 365 service principal that gets the roles. Role grants,
+        ARM reads and the service principal lookup use it; Microsoft Graph for Cloud PC objects uses the task's own
+        sign-in (the commercial GCC tenant).
+      - Takes the same sign-in options as the task, without environment variable fallbacks (the E(AZURE_*)
+        variables belong to the commercial sign-in).
+      - Ignored, with a warning, for other clouds. See the collection's C(docs/government-clouds.md).
+    type: dict
+    suboptions:
+      auth_method:
+        description:
+          - How to sign in to the Azure Government tenant, as O(auth_method).
+        type: str
+        default: auto
+        choices: [auto, client_secret, client_certificate, workload_identity, managed_identity, azure_cli,
+                  username_password, device_code]
+      tenant_id:
+        description:
+          - The Azure Government tenant ID (or verified domain). Must differ from O(tenant_id).
+        type: str
+      client_id:
+        description:
+          - The application (client) ID of the app registration in the Azure Government tenant.
+        type: str
+      client_secret:
+        description:
+          - A client secret of that app registration.
+        type: str
+      client_certificate_path:
+        description:
+          - Path to a PEM or PKCS12 file holding that app's certificate and private key.
+        type: path
+      client_certificate_password:
+        description:
+          - Password of the private key in O(gov_auth.client_certificate_path).
+        type: str
+      federated_token_file:
+        description:
+          - Path to a federated (OIDC) token file for V(workload_identity).
+        type: path
+      username:
+        description:
+          - User principal name in the Azure Government tenant, for V(username_password).
+        type: str
+      password:
+        description:
+          - Password of O(gov_auth.username).
+        type: str
+      authority_host:
+        description:
+          - Override the Azure Government sign-in host C(https://login.microsoftonline.us). Must be https.
+        type: str
+      graph_endpoint:
+        description:
+          - Override the US Government Microsoft Graph root C(https://graph.microsoft.us), where the Azure Government
+            tenant's directory (its Windows 365 service principal) is read. Must be https.
+        type: str
   authority_host:
     description:
       - Override the Entra sign-in host of O(cloud), for example C(https://login.microsoftonline.us). Must be https.
@@ -183,7 +254,8 @@ requirements:
   - azure-core >= 1.30.0
 notes:
   - Options take precedence over environment variables.
-  - Secrets (O(client_secret), O(client_certificate_password), O(password)) are never returned or logged.
+  - Secrets (O(client_secret), O(client_certificate_password), O(password) and the same options in O(gov_auth)) are
+    never returned or logged.
 seealso:
   - name: Sign-in guide
     description: Every sign-in method, environment variables, clouds and delegated versus app-only access.

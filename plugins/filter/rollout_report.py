@@ -156,6 +156,24 @@ def _summarise_image(result):
     }
 
 
+def _summarise_gov_mapping(result):
+    """The w365_gov_tenant_mapping result reduced to the report's row (empty when the task did not run)."""
+    if not result or not isinstance(result, dict) or 'mapping' not in result:
+        return {}
+    mapping = result.get('mapping') or {}
+    sp = result.get('service_principal') or {}
+    done = []
+    if sp.get('created'):
+        done.append('Windows 365 service principal created in Azure Government tenant %s' % result.get('gov_tenant_id'))
+    if result.get('changed') and mapping.get('organization_ids_in_us_gov_cloud'):
+        done.append('GCC tenant mapped to Azure Government tenant %s'
+                    % ', '.join(mapping.get('organization_ids_in_us_gov_cloud')))
+    return {'gov_tenant_id': result.get('gov_tenant_id'),
+            'mapped_to': list(mapping.get('organization_ids_in_us_gov_cloud') or []),
+            'service_principal_id': sp.get('object_id'), 'changed': bool(result.get('changed')),
+            'change': '; '.join(done)}
+
+
 def deployment_summary(record):
     """One host's raw record (module and role results) reduced to what the report shows."""
     ncr = record.get('network_connection') or {}
@@ -181,7 +199,11 @@ def deployment_summary(record):
         'images': [_summarise_image(i) for i in images],
         'image_failures': [],
         'failed': None,
+        # Windows 365 Government GCC: the tenant mapping (w365_gov_tenant_mapping), or {} for other clouds.
+        'gov_tenant_mapping': _summarise_gov_mapping(record.get('gov_tenant_mapping')),
     }
+    if dep['gov_tenant_mapping'].get('changed') and record.get('changes') is None:
+        dep['changes'].append(dep['gov_tenant_mapping']['change'])
     if failed:
         dep['failed'] = {'stage': rollout_stage(failed.get('task')), 'task': failed.get('task'),
                          'message': failed.get('message')}
@@ -418,6 +440,10 @@ def _md_deployment(dep):
         lines.append('  - Health check failed: %s' % _md(format_health_check(check)))
     for check in conn.get('warning_health_checks') or []:
         lines.append('  - Health check warning: %s' % _md(format_health_check(check)))
+    gov = dep.get('gov_tenant_mapping') or {}
+    if gov:
+        lines.append('- GCC tenant mapping: Azure Government tenant %s%s' % (
+            _md(', '.join(gov.get('mapped_to') or []) or 'none'), ' (mapped now)' if gov.get('changed') else ''))
     grants = dep.get('grants') or []
     if grants:
         described = ['%s on %s%s' % (_md(g.get('role_name')), _md(g.get('scope')),
@@ -529,6 +555,10 @@ def _html_deployment(dep):
         if conn.get(key):
             parts.append('<li>%s:<ul>%s</ul></li>' % (label, ''.join(
                 '<li>%s</li>' % _h(format_health_check(c)) for c in conn[key])))
+    gov = dep.get('gov_tenant_mapping') or {}
+    if gov:
+        parts.append('<li>GCC tenant mapping: Azure Government tenant <code>%s</code>%s</li>' % (
+            _h(', '.join(gov.get('mapped_to') or []) or 'none'), ' (mapped now)' if gov.get('changed') else ''))
     if dep.get('grants'):
         parts.append('<li>Grants:<ul>%s</ul></li>' % ''.join(
             '<li>%s on <code>%s</code>%s</li>' % (_h(g.get('role_name')), _h(g.get('scope')),

@@ -32,8 +32,15 @@ class Cloud(NamedTuple):
         return self.arm_endpoint
 
 
+# The availability table on every Cloud PC Graph API page (for example
+# https://learn.microsoft.com/graph/api/virtualendpoint-list-onpremisesconnections): Global service and US Government
+# L4 available, US Government L5 (DOD) and China operated by 21Vianet not. Some localized revisions disagree, hence
+# the override option allow_unsupported_cloud.
+AVAILABILITY_SOURCE = 'https://learn.microsoft.com/graph/api/virtualendpoint-list-onpremisesconnections'
 _NOT_AVAILABLE = ('Microsoft documents the Cloud PC (Windows 365) Microsoft Graph API as not available in the %s '
-                  'cloud, so this collection cannot manage Windows 365 there')
+                  'cloud (national cloud availability table of the Cloud PC API pages, ' + AVAILABILITY_SOURCE + '), '
+                  'so this collection does not manage Windows 365 there; if your tenant has the API, set '
+                  'allow_unsupported_cloud=true')
 
 # Entra authorities, Graph and ARM endpoints, each written once (Azure Government's ARM serves GCC, GCC High and DoD).
 _LOGIN, _LOGIN_US, _LOGIN_CN = (
@@ -57,6 +64,12 @@ CLOUDS = {cloud.name: cloud for cloud in (
 )}
 
 CLOUD_NAMES = tuple(CLOUDS)
+
+# The Azure Government side of Windows 365 GCC: a separate tenant (*.onmicrosoft.us) signed in at the Azure Government
+# authority, with the Azure subscription (ARM) and the Windows 365 service principal that holds the roles. Its
+# directory is read through the US Government Graph (learn.microsoft.com/graph/deployments: Azure Government tenants
+# use graph.microsoft.us and login.microsoftonline.us).
+AZURE_GOVERNMENT = Cloud('usgov', 'Azure Government tenant of a GCC deployment', _LOGIN_US, _GRAPH_US, _ARM_US)
 
 # AZURE_CLOUD_ENVIRONMENT as azure-cli / AWX spell it. AzureUSGovernment is the Azure side of GCC High;
 # a GCC tenant needs cloud=gcc explicitly because its Graph is commercial.
@@ -121,16 +134,31 @@ def _https_url(option, value):
 
 
 def resolve_endpoints(cloud: str, authority_host: Optional[str] = None, graph_endpoint: Optional[str] = None,
-                      arm_endpoint: Optional[str] = None) -> Endpoints:
+                      arm_endpoint: Optional[str] = None, allow_unsupported: bool = False) -> Endpoints:
     """Endpoints for `cloud`, with optional URL overrides.
 
     Token scopes always come from the cloud's audiences, never from the overrides: Entra issues tokens for the
     resource's audience, and a proxy or the sandbox at another URL still expects those tokens.
+    `allow_unsupported`: the operator's override of Microsoft's availability table (dod, china).
     """
     name = cloud_from_name(cloud)
     entry = CLOUDS[name]
-    if entry.unsupported:
+    if entry.unsupported and not allow_unsupported:
         raise W365ConfigError('cloud', entry.unsupported + '.')
+    return _endpoints(entry, authority_host, graph_endpoint, arm_endpoint)
+
+
+def resolve_gov_endpoints(authority_host=None, graph_endpoint=None, arm_endpoint=None):
+    """Endpoints of the Azure Government tenant of a GCC deployment (options gov_auth.authority_host,
+    gov_auth.graph_endpoint; ARM is the task's arm_endpoint)."""
+    for option, value in (('gov_auth.authority_host', authority_host), ('gov_auth.graph_endpoint', graph_endpoint)):
+        if value:
+            _https_url(option, value)
+    return _endpoints(AZURE_GOVERNMENT, authority_host, graph_endpoint, arm_endpoint)
+
+
+def _endpoints(entry, authority_host, graph_endpoint, arm_endpoint):
+    name = entry.name
     authority = _https_url('authority_host', authority_host) if authority_host else entry.authority_host
     return Endpoints(
         authority_host=authority,

@@ -53,6 +53,8 @@ GRAPH_SERVICE_PRINCIPALS_PATH = 'servicePrincipals'
 GRAPH_CLOUD_PCS_PATH = 'deviceManagement/virtualEndpoint/cloudPCs'
 # crossRegionDisasterRecoverySetting is documented on the beta cloudPcUserSetting only: read user settings from beta.
 GRAPH_USER_SETTINGS_PATH = 'deviceManagement/virtualEndpoint/userSettings'
+# Windows 365 Government GCC tenant mapping (beta only).
+GRAPH_GOV_MAPPING_PATH = 'deviceManagement/virtualEndpoint/crossCloudGovernmentOrganizationMapping'
 
 # ARM api-versions of the plain REST reads (module.arm) and of the role-assignment calls.
 API_SUBSCRIPTIONS = '2022-12-01'

@@ -456,7 +456,7 @@ def resolve_principal(module: Any, principal_id: Optional[str] = None) -> str:
         return validate_principal_id(principal_id)
     from ansible_collections.w365.cloudpc.plugins.module_utils._service_principal import find_windows365_principal
     try:
-        object_id = find_windows365_principal(module.graph)
+        object_id = find_windows365_principal(module.directory_graph)
     except W365ApiError as err:
         if err.status != 403:
             raise

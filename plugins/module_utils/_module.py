@@ -14,9 +14,12 @@ from ansible.module_utils.common.parameters import AnsibleFallbackNotFound, remo
 from ansible_collections.w365.cloudpc.plugins.module_utils._auth import (
     AUTH_METHOD_CHOICES, auth_error, auth_method_for, secret_values)
 from ansible_collections.w365.cloudpc.plugins.module_utils._auth_methods._base import OPTION_ENV, SECRET_OPTIONS
-from ansible_collections.w365.cloudpc.plugins.module_utils._clouds import CLOUD_NAMES, cloud_from_name, resolve_endpoints
+from ansible_collections.w365.cloudpc.plugins.module_utils._clouds import (
+    CLOUD_NAMES, cloud_from_name, resolve_endpoints, resolve_gov_endpoints)
 from ansible_collections.w365.cloudpc.plugins.module_utils._errors import (
     W365ApiError, W365AuthError, W365ConfigError, W365Error, W365WaitTimeout, connection_error)
+from ansible_collections.w365.cloudpc.plugins.module_utils._gov import (
+    GOV_SECRET_OPTIONS, check_gov_auth, gov_auth_spec, gov_params)
 from ansible_collections.w365.cloudpc.plugins.module_utils._ids import validate_tenant_id
 from ansible_collections.w365.cloudpc.plugins.module_utils._retry import (
     DEFAULT_API_RETRIES, DEFAULT_API_RETRY_MAX_WAIT, DEFAULT_API_TIMEOUT, RetrySettings)
@@ -41,6 +44,8 @@ def auth_argument_spec():
         auth_method=dict(type='str', default='auto', choices=list(AUTH_METHOD_CHOICES)),
         cloud=dict(type='str', default='public', choices=list(CLOUD_NAMES),
                    fallback=(_cloud_env_fallback, ['AZURE_CLOUD_ENVIRONMENT'])),
+        allow_unsupported_cloud=dict(type='bool', default=False),
+        gov_auth=gov_auth_spec(AUTH_METHOD_CHOICES),
         authority_host=dict(type='str', fallback=(env_fallback, ['AZURE_AUTHORITY_HOST'])),
         graph_endpoint=dict(type='str'),
         arm_endpoint=dict(type='str'),
@@ -91,21 +96,44 @@ class W365Module(AnsibleModule):
         self._credential = None
         self._arm_clients = {}
         self._arm_rest = None
+        self._gov_graph = None
+        self._gov_credential = None
+        # GCC: the Azure Government tenant's sign-in (ARM, its directory); None for every other cloud.
+        self._gov_auth = None
+        self.gov_endpoints = None
+        gov_warning = None
         try:
             self.endpoints = resolve_endpoints(self.params['cloud'], self.params.get('authority_host'),
-                                               self.params.get('graph_endpoint'), self.params.get('arm_endpoint'))
+                                               self.params.get('graph_endpoint'), self.params.get('arm_endpoint'),
+                                               allow_unsupported=bool(self.params.get('allow_unsupported_cloud')))
             self.retry = RetrySettings.from_params(self.params)
             self._auth = auth_method_for(self.params, self.endpoints, self.ca_bundle)
             # Sign-in requests get the same timeout and bounded retries as Graph and ARM.
             self._auth.request_settings = self.retry
             # azure-identity refuses a malformed tenant with a bare ValueError at sign-in; say so now, by name.
             validate_tenant_id(self._auth.inputs.get('tenant_id'))
+            gov_warning = check_gov_auth(self.params, self.endpoints.cloud, self._auth.inputs.get('tenant_id'))
+            if self.endpoints.cloud == 'gcc':
+                gov = self.params['gov_auth']
+                self.gov_endpoints = resolve_gov_endpoints(gov.get('authority_host'), gov.get('graph_endpoint'),
+                                                           self.params.get('arm_endpoint'))
+                # The AZURE_* environment belongs to the commercial sign-in: the Government one is only gov_auth.
+                try:
+                    self._gov_auth = auth_method_for(gov_params(self.params), self.gov_endpoints, self.ca_bundle,
+                                                     environ={})
+                except W365ConfigError as e:
+                    raise W365ConfigError('gov_auth.%s' % e.option, 'gov_auth (the Azure Government tenant): %s'
+                                          % e.message) from None
+                self._gov_auth.request_settings = self.retry
+                validate_tenant_id(self._gov_auth.inputs.get('tenant_id'))
             if self.ca_bundle and not os.path.exists(self.ca_bundle):
                 raise W365ConfigError('ca_bundle', 'CA bundle %s does not exist (option ca_bundle or env '
                                                    'REQUESTS_CA_BUNDLE); give a PEM file or a directory of '
                                                    'certificates' % self.ca_bundle)
         except W365Error as e:
             self.fail_from_exception(e)
+        if gov_warning:
+            self.warn(gov_warning)
         if self.params.get('token_cache') and not self._auth.supports_token_cache:
             self.warn('token_cache has no effect with auth_method=%s (%s); no token is stored on disk'
                       % (self._auth.name, self._auth.token_cache_note))
@@ -118,23 +146,51 @@ class W365Module(AnsibleModule):
     def ca_bundle(self):
         return self.params.get('ca_bundle') or None
 
+    def _wrapped_credential(self, method, endpoints, option='auth_method'):
+        gov = self.params.get('gov_auth') or {}
+        secrets = secret_values(self.params) + [gov[o] for o in GOV_SECRET_OPTIONS if gov.get(o)]
+        try:
+            credential = method.credential()
+        except (ValueError, TypeError) as e:
+            # azure-identity and cryptography refuse some inputs with bare ValueError/TypeError (a malformed
+            # tenant, an unreadable key): a failed task naming the sign-in inputs, never a traceback.
+            raise W365ConfigError(option, 'auth_method=%s: the sign-in inputs were refused: %s' % (
+                method.name, _scrub(str(e), secrets))) from None
+        return _AuthErrorMapping(credential, method.name, secrets, method.token_cache, self.retry.timeout,
+                                 endpoints.authority_host, tenant_id=method.inputs.get('tenant_id'),
+                                 label='Azure Government tenant (gov_auth)' if method is self._gov_auth else None)
+
     @property
     def credential(self):
+        """The task's sign-in (for cloud=gcc: the commercial GCC tenant, used for Microsoft Graph)."""
         if self._credential is None:
-            secrets = secret_values(self.params)
-            try:
-                credential = self._auth.credential()
-            except (ValueError, TypeError) as e:
-                # azure-identity and cryptography refuse some inputs with bare ValueError/TypeError (a malformed
-                # tenant, an unreadable key): a failed task naming the sign-in inputs, never a traceback.
-                raise W365ConfigError('auth_method', 'auth_method=%s: the sign-in inputs were refused: %s' % (
-                    self._auth.name, _scrub(str(e), secrets))) from None
-            self._credential = _AuthErrorMapping(credential, self._auth, secrets, self.retry.timeout,
-                                                 self.endpoints.authority_host)
+            self._credential = self._wrapped_credential(self._auth, self.endpoints)
         return self._credential
 
+    @property
+    def gov_credential(self):
+        """cloud=gcc: the Azure Government tenant's sign-in (option gov_auth); None for other clouds."""
+        if self._gov_auth is None:
+            return None
+        if self._gov_credential is None:
+            self._gov_credential = self._wrapped_credential(self._gov_auth, self.gov_endpoints, 'gov_auth.auth_method')
+        return self._gov_credential
+
+    @property
+    def arm_credential(self):
+        """The credential for Azure Resource Manager: the Azure Government tenant's for cloud=gcc."""
+        return self.gov_credential if self._gov_auth is not None else self.credential
+
+    @property
+    def arm_tenant_id(self):
+        """The tenant whose ARM the task calls (gov_auth.tenant_id for cloud=gcc)."""
+        method = self._gov_auth if self._gov_auth is not None else self._auth
+        return method.inputs.get('tenant_id')
+
     def ensure_credential(self):
-        """Build the credential now (offline; the token is fetched on first use). Raises W365Error."""
+        """Build the credential(s) now (offline; the token is fetched on first use). Raises W365Error."""
+        if self._gov_auth is not None:
+            self.gov_credential  # pylint: disable=pointless-statement
         return self.credential
 
     @property
@@ -145,11 +201,22 @@ class W365Module(AnsibleModule):
         return self._graph
 
     @property
+    def directory_graph(self):
+        """Graph of the tenant whose directory holds the principals that get Azure roles: the Azure Government
+        tenant's Graph (graph.microsoft.us) for cloud=gcc, else `graph`."""
+        if self._gov_auth is None:
+            return self.graph
+        if self._gov_graph is None:
+            from ansible_collections.w365.cloudpc.plugins.module_utils._graph import GraphClient
+            self._gov_graph = GraphClient(self.gov_credential, self.gov_endpoints, self.ca_bundle, self.retry)
+        return self._gov_graph
+
+    @property
     def arm(self):
         """_arm.ArmRestClient: plain ARM REST reads without an azure-mgmt SDK, one per task."""
         if self._arm_rest is None:
             from ansible_collections.w365.cloudpc.plugins.module_utils._arm import ArmRestClient
-            self._arm_rest = ArmRestClient(self.credential, self.endpoints, self.ca_bundle, self.retry)
+            self._arm_rest = ArmRestClient(self.arm_credential, self.endpoints, self.ca_bundle, self.retry)
         return self._arm_rest
 
     def _arm(self, factory_name, subscription_id):
@@ -157,7 +224,7 @@ class W365Module(AnsibleModule):
         if key not in self._arm_clients:
             from ansible_collections.w365.cloudpc.plugins.module_utils import _arm
             factory = getattr(_arm, factory_name)
-            self._arm_clients[key] = factory(self.credential, subscription_id, self.endpoints, self.ca_bundle,
+            self._arm_clients[key] = factory(self.arm_credential, subscription_id, self.endpoints, self.ca_bundle,
                                              self.retry)
         return self._arm_clients[key]
 
@@ -259,13 +326,17 @@ def _scrub(text, secrets):
 class _AuthErrorMapping(object):
     """Wraps a credential so sign-in failures surface as W365AuthError wherever the token is first needed."""
 
-    def __init__(self, credential, auth, secrets, timeout=None, authority=None):
-        """`auth` is the AuthMethod that built `credential` (its name, token cache and tenant go into errors)."""
+    def __init__(self, credential, method_name, secrets, token_cache=None, timeout=None, authority=None,
+                 tenant_id=None, label=None):
         self._credential = credential
-        self._auth = auth
+        # Which sign-in failed, when a task has two (cloud=gcc: 'Azure Government tenant (gov_auth)').
+        self._label = label
+        self._method = method_name
         self._secrets = secrets
+        self._token_cache = token_cache
         self._timeout = timeout
         self._authority = authority
+        self._tenant_id = tenant_id
         # After one failed sign-in the task asks Entra no more: the same credential would fail again, and each
         # failed attempt counts towards Entra smart lockout.
         self._failure = None
@@ -283,11 +354,11 @@ class _AuthErrorMapping(object):
         try:
             return getattr(self._credential, name)(*args, **kwargs)
         except ClientAuthenticationError as e:
-            if self._auth.token_cache and isinstance(e.__cause__, ValueError):
+            if self._token_cache and isinstance(e.__cause__, ValueError):
                 # azure-identity reports a cache file it cannot parse as a failed sign-in; say what to delete.
                 from ansible_collections.w365.cloudpc.plugins.module_utils._token_cache import (
                     unreadable_cache_error, unreadable_cache_file)
-                path = unreadable_cache_file(self._auth.token_cache)
+                path = unreadable_cache_file(self._token_cache)
                 if path:
                     raise unreadable_cache_error(path) from None
             transport = _transport_error(e)
@@ -295,7 +366,12 @@ class _AuthErrorMapping(object):
                 # No answer from the token endpoint: say which service, where, and what to do.
                 raise connection_error('entra', transport, url=self._authority, timeout=self._timeout) from None
             # `from None`: the chained original may quote the request, which can include the secret.
-            self._failure = auth_error(e, self._auth.name, self._secrets, self._auth.inputs.get('tenant_id'))
+            failure = auth_error(e, self._method, self._secrets, self._tenant_id)
+            if self._label:
+                from ansible_collections.w365.cloudpc.plugins.module_utils._auth import W365SignInError
+                failure = W365SignInError('%s: %s' % (self._label, failure), method=failure.method,
+                                          aadsts=failure.aadsts, error=failure.error, remedy=failure.remedy)
+            self._failure = failure
             raise self._failure from None
 
     def close(self):

@@ -162,7 +162,8 @@ def run_signin_checks(module: Any, operations: Iterable[str]) -> Tuple[List[Dict
     tokens = {}
     for api in apis:
         try:
-            tokens[api] = module.credential.get_token(scopes[api]).token
+            credential = getattr(module, 'arm_credential', module.credential) if api == 'arm' else module.credential
+            tokens[api] = credential.get_token(scopes[api]).token
         except (W365AuthError, W365ConfigError) as err:
             info = err.to_dict()
             remedy = getattr(err, 'remedy', None) or (
@@ -198,8 +199,11 @@ def explain_refusal(module: Any, operation: str) -> Optional[str]:
     """
     from ansible_collections.w365.cloudpc.plugins.module_utils._errors import W365Error
     scope = module.endpoints.graph_scope if OPERATIONS[operation]['api'] == 'graph' else module.endpoints.arm_scope
+    credential = module.credential
+    if OPERATIONS[operation]['api'] == 'arm':
+        credential = getattr(module, 'arm_credential', credential)
     try:
-        token = module.credential.get_token(scope).token
+        token = credential.get_token(scope).token
     except W365Error:
         return ''
     checks, dummy = signin_checks({OPERATIONS[operation]['api']: token}, [operation],

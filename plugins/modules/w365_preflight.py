@@ -449,7 +449,7 @@ class Preflight(object):
             )
             self._principal_read = True
             principal = self.guarded('windows365_service_principal', 'the Windows 365 service principal',
-                                     lambda: find_windows365_principal(self.module.graph))
+                                     lambda: find_windows365_principal(self.module.directory_graph))
             if principal is not _FAILED:
                 self._principal = principal
                 self.add(pf.service_principal_check(principal))
@@ -503,7 +503,7 @@ class Preflight(object):
     def _can_write_at_subscription(self, scope):
         from ansible_collections.w365.cloudpc.plugins.module_utils._constants import ROLES_THAT_CAN_GRANT
 
-        oid = pf.token_object_id(self.module.credential.get_token(self.module.endpoints.arm_scope).token)
+        oid = pf.token_object_id(self.module.arm_credential.get_token(self.module.endpoints.arm_scope).token)
         if oid is None:
             return None
         try:
@@ -623,6 +623,11 @@ def run(module):
     from ansible_collections.w365.cloudpc.plugins.module_utils._signin_checks import run_signin_checks
     checks, signin_failed = run_signin_checks(module, planned_operations(params, target, images))
     preflight.checks.extend(checks)
+    if not signin_failed:
+        # Windows 365 Government GCC: the Azure Government sign-in and the tenant mapping (module_utils/_gov_checks).
+        from ansible_collections.w365.cloudpc.plugins.module_utils._gov_checks import gov_checks
+        checks, signin_failed = gov_checks(module)
+        preflight.checks.extend(checks)
     if signin_failed:
         summary = pf.summarize(preflight.checks)
         module.exit(False, checks=preflight.checks, summary=summary, passed=False,

@@ -70,7 +70,7 @@ def test_a_failed_sign_in_is_not_repeated_within_a_task(sb):
     params = {'auth_method': 'username_password', 'tenant_id': world.PUBLIC_TENANT, 'username': world.USER,
               'password': 'Wrong-Password-9'}
     auth = auth_method_for(params, ep, sb.ca_bundle, environ={})
-    cred = _AuthErrorMapping(auth.credential(), auth, ['Wrong-Password-9'])
+    cred = _AuthErrorMapping(auth.credential(), auth.name, ['Wrong-Password-9'], tenant_id=world.PUBLIC_TENANT)
     for scope in (ep.graph_scope, ep.arm_scope, ep.graph_scope):
         with pytest.raises(W365AuthError) as e:
             cred.get_token(scope)

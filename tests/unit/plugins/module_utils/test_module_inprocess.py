@@ -89,8 +89,10 @@ def test_fail_api_message_and_error(capsys):
                                        ('gcc', 'gcc')])
 def test_cloud_environment_variable(capsys, monkeypatch, env, cloud):
     monkeypatch.setenv('AZURE_CLOUD_ENVIRONMENT', env)
-    code, result = run({'tenant_id': T, 'client_id': C, 'client_secret': 'x'},
-                       lambda m: m.exit(False, cloud=m.endpoints.cloud), capsys)
+    args = {'tenant_id': T, 'client_id': C, 'client_secret': 'x'}
+    if cloud == 'gcc':  # GCC signs in to its Azure Government tenant too (docs/government-clouds.md)
+        args['gov_auth'] = {'tenant_id': '0c0ffee0-0000-4000-8000-00000000a00a', 'client_id': C, 'client_secret': 'y'}
+    code, result = run(args, lambda m: m.exit(False, cloud=m.endpoints.cloud), capsys)
     assert result['cloud'] == cloud
 
 

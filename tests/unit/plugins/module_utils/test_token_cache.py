@@ -163,7 +163,7 @@ def test_unreadable_cache_file_fails_naming_the_option_and_the_file(sb, home):
     params = {'tenant_id': world.PUBLIC_TENANT, 'client_id': world.OWNER_APP, 'client_secret': world.SECRET,
               'token_cache': True, 'token_cache_allow_unencrypted': True}
     auth = auth_method_for(params, endpoints, sb.ca_bundle, environ={})
-    credential = _AuthErrorMapping(auth.credential(), auth, [world.SECRET])
+    credential = _AuthErrorMapping(auth.credential(), auth.name, [world.SECRET], auth.token_cache)
     with pytest.raises(W365ConfigError) as e:
         GraphClient(credential, endpoints, sb.ca_bundle).list(ANCS)
     assert e.value.option == 'token_cache'
