@@ -5,7 +5,6 @@ app and user sign-ins) and gallery images near their end, past it and past their
 from __future__ import annotations
 
 import pytest
-import yaml
 
 from . import specs
 from .checks import graph_ok
@@ -18,15 +17,14 @@ SKU = 'microsoftwindowsdesktop_windows-ent-cpc_'
 @pytest.fixture(scope='module')
 def demo():
     specs.require_specs()
-    from w365_sandbox.launcher import start_emulator
-    seed = yaml.safe_load(DEMO.read_text(encoding='utf-8'))
-    proc = start_emulator(DEMO, time_scale=1.0)
-    client = SandboxApi(proc.url, proc.ca_bundle, proc.control_token)
+    from tests.helpers.sandbox import start_sandbox
+    box = start_sandbox(DEMO, time_scale=1.0)
+    client = SandboxApi(box)
     try:
-        yield client, seed
+        yield client, box.seed
     finally:
         client.session.close()
-        proc.stop()
+        box.stop()
 
 
 @pytest.mark.parametrize('principal', ['app', 'user'])
