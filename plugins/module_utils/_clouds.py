@@ -148,7 +148,8 @@ def resolve_endpoints(cloud: str, authority_host: Optional[str] = None, graph_en
     return _endpoints(entry, authority_host, graph_endpoint, arm_endpoint)
 
 
-def resolve_gov_endpoints(authority_host=None, graph_endpoint=None, arm_endpoint=None):
+def resolve_gov_endpoints(authority_host: Optional[str] = None, graph_endpoint: Optional[str] = None,
+                          arm_endpoint: Optional[str] = None) -> Endpoints:
     """Endpoints of the Azure Government tenant of a GCC deployment (options gov_auth.authority_host,
     gov_auth.graph_endpoint; ARM is the task's arm_endpoint)."""
     for option, value in (('gov_auth.authority_host', authority_host), ('gov_auth.graph_endpoint', graph_endpoint)):
@@ -157,7 +158,8 @@ def resolve_gov_endpoints(authority_host=None, graph_endpoint=None, arm_endpoint
     return _endpoints(AZURE_GOVERNMENT, authority_host, graph_endpoint, arm_endpoint)
 
 
-def _endpoints(entry, authority_host, graph_endpoint, arm_endpoint):
+def _endpoints(entry: Cloud, authority_host: Optional[str], graph_endpoint: Optional[str],
+               arm_endpoint: Optional[str]) -> Endpoints:
     name = entry.name
     authority = _https_url('authority_host', authority_host) if authority_host else entry.authority_host
     return Endpoints(
