@@ -76,6 +76,10 @@ def handle(emu, req) -> Response:
     g = G(emu, req, tenant, principal, version)
     check_content_type(req)
     rest = segs[1:]
+    from . import entra_apps
+    routed = entra_apps.route(g, rest)
+    if routed is not None:
+        return routed
     if rest and rest[0].lower().startswith("serviceprincipals"):
         return service_principals(g, rest)
     if len(rest) >= 3 and rest[0].lower() == "devicemanagement" and rest[1].lower() == "virtualendpoint":
