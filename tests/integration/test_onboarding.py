@@ -1,0 +1,208 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) w365.cloudpc contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Least-privilege onboarding (w365_automation_identity) on a fresh sandbox tenant, then the role grants signed in
+as the onboarded identity; the identity's ABAC condition stops everything else."""
+
+from __future__ import annotations
+
+import json
+import os
+import ssl
+import stat
+import urllib.error
+import urllib.request
+import uuid
+from pathlib import Path
+
+import pytest
+
+from tests.helpers.role_grant import role_assignments
+
+SEED = Path(__file__).resolve().parent / 'seeds' / 'onboard.yml'
+TENANT = '7b000000-0000-4000-8000-0000000000a1'
+SUB = '7b000000-0000-4000-8000-00000000005b'
+SUB_SCOPE = '/subscriptions/%s' % SUB
+W365 = '7b000000-0000-4000-8000-000000005e01'
+OTHER = '7b000000-0000-4000-8000-0000000000f1'
+ADMIN_CLIENT = '7b000000-0000-4000-8000-00000000c001'
+OWNER = '8e3af657-a8ff-443c-a75c-2fe8c4bcb635'
+NET_USER = '7eabc9a4-85f7-4f71-b8ab-75daaccc1033'
+RBAC_ADMIN = 'f58310d9-a9f6-439a-9e8d-f62e7b41a168'
+PASSPHRASE = 'onboard-passphrase-never-shown-3'
+ADMIN_PASSWORD = 'Admin-Onboard-Pw-never-shown-1!'
+
+
+@pytest.fixture
+def box(sandbox_factory):
+    return sandbox_factory(SEED)
+
+
+def admin_auth(box):
+    return dict(box.endpoints(), tenant_id=TENANT, auth_method='username_password', client_id=ADMIN_CLIENT,
+                username='admin@onboardco.onmicrosoft.com', password=ADMIN_PASSWORD)
+
+
+def identity_auth(box, client_id, path):
+    return dict(box.endpoints(), tenant_id=TENANT, auth_method='client_certificate', client_id=client_id,
+                client_certificate_path=str(path), client_certificate_password=PASSPHRASE)
+
+
+def play(auth, tasks):
+    """Sign-in options come from play vars (as from a vault): the play's own text holds no secret."""
+    return [{'hosts': 'localhost', 'gather_facts': False, 'vars': {'w365_auth': auth},
+             'module_defaults': {'group/w365.cloudpc.w365': {k: '{{ w365_auth.%s }}' % k for k in auth}},
+             'tasks': tasks}]
+
+
+def onboard_task(path, register='onboard', **extra):
+    args = dict(display_name='w365-rollout', certificate_path=str(path), certificate_passphrase=PASSPHRASE,
+                subscription_id=SUB, **extra)
+    return {'name': register, 'w365.cloudpc.w365_automation_identity': args, 'register': register}
+
+
+def run(box, run_playbook, plays, **kwargs):
+    box.clear_requests()
+    res = run_playbook(plays, **kwargs)
+    for secret in (PASSPHRASE, ADMIN_PASSWORD):
+        assert secret not in res.stdout and secret not in res.stderr
+    return res, box.writes()
+
+
+def test_onboarding_then_rollout_as_the_conditioned_identity(box, run_playbook, tmp_path):
+    pem = tmp_path / 'keys' / 'w365-rollout.pem'
+    pem.parent.mkdir()
+
+    # Check mode on a fresh tenant: predicts everything, writes nothing (no request, no file).
+    res, writes = run(box, run_playbook, play(admin_auth(box), [onboard_task(pem)]), check=True, diff=True)
+    out = res.result('onboard')
+    assert res.rc == 0, res
+    assert out['changed'] is True and writes == [] and not pem.exists()
+    assert out['certificate']['renewed'] is True and out['graph_permissions'] == ['Application.Read.All',
+                                                                                  'CloudPC.ReadWrite.All']
+    assert [r['role_name'] for r in out['role_assignments']] == ['Reader', 'Role Based Access Control Administrator']
+    assert out['diff']['before']['app'] is None
+
+    # The real run: app, service principal, two Graph grants, the certificate, two role assignments.
+    res, writes = run(box, run_playbook, play(admin_auth(box), [onboard_task(pem)]), diff=True)
+    out = res.result('onboard')
+    assert res.rc == 0, res
+    assert out['changed'] is True and out['drift'] == []
+    assert [(w['method'], w['path'].split('?')[0].rsplit('/', 1)[-1]) for w in writes][:5] == [
+        ('POST', 'applications'), ('POST', 'servicePrincipals'), ('POST', 'appRoleAssignments'),
+        ('POST', 'appRoleAssignments'), ('PATCH', out['app']['object_id'])]
+    assert sorted(w['method'] for w in writes if w['service'] == 'arm') == ['PUT', 'PUT']
+    assert stat.S_IMODE(os.stat(pem).st_mode) == 0o600
+    assert b'ENCRYPTED PRIVATE KEY' in pem.read_bytes()
+    assert out['certificate']['encrypted'] is True and out['certificate']['expires']
+    client_id, sp_id = out['app']['app_id'], out['service_principal_id']
+    assert out['inventory'] == {'tenant_id': TENANT, 'client_id': client_id, 'auth_method': 'client_certificate',
+                                'client_certificate_path': str(pem), 'subscription_id': SUB,
+                                'client_certificate_password': out['inventory']['client_certificate_password']}
+    mine = [ra for ra in role_assignments(box) if ra['properties']['principalId'] == sp_id]
+    by_role = {ra['properties']['roleDefinitionId'].rsplit('/', 1)[-1]: ra['properties'] for ra in mine}
+    assert sorted(by_role) == sorted(['acdd72a7-3385-48ef-bd42-f606fba81ae7', RBAC_ADMIN])
+    condition = by_role[RBAC_ADMIN]['condition']
+    assert W365 in condition and OWNER not in condition and by_role[RBAC_ADMIN]['conditionVersion'] == '2.0'
+
+    # Second run and a check-mode run: nothing to do, reads only.
+    res, writes = run(box, run_playbook, play(admin_auth(box), [onboard_task(pem), onboard_task(pem, 'again')]),
+                      diff=True)
+    assert res.rc == 0, res
+    assert writes == [], writes
+    assert res.result('onboard')['changed'] is False and res.result('onboard')['certificate']['renewed'] is False
+    assert res.result('onboard')['diff']['before'] == res.result('onboard')['diff']['after']
+    res, writes = run(box, run_playbook, play(admin_auth(box), [onboard_task(pem)]), check=True)
+    assert res.rc == 0 and writes == [] and res.result('onboard')['changed'] is False, res
+
+    # The rollout's role grants, signed in as the onboarded identity with its certificate, converge.
+    grant = {'name': 'grant', 'register': 'grant', 'w365.cloudpc.w365_role_grant': dict(
+        purpose='network_connection', subscription_id=SUB, resource_group='rg-pcs', virtual_network='vnet-pcs')}
+    res, writes = run(box, run_playbook, play(identity_auth(box, client_id, pem), [grant]))
+    assert res.rc == 0, res
+    assert res.result('grant')['changed'] is True and len(writes) == 3
+    res, writes = run(box, run_playbook, play(identity_auth(box, client_id, pem), [grant]))
+    assert res.rc == 0 and writes == [] and res.result('grant')['changed'] is False, res
+
+    # A Windows 365 role for another principal: Azure's ABAC denial, surfaced by the module.
+    other = dict(grant, name='other', register='other', ignore_errors=True)
+    other['w365.cloudpc.w365_role_grant'] = dict(grant['w365.cloudpc.w365_role_grant'], principal_id=OTHER,
+                                                 resource_group='rg-pcs')
+    res, writes = run(box, run_playbook, play(identity_auth(box, client_id, pem), [other]))
+    failed = res.result('other')
+    assert failed.get('failed') is True, res
+    assert failed['error']['status'] == 403 and failed['error']['code'] == 'AuthorizationFailed'
+    assert 'ABAC condition not fulfilled' in failed['error']['message']
+    assert not [ra for ra in role_assignments(box) if ra['properties']['principalId'] == OTHER]
+
+    # Owner for the Windows 365 service principal, straight through ARM: denied the same way.
+    status, body = arm_put_as(box, client_id, pem, OWNER, W365)
+    assert status == 403 and body['error']['code'] == 'AuthorizationFailed', body
+    assert 'ABAC condition not fulfilled' in body['error']['message']
+    status, body = arm_put_as(box, client_id, pem, NET_USER, OTHER)
+    assert status == 403, body
+
+
+def test_drift_is_reported_and_left_alone(box, run_playbook, tmp_path):
+    pem = tmp_path / 'id.pem'
+    res, _writes = run(box, run_playbook, play(admin_auth(box), [onboard_task(pem)]))
+    assert res.rc == 0, res
+    sp_id = res.result('onboard')['service_principal_id']
+    # Someone gives the identity Owner by hand: reported as drift, never removed.
+    status, body = arm_put_as_admin(box, OWNER, sp_id)
+    assert status == 201, body
+    res, writes = run(box, run_playbook, play(admin_auth(box), [onboard_task(pem)]))
+    out = res.result('onboard')
+    assert res.rc == 0, res
+    assert out['changed'] is False and writes == []
+    assert any('Owner on %s' % SUB_SCOPE in d for d in out['drift']), out['drift']
+    assert any('Owner on' in w for w in res.result('onboard').get('warnings', [])), out
+    assert [ra for ra in role_assignments(box) if ra['properties']['principalId'] == sp_id
+            and ra['properties']['roleDefinitionId'].endswith(OWNER)]
+
+
+def test_bad_input_fails_before_any_request(box, run_playbook, tmp_path):
+    task = onboard_task(tmp_path / 'x.pem', certificate_passphrase=None)
+    task['w365.cloudpc.w365_automation_identity'].pop('certificate_passphrase')
+    task['ignore_errors'] = True
+    res, writes = run(box, run_playbook, play(admin_auth(box), [task]))
+    out = res.result('onboard')
+    assert out['failed'] is True and out['option'] == 'certificate_passphrase', out
+    assert writes == [] and not [r for r in box.requests() if r.get('service') in ('graph', 'arm')]
+
+
+# ---- raw ARM calls ---------------------------------------------------------------------------------------------
+def _token(box, credential):
+    return credential.get_token('https://management.azure.com/.default').token
+
+
+def _put(box, token, role, principal):
+    name = str(uuid.uuid4())
+    url = '%s%s/providers/Microsoft.Authorization/roleAssignments/%s?api-version=2022-04-01' % (box.url, SUB_SCOPE,
+                                                                                               name)
+    body = {'properties': {'roleDefinitionId': '%s/providers/Microsoft.Authorization/roleDefinitions/%s'
+                                               % (SUB_SCOPE, role),
+                           'principalId': principal, 'principalType': 'ServicePrincipal'}}
+    req = urllib.request.Request(url, data=json.dumps(body).encode(), method='PUT',
+                                 headers={'Authorization': 'Bearer ' + token, 'Content-Type': 'application/json'})
+    try:
+        with urllib.request.urlopen(req, context=ssl.create_default_context(cafile=box.ca_bundle)) as resp:
+            return resp.status, json.loads(resp.read())
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read())
+
+
+def arm_put_as(box, client_id, pem, role, principal):
+    from azure.identity import CertificateCredential
+    credential = CertificateCredential(TENANT, client_id, certificate_path=str(pem), password=PASSPHRASE,
+                                       authority=box.url, disable_instance_discovery=True,
+                                       connection_verify=box.ca_bundle)
+    return _put(box, _token(box, credential), role, principal)
+
+
+def arm_put_as_admin(box, role, principal):
+    from azure.identity import UsernamePasswordCredential
+    credential = UsernamePasswordCredential(ADMIN_CLIENT, 'admin@onboardco.onmicrosoft.com', ADMIN_PASSWORD,
+                                            tenant_id=TENANT, authority=box.url, disable_instance_discovery=True,
+                                            connection_verify=box.ca_bundle)
+    return _put(box, _token(box, credential), role, principal)
