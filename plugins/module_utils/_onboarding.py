@@ -15,7 +15,7 @@ import re
 import uuid
 
 from ansible_collections.w365.cloudpc.plugins.module_utils._constants import (
-    API_ROLE_ASSIGNMENTS, ROLE_NAMES, ROLE_RBAC_ADMINISTRATOR, ROLE_READER, ROLE_W365_NETWORK_INTERFACE_CONTRIBUTOR,
+    API_ROLE_ASSIGNMENTS, ROLE_NAMES, ROLE_READER, ROLE_W365_NETWORK_INTERFACE_CONTRIBUTOR,
     ROLE_W365_NETWORK_USER)
 from ansible_collections.w365.cloudpc.plugins.module_utils._errors import W365ApiError, W365ConfigError, W365Error
 from ansible_collections.w365.cloudpc.plugins.module_utils._graph import odata_quote
