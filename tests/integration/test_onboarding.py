@@ -6,10 +6,12 @@ as the onboarded identity; the identity's ABAC condition stops everything else."
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import ssl
 import stat
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -212,3 +214,44 @@ def arm_put_as_admin(box, role, principal):
     with urllib.request.urlopen(req, context=ssl.create_default_context(cafile=box.ca_bundle)) as resp:
         token = json.loads(resp.read())['access_token']
     return _put(box, token, role, principal)
+
+
+PLAYBOOK = Path(__file__).resolve().parents[2] / 'playbooks' / 'onboard.yml'
+
+
+def test_playbook_with_federated_credential_then_workload_identity_sign_in(box, run_playbook, tmp_path):
+    """playbooks/onboard.yml (role onboard_tenant) with a workload identity federation credential instead of a
+    certificate; the identity then signs in with a federated token and reads the role grants."""
+    federated = {'name': 'awx-k8s', 'issuer': 'https://oidc.example.test/cluster-1',
+                 'subject': 'system:serviceaccount:awx:awx-ee'}
+    extra = {'w365_onboard_auth': admin_auth(box), 'onboard_tenant_credential_type': 'federated',
+             'onboard_tenant_federated_credential': federated, 'onboard_tenant_subscription_id': SUB}
+    res, writes = run(box, run_playbook, PLAYBOOK, extra_vars=extra, check=True)
+    assert res.rc == 0 and writes == [], res
+    res, writes = run(box, run_playbook, PLAYBOOK, extra_vars=extra)
+    out = res.result('w365.cloudpc.onboard_tenant : Set up the automation identity')
+    assert res.rc == 0 and out['changed'] is True, res
+    assert [w['path'].split('?')[0].rsplit('/', 1)[-1] for w in writes if w['method'] == 'POST'][-1] == \
+        'federatedIdentityCredentials'
+    assert out['certificate'] is None and out['inventory']['auth_method'] == 'workload_identity'
+    res, writes = run(box, run_playbook, PLAYBOOK, extra_vars=extra)
+    assert res.rc == 0 and writes == [] and res.changed_count() == 0, res
+
+    # The platform's token (what Kubernetes writes to the pod): iss/sub/aud as registered.
+    token_file = tmp_path / 'federated-token'
+    token_file.write_text(unsigned_jwt({'iss': federated['issuer'], 'sub': federated['subject'],
+                                        'aud': 'api://AzureADTokenExchange', 'exp': int(time.time()) + 600,
+                                        'iat': int(time.time())}))
+    auth = dict(box.endpoints(), tenant_id=TENANT, auth_method='workload_identity',
+                client_id=out['inventory']['client_id'], federated_token_file=str(token_file))
+    info = {'name': 'info', 'register': 'info', 'w365.cloudpc.w365_role_grant_info': dict(
+        purpose='network_connection', subscription_id=SUB, resource_group='rg-pcs', virtual_network='vnet-pcs')}
+    res, writes = run(box, run_playbook, play(auth, [info]))
+    assert res.rc == 0, res
+    assert res.result('info')['principal_id'] == W365 and res.result('info')['complete'] is False
+
+
+def unsigned_jwt(claims):
+    def b64(data):
+        return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b'=').decode()
+    return '%s.%s.%s' % (b64({'alg': 'RS256', 'typ': 'JWT'}), b64(claims), b64({'sig': 'none'}))
