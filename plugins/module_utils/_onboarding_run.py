@@ -79,6 +79,8 @@ class Onboarding(object):
                                 '0af06dc6-e4b5-4f28-818e-e78e62d137a5); nothing was changed')
             if self.sp_id:
                 assignments = ob.subscription_assignments(self.module, p['subscription_id'], self.sp_id)
+            if self._role_writes_needed(assignments):
+                self._check_can_assign(p['subscription_id'].lower())
         self.before = self._view(granted, assignments, self.local)
         # Everything knowable is known: now the writes, in dependency order.
         self._ensure_app(graph)
@@ -101,6 +103,25 @@ class Onboarding(object):
             'drift': self.drift,
             'inventory': self._inventory(certificate),
         }
+
+    def _role_writes_needed(self, assignments):
+        scope = '/subscriptions/%s' % self.params['subscription_id'].lower()
+        roles = set(a['role'] for a in assignments if (a['scope'] or '').rstrip('/').lower() == scope)
+        return not {ROLE_READER, ROLE_RBAC_ADMINISTRATOR} <= roles
+
+    def _check_can_assign(self, subscription_id):
+        """Before the first write: can the signed-in administrator create role assignments on the subscription?
+        Otherwise the app would be created and consented, and the run fail half-way."""
+        from ansible_collections.w365.cloudpc.plugins.module_utils._constants import API_PERMISSIONS
+        from ansible_collections.w365.cloudpc.plugins.module_utils._preflight import has_permission
+        scope = '/subscriptions/%s' % subscription_id
+        blocks = self.module.arm.list(scope + '/providers/Microsoft.Authorization/permissions', API_PERMISSIONS)
+        if not has_permission([{'actions': b.get('actions'), 'not_actions': b.get('notActions')} for b in blocks],
+                              'Microsoft.Authorization/roleAssignments/write'):
+            raise W365Error('the signed-in account may not create role assignments on %s (it needs Owner, User '
+                            'Access Administrator or Role Based Access Control Administrator there); nothing was '
+                            'changed - sign in as an administrator of the subscription, or leave out subscription_id'
+                            % scope)
 
     def _view(self, granted, assignments, local):
         view = {'app': self.app['displayName'] if self.app else None,

@@ -176,6 +176,18 @@ def test_bad_input_fails_before_any_request(box, run_playbook, tmp_path):
     assert writes == [] and not [r for r in box.requests() if r.get('service') in ('graph', 'arm')]
 
 
+def test_an_administrator_without_subscription_rights_changes_nothing(box, run_playbook, tmp_path):
+    auth = dict(admin_auth(box), username='entra-admin@onboardco.onmicrosoft.com',
+                password='Entra-Admin-Pw-never-shown-2!')
+    task = dict(onboard_task(tmp_path / 'x.pem'), ignore_errors=True)
+    for check in (True, False):
+        res, writes = run(box, run_playbook, play(auth, [task]), check=check)
+        out = res.result('onboard')
+        assert res.stats['localhost']['ignored'] == 1, res
+        assert 'may not create role assignments on %s' % SUB_SCOPE in out['msg'] and out['changed'] is False
+        assert writes == [] and not (tmp_path / 'x.pem').exists()
+
+
 # ---- raw ARM calls ---------------------------------------------------------------------------------------------
 def _token(box, credential):
     return credential.get_token('https://management.azure.com/.default').token
