@@ -195,8 +195,8 @@ def _token(box, credential):
 
 def _put(box, token, role, principal):
     name = str(uuid.uuid4())
-    url = '%s%s/providers/Microsoft.Authorization/roleAssignments/%s?api-version=2022-04-01' % (box.url, SUB_SCOPE,
-                                                                                               name)
+    url = '%s%s/providers/Microsoft.Authorization/roleAssignments/%s?api-version=2022-04-01' % (
+        box.url, SUB_SCOPE, name)
     body = {'properties': {'roleDefinitionId': '%s/providers/Microsoft.Authorization/roleDefinitions/%s'
                                                % (SUB_SCOPE, role),
                            'principalId': principal, 'principalType': 'ServicePrincipal'}}
@@ -243,8 +243,8 @@ def test_playbook_with_federated_credential_then_workload_identity_sign_in(box, 
     res, writes = run(box, run_playbook, PLAYBOOK, extra_vars=extra)
     out = res.result('w365.cloudpc.onboard_tenant : Set up the automation identity')
     assert res.rc == 0 and out['changed'] is True, res
-    assert [w['path'].split('?')[0].rsplit('/', 1)[-1] for w in writes if w['method'] == 'POST'][-1] == \
-        'federatedIdentityCredentials'
+    posts = [w['path'].split('?')[0].rsplit('/', 1)[-1] for w in writes if w['method'] == 'POST']
+    assert posts[-1] == 'federatedIdentityCredentials'
     assert out['certificate'] is None and out['inventory']['auth_method'] == 'workload_identity'
     res, writes = run(box, run_playbook, PLAYBOOK, extra_vars=extra)
     assert res.rc == 0 and writes == [] and res.changed_count() == 0, res
