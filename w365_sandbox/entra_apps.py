@@ -170,6 +170,15 @@ def applications(g, tail):
                 app[key] = body[key]
         _sync_sign_in(g.tenant, app)
         return Response(204)
+    if len(tail) == 1 and method == "DELETE":
+        # learn: graph/api/application-delete (the app goes to deleted items; its service principal goes too).
+        _need(g, APP_WRITE, APP_ADMIN_ROLES, "applications")
+        apps.pop(app["id"], None)
+        sp = app.get("service_principal")
+        if sp:
+            g.tenant.directory.pop(sp, None)
+            g.tenant.apps.pop(app["appId"], None)
+        return Response(204)
     if len(tail) == 2 and tail[1].lower() == "federatedidentitycredentials":
         return federated_credentials(g, app)
     raise ApiError(400, "BadRequest", f"Resource not found for the segment '{tail[-1]}'.")

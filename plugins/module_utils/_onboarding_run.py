@@ -12,7 +12,7 @@ import uuid
 
 from ansible_collections.w365.cloudpc.plugins.module_utils import _onboarding as ob
 from ansible_collections.w365.cloudpc.plugins.module_utils._constants import ROLE_RBAC_ADMINISTRATOR, ROLE_READER
-from ansible_collections.w365.cloudpc.plugins.module_utils._errors import W365ConfigError, W365Error
+from ansible_collections.w365.cloudpc.plugins.module_utils._errors import W365ApiError, W365ConfigError, W365Error
 from ansible_collections.w365.cloudpc.plugins.module_utils._ids import is_guid
 from ansible_collections.w365.cloudpc.plugins.module_utils._service_principal import find_windows365_principal
 
@@ -139,12 +139,36 @@ class Onboarding(object):
                 self.app = {'appId': None, 'id': None, 'displayName': self.params['display_name'],
                             'keyCredentials': []}
             else:
-                self.app = graph.post('applications', {'displayName': self.params['display_name'],
-                                                       'signInAudience': 'AzureADMyOrg', 'notes': ob.MARKER})
+                self.app = self._create_app(graph)
+                sp = ob.find_service_principal(graph, self.app['appId'])
+                self.sp_id = sp['id'] if sp else None
         if self.sp_id is None:
             self.changed = True
             if not self.module.check_mode:
-                self.sp_id = graph.post('servicePrincipals', {'appId': self.app['appId']})['id']
+                try:
+                    self.sp_id = graph.post('servicePrincipals', {'appId': self.app['appId']})['id']
+                except W365ApiError as err:
+                    if err.status != 409:
+                        raise
+                    # Another run created it a moment ago.
+                    self.sp_id = ob.find_service_principal(graph, self.app['appId'])['id']
+
+    def _create_app(self, graph):
+        """Create the app registration; when a run at the same moment created one of the same name too, the
+        older one stays and this run deletes its own (it created it), so both runs converge on one app."""
+        name = self.params['display_name']
+        mine = graph.post('applications', {'displayName': name, 'signInAudience': 'AzureADMyOrg',
+                                           'notes': ob.MARKER})
+        same = [a for a in graph.list('applications', params={'$filter': 'displayName eq %s' % ob.odata_quote(name)})
+                if str(a.get('displayName', '')).lower() == name.lower()]
+        if len(same) < 2:
+            return mine
+        same.sort(key=lambda a: (str(a.get('createdDateTime') or ''), str(a.get('id'))))
+        winner = same[0]
+        if winner['id'] != mine['id'] and all(str(a.get('notes') or '').startswith(ob.MARKER) for a in same):
+            graph.delete('applications/%s' % mine['id'])
+            return winner
+        return mine
 
     def _ensure_permissions(self, graph, graph_sp, granted):
         wanted = dict((ob.GRAPH_APP_ROLES[name], name) for name in self.permissions)
@@ -153,8 +177,13 @@ class Onboarding(object):
                 continue
             self.changed = True
             if not self.module.check_mode:
-                graph.post('servicePrincipals/%s/appRoleAssignments' % self.sp_id,
-                           {'principalId': self.sp_id, 'resourceId': graph_sp, 'appRoleId': role_id})
+                try:
+                    graph.post('servicePrincipals/%s/appRoleAssignments' % self.sp_id,
+                               {'principalId': self.sp_id, 'resourceId': graph_sp, 'appRoleId': role_id})
+                except W365ApiError as err:
+                    # Granted by another run a moment ago: Graph refuses the duplicate with 400.
+                    if err.status != 400 or role_id not in ob.granted_roles(graph, self.sp_id, graph_sp):
+                        raise
         extra = [r for r in granted if r not in wanted]
         for role_id in extra:
             name = ob.GRAPH_ROLE_NAMES.get(role_id) or ob.DANGEROUS_GRAPH_ROLES.get(role_id) or role_id

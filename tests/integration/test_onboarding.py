@@ -188,6 +188,23 @@ def test_an_administrator_without_subscription_rights_changes_nothing(box, run_p
         assert writes == [] and not (tmp_path / 'x.pem').exists()
 
 
+def test_two_onboarding_runs_at_once_converge(box, tmp_path, run_playbook):
+    from tests.helpers.role_grant import run_together
+
+    task = onboard_task(tmp_path / 'unused.pem', credential_type='none')
+    first, second = run_together(tmp_path, [play(admin_auth(box), [task]), play(admin_auth(box), [task])])
+    assert first.rc == 0 and second.rc == 0, (first, second)
+    app_ids = {r.result('onboard')['app']['app_id'] for r in (first, second)}
+    sps = {r.result('onboard')['service_principal_id'] for r in (first, second)}
+    assert len(app_ids) == 1 and len(sps) == 1, (app_ids, sps)
+    mine = [ra['properties']['roleDefinitionId'].rsplit('/', 1)[-1] for ra in role_assignments(box)
+            if ra['properties']['principalId'] in sps]
+    assert sorted(mine) == sorted(['acdd72a7-3385-48ef-bd42-f606fba81ae7', RBAC_ADMIN])
+    res, writes = run(box, run_playbook, play(admin_auth(box), [task]))
+    assert res.rc == 0 and writes == [] and res.result('onboard')['changed'] is False, res
+    assert res.result('onboard')['app']['app_id'] in app_ids
+
+
 # ---- raw ARM calls ---------------------------------------------------------------------------------------------
 def _token(box, credential):
     return credential.get_token('https://management.azure.com/.default').token
