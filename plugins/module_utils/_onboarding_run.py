@@ -176,6 +176,10 @@ class Onboarding(object):
             if role_id in granted:
                 continue
             self.changed = True
+            if self.sp_id and granted:
+                self.drift.append('the consent to %s was missing for the automation identity %r: %s' % (
+                    name, self.params['display_name'], 'it would be granted again' if self.module.check_mode
+                    else 'it was granted again'))
             if not self.module.check_mode:
                 try:
                     graph.post('servicePrincipals/%s/appRoleAssignments' % self.sp_id,

@@ -284,3 +284,28 @@ def unsigned_jwt(claims):
     def b64(data):
         return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b'=').decode()
     return '%s.%s.%s' % (b64({'alg': 'RS256', 'typ': 'JWT'}), b64(claims), b64({'sig': 'none'}))
+
+
+def test_expiring_certificate_is_renewed_and_the_old_one_kept(box, run_playbook, tmp_path):
+    pem = tmp_path / 'id.pem'
+    short = onboard_task(pem, certificate_validity_days=10, renew_within_days=5)
+    res, _writes = run(box, run_playbook, play(admin_auth(box), [short]))
+    assert res.rc == 0, res
+    first = res.result('onboard')['certificate']
+    client_id = res.result('onboard')['app']['app_id']
+    # Ten days left, and the task now renews within twenty: check mode predicts, the run renews.
+    longer = onboard_task(pem, renew_within_days=20)
+    res, writes = run(box, run_playbook, play(admin_auth(box), [longer]), check=True)
+    out = res.result('onboard')
+    assert res.rc == 0 and writes == [] and out['changed'] is True and out['certificate']['renewed'] is True, res
+    assert any('a new one would be made' in d for d in out['drift']), out['drift']
+    res, writes = run(box, run_playbook, play(admin_auth(box), [longer]))
+    out = res.result('onboard')
+    assert res.rc == 0 and out['changed'] is True, res
+    assert [w['method'] for w in writes] == ['PATCH']
+    assert out['certificate']['thumbprint'] != first['thumbprint'] and out['certificate']['expires'] > first['expires']
+    assert (tmp_path / 'id.pem.previous').exists() and stat.S_IMODE(os.stat(pem).st_mode) == 0o600
+    # Both certificates sign in: jobs still holding the old file keep working until it expires.
+    for path in (pem, tmp_path / 'id.pem.previous'):
+        status, body = arm_put_as(box, client_id, path, OWNER, W365)
+        assert status == 403 and 'ABAC' in body['error']['message'], body
