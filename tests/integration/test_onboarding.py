@@ -128,6 +128,15 @@ def test_onboarding_then_rollout_as_the_conditioned_identity(box, run_playbook, 
     res, writes = run(box, run_playbook, play(identity_auth(box, client_id, pem), [grant]))
     assert res.rc == 0 and writes == [] and res.result('grant')['changed'] is False, res
 
+    # ... and so does an Azure network connection (Graph, CloudPC.ReadWrite.All of the identity).
+    anc = {'name': 'anc', 'register': 'anc', 'w365.cloudpc.w365_anc': dict(
+        name='anc-onboarded', join_type='entra_join', subscription_id=SUB, resource_group='rg-pcs',
+        virtual_network='vnet-pcs', subnet='snet-pcs', wait=False)}
+    res, writes = run(box, run_playbook, play(identity_auth(box, client_id, pem), [anc]))
+    assert res.rc == 0 and res.result('anc')['changed'] is True, res
+    res, writes = run(box, run_playbook, play(identity_auth(box, client_id, pem), [anc]))
+    assert res.rc == 0 and writes == [] and res.result('anc')['changed'] is False, res
+
     # A Windows 365 role for another principal: Azure's ABAC denial, surfaced by the module.
     other = dict(grant, name='other', register='other', ignore_errors=True)
     other['w365.cloudpc.w365_role_grant'] = dict(grant['w365.cloudpc.w365_role_grant'], principal_id=OTHER,
