@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r'''
 module: w365_automation_identity
 short_description: Set up the least-privilege automation identity the Windows 365 rollout signs in as
-version_added: 1.2.0
+version_added: 1.1.0
 description:
   - Run once per tenant by the customer's administrator (a delegated sign-in, for example O(auth_method=device_code)).
   - Makes sure an app registration named O(display_name) and its service principal exist, grants it the Microsoft
