@@ -87,8 +87,9 @@ def test_onboarding_then_rollout_as_the_conditioned_identity(box, run_playbook, 
     assert [r['role_name'] for r in out['role_assignments']] == ['Reader', 'Role Based Access Control Administrator']
     assert out['diff']['before']['app'] is None
 
-    # The real run: app, service principal, two Graph grants, the certificate, two role assignments.
-    res, writes = run(box, run_playbook, play(admin_auth(box), [onboard_task(pem)]), diff=True)
+    # The real run: app, service principal, two Graph grants, the certificate, two role assignments. At -vvvv the
+    # passphrase and the password still appear nowhere (run() checks stdout and stderr).
+    res, writes = run(box, run_playbook, play(admin_auth(box), [onboard_task(pem)]), diff=True, verbosity=4)
     out = res.result('onboard')
     assert res.rc == 0, res
     assert out['changed'] is True and out['drift'] == []
