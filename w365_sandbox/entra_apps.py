@@ -101,6 +101,8 @@ def route(g, rest):
             return create_service_principal(g)
         if len(rest) == 3 and rest[2].lower() == "approleassignments":
             return app_role_assignments(g, rest[1].lower())
+        if len(rest) == 4 and rest[2].lower() == "approleassignments" and g.req.method == "DELETE":
+            return delete_app_role_assignment(g, rest[1].lower(), rest[3])
     if head.startswith("serviceprincipals("):
         graph_service_principal(g.tenant)
     return None
@@ -323,6 +325,23 @@ def app_role_assignments(g, sp_id):
             _sync_sign_in(tenant, app)
     return Response(201, {"@odata.context": f"{g.root}#servicePrincipals('{sp_id}')/appRoleAssignments/$entity",
                           **_assignment_json(g, a)})
+
+
+def delete_app_role_assignment(g, sp_id, assignment_id):
+    """learn: graph/api/serviceprincipal-delete-approleassignments (204; the same permissions as granting)."""
+    tenant = g.tenant
+    registrations(tenant)
+    _need(g, GRANT_WRITE, GRANT_ADMIN_ROLES, "appRoleAssignments")
+    found = next((a for a in tenant.app_role_assignments if a["principalId"] == sp_id and a["id"] == assignment_id),
+                 None)
+    if found is None:
+        raise ApiError(404, "Request_ResourceNotFound", f"Resource '{assignment_id}' does not exist or one of its "
+                                                        "queried reference-property objects are not present.")
+    tenant.app_role_assignments.remove(found)
+    for app in registrations(tenant).values():
+        if app.get("service_principal") == sp_id:
+            _sync_sign_in(tenant, app)
+    return Response(204)
 
 
 def _sync_sign_in(tenant, app) -> None:

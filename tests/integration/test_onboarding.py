@@ -175,6 +175,25 @@ def test_drift_is_reported_and_left_alone(box, run_playbook, tmp_path, in_proces
     assert [ra for ra in role_assignments(box) if ra['properties']['principalId'] == sp_id
             and ra['properties']['roleDefinitionId'].endswith(OWNER)]
 
+    # Someone grants it AppRoleAssignment.ReadWrite.All and revokes CloudPC.ReadWrite.All: the extra permission is
+    # reported (and kept), the missing consent granted again and reported.
+    graph_token = admin_token(box, 'https://graph.microsoft.com/.default')
+    grants = graph_call(box, graph_token, 'GET', 'servicePrincipals/%s/appRoleAssignments' % sp_id)[1]['value']
+    cloudpc = next(a for a in grants if a['appRoleId'] == '3b4349e1-8cf5-45a3-95b7-69d1751d3e6a')
+    assert graph_call(box, graph_token, 'DELETE', 'servicePrincipals/%s/appRoleAssignments/%s'
+                      % (sp_id, cloudpc['id']))[0] == 204
+    status, body = graph_call(box, graph_token, 'POST', 'servicePrincipals/%s/appRoleAssignments' % sp_id, {
+        'principalId': sp_id, 'resourceId': cloudpc['resourceId'], 'appRoleId': '06b708a9-e830-4db3-a914-8e69da51d44f'})
+    assert status == 201, body
+    res, writes = run(box, run_playbook, play(admin_auth(box), [onboard_task(pem)]), in_process=in_process)
+    out = res.result('onboard')
+    assert res.rc == 0 and out['changed'] is True, res
+    assert [(w['method'], w['path'].split('?')[0].rsplit('/', 1)[-1]) for w in writes] == [
+        ('POST', 'appRoleAssignments')]
+    assert any('AppRoleAssignment.ReadWrite.All' in d and 'its own rights' in d for d in out['drift']), out['drift']
+    assert any('consent to CloudPC.ReadWrite.All was missing' in d for d in out['drift']), out['drift']
+    assert 'AppRoleAssignment.ReadWrite.All' in out['graph_permissions']
+
 
 def test_bad_input_fails_before_any_request(box, run_playbook, tmp_path):
     task = onboard_task(tmp_path / 'x.pem')
@@ -244,15 +263,29 @@ def arm_put_as(box, client_id, pem, role, principal):
     return _put(box, _token(box, credential), role, principal)
 
 
-def arm_put_as_admin(box, role, principal):
+def admin_token(box, scope):
     """A password grant straight at the sandbox's token endpoint (MSAL's user-realm lookup drops the port)."""
     form = urllib.parse.urlencode({'grant_type': 'password', 'client_id': ADMIN_CLIENT, 'password': ADMIN_PASSWORD,
-                                   'username': 'admin@onboardco.onmicrosoft.com',
-                                   'scope': 'https://management.azure.com/.default'}).encode()
+                                   'username': 'admin@onboardco.onmicrosoft.com', 'scope': scope}).encode()
     req = urllib.request.Request('%s/%s/oauth2/v2.0/token' % (box.url, TENANT), data=form, method='POST')
     with urllib.request.urlopen(req, context=ssl.create_default_context(cafile=box.ca_bundle)) as resp:
-        token = json.loads(resp.read())['access_token']
-    return _put(box, token, role, principal)
+        return json.loads(resp.read())['access_token']
+
+
+def arm_put_as_admin(box, role, principal):
+    return _put(box, admin_token(box, 'https://management.azure.com/.default'), role, principal)
+
+
+def graph_call(box, token, method, path, body=None):
+    req = urllib.request.Request('%s/v1.0/%s' % (box.url, path), method=method,
+                                 data=None if body is None else json.dumps(body).encode(),
+                                 headers={'Authorization': 'Bearer ' + token, 'Content-Type': 'application/json'})
+    try:
+        with urllib.request.urlopen(req, context=ssl.create_default_context(cafile=box.ca_bundle)) as resp:
+            raw = resp.read()
+            return resp.status, json.loads(raw) if raw else None
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read())
 
 
 PLAYBOOK = Path(__file__).resolve().parents[2] / 'playbooks' / 'onboard.yml'
