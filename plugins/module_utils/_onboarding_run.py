@@ -62,6 +62,9 @@ class Onboarding(object):
         graph = self.module.graph
         p = self.params
         self.app = ob.find_application(graph, p['display_name'])
+        if self.app is not None and not str(self.app.get('notes') or '').startswith(ob.MARKER):
+            self.drift.append('the app registration %r was not created by this module; it is used because '
+                              'display_name names it (nothing of it is removed)' % p['display_name'])
         sp = ob.find_service_principal(graph, self.app['appId']) if self.app else None
         self.sp_id = sp['id'] if sp else None
         graph_sp = ob.graph_service_principal_id(graph)
