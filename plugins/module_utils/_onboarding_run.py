@@ -28,6 +28,7 @@ class Onboarding(object):
         self.after = {}
         self.app = None
         self.sp_id = None
+        self.kept = []  # role assignments of the identity that are not its two, left in place
 
     def partial_result(self):
         return {'changed': self.changed}
@@ -93,7 +94,8 @@ class Onboarding(object):
             self._ensure_federated(graph, federated)
         roles = self._ensure_roles(w365, assignments) if p.get('subscription_id') else []
         self.after = dict(self.before, app=p['display_name'], graph_permissions=sorted(self.final_permissions),
-                          role_assignments=sorted('%s on %s' % (r['role_name'], r['scope']) for r in roles))
+                          role_assignments=sorted(['%s on %s' % (r['role_name'], r['scope']) for r in roles]
+                                                  + self.kept))
         if certificate is not None:
             self.after['certificate'] = {'thumbprint': certificate['thumbprint'], 'expires': certificate['expires']}
         return {
@@ -293,6 +295,7 @@ class Onboarding(object):
             out.append(self._put(scope, str(uuid.uuid4()), ROLE_RBAC_ADMINISTRATOR, condition))
         for a in assignments:
             if a['assignment_id'] not in expected:
+                self.kept.append('%s on %s' % (ob.role_label(a['role']), a['scope']))
                 self.drift.append('the automation identity holds %s on %s, beyond Reader and the conditioned Role '
                                   'Based Access Control Administrator; it was left in place, remove it if it is not '
                                   'needed' % (ob.role_label(a['role']), a['scope']))

@@ -166,10 +166,12 @@ def test_drift_is_reported_and_left_alone(box, run_playbook, tmp_path, in_proces
     # Someone gives the identity Owner by hand: reported as drift, never removed.
     status, body = arm_put_as_admin(box, OWNER, sp_id)
     assert status == 201, body
-    res, writes = run(box, run_playbook, play(admin_auth(box), [onboard_task(pem)]), in_process=in_process)
+    res, writes = run(box, run_playbook, play(admin_auth(box), [onboard_task(pem)]), in_process=in_process,
+                      diff=True)
     out = res.result('onboard')
     assert res.rc == 0, res
     assert out['changed'] is False and writes == []
+    assert out['diff']['before'] == out['diff']['after'], out['diff']
     assert any('Owner on %s' % SUB_SCOPE in d for d in out['drift']), out['drift']
     assert any('Owner on' in w for w in res.result('onboard').get('warnings', [])), out
     assert [ra for ra in role_assignments(box) if ra['properties']['principalId'] == sp_id
