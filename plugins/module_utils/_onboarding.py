@@ -42,6 +42,9 @@ DANGEROUS_GRAPH_ROLES = {
 DEFAULT_GRAPH_PERMISSIONS = ['CloudPC.ReadWrite.All', 'Application.Read.All']
 # The roles the automation identity may hand to Windows 365, and nothing else.
 DELEGABLE_ROLES = (ROLE_READER, ROLE_W365_NETWORK_INTERFACE_CONTRIBUTOR, ROLE_W365_NETWORK_USER)
+# Entra roles (template IDs) that may grant Microsoft Graph application permissions (serviceprincipal-post-
+# approleassignments): Global Administrator, Privileged Role Administrator.
+GRANT_ADMIN_ROLES = {'62e90394-69f5-4237-9190-012177145e10', 'e8611ab8-c189-46e8-94e1-60213ab1f814'}
 MARKER = 'Created by w365.cloudpc onboarding'
 KEY_DISPLAY_NAME = 'w365.cloudpc onboarding'
 _ATTR = 'Microsoft.Authorization/roleAssignments'

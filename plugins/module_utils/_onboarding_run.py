@@ -86,6 +86,8 @@ class Onboarding(object):
             if self._role_writes_needed(assignments):
                 self._check_can_assign(p['subscription_id'].lower())
         self.before = self._view(granted, assignments, self.local)
+        self.grants_needed = any(ob.GRAPH_APP_ROLES[n] not in granted for n in self.permissions)
+        self.rights_checked = False
         # Everything knowable is known: now the writes, in dependency order.
         self._ensure_app(graph)
         self._ensure_permissions(graph, graph_sp, granted)
@@ -108,6 +110,34 @@ class Onboarding(object):
             'drift': self.drift,
             'inventory': self._inventory(certificate),
         }
+
+    def _graph_write(self):
+        """Before the first Graph write (or its prediction in check mode): does the sign-in's own Graph token allow
+        what the run needs? Otherwise it would stop half-way, say after creating the app but before its consent."""
+        if self.rights_checked:
+            return
+        self.rights_checked = True
+        from ansible_collections.w365.cloudpc.plugins.module_utils._signin_checks import decode_claims
+        claims = decode_claims(self.module.credential.get_token(self.module.endpoints.graph_scope).token)
+        user = claims.get('idtyp') == 'user' or ('scp' in claims and 'roles' not in claims)
+        perms = set(p.lower() for p in ((claims.get('scp') or '').split() if user else claims.get('roles') or []))
+        missing = []
+        if not perms & {'application.readwrite.all', 'directory.readwrite.all'}:
+            missing.append('Application.ReadWrite.All')
+        if self.grants_needed and 'approleassignment.readwrite.all' not in perms:
+            missing.append('AppRoleAssignment.ReadWrite.All')
+        problems = []
+        if missing:
+            problems.append('its Microsoft Graph token lacks the %s permission %s (admin-consented for %s)' % (
+                'delegated' if user else 'application', ', '.join(missing),
+                'the client it signs in through' if user else 'the app'))
+        wids = claims.get('wids')
+        if user and self.grants_needed and wids is not None and not set(w.lower() for w in wids) & ob.GRANT_ADMIN_ROLES:
+            problems.append('the signed-in user needs the Entra role Privileged Role Administrator or Global '
+                            'Administrator to grant Microsoft Graph application permissions')
+        if problems:
+            raise W365Error('the sign-in cannot set up the automation identity: %s; nothing was changed (see '
+                            'docs/onboarding.md, "Run it")' % '; '.join(problems))
 
     def _role_writes_needed(self, assignments):
         scope = '/subscriptions/%s' % self.params['subscription_id'].lower()
@@ -139,6 +169,7 @@ class Onboarding(object):
 
     def _ensure_app(self, graph):
         if self.app is None:
+            self._graph_write()
             self.changed = True
             if self.module.check_mode:
                 self.app = {'appId': None, 'id': None, 'displayName': self.params['display_name'],
@@ -148,6 +179,7 @@ class Onboarding(object):
                 sp = ob.find_service_principal(graph, self.app['appId'])
                 self.sp_id = sp['id'] if sp else None
         if self.sp_id is None:
+            self._graph_write()
             self.changed = True
             if not self.module.check_mode:
                 try:
@@ -180,6 +212,7 @@ class Onboarding(object):
         for role_id, name in wanted.items():
             if role_id in granted:
                 continue
+            self._graph_write()
             self.changed = True
             if self.sp_id and granted:
                 self.drift.append('the consent to %s was missing for the automation identity %r: %s' % (
@@ -225,6 +258,7 @@ class Onboarding(object):
                 self.drift.append('the certificate in %s expires %s, within renew_within_days=%d: %s' % (
                     p['certificate_path'], ob.iso(ob.cert_end(cert)), p['renew_within_days'],
                     'a new one would be made' if self.module.check_mode else 'a new one was made'))
+        self._graph_write()
         self.changed = True
         encrypted = bool(p.get('certificate_passphrase'))
         if self.module.check_mode:
@@ -255,6 +289,7 @@ class Onboarding(object):
                 self.drift.append('the federated credential %r has another issuer, subject or audience than '
                                   'federated_credential; it was left as it is' % want['name'])
             return
+        self._graph_write()
         self.changed = True
         if not self.module.check_mode:
             graph.post('applications/%s/federatedIdentityCredentials' % self.app['id'],

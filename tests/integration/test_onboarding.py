@@ -236,6 +236,17 @@ def test_two_onboarding_runs_at_once_converge(box, tmp_path, run_playbook):
     assert res.result('onboard')['app']['app_id'] in app_ids
 
 
+def test_a_sign_in_without_the_graph_rights_changes_nothing(box, run_playbook, tmp_path):
+    auth = dict(admin_auth(box), client_id='7b000000-0000-4000-8000-00000000c002')
+    task = dict(onboard_task(tmp_path / 'x.pem'), ignore_errors=True)
+    for check in (True, False):
+        res, writes = run(box, run_playbook, play(auth, [task]), check=check)
+        out = res.result('onboard')
+        assert res.stats['localhost']['ignored'] == 1, res
+        assert 'lacks the delegated permission AppRoleAssignment.ReadWrite.All' in out['msg'], out['msg']
+        assert out['changed'] is False and writes == [] and not (tmp_path / 'x.pem').exists()
+
+
 # ---- raw ARM calls ---------------------------------------------------------------------------------------------
 def _token(box, credential):
     return credential.get_token('https://management.azure.com/.default').token
