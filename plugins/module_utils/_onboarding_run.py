@@ -87,6 +87,12 @@ class Onboarding(object):
                 self._check_can_assign(p['subscription_id'].lower())
         self.before = self._view(granted, assignments, self.local)
         self.grants_needed = any(ob.GRAPH_APP_ROLES[n] not in granted for n in self.permissions)
+        want_fic = (p.get('federated_credential') or {}).get('name', '').lower()
+        self.app_writes_needed = (
+            self.app is None or self.sp_id is None
+            or (p['credential_type'] == 'certificate' and not self._certificate_current())
+            or (p['credential_type'] == 'federated'
+                and not any(str(f.get('name', '')).lower() == want_fic for f in federated)))
         self.rights_checked = False
         # Everything knowable is known: now the writes, in dependency order.
         self._ensure_app(graph)
@@ -122,7 +128,7 @@ class Onboarding(object):
         user = claims.get('idtyp') == 'user' or ('scp' in claims and 'roles' not in claims)
         perms = set(p.lower() for p in ((claims.get('scp') or '').split() if user else claims.get('roles') or []))
         missing = []
-        if not perms & {'application.readwrite.all', 'directory.readwrite.all'}:
+        if self.app_writes_needed and not perms & {'application.readwrite.all', 'directory.readwrite.all'}:
             missing.append('Application.ReadWrite.All')
         if self.grants_needed and 'approleassignment.readwrite.all' not in perms:
             missing.append('AppRoleAssignment.ReadWrite.All')
@@ -237,10 +243,22 @@ class Onboarding(object):
         self.final_permissions = sorted(set(self.permissions) | set(
             ob.GRAPH_ROLE_NAMES.get(r) or ob.DANGEROUS_GRAPH_ROLES.get(r) or r for r in extra))
 
+    def _horizon(self):
+        return datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=self.params['renew_within_days'])
+
+    def _certificate_current(self):
+        """True when the local certificate is registered on the app and valid beyond renew_within_days."""
+        if self.local is None or self.app is None:
+            return False
+        cert = self.local[0]
+        keys = self.app.get('keyCredentials') or []
+        return (any(k.get('customKeyIdentifier') == ob.thumbprint_b64(cert) for k in keys)
+                and ob.cert_end(cert) > self._horizon())
+
     def _ensure_certificate(self, graph):
         p = self.params
         now = datetime.datetime.now(datetime.timezone.utc)
-        horizon = now + datetime.timedelta(days=p['renew_within_days'])
+        horizon = self._horizon()
         keys = self.app.get('keyCredentials') or []
         for key in keys:
             end = ob.parse_iso(key.get('endDateTime'))
