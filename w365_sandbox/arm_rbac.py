@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from . import roles
+from . import arm_abac, roles
 from .arm_common import _method, _not_found, ra_json, rd_json, vnet_id
 from .errors import ApiError
 from .messages import Response
@@ -127,6 +127,7 @@ def role_assignments(ctx, scope, rest) -> Response:
         ra = _find_ra(ctx.tenant, canonical, name)
         if ra is None:
             return Response(204)
+        arm_abac.authorize_delete(ctx, canonical, ra)
         ctx.tenant.role_assignments.remove(ra)
         return Response(200, ra_json(ra))
     raise ApiError(405, "MethodNotAllowed", f"The requested resource does not support http method '{method}'.")
@@ -168,6 +169,7 @@ def create_role_assignment(ctx, scope, name) -> Response:
     description, condition, condition_version = _optional_properties(props)
     tenant = ctx.tenant
     obj = tenant.directory.get(pid)
+    arm_abac.authorize_write(ctx, canonical, role_guid_text, pid, ptype or (obj or {}).get("type"))
     young = obj is not None and ctx.emu.now() - obj["created_at"] < tenant.principal_replication_seconds
     bypass = ptype is not None and tenant.principal_type_bypasses_replication
     if obj is None or (young and not bypass):

@@ -266,7 +266,7 @@ def _check_assertion(req, tenant, app, assertion: str) -> None:
                              "Client assertion audience claim does not match Realm issuer.")
         if sub != iss:
             raise EntraError(400, "invalid_client", 700023, "Client assertion subject must equal its issuer.")
-        if app["certificate"] is None:
+        if app["certificate"] is None and not app.get("certificates"):
             raise EntraError(401, "invalid_client", 700027,
                              "The certificate with identifier used to sign the client assertion is not registered "
                              f"on application {app['client_id']}.")
@@ -327,14 +327,18 @@ def _verify_signature(app, header, signing_input: bytes, signature: bytes) -> No
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes
 
-    cert = x509.load_pem_x509_certificate(app["certificate"])
-    thumbprints = {
-        "x5t": b64url(cert.fingerprint(hashes.SHA1())),  # noqa: S303 - the JWT header names SHA-1 thumbprints
-        "x5t#S256": b64url(cert.fingerprint(hashes.SHA256())),
-    }
-    # MSAL sends x5t as padded base64url; Entra accepts it with or without padding.
-    sent = {k: str(header.get(k)).rstrip("=") for k in thumbprints if header.get(k)}
-    if not sent or any(thumbprints[k] != v for k, v in sent.items()):
+    # An app registration may hold several certificates (keyCredentials, entra_apps.py): the header names one.
+    for pem in app.get("certificates") or [app["certificate"]]:
+        cert = x509.load_pem_x509_certificate(pem)
+        thumbprints = {
+            "x5t": b64url(cert.fingerprint(hashes.SHA1())),  # noqa: S303 - the JWT header names SHA-1 thumbprints
+            "x5t#S256": b64url(cert.fingerprint(hashes.SHA256())),
+        }
+        # MSAL sends x5t as padded base64url; Entra accepts it with or without padding.
+        sent = {k: str(header.get(k)).rstrip("=") for k in thumbprints if header.get(k)}
+        if sent and all(thumbprints[k] == v for k, v in sent.items()):
+            break
+    else:
         raise EntraError(401, "invalid_client", 700027,
                          "The certificate with identifier used to sign the client assertion is not registered on "
                          f"application {app['client_id']}. [Reason - The key was not found.]")

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from . import graph_anc, graph_gov, graph_groups, graph_images, graph_policies, graph_usage
+from . import entra_apps, graph_anc, graph_gov, graph_groups, graph_images, graph_policies, graph_usage
 from .auth import authenticate
 from .errors import ApiError
 from .graph_common import DIRECTORY_READ, G, _collection, _method, _single, check_content_type
@@ -40,9 +40,12 @@ def handle(emu, req) -> Response:
     check_content_type(req)
     rest = segs[1:]
     head = rest[0].lower() if rest else ""
+    if head == "serviceprincipals" and len(rest) == 1 and req.method == "POST" and graph_gov.creates_windows365(g):
+        return graph_gov.create_service_principal(g)
+    routed = entra_apps.route(g, rest)
+    if routed is not None:
+        return routed
     if head.startswith("serviceprincipals"):
-        if req.method == "POST" and len(rest) == 1 and head == "serviceprincipals":
-            return graph_gov.create_service_principal(g)
         return service_principals(g, rest)
     if head == "groups":
         return graph_groups.groups(g, rest)

@@ -91,6 +91,13 @@ def mapping(g, tail) -> Response:
     return Response(200, _entity(g, gov.id))
 
 
+def creates_windows365(g) -> bool:
+    """Whether a POST /servicePrincipals asks for the Windows 365 first-party app's principal (served here; other
+    apps' principals are entra_apps.py's)."""
+    body = g.req.json()
+    return isinstance(body, dict) and str(body.get("appId") or "").lower() == WINDOWS365_APP_ID
+
+
 def create_service_principal(g) -> Response:
     """POST /servicePrincipals {"appId": ...}: only the Windows 365 app is known here (a first-party app)."""
     g.need(SP_WRITE, "", directory=True)
