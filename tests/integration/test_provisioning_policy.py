@@ -22,11 +22,14 @@ GROUP_USERS = '5a1e0a9c-0000-4000-8000-00000000b001'
 GROUP_ADMINS = '5a1e0a9c-0000-4000-8000-00000000b002'
 GROUP_TWIN_1 = '5a1e0a9c-0000-4000-8000-00000000b003'
 GROUP_TWIN_2 = '5a1e0a9c-0000-4000-8000-00000000b004'
+GROUP_DL = '5a1e0a9c-0000-4000-8000-00000000b005'
 
 
 def policy_seed():
     data = seed_dict()
     tenant = data['tenants'][0]
+    tenant['users'][0]['graph_permissions'] = ['CloudPC.ReadWrite.All', 'Application.Read.All',
+                                               'GroupMember.Read.All']
     tenant['network_connections'].append({
         'id': '5a1e0a9c-0000-4000-8000-00000000a00f', 'display_name': 'anc-failed', 'connection_type': 'azureADJoin',
         'subnet_id': NOGRANTS_SUBNET})
@@ -35,6 +38,13 @@ def policy_seed():
         {'display_name': 'win11-corp', 'version': '1.0.1', 'source_image_resource_id': SOURCE, 'status': 'ready'},
         {'display_name': 'win11-corp', 'version': '1.0.2', 'source_image_resource_id': SOURCE, 'status': 'pending'},
         {'display_name': 'win11-broken', 'version': '1.0.0', 'source_image_resource_id': SOURCE, 'status': 'failed'},
+    ]
+    tenant['groups'] = [
+        {'id': GROUP_USERS, 'display_name': 'SG-CloudPC-Users'},
+        {'id': GROUP_ADMINS, 'display_name': 'SG-CloudPC-Admins'},
+        {'id': GROUP_TWIN_1, 'display_name': 'SG-Twin'},
+        {'id': GROUP_TWIN_2, 'display_name': 'SG-Twin'},
+        {'id': GROUP_DL, 'display_name': 'DL-Newsletter', 'mail_enabled': True, 'security_enabled': False},
     ]
     return data
 
@@ -159,6 +169,18 @@ BAD_INPUTS = [
     ('locale', dict(windows_language='English'), 'windows_language', 'en-US'),
     ('shared_needs_plan', dict(provisioning_type='shared', assignments=[{'group': 'SG-CloudPC-Users'}]),
      'assignments[0]', 'service_plan_id'),
+    ('dedicated_no_plan', dict(assignments=[{'group': 'SG-CloudPC-Users',
+                                             'service_plan_id': '5a1e0a9c-0000-4000-8000-0000000000ff'}]),
+     'assignments[0]', 'only for the shared'),
+    ('mixed_join', dict(network=[{'anc': 'anc-seed-entra'}, {'anc': 'anc-seed-hybrid'}]), 'network',
+     'share one join type'),
+    ('hosted_and_anc', dict(network=[{'anc': 'anc-seed-entra'}, {'region': 'westeurope'}]), 'network',
+     'not both'),
+    ('group_missing', dict(assignments=[{'group': 'SG-Nobody'}]), 'assignments[0]', 'does not exist'),
+    ('group_ambiguous', dict(assignments=[{'group': 'SG-CloudPC-Users'}, {'group': 'SG-Twin'}]), 'assignments[1]',
+     '%s, %s' % (GROUP_TWIN_1, GROUP_TWIN_2)),
+    ('group_distribution_list', dict(assignments=[{'group': 'DL-Newsletter'}]), 'assignments[0]',
+     'neither a security group'),
 ]
 
 
@@ -247,3 +269,64 @@ def graph_headers(box, auth):
         'scope': 'https://graph.microsoft.com/.default'}, verify=box.ca_bundle, timeout=30)
     assert response.status_code == 200, response.status_code
     return {'Authorization': 'Bearer %s' % response.json()['access_token']}
+
+
+def test_assign_reassign_unassign_and_delete(box, run_playbook):
+    name = 'pol-assign'
+    base = entra_policy(network=[{'anc': 'anc-seed-entra'}])
+    assigned = dict(base, assignments=[{'group': 'SG-CloudPC-Users'}, {'group': GROUP_ADMINS}])
+    reordered = dict(base, assignments=[{'group': 'SG-CloudPC-Admins'}, {'group': GROUP_USERS}])
+    res, writes = run(box, run_playbook, [
+        ptask('predict', name, check=True, diff=True, **assigned),
+        ptask('create', name, diff=True, **assigned),
+        ptask('again', name, **reordered),
+        ptask('left_alone', name, **base),
+    ])
+    assert res.rc == 0, str(res)
+    policy_id = res.result('create')['policy']['id']
+    assign_path = '%s/%s/assign' % (POLICIES_PATH, policy_id)
+    assert policy_paths(writes) == [('POST', POLICIES_PATH), ('POST', assign_path)]
+    assert sorted(a['target']['groupId'] for a in writes[1]['body']['assignments']) == [GROUP_USERS, GROUP_ADMINS]
+    expected = sorted([{'group_id': GROUP_ADMINS, 'group_name': 'SG-CloudPC-Admins', 'service_plan_id': None},
+                       {'group_id': GROUP_USERS, 'group_name': 'SG-CloudPC-Users', 'service_plan_id': None}],
+                      key=lambda a: a['group_name'].lower())
+    assert res.result('create')['policy']['assignments'] == expected
+    assert res.result('predict')['policy']['assignments'] == expected
+    assert res.result('create')['diff']['after']['assignments'] == expected
+    for register in ('again', 'left_alone'):
+        assert res.result(register)['changed'] is False, register
+
+    # Delete refused while assigned (no write), then one group fewer (one assign), then delete with unassign.
+    res, writes = run(box, run_playbook, [
+        ptask('refused', name, ignore_errors=True, state='absent'),
+        ptask('refused_check', name, check=True, ignore_errors=True, state='absent'),
+        ptask('fewer', name, diff=True, **dict(base, assignments=[{'group': 'SG-CloudPC-Users'}])),
+        task('info', name, module=INFO),
+    ])
+    assert policy_paths(writes) == [('POST', assign_path)]
+    assert writes[0]['body']['assignments'][0]['target']['groupId'] == GROUP_USERS
+    for register in ('refused', 'refused_check'):
+        out = res.result(register)
+        assert res.entry(register)['status'] == 'ignored' and out['changed'] is False
+        assert 'unassign=true' in out['msg'] and GROUP_USERS in out['msg'] and 'SG-CloudPC-Admins' in out['msg']
+    fewer = res.result('fewer')
+    assert [a['group_name'] for a in fewer['diff']['before']['assignments']] == ['SG-CloudPC-Admins',
+                                                                                 'SG-CloudPC-Users']
+    assert [a['group_name'] for a in fewer['diff']['after']['assignments']] == ['SG-CloudPC-Users']
+    assert res.result('info')['policies'][0]['assignments'][0]['group_name'] == 'SG-CloudPC-Users'
+
+    res, writes = run(box, run_playbook, [
+        ptask('unassign_all', name, **dict(base, assignments=[])),
+        ptask('again', name, **dict(base, assignments=[])),
+        ptask('reassign', name, **dict(base, assignments=[{'group': 'SG-CloudPC-Users'}])),
+        ptask('predict', name, check=True, state='absent', unassign=True),
+        ptask('delete', name, state='absent', unassign=True),
+        ptask('gone', name, state='absent', unassign=True),
+    ])
+    assert res.rc == 0, str(res)
+    assert policy_paths(writes) == [('POST', assign_path), ('POST', assign_path), ('POST', assign_path),
+                                    ('DELETE', '%s/%s' % (POLICIES_PATH, policy_id))]
+    assert writes[0]['body'] == {'assignments': []} and writes[2]['body'] == {'assignments': []}
+    assert res.result('again')['changed'] is False
+    assert res.result('predict')['changed'] is True and res.result('delete')['changed'] is True
+    assert res.result('gone')['changed'] is False
