@@ -39,6 +39,16 @@ def policy_seed():
         {'display_name': 'win11-corp', 'version': '1.0.2', 'source_image_resource_id': SOURCE, 'status': 'pending'},
         {'display_name': 'win11-broken', 'version': '1.0.0', 'source_image_resource_id': SOURCE, 'status': 'failed'},
     ]
+    tenant['gallery_images'] = [
+        {'sku_name': 'win11-24h2-ent-cpc-m365', 'display_name': 'Windows 11 Enterprise + Microsoft 365 Apps 24H2',
+         'start_date': '-400d', 'end_date': '+300d', 'expiration_date': '+480d'},
+        {'sku_name': 'win11-23h2-ent-cpc-m365', 'display_name': 'Windows 11 Enterprise + Microsoft 365 Apps 23H2',
+         'start_date': '-800d', 'end_date': '+20d', 'expiration_date': '+200d'},
+        {'sku_name': 'win11-23h2-ent-cpc', 'display_name': 'Windows 11 Enterprise 23H2',
+         'start_date': '-800d', 'end_date': '-30d', 'expiration_date': '+150d'},
+        {'sku_name': 'win10-22h2-ent-cpc-m365', 'display_name': 'Windows 10 Enterprise + Microsoft 365 Apps 22H2',
+         'start_date': '-1500d', 'end_date': '-400d', 'expiration_date': '-220d'},
+    ]
     tenant['groups'] = [
         {'id': GROUP_USERS, 'display_name': 'SG-CloudPC-Users'},
         {'id': GROUP_ADMINS, 'display_name': 'SG-CloudPC-Admins'},
@@ -162,6 +172,8 @@ BAD_INPUTS = [
     ('image_missing', dict(image={'type': 'custom', 'name': 'win12'}), 'image', 'does not exist'),
     ('gallery_missing', dict(image={'type': 'gallery', 'name': 'Windows 12 Enterprise'}), 'image',
      'no Windows 365 gallery image'),
+    ('gallery_expired', dict(image={'type': 'gallery', 'name': 'Windows 10 Enterprise + Microsoft 365 Apps 22H2'}),
+     'image', 'expired on'),
     ('naming', dict(naming_template='CPC-%USERNAME:8%-%RAND:5%'), 'naming_template', '15'),
     ('naming_no_rand', dict(naming_template='CPC-%USERNAME:4%'), 'naming_template', 'RAND'),
     ('hosted_hybrid', dict(network=[{'region': 'westeurope', 'join_type': 'hybrid_join'}]), 'network[0]',
@@ -330,3 +342,62 @@ def test_assign_reassign_unassign_and_delete(box, run_playbook):
     assert res.result('again')['changed'] is False
     assert res.result('predict')['changed'] is True and res.result('delete')['changed'] is True
     assert res.result('gone')['changed'] is False
+
+
+def test_gallery_images_near_or_past_their_end_warn(box, run_playbook):
+    near = dict(network=[{'anc': 'anc-seed-entra'}], image={'type': 'gallery', 'name': 'win11-23h2-ent-cpc-m365'})
+    past = dict(near, image={'type': 'gallery', 'name': 'Windows 11 Enterprise 23H2'})
+    res, writes = run(box, run_playbook, [
+        ptask('near', 'pol-gallery-near', **near),
+        ptask('near_quiet', 'pol-gallery-near', image_warning_days=10, **near),
+        ptask('past', 'pol-gallery-past', **past),
+    ])
+    assert res.rc == 0, str(res)
+    assert policy_paths(writes) == [('POST', POLICIES_PATH), ('POST', POLICIES_PATH)]
+    assert any('reaches its end date' in w for w in res.result('near').get('warnings', []))
+    assert not any('end date' in w for w in res.result('near_quiet').get('warnings', []))
+    assert any('reached its end date' in w for w in res.result('past').get('warnings', []))
+
+
+def _create_play(box, name):
+    return play(box, [ptask('pol', name, network=[{'anc': 'anc-seed-entra'}],
+                            image={'type': 'gallery', 'name': 'win11-24h2-ent-cpc-m365'},
+                            assignments=[{'group': 'SG-CloudPC-Users'}])])
+
+
+def _named(box, name):
+    return [p for p in box.state()['tenants'][0]['provisioning_policies'] if p['displayName'] == name]
+
+
+def test_create_whose_answer_is_lost_is_adopted_not_repeated(box, run_playbook):
+    box.clear_faults()
+    box.fault({'method': 'POST', 'path': 'provisioningPolicies$', 'answer_lost': True, 'count': 1})
+    box.clear_requests()
+    try:
+        res = run_playbook(_create_play(box, 'pol-lost'), extra_vars={'w365_test_auth': box.auth_vars(0, 'user')})
+    finally:
+        box.clear_faults()
+    assert res.rc == 0, str(res)
+    posts = [w for w in graph_writes(box) if w['path'] == POLICIES_PATH]
+    assert len(posts) == 1
+    assert [p['id'] for p in _named(box, 'pol-lost')] == [res.result('pol')['policy']['id']]
+    assert res.result('pol')['policy']['assignments'][0]['group_name'] == 'SG-CloudPC-Users'
+
+
+def test_two_runs_creating_one_policy_end_with_one(box, tmp_path):
+    from tests.helpers.role_grant import run_together
+
+    box.clear_faults()
+    box.fault({'method': 'POST', 'path': 'provisioningPolicies$', 'latency_ms': 1500})
+    try:
+        results = run_together(tmp_path, [_create_play(box, 'pol-race')] * 2,
+                               extra_vars={'w365_test_auth': box.auth_vars(0, 'user')})
+    finally:
+        box.clear_faults()
+    for res in results:
+        assert res.rc == 0, str(res)
+    kept = _named(box, 'pol-race')
+    assert len(kept) == 1, kept
+    assert {r.result('pol')['policy']['id'] for r in results} == {kept[0]['id']}
+    for res in results:
+        assert [a['group_name'] for a in res.result('pol')['policy']['assignments']] == ['SG-CloudPC-Users']
