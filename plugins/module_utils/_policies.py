@@ -373,9 +373,9 @@ def resolve_gallery_image(gallery, name, today, warning_days=DEFAULT_IMAGE_WARNI
     warnings = []
     horizon = today + datetime.timedelta(days=warning_days)
     if ends and ends <= today:
+        dates = (label, image.get('endDate'), image.get('expirationDate'))
         warnings.append('gallery image %s reached its end date %s (supported with warning); it can no longer be used '
-                        'after %s: move the policy to a newer image' % (label, image.get('endDate'),
-                                                                         image.get('expirationDate')))
+                        'after %s: move the policy to a newer image' % dates)
     elif expires and expires <= horizon:
         warnings.append('gallery image %s expires on %s; move the policy to a newer image before then'
                         % (label, image.get('expirationDate')))
