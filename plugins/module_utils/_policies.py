@@ -561,6 +561,25 @@ def existing_cloud_pc_notes(patch):
             'existing Cloud PCs keep their settings until they are reprovisioned' % ', '.join(changed)]
 
 
+# Option value -> Graph beta cloudPcPolicySettingType, and the Graph field whose change each one pushes to existing
+# Cloud PCs (beta cloudPcProvisioningPolicy: apply; v1.0 has no such action).
+APPLY_SETTINGS = {'region': ('region', 'domainJoinConfigurations'),
+                  'single_sign_on': ('singleSignOn', 'enableSingleSignOn')}
+
+
+def apply_settings(wanted, patch):
+    """The beta ``apply`` policySettings value for the settings the user opted into that this run changes, or None."""
+    names = [APPLY_SETTINGS[w][0] for w in sorted(set(wanted or [])) if APPLY_SETTINGS[w][1] in patch]
+    return ','.join(names) or None
+
+
+def apply_notes(settings):
+    if not settings:
+        return []
+    return ['asked Windows 365 to apply the changed %s to the policy\'s existing Cloud PCs (Graph beta apply); '
+            'they are updated in the background' % settings.replace(',', ' and ')]
+
+
 # ---------------------------------------------------------------- results
 
 def to_result(policy, anc_names=None, group_names=None):

@@ -18,8 +18,7 @@ description:
     written when nothing differs.
   - Windows 365 applies a changed policy only to Cloud PCs provisioned afterwards; existing Cloud PCs keep their
     network, image and settings until reprovisioned. The result says so in RV(notes) when such a setting changes.
-    Graph's C(apply) action, which pushes region and single sign-on changes to existing Cloud PCs, exists only in
-    Graph beta, so this module does not offer it.
+    O(apply_to_existing_cloud_pcs) opts into Graph's beta C(apply) action for region and single sign-on changes.
 author:
   - w365.cloudpc contributors (@w365)
 extends_documentation_fragment:
@@ -175,6 +174,17 @@ options:
         has assignments is not deleted.
     type: bool
     default: false
+  apply_to_existing_cloud_pcs:
+    description:
+      - Settings whose change this task also pushes to the policy's existing Cloud PCs, through Graph's C(apply)
+        action, which exists only in Graph B(beta). Never done by default.
+      - V(region) - after this task changes O(network) (for example the region of a Microsoft-hosted network).
+        V(single_sign_on) - after this task changes O(single_sign_on).
+      - Sent once, by the run that changes the setting; a run that changes nothing sends nothing.
+    type: list
+    elements: str
+    choices: [region, single_sign_on]
+    default: []
 notes:
   - Graph documents provisioning policy writes for delegated and application C(CloudPC.ReadWrite.All); resolving
     groups by name needs C(Group.Read.All) (or C(Directory.Read.All)).
@@ -481,6 +491,8 @@ class PolicyManager(object):
         reassign = groups is not None and \
             _policies.assignment_targets(current) != _policies.desired_targets(groups)
         notes = _policies.existing_cloud_pc_notes(patch)
+        apply = _policies.apply_settings(p['apply_to_existing_cloud_pcs'], patch)
+        notes += _policies.apply_notes(apply)
         if not (patch or reassign):
             return current, notes
         if check:
@@ -491,6 +503,9 @@ class PolicyManager(object):
             self.write(self.graph.patch, '%s/%s' % (_policies.POLICIES_PATH, current['id']), patch)
         if reassign:
             self.assign(current['id'], groups)
+        if apply:
+            self.write(self.graph.post, '%s/%s/apply' % (_policies.POLICIES_PATH, current['id']),
+                       {'policySettings': apply}, 'beta')
         return self.get(current['id']), notes
 
     def absent(self, current):
@@ -543,6 +558,8 @@ def argument_spec():
             service_plan_id=dict(type='str'),
         )),
         unassign=dict(type='bool', default=False),
+        apply_to_existing_cloud_pcs=dict(type='list', elements='str', choices=list(_policies.APPLY_SETTINGS),
+                                         default=[]),
     )
 
 

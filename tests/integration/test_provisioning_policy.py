@@ -401,3 +401,30 @@ def test_two_runs_creating_one_policy_end_with_one(box, tmp_path):
     assert {r.result('pol')['policy']['id'] for r in results} == {kept[0]['id']}
     for res in results:
         assert [a['group_name'] for a in res.result('pol')['policy']['assignments']] == ['SG-CloudPC-Users']
+
+
+def test_apply_to_existing_cloud_pcs_only_when_asked_and_changed(box, run_playbook):
+    name = 'pol-apply'
+    base = dict(network=[{'region': 'westeurope'}], image={'type': 'gallery', 'name': 'win11-24h2-ent-cpc-m365'},
+                single_sign_on=False)
+    moved = dict(base, network=[{'region': 'northeurope'}], single_sign_on=True)
+    res, writes = run(box, run_playbook, [
+        ptask('create', name, apply_to_existing_cloud_pcs=['region', 'single_sign_on'], **base),
+        ptask('sso_only_not_asked', name, **dict(base, single_sign_on=True)),
+        ptask('predict', name, check=True, apply_to_existing_cloud_pcs=['region'], **moved),
+        ptask('move', name, apply_to_existing_cloud_pcs=['region'], **moved),
+        ptask('again', name, apply_to_existing_cloud_pcs=['region', 'single_sign_on'], **moved),
+    ])
+    assert res.rc == 0, str(res)
+    policy_id = res.result('create')['policy']['id']
+    path = '%s/%s' % (POLICIES_PATH, policy_id)
+    assert policy_paths(writes) == [('POST', POLICIES_PATH), ('PATCH', path), ('PATCH', path),
+                                    ('POST', '/beta/deviceManagement/virtualEndpoint/provisioningPolicies/%s/apply'
+                                     % policy_id)]
+    assert writes[3]['body'] == {'policySettings': 'region'}
+    assert not any('apply' in n for n in res.result('sso_only_not_asked')['notes'])
+    assert any('Graph beta apply' in n for n in res.result('predict')['notes'])
+    assert res.result('move')['notes'] == res.result('predict')['notes']
+    assert res.result('again')['changed'] is False
+    applies = box.state()['tenants'][0]['policy_applies']
+    assert [(a['policyId'], a['policySettings']) for a in applies] == [(policy_id, 'region')]

@@ -309,3 +309,11 @@ def test_result_names_connections_and_groups():
     assert result['assignments'] == [{'group_id': 'G1', 'group_name': 'SG-Users', 'service_plan_id': None}]
     assert result['windows_language'] == 'en-US' and result['provisioning_type'] == 'dedicated'
     assert set(_policies.diff_view(result)) == set(_policies.DIFF_KEYS)
+
+
+def test_apply_settings_only_for_changed_opted_in_settings():
+    patch = {'domainJoinConfigurations': [], 'enableSingleSignOn': True}
+    assert _policies.apply_settings(['single_sign_on', 'region'], patch) == 'region,singleSignOn'
+    assert _policies.apply_settings(['region'], {'enableSingleSignOn': True}) is None
+    assert _policies.apply_settings([], patch) is None
+    assert 'region and singleSignOn' in _policies.apply_notes('region,singleSignOn')[0]
