@@ -304,6 +304,23 @@ def pending_connections(entries, connections):
     return names
 
 
+def hosted_region_problems(entries, names, statuses):
+    """Microsoft-hosted entries whose region Windows 365 does not offer (Graph beta supportedRegions: ``names`` and
+    their regionStatus), as (option, message) pairs. ``automatic`` is always accepted."""
+    problems = []
+    for i, entry in enumerate(entries or []):
+        region = entry.get('region')
+        if 'anc' in entry or region in (None, 'automatic'):
+            continue
+        if region not in names:
+            problems.append(('network[%d]' % i, 'Windows 365 does not provision Cloud PCs in region %r (the regions '
+                                                'it offers: %s, or automatic)' % (region, ', '.join(sorted(names)))))
+        elif statuses.get(region) == 'unavailable':
+            problems.append(('network[%d]' % i, 'Windows 365 reports region %r as unavailable; choose another region '
+                                                'or automatic' % region))
+    return problems
+
+
 def resolve_custom_image(images, name, version):
     """The custom image (cloudPcDeviceImage) to use -> (image, None) or (None, problem message).
 

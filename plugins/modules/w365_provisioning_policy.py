@@ -307,9 +307,11 @@ auth_method:
 import time
 
 from ansible_collections.w365.cloudpc.plugins.module_utils import _anc, _converge, _images, _policies
+from ansible_collections.w365.cloudpc.plugins.module_utils._constants import SUPPORTED_REGIONS_PATH
 from ansible_collections.w365.cloudpc.plugins.module_utils._errors import W365ApiError, W365ConfigError, W365TaskFailed
 from ansible_collections.w365.cloudpc.plugins.module_utils._ids import is_guid
 from ansible_collections.w365.cloudpc.plugins.module_utils._module import W365Module
+from ansible_collections.w365.cloudpc.plugins.module_utils._preflight import supported_regions_from_graph
 
 
 class PolicyManager(object):
@@ -353,6 +355,8 @@ class PolicyManager(object):
                 self.module.warn('Azure network connection %r is still running its health checks; the service '
                                  'refuses a connection during its first checks (wait for them with w365_anc '
                                  'wait=true)' % name)
+        if any(e.get('region') not in (None, 'automatic') for e in entries or []):
+            problems.extend(self.hosted_region_problems(entries))
         image, image_type = None, None
         if p['image'] is not None:
             image_type = p['image']['type']
@@ -395,6 +399,20 @@ class PolicyManager(object):
             option = problems[0][0]
             raise W365ConfigError(option, '; '.join('%s: %s' % (o, m) for o, m in problems))
         return configs, image, image_type, resolved_groups
+
+    def hosted_region_problems(self, entries):
+        """Check a Microsoft-hosted region against Graph beta supportedRegions; when the caller may not read it, the
+        service decides (with a warning)."""
+        try:
+            regions = self.graph.list(SUPPORTED_REGIONS_PATH, version='beta')
+        except W365ApiError as err:
+            if err.status not in (401, 403):
+                raise
+            self.module.warn('could not read the regions Windows 365 supports (HTTP %s %s); the service checks the '
+                             'region of the Microsoft-hosted network' % (err.status, err.code))
+            return []
+        names, statuses = supported_regions_from_graph(regions)
+        return _policies.hosted_region_problems(entries, names, statuses)
 
     def names_for(self, policy):
         """Fill in connection and group names for a result (reads only what is not known yet)."""

@@ -178,6 +178,7 @@ BAD_INPUTS = [
     ('naming_no_rand', dict(naming_template='CPC-%USERNAME:4%'), 'naming_template', 'RAND'),
     ('hosted_hybrid', dict(network=[{'region': 'westeurope', 'join_type': 'hybrid_join'}]), 'network[0]',
      'entra_join'),
+    ('hosted_region_unsupported', dict(network=[{'region': 'antarctica'}]), 'network[0]', 'does not provision'),
     ('locale', dict(windows_language='English'), 'windows_language', 'en-US'),
     ('shared_needs_plan', dict(provisioning_type='shared', assignments=[{'group': 'SG-CloudPC-Users'}]),
      'assignments[0]', 'service_plan_id'),

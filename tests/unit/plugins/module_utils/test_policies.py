@@ -317,3 +317,14 @@ def test_apply_settings_only_for_changed_opted_in_settings():
     assert _policies.apply_settings(['region'], {'enableSingleSignOn': True}) is None
     assert _policies.apply_settings([], patch) is None
     assert 'region and singleSignOn' in _policies.apply_notes('region,singleSignOn')[0]
+
+
+def test_hosted_region_must_be_one_windows_365_offers():
+    entries = _policies.normalize_network([{'region': 'westeurope'}])
+    assert _policies.hosted_region_problems(entries, ['westeurope'], {'westeurope': 'available'}) == []
+    problems = _policies.hosted_region_problems(entries, ['northeurope'], {})
+    assert problems[0][0] == 'network[0]' and 'northeurope' in problems[0][1]
+    assert 'unavailable' in _policies.hosted_region_problems(entries, ['westeurope'],
+                                                             {'westeurope': 'unavailable'})[0][1]
+    auto = _policies.normalize_network([{'region': 'automatic', 'region_group': 'europeUnion'}])
+    assert _policies.hosted_region_problems(auto, [], {}) == []
