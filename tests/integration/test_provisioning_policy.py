@@ -346,12 +346,13 @@ def test_assign_reassign_unassign_and_delete(box, run_playbook):
 
 
 def test_gallery_images_near_or_past_their_end_warn(box, run_playbook):
-    near = dict(network=[{'anc': 'anc-seed-entra'}], image={'type': 'gallery', 'name': 'win11-23h2-ent-cpc-m365'})
-    past = dict(near, image={'type': 'gallery', 'name': 'Windows 11 Enterprise 23H2'})
+    network = [{'anc': 'anc-seed-entra'}]
+    near = {'type': 'gallery', 'name': 'win11-23h2-ent-cpc-m365'}
+    past = {'type': 'gallery', 'name': 'Windows 11 Enterprise 23H2'}
     res, writes = run(box, run_playbook, [
-        ptask('near', 'pol-gallery-near', **near),
-        ptask('near_quiet', 'pol-gallery-near', image_warning_days=10, **near),
-        ptask('past', 'pol-gallery-past', **past),
+        ptask('near', 'pol-gallery-near', network=network, image=near),
+        ptask('near_quiet', 'pol-gallery-near', network=network, image=near, image_warning_days=10),
+        ptask('past', 'pol-gallery-past', network=network, image=past),
     ])
     assert res.rc == 0, str(res)
     assert policy_paths(writes) == [('POST', POLICIES_PATH), ('POST', POLICIES_PATH)]

@@ -125,7 +125,7 @@ def test_network_compare_is_ordered_and_case_insensitive():
                 'regionGroup': None},
                {'domainJoinType': 'azureADJoin', 'onPremisesConnectionId': ANC_B['id'], 'regionName': None,
                 'regionGroup': None}]
-    desired, _ = _policies.resolve_network(_policies.normalize_network([{'anc': 'anc-weu'}, {'anc': 'anc-neu'}]),
+    desired, _problems = _policies.resolve_network(_policies.normalize_network([{'anc': 'anc-weu'}, {'anc': 'anc-neu'}]),
                                            CONNECTIONS)
     assert _policies.same_network(current, desired)
     assert not _policies.same_network(list(reversed(current)), desired)  # swapping primary and alternate is a change
@@ -133,7 +133,7 @@ def test_network_compare_is_ordered_and_case_insensitive():
     # A region group the service filled in is not a difference when the task does not name one.
     hosted = [{'domainJoinType': 'azureADJoin', 'onPremisesConnectionId': None, 'regionName': 'westeurope',
                'regionGroup': 'europeUnion'}]
-    want, _ = _policies.resolve_network(_policies.normalize_network([{'region': 'westeurope'}]), [])
+    want, _problems = _policies.resolve_network(_policies.normalize_network([{'region': 'westeurope'}]), [])
     assert _policies.same_network(hosted, want)
 
 
