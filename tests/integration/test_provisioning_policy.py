@@ -407,12 +407,13 @@ def test_two_runs_creating_one_policy_end_with_one(box, tmp_path):
 
 def test_apply_to_existing_cloud_pcs_only_when_asked_and_changed(box, run_playbook):
     name = 'pol-apply'
-    base = dict(network=[{'region': 'westeurope'}], image={'type': 'gallery', 'name': 'win11-24h2-ent-cpc-m365'},
-                single_sign_on=False)
-    moved = dict(base, network=[{'region': 'northeurope'}], single_sign_on=True)
+    image = {'type': 'gallery', 'name': 'win11-24h2-ent-cpc-m365'}
+    base = {'network': [{'region': 'westeurope'}], 'image': image, 'single_sign_on': False}
+    sso = {'network': [{'region': 'westeurope'}], 'image': image, 'single_sign_on': True}
+    moved = {'network': [{'region': 'northeurope'}], 'image': image, 'single_sign_on': True}
     res, writes = run(box, run_playbook, [
         ptask('create', name, apply_to_existing_cloud_pcs=['region', 'single_sign_on'], **base),
-        ptask('sso_only_not_asked', name, **dict(base, single_sign_on=True)),
+        ptask('sso_only_not_asked', name, **sso),
         ptask('predict', name, check=True, apply_to_existing_cloud_pcs=['region'], **moved),
         ptask('move', name, apply_to_existing_cloud_pcs=['region'], **moved),
         ptask('again', name, apply_to_existing_cloud_pcs=['region', 'single_sign_on'], **moved),
