@@ -9,7 +9,7 @@ import uuid
 
 from . import api_versions, roles
 from .auth import authenticate
-from .arm_common import _method, _not_found, iso, ra_id, ra_json, rd_id, rd_json, vnet_id  # noqa: F401 (re-exported)
+from .arm_common import _method, _not_found, vnet_id
 from .errors import ApiError
 from .messages import Response
 

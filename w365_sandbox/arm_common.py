@@ -19,7 +19,6 @@ def _not_found(rtype: str, name: str, rg: str) -> ApiError:
                     "please go to https://aka.ms/ARMResourceNotFoundFix")
 
 
-
 def vnet_id(rg, vnet) -> str:
     return f"{rg.id}/providers/Microsoft.Network/virtualNetworks/{vnet['name']}"
 

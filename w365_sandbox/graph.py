@@ -9,8 +9,7 @@ import re
 from . import graph_anc, graph_groups, graph_images, graph_policies, graph_usage
 from .auth import authenticate
 from .errors import ApiError
-from .graph_common import DIRECTORY_READ, G, _collection, _method, _single, check_content_type
-from .graph_common import iso  # noqa: F401 (re-exported: other modules used graph.iso before graph_common existed)
+from .graph_common import DIRECTORY_READ, G, _collection, _method, _single, check_content_type, iso
 from .messages import Response
 from .world import WINDOWS365_APP_ID
 

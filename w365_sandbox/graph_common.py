@@ -22,6 +22,7 @@ CLOUD_PC_WRITE_ROLES = {"3a2c62db-5318-420d-8d74-23affee5d9d5": "Intune Administ
                         "62e90394-69f5-4237-9190-012177145e10": "Global Administrator"}
 GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
+
 def iso(ts: float) -> str:
     return datetime.datetime.fromtimestamp(ts, datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 

@@ -16,6 +16,7 @@ IMAGE_FIELDS = ["id", "displayName", "expirationDate", "osBuildNumber", "osStatu
                 "sourceImageResourceId", "lastModifiedDateTime", "status", "errorCode", "osVersionNumber",
                 "sizeInGB"]
 
+
 def image_entity(g, img) -> dict:
     prefer = (g.req.headers.get("prefer") or "").lower()
     code = img.get("errorCode")
