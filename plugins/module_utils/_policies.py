@@ -62,9 +62,11 @@ GROUP_TARGET_TYPE = '#microsoft.graph.cloudPcManagementGroupAssignmentTarget'
 # The policy name: the Intune admin center refuses these characters.
 _NAME_FORBIDDEN = '<>&|"^'
 
-# Cloud PC naming ("Create provisioning policies", Apply device name template): at most 15 characters once the macros
-# are replaced, only letters, digits and hyphens, not only digits, no blanks, and a %RAND:y% macro with y >= 5.
+# Cloud PC naming (Windows 365 "Create provisioning policies", Apply device name template): letters, digits and hyphens
+# (no blanks or underscores), a prefix of at most 10 characters, %USERNAME:x% only for dedicated Cloud PCs, a %RAND:y%
+# macro with y >= 5; and (Graph cloudPcNamingTemplate) at most 15 characters once the macros are replaced.
 NAMING_MAX_LENGTH = 15
+NAMING_MAX_PREFIX = 10
 NAMING_MIN_RAND = 5
 _MACRO_RE = re.compile(r'%([A-Za-z]+):([0-9]+)%')
 _NAMING_TEXT_RE = re.compile(r'^[A-Za-z0-9-]*$')
@@ -87,10 +89,11 @@ def validate_name(name):
     return str(name)
 
 
-def naming_template_problems(template):
+def naming_template_problems(template, provisioning_type=None):
     """What the Intune admin center would refuse in a Cloud PC naming template; [] when it is fine.
 
-    Counts each macro as the number of characters it produces (%USERNAME:x% -> x, %RAND:y% -> y).
+    Counts each macro as the number of characters it produces (%USERNAME:x% -> x, %RAND:y% -> y). With a
+    ``provisioning_type`` other than dedicated, %USERNAME:x% is refused (shared Cloud PCs have no single user).
     """
     problems = []
     if template is None:
@@ -106,6 +109,10 @@ def naming_template_problems(template):
         problems.append('a %% that is not part of a %USERNAME:x% or %RAND:y% macro')
     elif not _NAMING_TEXT_RE.match(literal.replace(' ', '')):
         problems.append('characters other than letters (a-z, A-Z), digits (0-9) and hyphens')
+    first = _MACRO_RE.search(text)
+    prefix = text[:first.start()] if first else text
+    if len(prefix) > NAMING_MAX_PREFIX:
+        problems.append('its prefix %r is longer than %d characters' % (prefix, NAMING_MAX_PREFIX))
     length = len(literal)
     rand = []
     for macro, count in macros:
@@ -118,6 +125,9 @@ def naming_template_problems(template):
             problems.append('%%%s:%s%% produces no characters' % (kind, count))
         if kind == 'RAND':
             rand.append(width)
+        elif provisioning_type not in (None, 'dedicated'):
+            problems.append('%%USERNAME:x%% is only for dedicated Cloud PCs, not provisioning_type=%s'
+                            % provisioning_type)
         length += width
     if not rand:
         problems.append('no %RAND:y% macro (names must contain a random part of at least 5 digits)')
@@ -125,16 +135,15 @@ def naming_template_problems(template):
         problems.append('%%RAND:y%% needs y of at least %d' % NAMING_MIN_RAND)
     if length > NAMING_MAX_LENGTH:
         problems.append('it produces %d characters; Cloud PC names are at most %d' % (length, NAMING_MAX_LENGTH))
-    if not macros and literal.isdigit():
-        problems.append('it contains only digits')
     return problems
 
 
-def validate_naming_template(template):
-    problems = naming_template_problems(template)
+def validate_naming_template(template, provisioning_type=None):
+    problems = naming_template_problems(template, provisioning_type)
     if problems:
+        example = 'CPC-%USERNAME:4%-%RAND:5%' if provisioning_type in (None, 'dedicated') else 'FLW-%RAND:6%'
         raise W365ConfigError('naming_template', 'the Cloud PC naming template is not one the service accepts: %s. '
-                                                 'Example: CPC-%%USERNAME:4%%-%%RAND:5%%' % '; '.join(problems))
+                                                 'Example: %s' % ('; '.join(problems), example))
     return template
 
 

@@ -137,9 +137,10 @@ options:
   naming_template:
     description:
       - Cloud PC naming template (Graph C(cloudPcNamingTemplate)), for example C(CPC-%USERNAME:4%-%RAND:5%).
-      - Checked as the Intune admin center checks it, before any write - letters, digits and hyphens only, no
-        blanks, not only digits, a C(%RAND:y%) macro with y of at least 5, and at most 15 characters with each macro
-        counted as the characters it produces.
+      - Checked as Windows 365 documents it, before any write - letters, digits and hyphens only, no blanks, a
+        prefix (the text before the first macro) of at most 10 characters, C(%USERNAME:x%) only for dedicated Cloud
+        PCs, a C(%RAND:y%) macro with y of at least 5, and at most 15 characters with each macro counted as the
+        characters it produces.
     type: str
   windows_language:
     description: Windows language and region of new Cloud PCs (Graph C(windowsSetting.locale)), for example V(en-US).
@@ -486,6 +487,10 @@ class PolicyManager(object):
             conflict = _policies.immutable_conflict(current, p)
             if conflict:
                 raise conflict
+        if current is not None and p['provisioning_type'] is None:
+            # The existing policy's type decides what the template may use (offline, the option's type was checked).
+            _policies.validate_naming_template(p['naming_template'],
+                                               _policies.provisioning_type_name(current.get('provisioningType')))
         configs, image, image_type, groups = self.resolve(current)
         desired = _policies.desired_body(p, configs, image, image_type)
         if current is None:
@@ -588,7 +593,7 @@ def check_inputs(module):
     _policies.validate_name(p['name'])
     if p['state'] == 'absent':
         return
-    _policies.validate_naming_template(p['naming_template'])
+    _policies.validate_naming_template(p['naming_template'], p['provisioning_type'])
     _policies.validate_locale(p['windows_language'])
     _policies.normalize_network(p['network'])
     try:

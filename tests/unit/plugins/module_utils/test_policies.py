@@ -42,6 +42,7 @@ def test_naming_templates_the_portal_accepts(template):
     ('CPC-%DATE:5%-%RAND:5%', 'unknown macro'),
     ('CPC-50%-%RAND:5%', 'not part of'),
     ('', 'empty'),
+    ('CLOUDPCSWEU-%RAND:5%', 'prefix'),
 ])
 def test_naming_templates_the_portal_refuses(template, problem):
     problems = _policies.naming_template_problems(template)
@@ -328,3 +329,10 @@ def test_hosted_region_must_be_one_windows_365_offers():
                                                              {'westeurope': 'unavailable'})[0][1]
     auto = _policies.normalize_network([{'region': 'automatic', 'region_group': 'europeUnion'}])
     assert _policies.hosted_region_problems(auto, [], {}) == []
+
+
+def test_username_macro_only_for_dedicated_cloud_pcs():
+    assert _policies.naming_template_problems('CPC-%USERNAME:4%-%RAND:5%', 'dedicated') == []
+    problems = _policies.naming_template_problems('CPC-%USERNAME:4%-%RAND:5%', 'shared')
+    assert any('only for dedicated' in p for p in problems)
+    assert _policies.naming_template_problems('FLW-%RAND:6%', 'shared_by_user') == []
