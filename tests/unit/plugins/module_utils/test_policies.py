@@ -126,8 +126,8 @@ def test_network_compare_is_ordered_and_case_insensitive():
                 'regionGroup': None},
                {'domainJoinType': 'azureADJoin', 'onPremisesConnectionId': ANC_B['id'], 'regionName': None,
                 'regionGroup': None}]
-    desired, _problems = _policies.resolve_network(_policies.normalize_network([{'anc': 'anc-weu'}, {'anc': 'anc-neu'}]),
-                                           CONNECTIONS)
+    entries = _policies.normalize_network([{'anc': 'anc-weu'}, {'anc': 'anc-neu'}])
+    desired, _problems = _policies.resolve_network(entries, CONNECTIONS)
     assert _policies.same_network(current, desired)
     assert not _policies.same_network(list(reversed(current)), desired)  # swapping primary and alternate is a change
     assert not _policies.same_network(current[:1], desired)
