@@ -126,6 +126,8 @@ MODULE_ARGS = {
                                        'source_image_id': '/subscriptions/%s/resourceGroups/rg/providers/'
                                                           'Microsoft.Compute/images/i' % world.SUB},
     'w365.cloudpc.w365_custom_image_info': {},
+    'w365.cloudpc.w365_provisioning_policy': {'name': 'pol-x'},
+    'w365.cloudpc.w365_provisioning_policy_info': {},
     'w365.cloudpc.w365_preflight': {'subscription_id': world.SUB, 'resource_group': 'rg-core',
                                     'virtual_network': 'vnet-core', 'subnet': 'cloudpcs'},
     'w365.cloudpc.w365_role_grant': {'purpose': 'custom_image', 'subscription_id': world.SUB},

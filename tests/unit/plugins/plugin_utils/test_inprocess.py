@@ -18,7 +18,8 @@ def test_preloaded_stack_and_every_module_importable():
     # The action plugins find their module; the heavy packages are in this process after importing the file.
     assert _inprocess.PRELOAD_ERROR is None
     for name in ('w365_anc', 'w365_anc_info', 'w365_role_grant', 'w365_role_grant_info', 'w365_custom_image',
-                 'w365_custom_image_info', 'w365_preflight', 'w365_automation_identity'):
+                 'w365_custom_image_info', 'w365_provisioning_policy', 'w365_provisioning_policy_info',
+                 'w365_preflight', 'w365_automation_identity', 'w365_gov_tenant_mapping', 'w365_gov_tenant_mapping_info'):
         assert callable(_inprocess.load_module(name).main)
     for package in ('azure.identity', 'azure.core.pipeline.transport', 'msal', 'requests', 'cryptography'):
         assert package in sys.modules
