@@ -17,7 +17,7 @@ from ansible_collections.w365.cloudpc.plugins.module_utils._inventory import for
 _TEMPLATE_ERRORS = (AnsibleError, UndefinedError)
 
 ROLLOUT_VARS = ('w365_tenant', 'w365_region', 'w365_network_connection', 'w365_images', 'w365_auth',
-                'w365_auth_common')
+                'w365_auth_common', 'w365_provisioning_policies')
 # Variables that make a host a deployment of the rollout (a host with none of them is not ours).
 DEPLOYMENT_VARS = ('w365_tenant', 'w365_region', 'w365_network_connection')
 

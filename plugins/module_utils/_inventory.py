@@ -30,6 +30,20 @@ NETWORK_CONNECTION_KEYS = (
 # Keys of a `w365_images` entry (what playbooks/tasks/tenant_images.yml reads).
 IMAGE_KEYS = ('name', 'version', 'source_image_id', 'manage_grants', 'retry_failed', 'wait_timeout')
 
+# Keys of a `w365_provisioning_policies` entry (what playbooks/tasks/tenant_policies.yml reads).
+POLICY_VAR = 'w365_provisioning_policies'
+POLICY_KEYS = (
+    'name', 'description', 'provisioning_type', 'network_connections', 'microsoft_hosted_network', 'image',
+    'gallery_image', 'assignments', 'single_sign_on', 'local_admin', 'naming_template', 'windows_language',
+)
+# Keys of one entry of a policy's `network_connections` (a plain string is the name).
+POLICY_NETWORK_KEYS = ('name', 'join_type', 'existing')
+POLICY_HOSTED_NETWORK_KEYS = ('region_name', 'region_group')
+POLICY_IMAGE_KEYS = ('name', 'version', 'existing')
+# Keys of one entry of a policy's `assignments` (a plain string is the group's display name or object ID).
+POLICY_ASSIGNMENT_KEYS = ('group', 'service_plan_id', 'allotment_display_name', 'allotment_license_count')
+PROVISIONING_TYPES = ('dedicated', 'shared')
+
 JOIN_TYPES = ('entra_join', 'hybrid_join')
 UPDATE_PASSWORD_CHOICES = ('on_create', 'always')
 HYBRID_KEYS = ('ad_domain_name', 'ad_domain_username', 'ad_domain_password')
@@ -356,6 +370,195 @@ def _check_images(images, add):
                 seen[identity] = index
 
 
+def _policy_network_entries(value):
+    """The `network_connections` of a policy as a list of dicts ({name, join_type, existing}); strings are names."""
+    entries = []
+    for item in value if isinstance(value, list) else []:
+        entries.append({'name': item} if isinstance(item, str) else item)
+    return entries
+
+
+def _policy_image_label(image):
+    return '%s %s' % (image.get('name'), image.get('version'))
+
+
+def _check_policy_network(where, policy, ancs, add):
+    """Problems of a policy's network: ANCs of the tenant by name (or declared existing), or a Microsoft-hosted one."""
+    nets, hosted = policy.get('network_connections'), policy.get('microsoft_hosted_network')
+    if nets in (None, [], '') and hosted in (None, {}, ''):
+        add(where + '.network_connections', '%s needs a network: network_connections (the names of the tenant\'s '
+            'Azure network connections, the first one primary) or microsoft_hosted_network.' % where)
+        return
+    if nets not in (None, [], '') and hosted not in (None, {}, ''):
+        add(where + '.microsoft_hosted_network', '%s sets both network_connections and microsoft_hosted_network; '
+            'a policy uses one kind of network: remove one.' % where)
+    if hosted not in (None, {}, ''):
+        if not isinstance(hosted, dict):
+            add(where + '.microsoft_hosted_network', '%s.microsoft_hosted_network must be a mapping with '
+                'region_name or region_group.' % where)
+        else:
+            for message in unknown_keys(hosted, POLICY_HOSTED_NETWORK_KEYS, where + '.microsoft_hosted_network'):
+                add(where + '.microsoft_hosted_network', message)
+            if not any(hosted.get(k) for k in POLICY_HOSTED_NETWORK_KEYS):
+                add(where + '.microsoft_hosted_network', '%s.microsoft_hosted_network needs region_name or '
+                    'region_group.' % where)
+    if nets in (None, [], ''):
+        return
+    if not isinstance(nets, list):
+        add(where + '.network_connections', '%s.network_connections must be a list of connection names (the '
+            'first one primary, the others alternates).' % where)
+        return
+    seen = set()
+    for index, entry in enumerate(_policy_network_entries(nets)):
+        at = '%s.network_connections[%d]' % (where, index)
+        if not isinstance(entry, dict):
+            add(at, '%s must be a connection name or a mapping with name (and join_type, existing).' % at)
+            continue
+        for message in unknown_keys(entry, POLICY_NETWORK_KEYS, at):
+            add(at, message)
+        name = entry.get('name')
+        if not isinstance(name, str) or not name.strip():
+            add(at + '.name', '%s.name is required: the name of an Azure network connection of the tenant.' % at)
+            continue
+        if name.strip().lower() in seen:
+            add(at, '%s names connection %s again; list each connection once.' % (at, _name(name)))
+        seen.add(name.strip().lower())
+        if 'existing' in entry and not _is_bool(entry['existing']):
+            add(at + '.existing', '%s.existing must be true or false.' % at)
+        join_type = entry.get('join_type')
+        if join_type is not None and join_type not in JOIN_TYPES:
+            add(at + '.join_type', '%s.join_type must be one of %s%s.' % (
+                at, ', '.join(JOIN_TYPES), closest(join_type, JOIN_TYPES)))
+            join_type = None
+        known = ancs.get(name.strip().lower())
+        if known is None:
+            if str(entry.get('existing', False)).lower() in ('true', 'yes', '1', 'on'):
+                continue
+            names = sorted(n for n, dummy, dummy2 in ancs.values())
+            add(at + '.name', "%s names connection %s, which no w365_network_connection of this tenant defines%s. "
+                "Use one of the tenant's connection names (%s), or, for a connection made outside this inventory, "
+                "write {name: ..., existing: true}." % (
+                    at, _name(name), closest(name, names), ', '.join(names) or 'none defined'))
+        elif join_type is not None and join_type != known[1]:
+            add(at + '.join_type', '%s.join_type is %s but w365_network_connection %s (host %s) is %s; drop '
+                'join_type (it is taken from the connection) or make them agree.' % (
+                    at, join_type, _name(known[0]), known[2], known[1]))
+
+
+def _check_policy_image(where, policy, images, add):
+    image, gallery = policy.get('image'), policy.get('gallery_image')
+    if image in (None, {}, '') and gallery in (None, ''):
+        add(where + '.image', '%s needs an image: image ({name, version} of one of the tenant\'s w365_images) or '
+            'gallery_image (the gallery image\'s name).' % where)
+        return
+    if image not in (None, {}, '') and gallery not in (None, ''):
+        add(where + '.gallery_image', '%s sets both image and gallery_image; remove one.' % where)
+    if gallery not in (None, '') and (not isinstance(gallery, str) or not gallery.strip()):
+        add(where + '.gallery_image', '%s.gallery_image must be the name of a gallery image.' % where)
+    if image in (None, {}, ''):
+        return
+    at = where + '.image'
+    if not isinstance(image, dict):
+        add(at, '%s must be a mapping with name and version of one of the tenant\'s w365_images.' % at)
+        return
+    for message in unknown_keys(image, POLICY_IMAGE_KEYS, at):
+        add(at, message)
+    name, version = image.get('name'), image.get('version')
+    if not isinstance(name, str) or not name.strip():
+        add(at + '.name', '%s.name is required: the display name of the custom image.' % at)
+        return
+    if version is None or not _VERSION_RE.match(str(version)):
+        add(at + '.version', '%s.version must be Major.Minor.Patch, for example 1.0.0 (quote it in YAML).' % at)
+        return
+    if 'existing' in image and not _is_bool(image['existing']):
+        add(at + '.existing', '%s.existing must be true or false.' % at)
+    if (name.strip().lower(), str(version)) in images:
+        return
+    if str(image.get('existing', False)).lower() in ('true', 'yes', '1', 'on'):
+        return
+    listed = sorted('%s %s' % (n, v) for n, v in images.values())
+    add(at, '%s names image %s %s, which the tenant\'s w365_images does not list%s. Use one of them (%s), or, '
+        'for an image uploaded outside this inventory, add existing: true.' % (
+            at, _name(name), _name(version), closest('%s %s' % (name, version), listed),
+            ', '.join(listed) or 'none listed'))
+
+
+def _check_policy_assignments(where, assignments, add):
+    at = where + '.assignments'
+    if assignments in (None, ''):
+        return
+    if not isinstance(assignments, list):
+        add(at, '%s must be a list of Entra groups (display name or object ID).' % at)
+        return
+    seen = set()
+    for index, entry in enumerate(assignments):
+        item = '%s[%d]' % (at, index)
+        if isinstance(entry, str):
+            entry = {'group': entry}
+        if not isinstance(entry, dict):
+            add(item, '%s must be a group (display name or object ID) or a mapping with group.' % item)
+            continue
+        for message in unknown_keys(entry, POLICY_ASSIGNMENT_KEYS, item):
+            add(item, message)
+        group = entry.get('group')
+        if not isinstance(group, str) or not group.strip():
+            add(item + '.group', '%s.group is required: the Entra group\'s display name or object ID.' % item)
+            continue
+        if group.strip().lower() in seen:
+            add(item, '%s assigns group %s again; list each group once.' % (item, _name(group)))
+        seen.add(group.strip().lower())
+        if 'allotment_license_count' in entry and not _is_int(entry['allotment_license_count'], 1):
+            add(item + '.allotment_license_count', '%s.allotment_license_count must be an integer of at least 1.'
+                % item)
+
+
+def check_policies(policies, ancs, images, add):
+    """Problems of a tenant's `w365_provisioning_policies`.
+
+    ancs: lower-case connection name -> (name, join_type, host) of every w365_network_connection of the tenant
+    (also on hosts outside --limit); images: (lower-case name, version) -> (name, version) of its w365_images.
+    """
+    var = POLICY_VAR
+    if policies in (None, ''):
+        return
+    if not isinstance(policies, list):
+        add(var, '%s must be a list of policies ({name, network_connections, image, assignments, ...}).' % var)
+        return
+    names = {}
+    for index, policy in enumerate(policies):
+        where = '%s[%d]' % (var, index)
+        if not isinstance(policy, dict):
+            add(where, '%s must be a mapping with name, network_connections, image, ...' % where)
+            continue
+        for message in unknown_keys(policy, POLICY_KEYS, where):
+            add(where, message)
+        name = policy.get('name')
+        if not isinstance(name, str) or not name.strip():
+            add(where + '.name', '%s.name is required: the display name of the provisioning policy.' % where)
+        elif _CONTROL.search(name):
+            add(where + '.name', '%s.name contains control characters; use printable text.' % where)
+        else:
+            key = name.strip().lower()
+            if key in names:
+                add(where + '.name', '%s.name %s is used again (first at %s[%d]); the name identifies the policy: '
+                    'give each policy its own name.' % (where, _name(name), var, names[key]))
+            else:
+                names[key] = index
+        ptype = policy.get('provisioning_type')
+        if ptype is not None and ptype not in PROVISIONING_TYPES:
+            add(where + '.provisioning_type', '%s.provisioning_type must be one of %s%s.' % (
+                where, ', '.join(PROVISIONING_TYPES), closest(ptype, PROVISIONING_TYPES)))
+        for key in ('single_sign_on', 'local_admin'):
+            if key in policy and not _is_bool(policy[key]):
+                add('%s.%s' % (where, key), '%s.%s must be true or false.' % (where, key))
+        for key in ('description', 'naming_template', 'windows_language'):
+            if policy.get(key) is not None and not isinstance(policy[key], str):
+                add('%s.%s' % (where, key), '%s.%s must be text.' % (where, key))
+        _check_policy_network(where, policy, ancs, add)
+        _check_policy_image(where, policy, images, add)
+        _check_policy_assignments(where, policy.get('assignments'), add)
+
+
 def _signin_problem(options, environ):
     """Why a tenant's merged sign-in options cannot sign in, or None (pure; the environment counts too)."""
     from ansible_collections.w365.cloudpc.plugins.module_utils import _auth
@@ -404,7 +607,8 @@ def validate_inventory(hosts, play_hosts=None, tenant_map=None, common=None, ext
         problems.append({'host': None, 'tenant': None, 'variable': TENANT_MAP_VAR, 'message': str(err)})
         parsed_map = {}
     known = signin_keys()
-    names, subnets, tenant_hosts, tenant_images = {}, {}, {}, {}
+    names, subnets, tenant_hosts, tenant_images, tenant_policies = {}, {}, {}, {}, {}
+    tenant_ancs = {}
     for host in sorted(hosts):
         hv = hosts[host] or {}
         tenant = hv.get('w365_tenant')
@@ -433,6 +637,8 @@ def validate_inventory(hosts, play_hosts=None, tenant_map=None, common=None, ext
             subnet = _check_connection(nc, add if in_play else (lambda v, m: None), environ)
             if isinstance(nc, dict) and isinstance(nc.get('name'), str) and nc['name'].strip():
                 names.setdefault((tenant, nc['name'].strip().lower()), []).append((host, nc['name']))
+                tenant_ancs.setdefault(tenant, {}).setdefault(nc['name'].strip().lower(), (
+                    nc['name'].strip(), nc.get('join_type', 'entra_join'), host))
             if subnet:
                 subnets.setdefault(subnet, []).append(host)
         if in_play:
@@ -442,6 +648,7 @@ def validate_inventory(hosts, play_hosts=None, tenant_map=None, common=None, ext
             for message in check_signin_keys(hv.get('w365_auth'), 'w365_auth', known):
                 add('w365_auth', message)
         tenant_images.setdefault(tenant, {}).setdefault(_images_key(hv.get('w365_images')), []).append(host)
+        tenant_policies.setdefault(tenant, {}).setdefault(repr(hv.get(POLICY_VAR)), []).append(host)
 
     for (tenant, dummy), owners in sorted(names.items()):
         if len(owners) > 1 and any(h in play for h, n in owners):
@@ -466,6 +673,24 @@ def validate_inventory(hosts, play_hosts=None, tenant_map=None, common=None, ext
                              'message': 'w365_images differs between the hosts of tenant %s (%s); images are '
                                         'tenant-wide: set w365_images once, in the tenant group.' % (
                                             tenant, '; '.join(', '.join(h) for h in variants.values()))})
+
+    for tenant, variants in sorted(tenant_policies.items()):
+        if not any(h in play for h in tenant_hosts.get(tenant, [])):
+            continue
+        if len(variants) > 1:
+            problems.append({'host': None, 'tenant': tenant, 'variable': POLICY_VAR,
+                             'message': '%s differs between the hosts of tenant %s (%s); policies are tenant-wide: '
+                                        'set %s once, in the tenant group.' % (
+                                            POLICY_VAR, tenant, '; '.join(', '.join(h) for h in variants.values()),
+                                            POLICY_VAR)})
+            continue
+        first = tenant_hosts[tenant][0]
+        images, listed = {}, hosts[first].get('w365_images')
+        for image in listed if isinstance(listed, list) else []:
+            if isinstance(image, dict) and isinstance(image.get('name'), str) and image.get('version') is not None:
+                images[(image['name'].strip().lower(), str(image['version']))] = (image['name'].strip(),
+                                                                                  str(image['version']))
+        check_policies(hosts[first].get(POLICY_VAR), tenant_ancs.get(tenant, {}), images, adder(None, tenant))
 
     tenants_in_play = sorted({hosts[h].get('w365_tenant') for h in play if h in hosts
                               and isinstance(hosts[h].get('w365_tenant'), str) and hosts[h].get('w365_tenant')})

@@ -1,0 +1,157 @@
+"""Tenant-level `w365_provisioning_policies` in the rollout inventory (module_utils/_inventory.py): pure, no network.
+
+Every bad entry is refused before any request, naming the inventory variable (the index and key) and the fix.
+"""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+from ansible_collections.w365.cloudpc.plugins.module_utils import _inventory as inv
+
+from test_inventory import DELETE, SECRET, base, validate
+
+POLICY = {
+    "name": "A Cloud PCs",
+    "description": "Cloud PCs of tenant a",
+    "provisioning_type": "dedicated",
+    "network_connections": ["anc-a-weu", "anc-a-neu"],
+    "image": {"name": "Golden", "version": "1.0.0"},
+    "assignments": ["Cloud PC Users"],
+    "single_sign_on": True,
+    "naming_template": "CPC-%USERNAME:4%-%RAND:5%",
+    "windows_language": "en-US",
+}
+
+
+def with_policies(*policies, hosts_=("a_weu", "a_neu")):
+    hosts = copy.deepcopy(base())
+    for host in hosts_:
+        hosts[host][inv.POLICY_VAR] = copy.deepcopy(list(policies))
+    return hosts
+
+
+def policy(**changes):
+    entry = copy.deepcopy(POLICY)
+    for key, value in changes.items():
+        if value is DELETE:
+            entry.pop(key, None)
+        else:
+            entry[key] = value
+    return entry
+
+
+def test_a_sound_policy_passes():
+    assert validate(with_policies(POLICY)) == []
+
+
+def test_existing_references_and_hosted_network_pass():
+    entry = policy(network_connections=["anc-a-weu", {"name": "anc-made-by-hand", "existing": True}],
+                   image={"name": "Old", "version": "0.9.0", "existing": True})
+    hosted = policy(name="A hosted", network_connections=DELETE, microsoft_hosted_network={"region_name": "westeurope"},
+                    image=DELETE, gallery_image="Windows 11 Enterprise + Microsoft 365 Apps 24H2")
+    assert validate(with_policies(entry, hosted)) == []
+
+
+P = inv.POLICY_VAR + "[0]"
+
+# (id, policies, variable the message must name)
+CASES = [
+    ("not a list", {"name": "x"}, inv.POLICY_VAR),
+    ("entry not a mapping", ["A Cloud PCs"], P),
+    ("unknown key, closest named", [policy(asignments=["x"])], P),
+    ("name missing", [policy(name=DELETE)], P + ".name"),
+    ("name with control characters", [policy(name="A\x07")], P + ".name"),
+    ("duplicate names", [POLICY, policy(name="a cloud pcs")], inv.POLICY_VAR + "[1].name"),
+    ("provisioning type typo", [policy(provisioning_type="dedicate")], P + ".provisioning_type"),
+    ("single sign-on not a bool", [policy(single_sign_on="perhaps")], P + ".single_sign_on"),
+    ("no network", [policy(network_connections=DELETE)], P + ".network_connections"),
+    ("two kinds of network", [policy(microsoft_hosted_network={"region_group": "europe"})],
+     P + ".microsoft_hosted_network"),
+    ("hosted network without region", [policy(network_connections=DELETE, microsoft_hosted_network={})],
+     P + ".network_connections"),
+    ("hosted network unknown key", [policy(network_connections=DELETE, microsoft_hosted_network={"region": "x"})],
+     P + ".microsoft_hosted_network"),
+    ("connections not a list", [policy(network_connections="anc-a-weu")], P + ".network_connections"),
+    ("connection the tenant does not define", [policy(network_connections=["anc-a-weu", "anc-a-neuu"])],
+     P + ".network_connections[1].name"),
+    ("connection of another tenant", [policy(network_connections=["anc-b-eus"])], P + ".network_connections[0].name"),
+    ("connection listed twice", [policy(network_connections=["anc-a-weu", "ANC-A-WEU"])], P + ".network_connections[1]"),
+    ("connection join type disagrees", [policy(network_connections=[{"name": "anc-a-weu", "join_type": "hybrid_join"}])],
+     P + ".network_connections[0].join_type"),
+    ("connection join type typo", [policy(network_connections=[{"name": "anc-a-weu", "join_type": "entra"}])],
+     P + ".network_connections[0].join_type"),
+    ("connection entry unknown key", [policy(network_connections=[{"name": "anc-a-weu", "primary": True}])],
+     P + ".network_connections[0]"),
+    ("connection entry without name", [policy(network_connections=[{"existing": True}])],
+     P + ".network_connections[0].name"),
+    ("no image", [policy(image=DELETE)], P + ".image"),
+    ("image and gallery image", [policy(gallery_image="Windows 11")], P + ".gallery_image"),
+    ("image the tenant does not list", [policy(image={"name": "Goldn", "version": "1.0.0"})], P + ".image"),
+    ("image version the tenant does not list", [policy(image={"name": "Golden", "version": "2.0.0"})], P + ".image"),
+    ("image version not semver", [policy(image={"name": "Golden", "version": "1.0"})], P + ".image.version"),
+    ("image unknown key", [policy(image={"name": "Golden", "version": "1.0.0", "verison": "1"})], P + ".image"),
+    ("image not a mapping", [policy(image="Golden")], P + ".image"),
+    ("assignments not a list", [policy(assignments="Cloud PC Users")], P + ".assignments"),
+    ("assignment group listed twice", [policy(assignments=["Cloud PC Users", "cloud pc users"])],
+     P + ".assignments[1]"),
+    ("assignment without group", [policy(assignments=[{"service_plan_id": "x"}])], P + ".assignments[0].group"),
+    ("assignment unknown key", [policy(assignments=[{"group": "x", "grop": "y"}])], P + ".assignments[0]"),
+]
+
+
+@pytest.mark.parametrize("case_id,policies,variable", CASES, ids=[c[0] for c in CASES])
+def test_each_bad_policy_entry_is_refused_naming_the_variable(case_id, policies, variable):
+    hosts = copy.deepcopy(base())
+    for host in ("a_weu", "a_neu"):
+        hosts[host][inv.POLICY_VAR] = copy.deepcopy(policies)
+    problems = validate(hosts)
+    matching = [p for p in problems if p["variable"].startswith(variable)]
+    assert matching, problems
+    for problem in matching:
+        assert problem["tenant"] == "a" and problem["host"] is None
+        assert inv.POLICY_VAR in problem["message"]
+        assert SECRET not in inv.format_problem(problem)
+
+
+def test_unknown_reference_names_the_closest_and_the_fix():
+    problems = validate(with_policies(policy(network_connections=["anc-a-weu", "anc-a-neuu"]),
+                                      policy(name="B", image={"name": "Goldne", "version": "1.0.0"})))
+    messages = " ".join(p["message"] for p in problems)
+    assert "did you mean 'anc-a-neu'?" in messages
+    assert "existing: true" in messages
+    assert "did you mean 'Golden 1.0.0'?" in messages
+
+
+def test_unknown_key_names_the_closest_key():
+    (problem,) = validate(with_policies(policy(asignments=["x"])))
+    assert "did you mean 'assignments'?" in problem["message"]
+
+
+def test_references_count_hosts_outside_the_limit():
+    # --limit a_weu: anc-a-neu is defined on a host outside the run, and it is still the tenant's connection.
+    assert validate(with_policies(POLICY), play_hosts=["a_weu"]) == []
+
+
+def test_policies_differing_between_hosts_of_a_tenant():
+    hosts = with_policies(POLICY)
+    hosts["a_neu"][inv.POLICY_VAR] = []
+    (problem,) = validate(hosts)
+    assert problem["variable"] == inv.POLICY_VAR and "tenant-wide" in problem["message"]
+
+
+def test_policies_of_a_tenant_outside_the_run_are_not_reported():
+    hosts = with_policies(policy(network_connections=["nope"]))
+    assert validate(hosts, play_hosts=["b_eus"]) == []
+
+
+def test_join_type_is_checked_against_the_connection_of_the_inventory():
+    hosts = copy.deepcopy(base())
+    hosts["b_eus"][inv.POLICY_VAR] = [policy(network_connections=[{"name": "anc-b-eus", "join_type": "hybrid_join"}],
+                                             image={"name": "x", "version": "1.0.0", "existing": True})]
+    assert validate(hosts) == []
+    hosts["b_eus"][inv.POLICY_VAR][0]["network_connections"][0]["join_type"] = "entra_join"
+    (problem,) = validate(hosts)
+    assert "hybrid_join" in problem["message"] and "b_eus" in problem["message"]
