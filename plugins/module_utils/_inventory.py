@@ -744,3 +744,102 @@ def format_problem(problem):
     if problem.get('tenant'):
         where.append('tenant %s' % problem['tenant'])
     return '%s: %s' % (', '.join(where) or 'inventory', problem['message'])
+
+
+# --- provisioning policies in the rollout: what each policy needs, and whether it can go ahead ----------------
+
+def _truthy(value):
+    return str(value).lower() in ('true', 'yes', '1', 'on')
+
+
+def _failure_text(failed):
+    failed = failed or {}
+    task, message = failed.get('task') or '', failed.get('message') or 'unknown error'
+    return '%s (%s)' % (message, task) if task else message
+
+
+def plan_policies(policies, connections, records, check_mode=False):
+    """Each tenant policy with what it references and why it is skipped (or deferred in check mode), pure.
+
+    policies: the tenant's `w365_provisioning_policies` (validated). connections: [{host, name, join_type,
+    in_run}] for every w365_network_connection of the tenant in the inventory. records: the `w365_deployment`
+    records of the tenant's hosts in this run (their connection results, and on the image host the images and
+    image failures).
+
+    Returns [{name, entry, network_connections: [{name, join_type}], microsoft_hosted_network, image, gallery_image,
+    assignments: [{group, ...}], skip_reason, deferred}]: `skip_reason` when something it uses failed or could not
+    be tried in this run (the policy is then not sent); `deferred` in check mode when something it uses would be
+    created or changed first (the module cannot check against a resource that does not exist yet).
+    """
+    by_name = {}
+    for conn in connections or []:
+        if isinstance(conn.get('name'), str):
+            by_name[conn['name'].strip().lower()] = conn
+    records = [r for r in records or [] if isinstance(r, dict)]
+    by_host = dict((r.get('host'), r) for r in records)
+    signin = next((r for r in records if (r.get('failed') or {}).get('task') in (
+        'Sign in to the tenant', 'Check the whole inventory')), None)
+    uploaded = {}
+    image_failures = {}
+    for record in records:
+        for image in record.get('images') or []:
+            uploaded[(str(image.get('name')).strip().lower(), str(image.get('version')))] = image
+        for failure in record.get('image_failures') or []:
+            image_failures[(str(failure.get('name')).strip().lower(), str(failure.get('version')))] = failure
+    plan = []
+    for entry in policies or []:
+        reasons, deferred = [], []
+        nets = []
+        for ref in _policy_network_entries(entry.get('network_connections')):
+            name = str(ref.get('name')).strip()
+            conn = by_name.get(name.lower())
+            join_type = ref.get('join_type') or (conn or {}).get('join_type') or 'entra_join'
+            nets.append({'name': name, 'join_type': join_type})
+            if conn is None or not conn.get('in_run'):
+                continue  # made outside the inventory, or outside --limit: the module checks it as it is
+            record = by_host.get(conn.get('host'))
+            if record is None:
+                reasons.append('network connection %s (host %s) has no record in this run' % (name, conn['host']))
+            elif record.get('failed'):
+                reasons.append('network connection %s (host %s) failed: %s' % (
+                    name, conn['host'], _failure_text(record['failed'])))
+            elif check_mode and ((record.get('network_connection') or {}).get('connection_changed')
+                                 or not ((record.get('network_connection') or {}).get('connection') or {}).get('id')):
+                deferred.append('network connection %s would be created or changed first' % name)
+        image = entry.get('image')
+        image_ref = None
+        if isinstance(image, dict) and image.get('name'):
+            image_ref = {'name': str(image['name']).strip(), 'version': str(image.get('version'))}
+            key = (image_ref['name'].lower(), image_ref['version'])
+            label = '%s %s' % (image_ref['name'], image_ref['version'])
+            if key in image_failures:
+                failure = image_failures[key]
+                reasons.append('image %s failed: %s' % (label, failure.get('error_explanation')
+                                                         or failure.get('message') or 'unknown error'))
+            elif key in uploaded:
+                result = uploaded[key]
+                status = result.get('status') or (result.get('image') or {}).get('status')
+                if check_mode and (result.get('image_changed') or not (result.get('image') or {}).get('id')):
+                    deferred.append('image %s would be uploaded first' % label)
+                elif status not in (None, '', 'ready') and not check_mode:
+                    reasons.append('image %s is %s, not ready' % (label, status))
+            # Otherwise declared existing, or not tried in this run: the module checks it exists and is ready.
+        if signin is not None:
+            reasons = ['the tenant could not start: %s' % _failure_text(signin.get('failed'))]
+        assignments = []
+        for item in entry.get('assignments') or []:
+            assignments.append({'group': item} if isinstance(item, str) else dict(item))
+        plan.append({
+            'name': entry.get('name'),
+            'entry': entry,
+            'network_connections': nets,
+            'microsoft_hosted_network': entry.get('microsoft_hosted_network') or None,
+            'image': image_ref,
+            'gallery_image': entry.get('gallery_image') or None,
+            'assignments': assignments,
+            'skip_reason': ('; '.join(reasons) + '. Nothing was sent for this policy; fix that and run again.')
+            if reasons else None,
+            'deferred': ('check mode: %s, so the policy is not checked against the service in this run.' % (
+                '; '.join(deferred))) if deferred and not reasons else None,
+        })
+    return plan

@@ -155,3 +155,72 @@ def test_join_type_is_checked_against_the_connection_of_the_inventory():
     hosts["b_eus"][inv.POLICY_VAR][0]["network_connections"][0]["join_type"] = "entra_join"
     (problem,) = validate(hosts)
     assert "hybrid_join" in problem["message"] and "b_eus" in problem["message"]
+
+
+# --- the rollout's plan: what each policy uses, and why it is skipped -----------------------------------------
+
+CONNECTIONS = [{"host": "a_weu", "name": "anc-a-weu", "join_type": "entra_join", "in_run": True},
+               {"host": "a_neu", "name": "anc-a-neu", "join_type": "entra_join", "in_run": True}]
+
+
+def record(host, failed=None, images=(), image_failures=(), changed=False, anc_id="anc-id"):
+    return {"host": host, "tenant": "a", "failed": failed, "images": list(images),
+            "image_failures": list(image_failures),
+            "network_connection": {"name": host, "connection": {"id": anc_id} if anc_id else {},
+                                   "connection_changed": changed}}
+
+
+READY = {"name": "Golden", "version": "1.0.0", "status": "ready", "image": {"id": "img", "status": "ready"},
+         "image_changed": False}
+
+
+def test_plan_lists_connections_in_order_with_their_join_type_and_skips_nothing():
+    (entry,) = inv.plan_policies([POLICY], CONNECTIONS, [record("a_weu", images=[READY]), record("a_neu")])
+    assert entry["skip_reason"] is None and entry["deferred"] is None
+    assert entry["network_connections"] == [{"name": "anc-a-weu", "join_type": "entra_join"},
+                                            {"name": "anc-a-neu", "join_type": "entra_join"}]
+    assert entry["image"] == {"name": "Golden", "version": "1.0.0"}
+    assert entry["assignments"] == [{"group": "Cloud PC Users"}]
+
+
+def test_a_failed_connection_skips_the_policy_with_the_reason():
+    failed = {"task": "Run the preflight checks", "message": "Preflight failed 1 of 12 checks: subnet_capacity."}
+    (entry,) = inv.plan_policies([POLICY], CONNECTIONS, [record("a_weu", images=[READY]), record("a_neu", failed)])
+    assert "anc-a-neu" in entry["skip_reason"] and "a_neu" in entry["skip_reason"]
+    assert "subnet_capacity" in entry["skip_reason"]
+
+
+def test_a_failed_image_skips_the_policy_with_the_reason():
+    failure = {"name": "Golden", "version": "1.0.0", "message": "upload failed", "task": "Upload the image"}
+    (entry,) = inv.plan_policies([POLICY], CONNECTIONS, [record("a_weu", image_failures=[failure]), record("a_neu")])
+    assert "image Golden 1.0.0 failed: upload failed" in entry["skip_reason"]
+
+
+def test_an_image_not_ready_skips_the_policy():
+    pending = dict(READY, status="failed", image={"id": "img", "status": "failed"})
+    (entry,) = inv.plan_policies([POLICY], CONNECTIONS, [record("a_weu", images=[pending]), record("a_neu")])
+    assert "not ready" in entry["skip_reason"]
+
+
+def test_a_failed_sign_in_skips_every_policy_of_the_tenant():
+    failed = {"task": "Sign in to the tenant", "message": "AADSTS7000215 invalid client secret"}
+    plan = inv.plan_policies([POLICY, policy(name="B")], CONNECTIONS, [record("a_weu", failed), record("a_neu", failed)])
+    assert all("could not start" in p["skip_reason"] for p in plan)
+
+
+def test_connections_outside_the_run_are_left_to_the_module():
+    connections = [dict(CONNECTIONS[0]), dict(CONNECTIONS[1], in_run=False)]
+    (entry,) = inv.plan_policies([POLICY], connections, [record("a_weu", images=[READY])])
+    assert entry["skip_reason"] is None
+
+
+def test_check_mode_defers_a_policy_whose_connection_or_image_would_be_created_first():
+    new_image = dict(READY, image={}, image_changed=True, status=None)
+    (entry,) = inv.plan_policies([POLICY], CONNECTIONS, [record("a_weu", images=[new_image]),
+                                                         record("a_neu", changed=True, anc_id=None)],
+                                 check_mode=True)
+    assert entry["skip_reason"] is None
+    assert "anc-a-neu" in entry["deferred"] and "Golden 1.0.0" in entry["deferred"]
+    (entry,) = inv.plan_policies([POLICY], CONNECTIONS, [record("a_weu", images=[READY]), record("a_neu")],
+                                 check_mode=True)
+    assert entry["deferred"] is None
