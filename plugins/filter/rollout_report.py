@@ -178,21 +178,21 @@ def _policy_changes(result):
 def _summarise_policy(record):
     """One row of the report per provisioning policy: network, image, assignments, what changed, or why not."""
     result = record.get('result') or {}
-    nets = record.get('network_connections') or []
-    hosted = record.get('microsoft_hosted_network') or {}
-    if nets:
-        network = ['%s (%s%s)' % (n.get('name'), 'primary' if i == 0 else 'alternate',
-                                  ', ' + str(n['join_type']) if n.get('join_type') else '')
-                   for i, n in enumerate(nets)]
-    elif hosted:
-        network = ['Microsoft-hosted network: %s' % ', '.join('%s %s' % (k, v) for k, v in sorted(hosted.items()))]
-    else:
-        network = []
+    network = []
+    for index, entry in enumerate(record.get('network') or []):
+        entry = entry if isinstance(entry, dict) else {'anc': entry}
+        if entry.get('anc'):
+            what = str(entry['anc'])
+        else:
+            what = 'Microsoft-hosted network %s' % ' '.join(
+                str(entry[k]) for k in ('region', 'region_group') if entry.get(k))
+        network.append('%s (%s%s)' % (what, 'primary' if index == 0 else 'alternate',
+                                      ', ' + str(entry['join_type']) if entry.get('join_type') else ''))
     image = record.get('image') or {}
-    if image:
-        image_text = 'custom image %s %s' % (image.get('name'), image.get('version'))
-    elif record.get('gallery_image'):
-        image_text = 'gallery image %s' % record['gallery_image']
+    if image.get('type') == 'gallery':
+        image_text = 'gallery image %s' % image.get('name')
+    elif image:
+        image_text = 'custom image %s %s' % (image.get('name'), image.get('version') or '(highest ready version)')
     else:
         image_text = ''
     assignments = [str(a.get('group') if isinstance(a, dict) else a) for a in record.get('assignments') or []]

@@ -30,19 +30,21 @@ NETWORK_CONNECTION_KEYS = (
 # Keys of a `w365_images` entry (what playbooks/tasks/tenant_images.yml reads).
 IMAGE_KEYS = ('name', 'version', 'source_image_id', 'manage_grants', 'retry_failed', 'wait_timeout')
 
-# Keys of a `w365_provisioning_policies` entry (what playbooks/tasks/tenant_policies.yml reads).
+# Keys of a `w365_provisioning_policies` entry: the options of w365_provisioning_policy (what
+# playbooks/tasks/tenant_policy.yml passes on), without state and unassign (the playbooks decide those).
 POLICY_VAR = 'w365_provisioning_policies'
 POLICY_KEYS = (
-    'name', 'description', 'provisioning_type', 'network_connections', 'microsoft_hosted_network', 'image',
-    'gallery_image', 'assignments', 'single_sign_on', 'local_admin', 'naming_template', 'windows_language',
+    'name', 'description', 'provisioning_type', 'network', 'image', 'image_warning_days', 'single_sign_on',
+    'local_admin', 'naming_template', 'windows_language', 'autopatch_group_id', 'assignments',
 )
-# Keys of one entry of a policy's `network_connections` (a plain string is the name).
-POLICY_NETWORK_KEYS = ('name', 'join_type', 'existing')
-POLICY_HOSTED_NETWORK_KEYS = ('region_name', 'region_group')
-POLICY_IMAGE_KEYS = ('name', 'version', 'existing')
-# Keys of one entry of a policy's `assignments` (a plain string is the group's display name or object ID).
-POLICY_ASSIGNMENT_KEYS = ('group', 'service_plan_id', 'allotment_display_name', 'allotment_license_count')
-PROVISIONING_TYPES = ('dedicated', 'shared')
+# Keys of one `network` entry (a plain string is a connection name); `existing` marks a connection made outside
+# the inventory.
+POLICY_NETWORK_KEYS = ('anc', 'join_type', 'region', 'region_group', 'existing')
+POLICY_IMAGE_KEYS = ('type', 'name', 'version', 'existing')
+POLICY_IMAGE_TYPES = ('custom', 'gallery')
+# Keys of one `assignments` entry (a plain string is the group's display name or object ID).
+POLICY_ASSIGNMENT_KEYS = ('group', 'service_plan_id')
+PROVISIONING_TYPES = ('dedicated', 'shared', 'shared_by_user', 'shared_by_entra_group')
 
 JOIN_TYPES = ('entra_join', 'hybrid_join')
 UPDATE_PASSWORD_CHOICES = ('on_create', 'always')
@@ -371,121 +373,121 @@ def _check_images(images, add):
 
 
 def _policy_network_entries(value):
-    """The `network_connections` of a policy as a list of dicts ({name, join_type, existing}); strings are names."""
-    entries = []
-    for item in value if isinstance(value, list) else []:
-        entries.append({'name': item} if isinstance(item, str) else item)
-    return entries
+    """The `network` of a policy as a list of dicts; a plain string is a connection name ({anc: name})."""
+    return [{'anc': item} if isinstance(item, str) else item for item in (value if isinstance(value, list) else [])]
 
 
-def _policy_image_label(image):
-    return '%s %s' % (image.get('name'), image.get('version'))
+def _policy_image(value):
+    """The `image` of a policy with its type filled in (custom unless said otherwise), or None."""
+    if not isinstance(value, dict):
+        return None
+    return dict(value, type=value.get('type') or 'custom')
 
 
-def _check_policy_network(where, policy, ancs, add):
-    """Problems of a policy's network: ANCs of the tenant by name (or declared existing), or a Microsoft-hosted one."""
-    nets, hosted = policy.get('network_connections'), policy.get('microsoft_hosted_network')
-    if nets in (None, [], '') and hosted in (None, {}, ''):
-        add(where + '.network_connections', '%s needs a network: network_connections (the names of the tenant\'s '
-            'Azure network connections, the first one primary) or microsoft_hosted_network.' % where)
+def _check_policy_network(where, network, ancs, add):
+    """Problems of a policy's network: the tenant's connections by name (or declared existing), or Microsoft-hosted."""
+    at = where + '.network'
+    if network in (None, [], ''):
+        add(at, '%s.network is required: the names of the tenant\'s Azure network connections in priority order '
+            '(the first one primary), or a Microsoft-hosted network ({region: ..., region_group: ...}).' % where)
         return
-    if nets not in (None, [], '') and hosted not in (None, {}, ''):
-        add(where + '.microsoft_hosted_network', '%s sets both network_connections and microsoft_hosted_network; '
-            'a policy uses one kind of network: remove one.' % where)
-    if hosted not in (None, {}, ''):
-        if not isinstance(hosted, dict):
-            add(where + '.microsoft_hosted_network', '%s.microsoft_hosted_network must be a mapping with '
-                'region_name or region_group.' % where)
-        else:
-            for message in unknown_keys(hosted, POLICY_HOSTED_NETWORK_KEYS, where + '.microsoft_hosted_network'):
-                add(where + '.microsoft_hosted_network', message)
-            if not any(hosted.get(k) for k in POLICY_HOSTED_NETWORK_KEYS):
-                add(where + '.microsoft_hosted_network', '%s.microsoft_hosted_network needs region_name or '
-                    'region_group.' % where)
-    if nets in (None, [], ''):
-        return
-    if not isinstance(nets, list):
-        add(where + '.network_connections', '%s.network_connections must be a list of connection names (the '
-            'first one primary, the others alternates).' % where)
+    if not isinstance(network, list):
+        add(at, '%s.network must be a list (connection names, the first one primary, the others alternates).'
+            % where)
         return
     seen = set()
-    for index, entry in enumerate(_policy_network_entries(nets)):
-        at = '%s.network_connections[%d]' % (where, index)
+    for index, entry in enumerate(_policy_network_entries(network)):
+        item = '%s[%d]' % (at, index)
         if not isinstance(entry, dict):
-            add(at, '%s must be a connection name or a mapping with name (and join_type, existing).' % at)
+            add(item, '%s must be a connection name or a mapping with anc (or region / region_group).' % item)
             continue
-        for message in unknown_keys(entry, POLICY_NETWORK_KEYS, at):
-            add(at, message)
-        name = entry.get('name')
-        if not isinstance(name, str) or not name.strip():
-            add(at + '.name', '%s.name is required: the name of an Azure network connection of the tenant.' % at)
+        for message in unknown_keys(entry, POLICY_NETWORK_KEYS, item):
+            add(item, message)
+        name = entry.get('anc')
+        hosted = entry.get('region') or entry.get('region_group')
+        if name in (None, '') and not hosted:
+            add(item + '.anc', '%s.anc is required: the name of an Azure network connection of the tenant (or give '
+                'region / region_group for a Microsoft-hosted network).' % item)
             continue
-        if name.strip().lower() in seen:
-            add(at, '%s names connection %s again; list each connection once.' % (at, _name(name)))
-        seen.add(name.strip().lower())
+        if name not in (None, '') and hosted:
+            add(item, '%s sets both anc and a Microsoft-hosted region; one entry is one or the other.' % item)
+            continue
         if 'existing' in entry and not _is_bool(entry['existing']):
-            add(at + '.existing', '%s.existing must be true or false.' % at)
+            add(item + '.existing', '%s.existing must be true or false.' % item)
         join_type = entry.get('join_type')
         if join_type is not None and join_type not in JOIN_TYPES:
-            add(at + '.join_type', '%s.join_type must be one of %s%s.' % (
-                at, ', '.join(JOIN_TYPES), closest(join_type, JOIN_TYPES)))
+            add(item + '.join_type', '%s.join_type must be one of %s%s.' % (
+                item, ', '.join(JOIN_TYPES), closest(join_type, JOIN_TYPES)))
             join_type = None
+        if hosted:
+            if join_type == 'hybrid_join':
+                add(item + '.join_type', '%s: a Microsoft-hosted network is always entra_join.' % item)
+            continue
+        if not isinstance(name, str) or not name.strip():
+            add(item + '.anc', '%s.anc must be the name of an Azure network connection of the tenant.' % item)
+            continue
+        if name.strip().lower() in seen:
+            add(item, '%s names connection %s again; list each connection once.' % (item, _name(name)))
+        seen.add(name.strip().lower())
         known = ancs.get(name.strip().lower())
         if known is None:
-            if str(entry.get('existing', False)).lower() in ('true', 'yes', '1', 'on'):
+            if _truthy(entry.get('existing', False)):
                 continue
             names = sorted(n for n, dummy, dummy2 in ancs.values())
-            add(at + '.name', "%s names connection %s, which no w365_network_connection of this tenant defines%s. "
+            add(item + '.anc', "%s names connection %s, which no w365_network_connection of this tenant defines%s. "
                 "Use one of the tenant's connection names (%s), or, for a connection made outside this inventory, "
-                "write {name: ..., existing: true}." % (
-                    at, _name(name), closest(name, names), ', '.join(names) or 'none defined'))
+                "write {anc: ..., existing: true}." % (
+                    item, _name(name), closest(name, names), ', '.join(names) or 'none defined'))
         elif join_type is not None and join_type != known[1]:
-            add(at + '.join_type', '%s.join_type is %s but w365_network_connection %s (host %s) is %s; drop '
+            add(item + '.join_type', '%s.join_type is %s but w365_network_connection %s (host %s) is %s; drop '
                 'join_type (it is taken from the connection) or make them agree.' % (
-                    at, join_type, _name(known[0]), known[2], known[1]))
+                    item, join_type, _name(known[0]), known[2], known[1]))
 
 
-def _check_policy_image(where, policy, images, add):
-    image, gallery = policy.get('image'), policy.get('gallery_image')
-    if image in (None, {}, '') and gallery in (None, ''):
-        add(where + '.image', '%s needs an image: image ({name, version} of one of the tenant\'s w365_images) or '
-            'gallery_image (the gallery image\'s name).' % where)
-        return
-    if image not in (None, {}, '') and gallery not in (None, ''):
-        add(where + '.gallery_image', '%s sets both image and gallery_image; remove one.' % where)
-    if gallery not in (None, '') and (not isinstance(gallery, str) or not gallery.strip()):
-        add(where + '.gallery_image', '%s.gallery_image must be the name of a gallery image.' % where)
-    if image in (None, {}, ''):
-        return
+def _check_policy_image(where, image, images, add):
     at = where + '.image'
+    if image in (None, {}, ''):
+        add(at, '%s.image is required: {name, version} of one of the tenant\'s w365_images, or {type: gallery, '
+            'name: ...} for a gallery image.' % where)
+        return
     if not isinstance(image, dict):
-        add(at, '%s must be a mapping with name and version of one of the tenant\'s w365_images.' % at)
+        add(at, '%s must be a mapping: {name, version} of one of the tenant\'s w365_images, or {type: gallery, '
+            'name: ...}.' % at)
         return
     for message in unknown_keys(image, POLICY_IMAGE_KEYS, at):
         add(at, message)
+    kind = image.get('type') or 'custom'
+    if kind not in POLICY_IMAGE_TYPES:
+        add(at + '.type', '%s.type must be one of %s%s.' % (at, ', '.join(POLICY_IMAGE_TYPES),
+                                                             closest(kind, POLICY_IMAGE_TYPES)))
+        return
     name, version = image.get('name'), image.get('version')
     if not isinstance(name, str) or not name.strip():
-        add(at + '.name', '%s.name is required: the display name of the custom image.' % at)
+        add(at + '.name', '%s.name is required: the name of the %s image.' % (at, kind))
         return
-    if version is None or not _VERSION_RE.match(str(version)):
-        add(at + '.version', '%s.version must be Major.Minor.Patch, for example 1.0.0 (quote it in YAML).' % at)
+    if kind == 'gallery':
+        if version is not None:
+            add(at + '.version', '%s.version is only for custom images; a gallery image is chosen by name.' % at)
         return
     if 'existing' in image and not _is_bool(image['existing']):
         add(at + '.existing', '%s.existing must be true or false.' % at)
-    if (name.strip().lower(), str(version)) in images:
+    if version is not None and not _VERSION_RE.match(str(version)):
+        add(at + '.version', '%s.version must be Major.Minor.Patch, for example 1.0.0 (quote it in YAML).' % at)
         return
-    if str(image.get('existing', False)).lower() in ('true', 'yes', '1', 'on'):
+    if any(n == name.strip().lower() and (version is None or v == str(version)) for n, v in images):
+        return
+    if _truthy(image.get('existing', False)):
         return
     listed = sorted('%s %s' % (n, v) for n, v in images.values())
-    add(at, '%s names image %s %s, which the tenant\'s w365_images does not list%s. Use one of them (%s), or, '
+    add(at, '%s names image %s%s, which the tenant\'s w365_images does not list%s. Use one of them (%s), or, '
         'for an image uploaded outside this inventory, add existing: true.' % (
-            at, _name(name), _name(version), closest('%s %s' % (name, version), listed),
-            ', '.join(listed) or 'none listed'))
+            at, _name(name), '' if version is None else ' ' + _name(version),
+            closest('%s %s' % (name, version or ''), listed), ', '.join(listed) or 'none listed'))
 
 
 def _check_policy_assignments(where, assignments, add):
     at = where + '.assignments'
-    if assignments in (None, ''):
+    if assignments is None:
         return
     if not isinstance(assignments, list):
         add(at, '%s must be a list of Entra groups (display name or object ID).' % at)
@@ -507,9 +509,6 @@ def _check_policy_assignments(where, assignments, add):
         if group.strip().lower() in seen:
             add(item, '%s assigns group %s again; list each group once.' % (item, _name(group)))
         seen.add(group.strip().lower())
-        if 'allotment_license_count' in entry and not _is_int(entry['allotment_license_count'], 1):
-            add(item + '.allotment_license_count', '%s.allotment_license_count must be an integer of at least 1.'
-                % item)
 
 
 def check_policies(policies, ancs, images, add):
@@ -522,13 +521,13 @@ def check_policies(policies, ancs, images, add):
     if policies in (None, ''):
         return
     if not isinstance(policies, list):
-        add(var, '%s must be a list of policies ({name, network_connections, image, assignments, ...}).' % var)
+        add(var, '%s must be a list of policies ({name, network, image, assignments, ...}).' % var)
         return
     names = {}
     for index, policy in enumerate(policies):
         where = '%s[%d]' % (var, index)
         if not isinstance(policy, dict):
-            add(where, '%s must be a mapping with name, network_connections, image, ...' % where)
+            add(where, '%s must be a mapping with name, network, image, ...' % where)
             continue
         for message in unknown_keys(policy, POLICY_KEYS, where):
             add(where, message)
@@ -551,11 +550,13 @@ def check_policies(policies, ancs, images, add):
         for key in ('single_sign_on', 'local_admin'):
             if key in policy and not _is_bool(policy[key]):
                 add('%s.%s' % (where, key), '%s.%s must be true or false.' % (where, key))
-        for key in ('description', 'naming_template', 'windows_language'):
+        for key in ('description', 'naming_template', 'windows_language', 'autopatch_group_id'):
             if policy.get(key) is not None and not isinstance(policy[key], str):
                 add('%s.%s' % (where, key), '%s.%s must be text.' % (where, key))
-        _check_policy_network(where, policy, ancs, add)
-        _check_policy_image(where, policy, images, add)
+        if 'image_warning_days' in policy and not _is_int(policy['image_warning_days'], 0):
+            add(where + '.image_warning_days', '%s.image_warning_days must be an integer of at least 0.' % where)
+        _check_policy_network(where, policy.get('network'), ancs, add)
+        _check_policy_image(where, policy.get('image'), images, add)
         _check_policy_assignments(where, policy.get('assignments'), add)
 
 
@@ -759,17 +760,19 @@ def _failure_text(failed):
 
 
 def plan_policies(policies, connections, records, check_mode=False):
-    """Each tenant policy with what it references and why it is skipped (or deferred in check mode), pure.
+    """Each tenant policy with the module's network, image and assignments, and why it is skipped, pure.
 
     policies: the tenant's `w365_provisioning_policies` (validated). connections: [{host, name, join_type,
     in_run}] for every w365_network_connection of the tenant in the inventory. records: the `w365_deployment`
     records of the tenant's hosts in this run (their connection results, and on the image host the images and
     image failures).
 
-    Returns [{name, entry, network_connections: [{name, join_type}], microsoft_hosted_network, image, gallery_image,
-    assignments: [{group, ...}], skip_reason, deferred}]: `skip_reason` when something it uses failed or could not
-    be tried in this run (the policy is then not sent); `deferred` in check mode when something it uses would be
-    created or changed first (the module cannot check against a resource that does not exist yet).
+    Returns [{name, entry, network, image, assignments, skip_reason, deferred}]: `network` ([{anc, join_type}] or
+    [{region, region_group}]), `image` ({type, name, version}) and `assignments` ([{group, service_plan_id}])
+    as w365_provisioning_policy takes them (None when the entry leaves them out); `skip_reason` when something it
+    uses failed in this run or the tenant could not start (nothing is then sent for the policy); `deferred` in check
+    mode when something it uses would be created or changed first (the module cannot check a policy against a
+    connection or image that does not exist yet).
     """
     by_name = {}
     for conn in connections or []:
@@ -779,45 +782,56 @@ def plan_policies(policies, connections, records, check_mode=False):
     by_host = dict((r.get('host'), r) for r in records)
     signin = next((r for r in records if (r.get('failed') or {}).get('task') in (
         'Sign in to the tenant', 'Check the whole inventory')), None)
-    uploaded = {}
-    image_failures = {}
+    uploaded, image_failures = {}, {}
     for record in records:
         for image in record.get('images') or []:
-            uploaded[(str(image.get('name')).strip().lower(), str(image.get('version')))] = image
+            uploaded.setdefault(str(image.get('name')).strip().lower(), {})[str(image.get('version'))] = image
         for failure in record.get('image_failures') or []:
-            image_failures[(str(failure.get('name')).strip().lower(), str(failure.get('version')))] = failure
+            image_failures.setdefault(str(failure.get('name')).strip().lower(), {})[
+                str(failure.get('version'))] = failure
     plan = []
     for entry in policies or []:
         reasons, deferred = [], []
-        nets = []
-        for ref in _policy_network_entries(entry.get('network_connections')):
-            name = str(ref.get('name')).strip()
-            conn = by_name.get(name.lower())
-            join_type = ref.get('join_type') or (conn or {}).get('join_type') or 'entra_join'
-            nets.append({'name': name, 'join_type': join_type})
-            if conn is None or not conn.get('in_run'):
-                continue  # made outside the inventory, or outside --limit: the module checks it as it is
-            record = by_host.get(conn.get('host'))
-            if record is None:
-                reasons.append('network connection %s (host %s) has no record in this run' % (name, conn['host']))
-            elif record.get('failed'):
-                reasons.append('network connection %s (host %s) failed: %s' % (
-                    name, conn['host'], _failure_text(record['failed'])))
-            elif check_mode and ((record.get('network_connection') or {}).get('connection_changed')
-                                 or not ((record.get('network_connection') or {}).get('connection') or {}).get('id')):
-                deferred.append('network connection %s would be created or changed first' % name)
-        image = entry.get('image')
-        image_ref = None
-        if isinstance(image, dict) and image.get('name'):
-            image_ref = {'name': str(image['name']).strip(), 'version': str(image.get('version'))}
-            key = (image_ref['name'].lower(), image_ref['version'])
-            label = '%s %s' % (image_ref['name'], image_ref['version'])
-            if key in image_failures:
-                failure = image_failures[key]
+        network = None
+        if entry.get('network') is not None:
+            network = []
+            for ref in _policy_network_entries(entry.get('network')):
+                if not ref.get('anc'):
+                    network.append(dict((k, v) for k, v in ref.items() if k in ('region', 'region_group', 'join_type')
+                                        and v not in (None, '')))
+                    continue
+                name = str(ref['anc']).strip()
+                conn = by_name.get(name.lower())
+                network.append({'anc': name, 'join_type': ref.get('join_type') or (conn or {}).get('join_type')
+                                or 'entra_join'})
+                if conn is None or not conn.get('in_run'):
+                    continue  # made outside the inventory, or outside --limit: the module checks it as it is
+                record = by_host.get(conn.get('host'))
+                result = (record or {}).get('network_connection') or {}
+                if record is None:
+                    reasons.append('network connection %s (host %s) has no record in this run' % (name, conn['host']))
+                elif record.get('failed'):
+                    reasons.append('network connection %s (host %s) failed: %s' % (
+                        name, conn['host'], _failure_text(record['failed'])))
+                elif check_mode and (result.get('connection_changed') or not (result.get('connection') or {}).get('id')):
+                    deferred.append('network connection %s would be created or changed first' % name)
+        image = _policy_image(entry.get('image'))
+        if image is not None:
+            image = dict((k, v) for k, v in image.items() if k != 'existing' and v is not None)
+            if image.get('version') is not None:
+                image['version'] = str(image['version'])
+        if image is not None and image['type'] == 'custom':
+            key, version = str(image.get('name')).strip().lower(), image.get('version')
+            label = '%s %s' % (image.get('name'), version or '(highest ready version)')
+            failures = image_failures.get(key) or {}
+            tried = uploaded.get(key) or {}
+            failure = failures.get(version) if version else (next(iter(failures.values())) if failures and not tried
+                                                              else None)
+            result = tried.get(version) if version else None
+            if failure is not None:
                 reasons.append('image %s failed: %s' % (label, failure.get('error_explanation')
-                                                         or failure.get('message') or 'unknown error'))
-            elif key in uploaded:
-                result = uploaded[key]
+                                                        or failure.get('message') or 'unknown error'))
+            elif result is not None:
                 status = result.get('status') or (result.get('image') or {}).get('status')
                 if check_mode and (result.get('image_changed') or not (result.get('image') or {}).get('id')):
                     deferred.append('image %s would be uploaded first' % label)
@@ -826,16 +840,14 @@ def plan_policies(policies, connections, records, check_mode=False):
             # Otherwise declared existing, or not tried in this run: the module checks it exists and is ready.
         if signin is not None:
             reasons = ['the tenant could not start: %s' % _failure_text(signin.get('failed'))]
-        assignments = []
-        for item in entry.get('assignments') or []:
-            assignments.append({'group': item} if isinstance(item, str) else dict(item))
+        assignments = None
+        if entry.get('assignments') is not None:
+            assignments = [{'group': item} if isinstance(item, str) else dict(item) for item in entry['assignments']]
         plan.append({
             'name': entry.get('name'),
             'entry': entry,
-            'network_connections': nets,
-            'microsoft_hosted_network': entry.get('microsoft_hosted_network') or None,
-            'image': image_ref,
-            'gallery_image': entry.get('gallery_image') or None,
+            'network': network,
+            'image': image,
             'assignments': assignments,
             'skip_reason': ('; '.join(reasons) + '. Nothing was sent for this policy; fix that and run again.')
             if reasons else None,

@@ -315,9 +315,9 @@ def test_teardown_report_shows_the_grants_it_kept_and_why():
 # --- provisioning policies: one row per policy, in the tenant -------------------------------------------------
 
 def policy_record(name="A Cloud PCs", **extra):
-    base = {"name": name, "network_connections": [{"name": "anc-weu", "join_type": "entra_join"},
-                                                  {"name": "anc-neu", "join_type": "entra_join"}],
-            "microsoft_hosted_network": None, "image": {"name": "Golden", "version": "1.0.0"}, "gallery_image": None,
+    base = {"name": name, "network": [{"anc": "anc-weu", "join_type": "entra_join"},
+                                      {"anc": "anc-neu", "join_type": "entra_join"}],
+            "image": {"type": "custom", "name": "Golden", "version": "1.0.0"},
             "assignments": [{"group": "Cloud PC Users"}], "skip_reason": None, "deferred": None,
             "result": {"changed": True, "policy": {"id": "p1"}, "diff": {"before": {}, "after": {"name": name}}}}
     base.update(extra)
@@ -381,7 +381,7 @@ def test_deferred_policy_in_check_mode_is_a_predicted_change_not_a_failure():
 
 def test_hosted_network_and_gallery_image_rows():
     row = rr.rollout_report([record("a_weu", "a", "westeurope", policies=[policy_record(
-        network_connections=[], microsoft_hosted_network={"region_name": "westeurope"}, image=None,
-        gallery_image="Windows 11 Enterprise 24H2")])])["tenants"][0]["policies"][0]
-    assert row["network"] == ["Microsoft-hosted network: region_name westeurope"]
+        network=[{"region": "automatic", "region_group": "europeUnion"}],
+        image={"type": "gallery", "name": "Windows 11 Enterprise 24H2"})])])["tenants"][0]["policies"][0]
+    assert row["network"] == ["Microsoft-hosted network automatic europeUnion (primary)"]
     assert row["image"] == "gallery image Windows 11 Enterprise 24H2"

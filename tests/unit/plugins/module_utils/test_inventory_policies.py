@@ -17,7 +17,7 @@ POLICY = {
     "name": "A Cloud PCs",
     "description": "Cloud PCs of tenant a",
     "provisioning_type": "dedicated",
-    "network_connections": ["anc-a-weu", "anc-a-neu"],
+    "network": ["anc-a-weu", {"anc": "anc-a-neu"}],
     "image": {"name": "Golden", "version": "1.0.0"},
     "assignments": ["Cloud PC Users"],
     "single_sign_on": True,
@@ -48,11 +48,13 @@ def test_a_sound_policy_passes():
 
 
 def test_existing_references_and_hosted_network_pass():
-    entry = policy(network_connections=["anc-a-weu", {"name": "anc-made-by-hand", "existing": True}],
+    entry = policy(network=["anc-a-weu", {"anc": "anc-made-by-hand", "existing": True}],
                    image={"name": "Old", "version": "0.9.0", "existing": True})
-    hosted = policy(name="A hosted", network_connections=DELETE, microsoft_hosted_network={"region_name": "westeurope"},
-                    image=DELETE, gallery_image="Windows 11 Enterprise + Microsoft 365 Apps 24H2")
-    assert validate(with_policies(entry, hosted)) == []
+    hosted = policy(name="A hosted", network=[{"region": "automatic", "region_group": "europeUnion"}],
+                    image={"type": "gallery", "name": "Windows 11 Enterprise + Microsoft 365 Apps 24H2"})
+    any_version = policy(name="A latest", image={"type": "custom", "name": "golden"}, assignments=[],
+                         provisioning_type="shared_by_user", autopatch_group_id="", image_warning_days=30)
+    assert validate(with_policies(entry, hosted, any_version)) == []
 
 
 P = inv.POLICY_VAR + "[0]"
@@ -62,38 +64,38 @@ CASES = [
     ("not a list", {"name": "x"}, inv.POLICY_VAR),
     ("entry not a mapping", ["A Cloud PCs"], P),
     ("unknown key, closest named", [policy(asignments=["x"])], P),
+    ("old-style key network_connections", [policy(network_connections=["anc-a-weu"])], P),
     ("name missing", [policy(name=DELETE)], P + ".name"),
     ("name with control characters", [policy(name="A\x07")], P + ".name"),
     ("duplicate names", [POLICY, policy(name="a cloud pcs")], inv.POLICY_VAR + "[1].name"),
     ("provisioning type typo", [policy(provisioning_type="dedicate")], P + ".provisioning_type"),
     ("single sign-on not a bool", [policy(single_sign_on="perhaps")], P + ".single_sign_on"),
-    ("no network", [policy(network_connections=DELETE)], P + ".network_connections"),
-    ("two kinds of network", [policy(microsoft_hosted_network={"region_group": "europe"})],
-     P + ".microsoft_hosted_network"),
-    ("hosted network without region", [policy(network_connections=DELETE, microsoft_hosted_network={})],
-     P + ".network_connections"),
-    ("hosted network unknown key", [policy(network_connections=DELETE, microsoft_hosted_network={"region": "x"})],
-     P + ".microsoft_hosted_network"),
-    ("connections not a list", [policy(network_connections="anc-a-weu")], P + ".network_connections"),
-    ("connection the tenant does not define", [policy(network_connections=["anc-a-weu", "anc-a-neuu"])],
-     P + ".network_connections[1].name"),
-    ("connection of another tenant", [policy(network_connections=["anc-b-eus"])], P + ".network_connections[0].name"),
-    ("connection listed twice", [policy(network_connections=["anc-a-weu", "ANC-A-WEU"])], P + ".network_connections[1]"),
-    ("connection join type disagrees", [policy(network_connections=[{"name": "anc-a-weu", "join_type": "hybrid_join"}])],
-     P + ".network_connections[0].join_type"),
-    ("connection join type typo", [policy(network_connections=[{"name": "anc-a-weu", "join_type": "entra"}])],
-     P + ".network_connections[0].join_type"),
-    ("connection entry unknown key", [policy(network_connections=[{"name": "anc-a-weu", "primary": True}])],
-     P + ".network_connections[0]"),
-    ("connection entry without name", [policy(network_connections=[{"existing": True}])],
-     P + ".network_connections[0].name"),
+    ("image warning days negative", [policy(image_warning_days=-1)], P + ".image_warning_days"),
+    ("no network", [policy(network=DELETE)], P + ".network"),
+    ("network not a list", [policy(network="anc-a-weu")], P + ".network"),
+    ("hosted network entry with a connection too", [policy(network=[{"anc": "anc-a-weu", "region": "westeurope"}])],
+     P + ".network[0]"),
+    ("hosted network hybrid join", [policy(network=[{"region": "westeurope", "join_type": "hybrid_join"}])],
+     P + ".network[0].join_type"),
+    ("network entry unknown key", [policy(network=[{"anc": "anc-a-weu", "primary": True}])], P + ".network[0]"),
+    ("network entry without anc or region", [policy(network=[{"existing": True}])], P + ".network[0].anc"),
+    ("connection the tenant does not define", [policy(network=["anc-a-weu", "anc-a-neuu"])], P + ".network[1].anc"),
+    ("connection of another tenant", [policy(network=["anc-b-eus"])], P + ".network[0].anc"),
+    ("connection listed twice", [policy(network=["anc-a-weu", "ANC-A-WEU"])], P + ".network[1]"),
+    ("connection join type disagrees", [policy(network=[{"anc": "anc-a-weu", "join_type": "hybrid_join"}])],
+     P + ".network[0].join_type"),
+    ("connection join type typo", [policy(network=[{"anc": "anc-a-weu", "join_type": "entra"}])],
+     P + ".network[0].join_type"),
     ("no image", [policy(image=DELETE)], P + ".image"),
-    ("image and gallery image", [policy(gallery_image="Windows 11")], P + ".gallery_image"),
+    ("image not a mapping", [policy(image="Golden")], P + ".image"),
+    ("image type typo", [policy(image={"type": "galery", "name": "x"})], P + ".image.type"),
+    ("gallery image with a version", [policy(image={"type": "gallery", "name": "x", "version": "1.0.0"})],
+     P + ".image.version"),
     ("image the tenant does not list", [policy(image={"name": "Goldn", "version": "1.0.0"})], P + ".image"),
     ("image version the tenant does not list", [policy(image={"name": "Golden", "version": "2.0.0"})], P + ".image"),
     ("image version not semver", [policy(image={"name": "Golden", "version": "1.0"})], P + ".image.version"),
     ("image unknown key", [policy(image={"name": "Golden", "version": "1.0.0", "verison": "1"})], P + ".image"),
-    ("image not a mapping", [policy(image="Golden")], P + ".image"),
+    ("image without name", [policy(image={"version": "1.0.0"})], P + ".image.name"),
     ("assignments not a list", [policy(assignments="Cloud PC Users")], P + ".assignments"),
     ("assignment group listed twice", [policy(assignments=["Cloud PC Users", "cloud pc users"])],
      P + ".assignments[1]"),
@@ -117,7 +119,7 @@ def test_each_bad_policy_entry_is_refused_naming_the_variable(case_id, policies,
 
 
 def test_unknown_reference_names_the_closest_and_the_fix():
-    problems = validate(with_policies(policy(network_connections=["anc-a-weu", "anc-a-neuu"]),
+    problems = validate(with_policies(policy(network=["anc-a-weu", "anc-a-neuu"]),
                                       policy(name="B", image={"name": "Goldne", "version": "1.0.0"})))
     messages = " ".join(p["message"] for p in problems)
     assert "did you mean 'anc-a-neu'?" in messages
@@ -143,16 +145,16 @@ def test_policies_differing_between_hosts_of_a_tenant():
 
 
 def test_policies_of_a_tenant_outside_the_run_are_not_reported():
-    hosts = with_policies(policy(network_connections=["nope"]))
+    hosts = with_policies(policy(network=["nope"]))
     assert validate(hosts, play_hosts=["b_eus"]) == []
 
 
 def test_join_type_is_checked_against_the_connection_of_the_inventory():
     hosts = copy.deepcopy(base())
-    hosts["b_eus"][inv.POLICY_VAR] = [policy(network_connections=[{"name": "anc-b-eus", "join_type": "hybrid_join"}],
+    hosts["b_eus"][inv.POLICY_VAR] = [policy(network=[{"anc": "anc-b-eus", "join_type": "hybrid_join"}],
                                              image={"name": "x", "version": "1.0.0", "existing": True})]
     assert validate(hosts) == []
-    hosts["b_eus"][inv.POLICY_VAR][0]["network_connections"][0]["join_type"] = "entra_join"
+    hosts["b_eus"][inv.POLICY_VAR][0]["network"][0]["join_type"] = "entra_join"
     (problem,) = validate(hosts)
     assert "hybrid_join" in problem["message"] and "b_eus" in problem["message"]
 
@@ -177,9 +179,9 @@ READY = {"name": "Golden", "version": "1.0.0", "status": "ready", "image": {"id"
 def test_plan_lists_connections_in_order_with_their_join_type_and_skips_nothing():
     (entry,) = inv.plan_policies([POLICY], CONNECTIONS, [record("a_weu", images=[READY]), record("a_neu")])
     assert entry["skip_reason"] is None and entry["deferred"] is None
-    assert entry["network_connections"] == [{"name": "anc-a-weu", "join_type": "entra_join"},
-                                            {"name": "anc-a-neu", "join_type": "entra_join"}]
-    assert entry["image"] == {"name": "Golden", "version": "1.0.0"}
+    assert entry["network"] == [{"anc": "anc-a-weu", "join_type": "entra_join"},
+                                {"anc": "anc-a-neu", "join_type": "entra_join"}]
+    assert entry["image"] == {"type": "custom", "name": "Golden", "version": "1.0.0"}
     assert entry["assignments"] == [{"group": "Cloud PC Users"}]
 
 
@@ -224,3 +226,19 @@ def test_check_mode_defers_a_policy_whose_connection_or_image_would_be_created_f
     (entry,) = inv.plan_policies([POLICY], CONNECTIONS, [record("a_weu", images=[READY]), record("a_neu")],
                                  check_mode=True)
     assert entry["deferred"] is None
+
+
+def test_plan_passes_hosted_networks_and_gallery_images_as_the_module_takes_them():
+    hosted = policy(network=[{"region": "automatic", "region_group": "europeUnion"}],
+                    image={"type": "gallery", "name": "Windows 11"}, assignments=DELETE)
+    (entry,) = inv.plan_policies([hosted], CONNECTIONS, [record("a_weu"), record("a_neu")])
+    assert entry["network"] == [{"region": "automatic", "region_group": "europeUnion"}]
+    assert entry["image"] == {"type": "gallery", "name": "Windows 11"}
+    assert entry["assignments"] is None and entry["skip_reason"] is None
+
+
+def test_plan_drops_existing_marks_and_keeps_versionless_images():
+    entry = policy(network=[{"anc": "anc-x", "existing": True}], image={"name": "Golden", "existing": True})
+    (planned,) = inv.plan_policies([entry], CONNECTIONS, [record("a_weu", images=[READY])])
+    assert planned["network"] == [{"anc": "anc-x", "join_type": "entra_join"}]
+    assert planned["image"] == {"type": "custom", "name": "Golden"}
