@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 
 from . import roles
-from .arm import _method, _not_found, ra_json, rd_json, vnet_id
+from .arm_common import _method, _not_found, ra_json, rd_json, vnet_id
 from .errors import ApiError
-from .server import Response
+from .messages import Response
 
 
 def resolve_scope(ctx, scope: str) -> str:

@@ -10,7 +10,7 @@ import hmac
 
 from .app import parse_fault
 from .errors import ApiError
-from .server import Response, utc_iso
+from .messages import Response, utc_iso
 
 
 def authorized(emu, req) -> bool:

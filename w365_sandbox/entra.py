@@ -9,7 +9,7 @@ import json
 import secrets
 
 from .errors import ApiError, EntraError
-from .server import Response
+from .messages import Response
 from .tokens import api_of, b64url, normalize_resource, now_epoch, split_jwt, unsigned_jwt
 
 JWT_BEARER = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"

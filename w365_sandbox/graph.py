@@ -1,72 +1,35 @@
-"""Microsoft Graph (v1.0 and the beta paths the collection uses): routing, the OData helpers shared by the
-Cloud PC resources (graph_anc, graph_images), and the service principal lookup."""
+"""Microsoft Graph (v1.0 and the beta paths the collection uses): the one dispatch table, the service principal
+lookup and beta supportedRegions. The resource modules (graph_anc, graph_images, graph_policies, graph_groups,
+graph_usage) import their helpers from graph_common, never from here, so there is no import cycle."""
 
 from __future__ import annotations
 
-import datetime
 import re
 
+from . import graph_anc, graph_groups, graph_images, graph_policies, graph_usage
 from .auth import authenticate
 from .errors import ApiError
-from .odata import check_query, page, parse_filter, parse_select
-from .server import Response
+from .graph_common import DIRECTORY_READ, G, _collection, _method, _single, check_content_type
+from .graph_common import iso  # noqa: F401 (re-exported: other modules used graph.iso before graph_common existed)
+from .messages import Response
 from .world import WINDOWS365_APP_ID
-
-READ_PERMS = {"cloudpc.read.all", "cloudpc.readwrite.all"}
-WRITE_PERMS = {"cloudpc.readwrite.all"}
-DIRECTORY_READ = {"application.read.all", "application.readwrite.all", "directory.read.all",
-                  "directory.readwrite.all", "directory.accessasuser.all"}
-# Directory roles a signed-in user needs for Cloud PC writes (Windows 365 docs: Intune Administrator or Windows 365
-# Administrator; Global Administrator includes them). Template IDs from the Entra built-in roles reference.
-CLOUD_PC_WRITE_ROLES = {"3a2c62db-5318-420d-8d74-23affee5d9d5": "Intune Administrator",
-                        "11451d60-acb2-45eb-a7d6-43d0f0125c13": "Windows 365 Administrator",
-                        "62e90394-69f5-4237-9190-012177145e10": "Global Administrator"}
-GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
 SP_FIELDS = ["id", "appId", "displayName", "servicePrincipalType", "accountEnabled", "appOwnerOrganizationId",
              "servicePrincipalNames", "createdDateTime"]
 
 
-def iso(ts: float) -> str:
-    return datetime.datetime.fromtimestamp(ts, datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+def _ve_routes(version: str) -> dict:
+    """deviceManagement/virtualEndpoint/{collection} -> handler(g, tail): the one Graph dispatch table."""
+    routes = {"onpremisesconnections": graph_anc.ancs, "deviceimages": graph_images.device_images,
+              "galleryimages": graph_images.gallery_images, "provisioningpolicies": graph_policies.policies,
+              "cloudpcs": graph_usage.cloud_pcs, "usersettings": graph_usage.user_settings}
+    if version == "beta":
+        routes["supportedregions"] = supported_regions
+    return routes
 
 
-class G:
-    """Per-request context."""
-
-    def __init__(self, emu, req, tenant, principal, version):
-        self.emu = emu
-        self.req = req
-        self.tenant = tenant
-        self.principal = principal
-        self.version = version
-        self.now = emu.now()
-
-    @property
-    def root(self):
-        return f"https://graph.microsoft.com/{self.version}/$metadata"
-
-    def need(self, perms: set, scopes_text: str, directory=False):
-        if self.principal["permissions"] & perms:
-            return
-        if directory:
-            raise ApiError(403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.")
-        # Intune-style wording (the Cloud PC API is served by Intune); ASSUMED in docs/sandbox.md.
-        who = "Application" if self.principal["kind"] == "app" else "User"
-        raise ApiError(403, "Forbidden", f"{who} is not authorized to perform this operation. {who} must have one "
-                                         f"of the following scopes: {scopes_text}")
-
-    def read(self):
-        self.need(READ_PERMS, "CloudPC.Read.All, CloudPC.ReadWrite.All")
-
-    def write(self):
-        """CloudPC.ReadWrite.All (delegated or application); a signed-in user also needs a directory role that may
-        manage Cloud PCs: delegated permissions never exceed what the user could do."""
-        self.need(WRITE_PERMS, "CloudPC.ReadWrite.All")
-        if self.principal["kind"] == "user" and not (self.principal["wids"] & set(CLOUD_PC_WRITE_ROLES)):
-            raise ApiError(403, "Forbidden", "User is not authorized to perform this operation. The signed-in user "
-                                             "needs one of the directory roles: "
-                                             + ", ".join(CLOUD_PC_WRITE_ROLES.values()) + ".")
+# Collections that answer GET {collection}/$count (the v1.0 description has these $count paths).
+COUNTABLE = ("onpremisesconnections", "deviceimages", "provisioningpolicies", "galleryimages")
 
 
 def handle(emu, req) -> Response:
@@ -76,121 +39,20 @@ def handle(emu, req) -> Response:
     g = G(emu, req, tenant, principal, version)
     check_content_type(req)
     rest = segs[1:]
-    if rest and rest[0].lower().startswith("serviceprincipals"):
+    head = rest[0].lower() if rest else ""
+    if head.startswith("serviceprincipals"):
         return service_principals(g, rest)
-    if len(rest) >= 3 and rest[0].lower() == "devicemanagement" and rest[1].lower() == "virtualendpoint":
-        from . import graph_anc, graph_images
-
+    if head == "groups":
+        return graph_groups.groups(g, rest)
+    if len(rest) >= 3 and head == "devicemanagement" and rest[1].lower() == "virtualendpoint":
         coll = rest[2].lower()
         tail = rest[3:]
-        if tail == ["$count"] and coll in ("onpremisesconnections", "deviceimages", "provisioningpolicies",
-                                           "galleryimages"):
+        if tail == ["$count"] and coll in COUNTABLE:
             return _count(g, coll, rest[:3])
-        if coll == "onpremisesconnections":
-            return graph_anc.ancs(g, tail)
-        if coll == "deviceimages":
-            return graph_images.device_images(g, tail)
-        if coll == "provisioningpolicies":
-            return graph_images.policies(g, tail)
-        if coll == "galleryimages":
-            return gallery_images(g, tail)
-        if coll == "supportedregions" and version == "beta":
-            return supported_regions(g, tail)
-        if coll in ("cloudpcs", "usersettings"):
-            from . import graph_usage
-
-            return graph_usage.cloud_pcs(g, tail) if coll == "cloudpcs" else graph_usage.user_settings(g, tail)
+        route = _ve_routes(version).get(coll)
+        if route is not None:
+            return route(g, tail)
     raise ApiError(400, "BadRequest", f"Resource not found for the segment '{rest[-1] if rest else version}'.")
-
-
-def _method(g, *allowed):
-    if g.req.method not in allowed:
-        raise ApiError(405, "MethodNotAllowed", f"The HTTP method '{g.req.method}' is not allowed here.")
-
-
-def _action(name: str) -> str:
-    """`microsoft.graph.runHealthChecks` -> `runhealthchecks`; `getSourceImages()` -> `getsourceimages`."""
-    n = name.lower()
-    if n.startswith("microsoft.graph."):
-        n = n[len("microsoft.graph."):]
-    return n[:-2] if n.endswith("()") else n
-
-
-def check_content_type(req) -> None:
-    """A request body must be JSON (learn.microsoft.com/graph/use-the-api: write requests send
-    Content-Type: application/json). The message is the one Graph answers a body it cannot read as JSON with."""
-    if req.method not in ("POST", "PATCH", "PUT") or not req.body:
-        return
-    ctype = (req.headers.get("content-type") or "").split(";", 1)[0].strip().lower()
-    if ctype != "application/json" and not ctype.endswith("+json"):
-        raise ApiError(400, "BadRequest", "Unable to read JSON request payload. Please ensure Content-Type header is "
-                                          "set and payload is of valid JSON format.")
-
-
-def check_action_body(g, action: str, parameters=()) -> dict:
-    """The body of a bound action: only the parameters the action declares (CSDL); a parameterless action takes no
-    body at all. Unknown parameters get the OData message Graph returns for them."""
-    if not g.req.body or not g.req.body.strip():
-        return {}
-    if not parameters:
-        raise ApiError(400, "BadRequest", f"The action '{action}' does not take parameters; send no request body.")
-    body = g.req.json()
-    if not isinstance(body, dict):
-        raise ApiError(400, "BadRequest", "The request body must be a JSON object.")
-    for key in body:
-        if key not in parameters:
-            raise ApiError(400, "BadRequest", f"The parameter '{key}' in the request payload is not a valid parameter "
-                                              f"for the operation '{action}'.")
-    return body
-
-
-def _cloudpc(type_name) -> bool:
-    return type_name.lower().startswith("microsoft.graph.cloudpc")
-
-
-def _collection(g, items, type_name, props, context, expand=()):
-    if g.req.method == "GET" and _cloudpc(type_name):
-        check_query(g.req, g.version, ("$select", "$filter") + (("$expand",) if expand else ()))
-    pred = parse_filter(g.req.q("$filter"), type_name, set(props))
-    select = parse_select(g.req.q("$select"), type_name, set(props))
-    matched = [e for e in items if pred(e)]
-    chunk, next_link = page(g.req, matched, g.emu.seed["graph_page_size"])
-    body = {"@odata.context": f"{g.root}#{context}" + (f"({','.join(select)})" if select else "")}
-    if (g.req.q("$count") or "").lower() == "true":
-        body["@odata.count"] = len(matched)
-    body["value"] = [_shape(e, select, None) for e in chunk]
-    if next_link:
-        body["@odata.nextLink"] = next_link
-    return Response(200, body)
-
-
-def _shape(entity, select, default):
-    fields = select or default or [k for k in entity if not k.startswith("@")]
-    out = {"@odata.type": entity["@odata.type"]} if "@odata.type" in entity else {}
-    for f in fields:
-        out[f] = entity.get(f)
-    return out
-
-
-def _single(g, entity, props, default, context, expand=()):
-    if g.req.method == "GET" and _cloudpc(entity.get("@odata.type", "").lstrip("#")):
-        check_query(g.req, g.version, ("$select",) + (("$expand",) if expand else ()))
-    select = parse_select(g.req.q("$select"), entity["@odata.type"].lstrip("#"), set(props))
-    body = {"@odata.context": f"{g.root}#{context}" + (f"({','.join(select)})" if select else "") + "/$entity"}
-    body.update(_shape(entity, select, default))
-    return body
-
-
-def _check_body(body, type_name, writable, readonly, ignore=()):
-    if not isinstance(body, dict):
-        raise ApiError(400, "BadRequest", "The request body must be a JSON object.")
-    for key in body:
-        if key.startswith("@odata.") or key in readonly or key in ignore:
-            continue
-        if key not in writable:
-            raise ApiError(400, "BadRequest",
-                           f"The property '{key}' does not exist on type '{type_name}'. Make sure to only use "
-                           "property names that are defined by the type or mark the type as open type.")
 
 
 # ---- service principals -----------------------------------------------------------------------------------------
@@ -250,49 +112,7 @@ def _count(g, coll, rest) -> Response:
 
 
 def handle_collection(g, coll) -> Response:
-    from . import graph_anc, graph_images
-
-    if coll == "onpremisesconnections":
-        return graph_anc.ancs(g, [])
-    if coll == "deviceimages":
-        return graph_images.device_images(g, [])
-    if coll == "provisioningpolicies":
-        return graph_images.policies(g, [])
-    return gallery_images(g, [])
-
-
-GALLERY_TYPE = "microsoft.graph.cloudPcGalleryImage"
-GALLERY_FIELDS = ["id", "displayName", "publisherName", "offerName", "skuName", "sizeInGB", "startDate", "endDate",
-                  "expirationDate", "status"]
-GALLERY = [
-    {"id": "microsoftwindowsdesktop_windows-ent-cpc_win11-24h2-ent-cpc-m365",
-     "displayName": "Windows 11 Enterprise + Microsoft 365 Apps 24H2", "publisherName": "microsoftwindowsdesktop",
-     "offerName": "windows-ent-cpc", "skuName": "win11-24h2-ent-cpc-m365", "sizeInGB": 64,
-     "startDate": "2024-10-01", "endDate": "2026-10-13", "expirationDate": "2027-04-13", "status": "supported"},
-    {"id": "microsoftwindowsdesktop_windows-ent-cpc_win11-24h2-ent-cpc",
-     "displayName": "Windows 11 Enterprise 24H2", "publisherName": "microsoftwindowsdesktop",
-     "offerName": "windows-ent-cpc", "skuName": "win11-24h2-ent-cpc", "sizeInGB": 64,
-     "startDate": "2024-10-01", "endDate": "2026-10-13", "expirationDate": "2027-04-13", "status": "supported"},
-    {"id": "microsoftwindowsdesktop_windows-ent-cpc_win10-22h2-ent-cpc-m365",
-     "displayName": "Windows 10 Enterprise + Microsoft 365 Apps 22H2", "publisherName": "microsoftwindowsdesktop",
-     "offerName": "windows-ent-cpc", "skuName": "win10-22h2-ent-cpc-m365", "sizeInGB": 64,
-     "startDate": "2022-10-18", "endDate": "2025-10-14", "expirationDate": "2026-04-14",
-     "status": "supportedWithWarning"},
-]
-
-
-def gallery_images(g, tail) -> Response:
-    """Read-only gallery images (a fixed sample of Microsoft's catalogue)."""
-    _method(g, "GET")
-    g.read()
-    ctx = "deviceManagement/virtualEndpoint/galleryImages"
-    items = [{"@odata.type": "#" + GALLERY_TYPE, **i} for i in GALLERY]
-    if not tail:
-        return _collection(g, items, GALLERY_TYPE, GALLERY_FIELDS, ctx)
-    found = next((i for i in items if i["id"].lower() == tail[0].lower()), None) if len(tail) == 1 else None
-    if found is None:
-        raise ApiError(404, "ResourceNotFound", f"The gallery image '{tail[0]}' was not found.")
-    return Response(200, _single(g, found, GALLERY_FIELDS, GALLERY_FIELDS, ctx))
+    return _ve_routes(g.version)[coll](g, [])
 
 
 REGION_TYPE = "microsoft.graph.cloudPcSupportedRegion"

@@ -7,8 +7,8 @@ import uuid
 
 from . import health
 from .errors import ApiError
-from .graph import GUID, _action, _check_body, _collection, _method, _shape, _single, check_action_body
-from .server import Response
+from .graph_common import GUID, _action, _check_body, _collection, _method, _shape, _single, check_action_body
+from .messages import Response
 
 ANC_TYPE = "microsoft.graph.cloudPcOnPremisesConnection"
 ANC_DEFAULT = ["id", "displayName", "connectionType", "subscriptionId", "subscriptionName", "adDomainName",

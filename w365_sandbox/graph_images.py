@@ -1,29 +1,20 @@
-"""Graph: custom device images and provisioning policies."""
+"""Graph: custom device images and the gallery images of Windows 365."""
 
 from __future__ import annotations
 
+import datetime
 import re
 import uuid
 
-from . import health, images
+from . import images
 from .errors import ApiError
-from .graph import GUID, _action, _check_body, _collection, _method, _single, check_action_body, iso
-from .server import Response
+from .graph_common import GUID, _action, _check_body, _collection, _method, _single, check_action_body, iso
+from .messages import Response
 
 IMAGE_TYPE = "microsoft.graph.cloudPcDeviceImage"
 IMAGE_FIELDS = ["id", "displayName", "expirationDate", "osBuildNumber", "osStatus", "operatingSystem", "version",
                 "sourceImageResourceId", "lastModifiedDateTime", "status", "errorCode", "osVersionNumber",
                 "sizeInGB"]
-POLICY_TYPE = "microsoft.graph.cloudPcProvisioningPolicy"
-POLICY_FIELDS = ["id", "displayName", "description", "alternateResourceUrl", "cloudPcGroupDisplayName",
-                 "cloudPcNamingTemplate", "enableSingleSignOn", "gracePeriodInHours", "imageDisplayName", "imageId",
-                 "imageType", "localAdminEnabled", "provisioningType", "domainJoinConfigurations",
-                 "microsoftManagedDesktop", "windowsSetting", "autopatch"]
-POLICY_WRITABLE = {"displayName", "description", "cloudPcNamingTemplate", "enableSingleSignOn", "imageDisplayName",
-                   "imageId", "imageType", "localAdminEnabled", "provisioningType", "domainJoinConfigurations",
-                   "microsoftManagedDesktop", "windowsSetting", "autopatch", "managedBy", "scopeIds",
-                   "gracePeriodInHours", "cloudPcGroupDisplayName"}
-
 
 def image_entity(g, img) -> dict:
     prefer = (g.req.headers.get("prefer") or "").lower()
@@ -145,167 +136,70 @@ def create_image(g) -> Response:
                                  "deviceManagement/virtualEndpoint/deviceImages"))
 
 
-# ---- provisioning policies --------------------------------------------------------------------------------------
-def policy_entity(g, pol) -> dict:
-    e = {"@odata.type": "#" + POLICY_TYPE}
-    for f in POLICY_FIELDS:
-        e[f] = pol.get(f)
-    e["domainJoinConfigurations"] = pol.get("domainJoinConfigurations") or []
-    e.setdefault("gracePeriodInHours", None)
-    if e["gracePeriodInHours"] is None:
-        e["gracePeriodInHours"] = 4
-    e["alternateResourceUrl"] = None
-    e["autopatch"] = pol.get("autopatch")
-    e["microsoftManagedDesktop"] = pol.get("microsoftManagedDesktop")
-    if g.version == "beta":
-        e["managedBy"] = pol.get("managedBy", "windows365")
-        e["scopeIds"] = pol.get("scopeIds") or []
-    return e
+# ---- gallery images ---------------------------------------------------------------------------------------------
+GALLERY_TYPE = "microsoft.graph.cloudPcGalleryImage"
+GALLERY_FIELDS = ["id", "displayName", "publisherName", "offerName", "skuName", "sizeInGB", "startDate", "endDate",
+                  "expirationDate", "status", "osVersionNumber"]
+# The catalogue a tenant sees when its seed has no `gallery_images` (a fixed sample of Microsoft's).
+DEFAULT_GALLERY = [
+    {"id": "microsoftwindowsdesktop_windows-ent-cpc_win11-24h2-ent-cpc-m365",
+     "displayName": "Windows 11 Enterprise + Microsoft 365 Apps 24H2", "publisherName": "microsoftwindowsdesktop",
+     "offerName": "windows-ent-cpc", "skuName": "win11-24h2-ent-cpc-m365", "sizeInGB": 64,
+     "startDate": "2024-10-01", "endDate": "2026-10-13", "expirationDate": "2027-04-13", "status": "supported"},
+    {"id": "microsoftwindowsdesktop_windows-ent-cpc_win11-24h2-ent-cpc",
+     "displayName": "Windows 11 Enterprise 24H2", "publisherName": "microsoftwindowsdesktop",
+     "offerName": "windows-ent-cpc", "skuName": "win11-24h2-ent-cpc", "sizeInGB": 64,
+     "startDate": "2024-10-01", "endDate": "2026-10-13", "expirationDate": "2027-04-13", "status": "supported"},
+    {"id": "microsoftwindowsdesktop_windows-ent-cpc_win10-22h2-ent-cpc-m365",
+     "displayName": "Windows 10 Enterprise + Microsoft 365 Apps 22H2", "publisherName": "microsoftwindowsdesktop",
+     "offerName": "windows-ent-cpc", "skuName": "win10-22h2-ent-cpc-m365", "sizeInGB": 64,
+     "startDate": "2022-10-18", "endDate": "2025-10-14", "expirationDate": "2026-04-14",
+     "status": "supportedWithWarning"},
+]
 
 
-def _validate_policy(g, pol):
-    if not isinstance(pol.get("displayName"), str) or not pol["displayName"]:
-        raise ApiError(400, "BadRequest", "Missing required property: displayName.")
-    if pol.get("imageType") not in ("gallery", "custom"):
-        raise ApiError(400, "BadRequest", "imageType must be gallery or custom.")
-    if pol["imageType"] == "custom":
-        img = g.tenant.images.get(str(pol.get("imageId") or "").lower())
-        if img is None:
-            raise ApiError(400, "BadRequest", f"The custom image '{pol.get('imageId')}' was not found.")
-        if img["status"] != "ready":
-            raise ApiError(400, "BadRequest", f"The custom image '{img['displayName']}' is not ready.")
-        pol["imageDisplayName"] = img["displayName"]
-    djcs = pol.get("domainJoinConfigurations") or []
-    if not isinstance(djcs, list):
-        raise ApiError(400, "BadRequest", "domainJoinConfigurations must be a list.")
-    for dj in djcs:
-        if not isinstance(dj, dict):
-            raise ApiError(400, "BadRequest", "domainJoinConfigurations entries must be objects.")
-        anc_id = dj.get("onPremisesConnectionId")
-        if anc_id and dj.get("regionName"):
-            raise ApiError(400, "BadRequest", "Give either onPremisesConnectionId or regionName, not both.")
-        if anc_id:
-            anc = g.tenant.ancs.get(str(anc_id).lower())
-            if anc is None:
-                raise ApiError(400, "BadRequest", f"The Azure network connection '{anc_id}' was not found.")
-            if health.in_first_check(g.emu, anc, g.now):
-                # ASSUMED code and text: Microsoft documents the rule, not the error (docs/sandbox.md).
-                raise ApiError(400, "BadRequest", f"The Azure network connection '{anc['displayName']}' is running "
-                                                  "its first health check and can't be assigned to a provisioning "
-                                                  "policy until the check completes.")
-            if health.status(g.emu, anc, g.now) == "failed":
-                raise ApiError(400, "BadRequest", f"The Azure network connection '{anc['displayName']}' failed its "
-                                                  "health checks and can't be used.")
-        dj.setdefault("regionName", None)
-        dj.setdefault("regionGroup", None)
-        dj.setdefault("onPremisesConnectionId", None)
-    pol["domainJoinConfigurations"] = djcs
+def _from_seed(item) -> dict:
+    return {"id": item["id"], "displayName": item["display_name"], "publisherName": item["publisher_name"],
+            "offerName": item["offer_name"], "skuName": item["sku_name"], "sizeInGB": item["size_gb"],
+            "startDate": item["start_date"], "endDate": item["end_date"], "expirationDate": item["expiration_date"],
+            "status": item["status"], "osVersionNumber": item["os_version_number"]}
 
 
-ASSIGNMENT_TYPE = "microsoft.graph.cloudPcProvisioningPolicyAssignment"
+def gallery_catalogue(tenant) -> list:
+    if tenant.gallery_images is None:
+        return [dict(i, osVersionNumber=None) for i in DEFAULT_GALLERY]
+    return [_from_seed(i) for i in tenant.gallery_images]
 
 
-def assignment_entities(pol) -> list:
-    """cloudPcProvisioningPolicyAssignment objects from what `assign` stored: {id, target}. The id form
-    ({policy id}_{group id}) is ASSUMED."""
-    out = []
-    for item in pol.get("_assignments") or []:
-        target = dict(item.get("target") or {})
-        target.setdefault("@odata.type", "#microsoft.graph.cloudPcManagementGroupAssignmentTarget")
-        out.append({"id": f"{pol['id']}_{target.get('groupId')}", "target": target})
-    return out
+def gallery_status(image: dict, now: float) -> str:
+    """cloudPcGalleryImage.status from the dates when the seed gives none (Graph v1.0 cloudPcGalleryImage: endDate is
+    when the status becomes supportedWithWarning; after expirationDate no new Cloud PCs can be provisioned from it)."""
+    if image.get("status"):
+        return image["status"]
+    today = datetime.datetime.fromtimestamp(now, datetime.timezone.utc).strftime("%Y-%m-%d")
+    if image.get("expirationDate") and today > image["expirationDate"]:
+        return "notSupported"
+    if image.get("endDate") and today > image["endDate"]:
+        return "supportedWithWarning"
+    return "supported"
 
 
-def _expand(g, pol_entity, pol):
-    """$expand=assignments (the list and get pages of cloudPcProvisioningPolicy document it); anything else is
-    refused as Graph refuses an unknown navigation property."""
-    value = g.req.q("$expand")
-    if not value:
-        return pol_entity
-    for nav in [v.strip() for v in value.split(",") if v.strip()]:
-        if nav != "assignments":
-            raise ApiError(400, "BadRequest", f"Could not find a property named '{nav}' on type '{POLICY_TYPE}'.")
-    pol_entity["assignments"] = assignment_entities(pol)
-    return pol_entity
+def gallery_image(tenant, image_id: str):
+    """A gallery image by id (case-insensitive, as Graph compares these keys), or None."""
+    key = (image_id or "").lower()
+    return next((i for i in gallery_catalogue(tenant) if i["id"].lower() == key), None)
 
 
-def policy_assignments(g, pol, rest) -> Response:
-    """GET provisioningPolicies/{id}/assignments[/{assignment id}] (cloudPcProvisioningPolicy relationship
-    `assignments`, learn.microsoft.com/graph/api/resources/cloudpcprovisioningpolicy)."""
+def gallery_images(g, tail) -> Response:
+    """Read-only gallery images: the tenant's seeded `gallery_images` or the default catalogue."""
     _method(g, "GET")
     g.read()
-    items = [{"@odata.type": "#" + ASSIGNMENT_TYPE, **a} for a in assignment_entities(pol)]
-    ctx = f"deviceManagement/virtualEndpoint/provisioningPolicies('{pol['id']}')/assignments"
-    if not rest:
-        resp = _collection(g, items, ASSIGNMENT_TYPE, ["id", "target"], ctx)
-        for v in resp.body["value"]:
-            v.pop("@odata.type", None)
-        return resp
-    found = next((a for a in items if a["id"].lower() == rest[0].lower()), None) if len(rest) == 1 else None
-    if found is None:
-        raise ApiError(404, "ResourceNotFound", f"The provisioning policy assignment '{rest[0]}' was not found.")
-    return Response(200, _single(g, found, ["id", "target"], ["id", "target"], ctx))
-
-
-def _policy(g, pid):
-    pol = g.tenant.policies.get(pid.lower()) if GUID.match(pid) else None
-    if pol is None:
-        raise ApiError(404, "ResourceNotFound", f"The provisioning policy '{pid}' was not found.")
-    return pol
-
-
-def policies(g, tail) -> Response:
-    ctx = "deviceManagement/virtualEndpoint/provisioningPolicies"
+    ctx = "deviceManagement/virtualEndpoint/galleryImages"
+    items = [{"@odata.type": "#" + GALLERY_TYPE, **i, "status": gallery_status(i, g.now)}
+             for i in gallery_catalogue(g.tenant)]
     if not tail:
-        if g.req.method == "GET":
-            g.read()
-            items = [_expand(g, policy_entity(g, p), p) for p in g.tenant.policies.values()]
-            return _collection(g, items, POLICY_TYPE, POLICY_FIELDS + ["assignments"], ctx, expand=("assignments",))
-        _method(g, "POST")
-        g.write()
-        body = g.req.json()
-        _check_body(body, POLICY_TYPE, POLICY_WRITABLE, {"id", "alternateResourceUrl"},
-                    ignore=("onPremisesConnectionId", "domainJoinConfiguration"))
-        pol = {"id": str(uuid.uuid4()), "imageType": "gallery", "provisioningType": "dedicated",
-               "enableSingleSignOn": False, "localAdminEnabled": False, "description": "", "managedBy": "windows365",
-               **{k: v for k, v in body.items() if k in POLICY_WRITABLE}}
-        if body.get("onPremisesConnectionId"):  # deprecated single-ANC form: still makes the ANC in use
-            pol.setdefault("domainJoinConfigurations", [{"domainJoinType": "azureADJoin",
-                                                         "onPremisesConnectionId": body["onPremisesConnectionId"]}])
-        _validate_policy(g, pol)
-        g.tenant.policies[pol["id"]] = pol
-        return Response(201, _single(g, policy_entity(g, pol), POLICY_FIELDS, POLICY_FIELDS, ctx))
-    pol = _policy(g, tail[0])
-    if len(tail) == 1:
-        if g.req.method == "GET":
-            g.read()
-            entity = _expand(g, policy_entity(g, pol), pol)
-            default = POLICY_FIELDS + (["assignments"] if "assignments" in entity else [])
-            return Response(200, _single(g, entity, POLICY_FIELDS + ["assignments"], default, ctx,
-                                         expand=("assignments",)))
-        if g.req.method == "PATCH":
-            g.write()
-            body = g.req.json()
-            _check_body(body, POLICY_TYPE, POLICY_WRITABLE, {"id", "alternateResourceUrl"})
-            if "provisioningType" in body and body["provisioningType"] != pol.get("provisioningType"):
-                raise ApiError(400, "BadRequest", "provisioningType can't be changed.")
-            updated = {**pol, **{k: v for k, v in body.items() if k in POLICY_WRITABLE}}
-            _validate_policy(g, updated)
-            pol.clear()
-            pol.update(updated)
-            return Response(204)
-        _method(g, "DELETE")
-        g.write()
-        del g.tenant.policies[pol["id"]]
-        return Response(204)
-    if len(tail) >= 2 and tail[1].lower() == "assignments":
-        return policy_assignments(g, pol, tail[2:])
-    if len(tail) == 2 and _action(tail[1]) == "assign":
-        _method(g, "POST")
-        g.write()
-        body = check_action_body(g, "assign", ("assignments",))
-        if not isinstance(body, dict) or not isinstance(body.get("assignments"), list):
-            raise ApiError(400, "BadRequest", "The assignments parameter is required.")
-        pol["_assignments"] = body["assignments"]
-        return Response(204)
-    raise ApiError(400, "BadRequest", f"Resource not found for the segment '{tail[-1]}'.")
+        return _collection(g, items, GALLERY_TYPE, GALLERY_FIELDS, ctx)
+    found = next((i for i in items if i["id"].lower() == tail[0].lower()), None) if len(tail) == 1 else None
+    if found is None:
+        raise ApiError(404, "ResourceNotFound", f"The gallery image '{tail[0]}' was not found.")
+    return Response(200, _single(g, found, GALLERY_FIELDS, GALLERY_FIELDS, ctx))

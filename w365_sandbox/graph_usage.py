@@ -9,10 +9,10 @@ as an alternate ANC, when a Cloud PC uses it, or when it is the backup ANC for c
 
 from __future__ import annotations
 
-from .arm import iso
+from .arm_common import iso
 from .errors import ApiError
-from .graph import _collection, _method, _single
-from .server import Response
+from .graph_common import _collection, _method, _single
+from .messages import Response
 
 CLOUD_PC_TYPE = "microsoft.graph.cloudPC"
 CLOUD_PC_FIELDS = ["id", "aadDeviceId", "displayName", "gracePeriodEndDateTime", "imageDisplayName",

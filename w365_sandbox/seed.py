@@ -247,7 +247,7 @@ def _tenant(data, path, base_dir, seed) -> dict:
         "principal_type_bypasses_replication", "windows365_service_principal", "apps", "users",
         "managed_identities", "principals", "role_assignments", "subscriptions", "ad_domains",
         "network_connections", "device_images", "provisioning_policies", "consents", "arm_mfa_enforced",
-        "cloud_pcs", "user_settings",
+        "cloud_pcs", "user_settings", "groups", "gallery_images",
     })
     t = {
         "id": v.guid("id"),
@@ -396,7 +396,7 @@ def _tenant(data, path, base_dir, seed) -> dict:
     t["provisioning_policies"] = []
     for p, item in v.items("provisioning_policies"):
         pv = _V(item, p, {"id", "display_name", "description", "image_type", "image_id", "image",
-                          "domain_join_configurations", "provisioning_type"})
+                          "domain_join_configurations", "provisioning_type", "assignments"})
         djcs = []
         for dp, ditem in pv.items("domain_join_configurations"):
             dv = _V(ditem, dp, {"domain_join_type", "on_premises_connection_id", "on_premises_connection",
@@ -410,6 +410,7 @@ def _tenant(data, path, base_dir, seed) -> dict:
                 "_path": dp,
             })
         t["provisioning_policies"].append({
+            "assignments": pv.strings("assignments"),
             "id": pv.guid("id", required=False), "display_name": pv.get("display_name", str, required=True),
             "description": pv.get("description", str, ""),
             "image_type": pv.choice("image_type", ("gallery", "custom"), "gallery"),
@@ -417,6 +418,9 @@ def _tenant(data, path, base_dir, seed) -> dict:
             "provisioning_type": pv.choice("provisioning_type", ("dedicated", "shared"), "dedicated"),
             "domain_join_configurations": djcs, "_path": p,
         })
+    t["groups"] = [_group(item, p) for p, item in v.items("groups")]
+    t["gallery_images"] = None if v.get("gallery_images", list) is None else \
+        [_gallery_image(item, p) for p, item in v.items("gallery_images")]
     # Cloud PCs and user settings exist so that an ANC can be "in use" the ways Microsoft lists (Delete Azure network
     # connection: used by a Cloud PC; backup ANC for cross-region disaster recovery in user settings).
     t["cloud_pcs"] = []
@@ -441,6 +445,39 @@ def _tenant(data, path, base_dir, seed) -> dict:
             "_path": p,
         })
     return t
+
+
+def _group(item, path) -> dict:
+    """An Entra group (Graph v1.0 group): what a provisioning policy can be assigned to."""
+    gv = _V(item, path, {"id", "display_name", "description", "security_enabled", "mail_enabled", "group_types",
+                         "mail_nickname"})
+    name = gv.get("display_name", str, required=True)
+    return {"id": gv.guid("id", required=False), "display_name": name, "description": gv.get("description", str, None),
+            "security_enabled": gv.get("security_enabled", bool, True), "mail_enabled": gv.get("mail_enabled", bool, False),
+            "group_types": gv.strings("group_types"),
+            "mail_nickname": gv.get("mail_nickname", str, re.sub(r"[^A-Za-z0-9]", "", name) or "group")}
+
+
+# A date: YYYY-MM-DD, or days relative to the sandbox's start (+30d, -10d, 0d), so a seed keeps "near its end" true.
+_DATE = re.compile(r"^(\d{4}-\d{2}-\d{2}|[+-]?\d+d)$")
+
+
+def _gallery_image(item, path) -> dict:
+    """A Windows 365 gallery image (Graph v1.0 cloudPcGalleryImage) with its support dates."""
+    gv = _V(item, path, {"id", "display_name", "publisher_name", "offer_name", "sku_name", "size_gb", "start_date",
+                         "end_date", "expiration_date", "status", "os_version_number"})
+    image = {"publisher_name": gv.get("publisher_name", str, "microsoftwindowsdesktop"),
+             "offer_name": gv.get("offer_name", str, "windows-ent-cpc"), "sku_name": gv.get("sku_name", str, required=True),
+             "display_name": gv.get("display_name", str, required=True), "size_gb": gv.get("size_gb", int, 64),
+             "os_version_number": gv.get("os_version_number", str, None),
+             "status": gv.choice("status", (None, "supported", "supportedWithWarning", "notSupported"), None)}
+    image["id"] = gv.get("id", str, f"{image['publisher_name']}_{image['offer_name']}_{image['sku_name']}")
+    for key in ("start_date", "end_date", "expiration_date"):
+        value = gv.get(key, str, None)
+        if value is not None and not _DATE.match(value):
+            raise SeedError(gv.p(key), f"a date is YYYY-MM-DD or days from the start like +30d or -10d, got {value!r}")
+        image[key] = value
+    return image
 
 
 def _subscription(item, path) -> dict:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime
 import json
 import socket
 import ssl
@@ -10,11 +9,11 @@ import struct
 import time
 import traceback
 import urllib.parse
-import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from .app import Emulator, redact
 from .errors import ApiError, EntraError
+from .messages import Request, Response, utc_iso
 
 REASONS = {429: "TooManyRequests", 500: "InternalServerError", 502: "BadGateway", 503: "ServiceUnavailable",
            504: "GatewayTimeout", 400: "BadRequest", 401: "Unauthorized", 403: "Forbidden", 404: "NotFound",
@@ -23,55 +22,6 @@ REASONS = {429: "TooManyRequests", 500: "InternalServerError", 502: "BadGateway"
 
 # A TLS 1.2 record: alert (21), version 3.3, length 2, level fatal (2), description handshake_failure (40).
 TLS_ALERT_HANDSHAKE_FAILURE = bytes([21, 3, 3, 0, 2, 2, 40])
-
-
-def utc_iso(ts: float | None = None, ms: bool = False) -> str:
-    d = datetime.datetime.fromtimestamp(ts if ts is not None else time.time(), datetime.timezone.utc)
-    return d.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z" if ms else d.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-class Request:
-    def __init__(self, method, path, query, headers, body, base_url):
-        self.method = method
-        self.path = path
-        self.query = query  # name -> value (first); names as sent
-        self.headers = headers
-        self.body = body
-        self.base_url = base_url
-        self.request_id = str(uuid.uuid4())
-        self.client_request_id = headers.get("client-request-id") or headers.get("x-ms-client-request-id")
-        self.tenant = None  # tenant id, set by the service handlers for the log
-        self.principal_kind = "none"
-        self._json = None
-
-    def q(self, name, default=None):
-        """Query parameter, case-insensitive name, `$`-prefix optional for OData options."""
-        for k, v in self.query.items():
-            if k.lower() == name.lower() or k.lower() == "$" + name.lower().lstrip("$"):
-                return v
-        return default
-
-    def json(self, error_factory=None):
-        if self._json is None:
-            if not self.body:
-                self._json = {}
-            else:
-                try:
-                    self._json = json.loads(self.body)
-                except ValueError:
-                    raise ApiError(400, "BadRequest", "The request body is not valid JSON.") from None
-        return self._json
-
-    def form(self) -> dict:
-        fields = urllib.parse.parse_qs(self.body.decode("utf-8", "replace"), keep_blank_values=True)
-        return {k: v[0] for k, v in fields.items()}
-
-
-class Response:
-    def __init__(self, status=200, body=None, headers=None):
-        self.status = status
-        self.body = body
-        self.headers = headers or {}
 
 
 def service_of(path: str) -> str:

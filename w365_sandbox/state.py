@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from . import health, images
-from .arm import iso, ra_json
+from .arm_common import iso, ra_json
 
 
 def dump_state(emu) -> dict:
@@ -51,8 +51,11 @@ def dump_state(emu) -> dict:
                             "organizational_units": d["organizational_units"]} for d in t.ad_domains],
             "network_connections": ancs,
             "device_images": imgs,
-            "provisioning_policies": [{k: v for k, v in p.items() if not k.startswith("_")}
+            "provisioning_policies": [{**{k: v for k, v in p.items() if not k.startswith("_")},
+                                       "assignments": [a["target"] for a in p.get("_assignments") or []]}
                                       for p in t.policies.values()],
+            "policy_applies": [{**a, "at": iso(a["at"])} for a in t.policy_applies],
+            "groups": [{k: v for k, v in grp.items() if k != "created_at"} for grp in t.groups.values()],
             "cloud_pcs": [{k: v for k, v in pc.items() if not k.startswith("_")} for pc in t.cloud_pcs.values()],
             "user_settings": [{k: v for k, v in us.items() if not k.startswith("_")}
                               for us in t.user_settings.values()],

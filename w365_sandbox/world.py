@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import uuid
 from dataclasses import dataclass, field
 
@@ -65,6 +66,9 @@ class Tenant:
     policies: dict = field(default_factory=dict)
     cloud_pcs: dict = field(default_factory=dict)  # id -> cloudPC entity fields (+ "_ancId")
     user_settings: dict = field(default_factory=dict)  # id -> cloudPcUserSetting entity fields (beta shape)
+    groups: dict = field(default_factory=dict)  # id -> Entra group record (seed.py _group, plus created_at)
+    gallery_images: list | None = None  # seeded cloudPcGalleryImage records; None: the default catalogue
+    policy_applies: list = field(default_factory=list)  # provisioningPolicies/{id}/apply calls, in order
     windows365_sp: str | None = None  # object id
 
     def principal_allows(self, principal_id: str, action: str, scope: str) -> bool:
@@ -77,6 +81,14 @@ class Tenant:
     def assignments_covering(self, principal_id: str, scope: str):
         pid = principal_id.lower()
         return [ra for ra in self.role_assignments if ra["principal_id"] == pid and roles.scope_covers(ra["scope"], scope)]
+
+
+def _date(value, now: float):
+    """A seed date: YYYY-MM-DD as is, or +Nd / -Nd days from `now` (the sandbox's start)."""
+    if value is None or "-" in value[1:]:
+        return value
+    day = datetime.datetime.fromtimestamp(now, datetime.timezone.utc) + datetime.timedelta(days=int(value[:-1]))
+    return day.strftime("%Y-%m-%d")
 
 
 def subnet_id(sub: str, rg: str, vnet: str, subnet: str) -> str:
@@ -171,6 +183,15 @@ def build_tenants(seed: dict, now: float) -> dict:
             }
             names[ims["display_name"].lower()] = img_id
         anc_names = {a["displayName"].lower(): a["id"] for a in t.ancs.values()}
+        for gs in ts["groups"]:
+            gid = gs["id"] or stable_id(t.id, "group", gs["display_name"])
+            t.groups[gid] = {**gs, "id": gid, "created_at": now - 86400 * 30}
+            t.directory[gid] = {"type": "Group", "display_name": gs["display_name"], "app_id": None,
+                                "created_at": now - 86400 * 30}
+        group_names = {g["display_name"].lower(): g["id"] for g in t.groups.values()}
+        if ts["gallery_images"] is not None:
+            t.gallery_images = [{**gi, **{k: _date(gi[k], now) for k in ("start_date", "end_date", "expiration_date")}}
+                                for gi in ts["gallery_images"]]
         for ps in ts["provisioning_policies"]:
             pol_id = ps["id"] or stable_id(t.id, "policy", ps["display_name"])
             image_id = ps["image_id"]
@@ -195,7 +216,15 @@ def build_tenants(seed: dict, now: float) -> dict:
                 "provisioningType": ps["provisioning_type"], "domainJoinConfigurations": djcs,
                 "enableSingleSignOn": False, "localAdminEnabled": False, "managedBy": "windows365",
                 "cloudPcNamingTemplate": None, "windowsSetting": {"locale": "en-US"},
+                "_assignments": [],
             }
+            for ai, ref in enumerate(ps["assignments"]):
+                gid = ref.lower() if ref.lower() in t.groups else group_names.get(ref.lower())
+                if gid is None:
+                    raise SeedError(f"{ps['_path']}.assignments[{ai}]", f"no group named {ref!r} in this tenant")
+                t.policies[pol_id]["_assignments"].append(
+                    {"target": {"@odata.type": "#microsoft.graph.cloudPcManagementGroupAssignmentTarget",
+                                "groupId": gid, "servicePlanId": None}})
         policy_names = {p["displayName"].lower(): p for p in t.policies.values()}
         for cs in ts["cloud_pcs"]:
             anc_id = anc_names.get(cs["on_premises_connection"].lower())

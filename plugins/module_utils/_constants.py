@@ -49,6 +49,10 @@ DEFAULT_ANC_LIMIT = 50
 GRAPH_ANC_PATH = 'deviceManagement/virtualEndpoint/onPremisesConnections'
 GRAPH_PROVISIONING_POLICIES_PATH = 'deviceManagement/virtualEndpoint/provisioningPolicies'
 GRAPH_DEVICE_IMAGES_PATH = 'deviceManagement/virtualEndpoint/deviceImages'
+# Windows 365 gallery images (read-only cloudPcGalleryImage: ids are publisher_offer_sku, with start/end/expiry dates).
+GRAPH_GALLERY_IMAGES_PATH = 'deviceManagement/virtualEndpoint/galleryImages'
+# Entra groups (provisioning policy assignments target Microsoft 365 and security groups).
+GRAPH_GROUPS_PATH = 'groups'
 GRAPH_SERVICE_PRINCIPALS_PATH = 'servicePrincipals'
 GRAPH_CLOUD_PCS_PATH = 'deviceManagement/virtualEndpoint/cloudPCs'
 # crossRegionDisasterRecoverySetting is documented on the beta cloudPcUserSetting only: read user settings from beta.

@@ -69,7 +69,7 @@ def test_app_tokens_carry_roles_only_for_graph(demo):
 
     g = claims(demo.app_token(C_TENANT, C_APP, C_SECRET, GRAPH))
     a = claims(demo.app_token(C_TENANT, C_APP, C_SECRET, ARM))
-    assert g["roles"] == ["CloudPC.ReadWrite.All", "Application.Read.All"] and g["idtyp"] == "app"
+    assert g["roles"] == ["CloudPC.ReadWrite.All", "Application.Read.All", "GroupMember.Read.All"] and g["idtyp"] == "app"
     assert "roles" not in a and "scp" not in a and "amr" not in a and a["appidacr"] == "1"
 
 

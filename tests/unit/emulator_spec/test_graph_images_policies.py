@@ -118,6 +118,9 @@ def test_policy_lifecycle_and_in_use_rules(api, image, anc):
                                               'groupId': '64ff06de-9c00-4a5a-98b5-7f5abe26ffff'}}]}
         graph_ok(api.graph('POST', f'{POLICIES}/{policy["id"]}/assign', body=assign), 'post', 204, request_body=assign)
     finally:
+        # Only a policy without assignments can be deleted (Windows 365 "Delete provisioning policies").
+        unassign = {'assignments': []}
+        graph_ok(api.graph('POST', f'{POLICIES}/{policy["id"]}/assign', body=unassign), 'post', 204, request_body=unassign)
         graph_ok(api.graph('DELETE', f'{POLICIES}/{policy["id"]}'), 'delete', 204)
     graph_error(api.graph('GET', f'{POLICIES}/{policy["id"]}'), 'get', 404)
     not_in_use = graph_ok(api.graph('GET', f'{ANCS}/{anc["id"]}', params={'$select': 'id,inUse'}), 'get', 200)
