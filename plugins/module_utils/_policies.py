@@ -58,12 +58,6 @@ IMAGE_TYPES = ('custom', 'gallery')
 
 GROUP_TARGET_TYPE = '#microsoft.graph.cloudPcManagementGroupAssignmentTarget'
 
-SELECT_FIELDS = (
-    'id', 'displayName', 'description', 'provisioningType', 'imageType', 'imageId', 'imageDisplayName',
-    'domainJoinConfigurations', 'enableSingleSignOn', 'localAdminEnabled', 'cloudPcNamingTemplate', 'windowsSetting',
-    'autopatch', 'cloudPcGroupDisplayName', 'gracePeriodInHours',
-)
-SELECT = ','.join(SELECT_FIELDS)
 
 # The policy name: the Intune admin center refuses these characters.
 _NAME_FORBIDDEN = '<>&|"^'
@@ -193,9 +187,10 @@ def normalize_network(entries):
             raise W365ConfigError(where, 'region_group must be one of %s' % ', '.join(REGION_GROUPS))
         group = _REGION_GROUPS_BY_LOWER[group.lower()] if group is not None else None
         out.append({'region': region, 'region_group': group, 'join_type': 'entra_join'})
-    if len([e for e in out if 'region' in e]) > 1:
-        raise W365ConfigError('network', 'only one Microsoft-hosted network entry is possible; alternates are Azure '
-                                         'network connections')
+    hosted = [e for e in out if 'region' in e]
+    if hosted and len(out) > 1:
+        raise W365ConfigError('network', 'a policy uses either Azure network connections (primary and alternates) or '
+                                         'one Microsoft-hosted network, not both or several hosted ones')
     return out
 
 
@@ -227,6 +222,10 @@ def validate_assignments(assignments, provisioning_type):
             raise W365ConfigError('assignments[%d]' % i, 'provisioning_type=%s assigns Frontline licences: set '
                                                          'service_plan_id (the Frontline service plan of the '
                                                          'group\'s Cloud PCs)' % provisioning_type)
+        if provisioning_type == 'dedicated' and item.get('service_plan_id'):
+            raise W365ConfigError('assignments[%d]' % i, 'service_plan_id is only for the shared (Frontline) '
+                                                         'provisioning types; Graph takes none for a dedicated '
+                                                         'policy: remove it')
         sp = item.get('service_plan_id')
         if sp is not None and not is_guid(sp):
             raise W365ConfigError('assignments[%d]' % i, 'service_plan_id must be a service plan ID (GUID)')
@@ -285,6 +284,9 @@ def resolve_network(entries, connections):
             continue
         configs.append({'domainJoinType': JOIN_TYPES[join_type], 'onPremisesConnectionId': conn['id'],
                         'regionName': None})
+    if not problems and len(set(c['domainJoinType'] for c in configs)) > 1:
+        problems.append(('network', 'the primary and alternate connections must share one join type; this list mixes '
+                                    'Microsoft Entra join and hybrid join connections'))
     return configs, problems
 
 
@@ -625,8 +627,9 @@ def duplicate_name_message(name, matches):
 
 def list_by_name(graph, name=None):
     """Policies named ``name`` (all when None), with their assignments. Falls back to listing all when the service
-    refuses the displayName filter."""
-    params = {'$select': SELECT, '$expand': 'assignments'}
+    refuses the displayName filter. Every property comes back by default, so no ``$select`` (the expanded
+    assignments must not depend on how a server combines ``$select`` with ``$expand``)."""
+    params = {'$expand': 'assignments'}
     if name is None:
         return graph.list(POLICIES_PATH, params=params, headers=PREFER_ALL_ENUM_MEMBERS)
     try:
@@ -645,6 +648,9 @@ def get(graph, policy_id):
 
 
 GROUP_SELECT = 'id,displayName,securityEnabled,mailEnabled,groupTypes'
+GROUP_READ_HINT = ('finding groups by name needs permission to read groups (Graph GroupMember.Read.All, Group.Read.All '
+                   'or Directory.Read.All, consented for the client you sign in through); grant it, or give the '
+                   'groups by object ID')
 
 
 def find_groups(graph, spec):

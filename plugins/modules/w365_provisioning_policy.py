@@ -75,7 +75,8 @@ options:
       - Each entry is an Azure network connection by name (O(network[].anc)), or a Microsoft-hosted network
         (O(network[].region) and/or O(network[].region_group), Microsoft Entra join only).
       - Each connection must exist, have a unique name, and not have failed its health checks; its join type must
-        match O(network[].join_type). A connection still running its checks gets a warning (the service refuses one
+        match O(network[].join_type), and all connections of one policy share one join type. A Microsoft-hosted
+        network is the only entry of its policy. A connection still running its checks gets a warning (the service refuses one
         during its first checks).
       - Required to create a policy.
     type: list
@@ -166,7 +167,7 @@ options:
       service_plan_id:
         description:
           - The Windows 365 Frontline service plan (GUID) of this group's Cloud PCs. Required for the shared
-            provisioning types.
+            provisioning types; refused for V(dedicated), where Graph takes none.
         type: str
   unassign:
     description:
@@ -358,9 +359,23 @@ class PolicyManager(object):
                 problems.append(('image', problem))
         resolved_groups = None
         if p['assignments'] is not None:
+            kind = p['provisioning_type'] or (_policies.provisioning_type_name(current.get('provisioningType'))
+                                              if current else 'dedicated')
+            _policies.validate_assignments(p['assignments'], kind)
             resolved_groups = []
             for i, item in enumerate(p['assignments']):
-                group, problem = _policies.match_groups(item['group'], _policies.find_groups(self.graph, item['group']))
+                try:
+                    found = _policies.find_groups(self.graph, item['group'])
+                except W365ApiError as err:
+                    if err.status not in (401, 403):
+                        raise
+                    if not is_guid(item['group']):
+                        self.module.fail_api(err, 'could not look up Entra group %r for assignments[%d]: %s'
+                                             % (item['group'], i, _policies.GROUP_READ_HINT), changed=False)
+                    self.module.warn('could not read Entra group %s (HTTP %s %s) to check it; it is assigned by ID as '
+                                     'given' % (item['group'], err.status, err.code))
+                    found = [{'id': item['group'].lower(), 'displayName': None, 'securityEnabled': True}]
+                group, problem = _policies.match_groups(item['group'], found)
                 if problem:
                     problems.append(('assignments[%d]' % i, problem))
                     continue

@@ -22,11 +22,14 @@ GROUP_USERS = '5a1e0a9c-0000-4000-8000-00000000b001'
 GROUP_ADMINS = '5a1e0a9c-0000-4000-8000-00000000b002'
 GROUP_TWIN_1 = '5a1e0a9c-0000-4000-8000-00000000b003'
 GROUP_TWIN_2 = '5a1e0a9c-0000-4000-8000-00000000b004'
+GROUP_DL = '5a1e0a9c-0000-4000-8000-00000000b005'
 
 
 def policy_seed():
     data = seed_dict()
     tenant = data['tenants'][0]
+    tenant['users'][0]['graph_permissions'] = ['CloudPC.ReadWrite.All', 'Application.Read.All',
+                                               'GroupMember.Read.All']
     tenant['network_connections'].append({
         'id': '5a1e0a9c-0000-4000-8000-00000000a00f', 'display_name': 'anc-failed', 'connection_type': 'azureADJoin',
         'subnet_id': NOGRANTS_SUBNET})
@@ -35,6 +38,23 @@ def policy_seed():
         {'display_name': 'win11-corp', 'version': '1.0.1', 'source_image_resource_id': SOURCE, 'status': 'ready'},
         {'display_name': 'win11-corp', 'version': '1.0.2', 'source_image_resource_id': SOURCE, 'status': 'pending'},
         {'display_name': 'win11-broken', 'version': '1.0.0', 'source_image_resource_id': SOURCE, 'status': 'failed'},
+    ]
+    tenant['gallery_images'] = [
+        {'sku_name': 'win11-24h2-ent-cpc-m365', 'display_name': 'Windows 11 Enterprise + Microsoft 365 Apps 24H2',
+         'start_date': '-400d', 'end_date': '+300d', 'expiration_date': '+480d'},
+        {'sku_name': 'win11-23h2-ent-cpc-m365', 'display_name': 'Windows 11 Enterprise + Microsoft 365 Apps 23H2',
+         'start_date': '-800d', 'end_date': '+20d', 'expiration_date': '+200d'},
+        {'sku_name': 'win11-23h2-ent-cpc', 'display_name': 'Windows 11 Enterprise 23H2',
+         'start_date': '-800d', 'end_date': '-30d', 'expiration_date': '+150d'},
+        {'sku_name': 'win10-22h2-ent-cpc-m365', 'display_name': 'Windows 10 Enterprise + Microsoft 365 Apps 22H2',
+         'start_date': '-1500d', 'end_date': '-400d', 'expiration_date': '-220d'},
+    ]
+    tenant['groups'] = [
+        {'id': GROUP_USERS, 'display_name': 'SG-CloudPC-Users'},
+        {'id': GROUP_ADMINS, 'display_name': 'SG-CloudPC-Admins'},
+        {'id': GROUP_TWIN_1, 'display_name': 'SG-Twin'},
+        {'id': GROUP_TWIN_2, 'display_name': 'SG-Twin'},
+        {'id': GROUP_DL, 'display_name': 'DL-Newsletter', 'mail_enabled': True, 'security_enabled': False},
     ]
     return data
 
@@ -152,6 +172,8 @@ BAD_INPUTS = [
     ('image_missing', dict(image={'type': 'custom', 'name': 'win12'}), 'image', 'does not exist'),
     ('gallery_missing', dict(image={'type': 'gallery', 'name': 'Windows 12 Enterprise'}), 'image',
      'no Windows 365 gallery image'),
+    ('gallery_expired', dict(image={'type': 'gallery', 'name': 'Windows 10 Enterprise + Microsoft 365 Apps 22H2'}),
+     'image', 'expired on'),
     ('naming', dict(naming_template='CPC-%USERNAME:8%-%RAND:5%'), 'naming_template', '15'),
     ('naming_no_rand', dict(naming_template='CPC-%USERNAME:4%'), 'naming_template', 'RAND'),
     ('hosted_hybrid', dict(network=[{'region': 'westeurope', 'join_type': 'hybrid_join'}]), 'network[0]',
@@ -159,6 +181,18 @@ BAD_INPUTS = [
     ('locale', dict(windows_language='English'), 'windows_language', 'en-US'),
     ('shared_needs_plan', dict(provisioning_type='shared', assignments=[{'group': 'SG-CloudPC-Users'}]),
      'assignments[0]', 'service_plan_id'),
+    ('dedicated_no_plan', dict(assignments=[{'group': 'SG-CloudPC-Users',
+                                             'service_plan_id': '5a1e0a9c-0000-4000-8000-0000000000ff'}]),
+     'assignments[0]', 'only for the shared'),
+    ('mixed_join', dict(network=[{'anc': 'anc-seed-entra'}, {'anc': 'anc-seed-hybrid'}]), 'network',
+     'share one join type'),
+    ('hosted_and_anc', dict(network=[{'anc': 'anc-seed-entra'}, {'region': 'westeurope'}]), 'network',
+     'not both'),
+    ('group_missing', dict(assignments=[{'group': 'SG-Nobody'}]), 'assignments[0]', 'does not exist'),
+    ('group_ambiguous', dict(assignments=[{'group': 'SG-CloudPC-Users'}, {'group': 'SG-Twin'}]), 'assignments[1]',
+     '%s, %s' % (GROUP_TWIN_1, GROUP_TWIN_2)),
+    ('group_distribution_list', dict(assignments=[{'group': 'DL-Newsletter'}]), 'assignments[0]',
+     'neither a security group'),
 ]
 
 
@@ -247,3 +281,123 @@ def graph_headers(box, auth):
         'scope': 'https://graph.microsoft.com/.default'}, verify=box.ca_bundle, timeout=30)
     assert response.status_code == 200, response.status_code
     return {'Authorization': 'Bearer %s' % response.json()['access_token']}
+
+
+def test_assign_reassign_unassign_and_delete(box, run_playbook):
+    name = 'pol-assign'
+    base = entra_policy(network=[{'anc': 'anc-seed-entra'}])
+    assigned = dict(base, assignments=[{'group': 'SG-CloudPC-Users'}, {'group': GROUP_ADMINS}])
+    reordered = dict(base, assignments=[{'group': 'SG-CloudPC-Admins'}, {'group': GROUP_USERS}])
+    res, writes = run(box, run_playbook, [
+        ptask('predict', name, check=True, diff=True, **assigned),
+        ptask('create', name, diff=True, **assigned),
+        ptask('again', name, **reordered),
+        ptask('left_alone', name, **base),
+    ])
+    assert res.rc == 0, str(res)
+    policy_id = res.result('create')['policy']['id']
+    assign_path = '%s/%s/assign' % (POLICIES_PATH, policy_id)
+    assert policy_paths(writes) == [('POST', POLICIES_PATH), ('POST', assign_path)]
+    assert sorted(a['target']['groupId'] for a in writes[1]['body']['assignments']) == [GROUP_USERS, GROUP_ADMINS]
+    expected = sorted([{'group_id': GROUP_ADMINS, 'group_name': 'SG-CloudPC-Admins', 'service_plan_id': None},
+                       {'group_id': GROUP_USERS, 'group_name': 'SG-CloudPC-Users', 'service_plan_id': None}],
+                      key=lambda a: a['group_name'].lower())
+    assert res.result('create')['policy']['assignments'] == expected
+    assert res.result('predict')['policy']['assignments'] == expected
+    assert res.result('create')['diff']['after']['assignments'] == expected
+    for register in ('again', 'left_alone'):
+        assert res.result(register)['changed'] is False, register
+
+    # Delete refused while assigned (no write), then one group fewer (one assign), then delete with unassign.
+    res, writes = run(box, run_playbook, [
+        ptask('refused', name, ignore_errors=True, state='absent'),
+        ptask('refused_check', name, check=True, ignore_errors=True, state='absent'),
+        ptask('fewer', name, diff=True, **dict(base, assignments=[{'group': 'SG-CloudPC-Users'}])),
+        task('info', name, module=INFO),
+    ])
+    assert policy_paths(writes) == [('POST', assign_path)]
+    assert writes[0]['body']['assignments'][0]['target']['groupId'] == GROUP_USERS
+    for register in ('refused', 'refused_check'):
+        out = res.result(register)
+        assert res.entry(register)['status'] == 'ignored' and out['changed'] is False
+        assert 'unassign=true' in out['msg'] and GROUP_USERS in out['msg'] and 'SG-CloudPC-Admins' in out['msg']
+    fewer = res.result('fewer')
+    assert [a['group_name'] for a in fewer['diff']['before']['assignments']] == ['SG-CloudPC-Admins',
+                                                                                 'SG-CloudPC-Users']
+    assert [a['group_name'] for a in fewer['diff']['after']['assignments']] == ['SG-CloudPC-Users']
+    assert res.result('info')['policies'][0]['assignments'][0]['group_name'] == 'SG-CloudPC-Users'
+
+    res, writes = run(box, run_playbook, [
+        ptask('unassign_all', name, **dict(base, assignments=[])),
+        ptask('again', name, **dict(base, assignments=[])),
+        ptask('reassign', name, **dict(base, assignments=[{'group': 'SG-CloudPC-Users'}])),
+        ptask('predict', name, check=True, state='absent', unassign=True),
+        ptask('delete', name, state='absent', unassign=True),
+        ptask('gone', name, state='absent', unassign=True),
+    ])
+    assert res.rc == 0, str(res)
+    assert policy_paths(writes) == [('POST', assign_path), ('POST', assign_path), ('POST', assign_path),
+                                    ('DELETE', '%s/%s' % (POLICIES_PATH, policy_id))]
+    assert writes[0]['body'] == {'assignments': []} and writes[2]['body'] == {'assignments': []}
+    assert res.result('again')['changed'] is False
+    assert res.result('predict')['changed'] is True and res.result('delete')['changed'] is True
+    assert res.result('gone')['changed'] is False
+
+
+def test_gallery_images_near_or_past_their_end_warn(box, run_playbook):
+    near = dict(network=[{'anc': 'anc-seed-entra'}], image={'type': 'gallery', 'name': 'win11-23h2-ent-cpc-m365'})
+    past = dict(near, image={'type': 'gallery', 'name': 'Windows 11 Enterprise 23H2'})
+    res, writes = run(box, run_playbook, [
+        ptask('near', 'pol-gallery-near', **near),
+        ptask('near_quiet', 'pol-gallery-near', image_warning_days=10, **near),
+        ptask('past', 'pol-gallery-past', **past),
+    ])
+    assert res.rc == 0, str(res)
+    assert policy_paths(writes) == [('POST', POLICIES_PATH), ('POST', POLICIES_PATH)]
+    assert any('reaches its end date' in w for w in res.result('near').get('warnings', []))
+    assert not any('end date' in w for w in res.result('near_quiet').get('warnings', []))
+    assert any('reached its end date' in w for w in res.result('past').get('warnings', []))
+
+
+def _create_play(box, name):
+    return play(box, [ptask('pol', name, network=[{'anc': 'anc-seed-entra'}],
+                            image={'type': 'gallery', 'name': 'win11-24h2-ent-cpc-m365'},
+                            assignments=[{'group': 'SG-CloudPC-Users'}])])
+
+
+def _named(box, name):
+    return [p for p in box.state()['tenants'][0]['provisioning_policies'] if p['displayName'] == name]
+
+
+def test_create_whose_answer_is_lost_is_adopted_not_repeated(box, run_playbook):
+    box.clear_faults()
+    box.fault({'method': 'POST', 'path': 'provisioningPolicies$', 'answer_lost': True, 'count': 1})
+    box.clear_requests()
+    try:
+        res = run_playbook(_create_play(box, 'pol-lost'), extra_vars={'w365_test_auth': box.auth_vars(0, 'user')})
+    finally:
+        box.clear_faults()
+    assert res.rc == 0, str(res)
+    posts = [w for w in graph_writes(box) if w['path'] == POLICIES_PATH]
+    assert len(posts) == 1
+    assert [p['id'] for p in _named(box, 'pol-lost')] == [res.result('pol')['policy']['id']]
+    assert res.result('pol')['policy']['assignments'][0]['group_name'] == 'SG-CloudPC-Users'
+
+
+def test_two_runs_creating_one_policy_end_with_one(box, tmp_path):
+    from tests.helpers.role_grant import run_together
+
+    box.clear_faults()
+    box.fault({'method': 'POST', 'path': 'provisioningPolicies$', 'latency_ms': 1500})
+    try:
+        results = run_together(tmp_path, [_create_play(box, 'pol-race')] * 2,
+                               extra_vars={'w365_test_auth': box.auth_vars(0, 'user')})
+    finally:
+        box.clear_faults()
+    for res in results:
+        assert res.rc == 0, str(res)
+    kept = _named(box, 'pol-race')
+    assert len(kept) == 1, kept
+    assert {r.result('pol')['policy']['id'] for r in results} == {kept[0]['id']}
+    for res in results:
+        assert [a['group_name'] for a in res.result('pol')['policy']['assignments']] == ['SG-CloudPC-Users']
