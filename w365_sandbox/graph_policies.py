@@ -66,35 +66,39 @@ def policy_entity(g, pol) -> dict:
 _TOKEN = re.compile(r"%(USERNAME|RAND):(\d+)%", re.IGNORECASE)
 
 
-def check_naming_template(template) -> None:
-    """cloudPcNamingTemplate: custom text plus %USERNAME:x% and %RAND:y%, at most 15 generated characters (Graph
-    cloudPcProvisioningPolicy); letters, digits and hyphens only, not only digits, %RAND:y% with y >= 5 (Windows 365
-    "Create provisioning policies", device name template)."""
+def check_naming_template(template, provisioning_type: str = "dedicated") -> None:
+    """cloudPcNamingTemplate. Graph cloudPcProvisioningPolicy: custom text plus %USERNAME:x% and %RAND:x%, at most 15
+    generated characters. Windows 365 "Create provisioning policies" (device name template): names of 5 to 15
+    characters, letters, numbers and hyphens (no blanks or underscores), a prefix of at most 10 characters,
+    %USERNAME:X% only for dedicated Cloud PCs, and %RAND:Y% required with Y of 5 or more."""
     if template is None:
         return
     if not isinstance(template, str) or not template:
         raise _bad("cloudPcNamingTemplate must be a non-empty string or null.")
     length = 0
     rand = 0
-    literal = _TOKEN.sub("", template)
     for m in _TOKEN.finditer(template):
         n = int(m.group(2))
         if n < 1:
             raise _bad(f"The naming template token '{m.group(0)}' needs a length of at least 1.")
         length += n
         if m.group(1).upper() == "RAND":
-            rand += n
+            rand = max(rand, n)
+        elif provisioning_type != "dedicated":
+            raise _bad("The naming template can use %USERNAME:x% only in a dedicated policy.")
+    literal = _TOKEN.sub("", template)
     if "%" in literal:
         raise _bad("The naming template may only contain the tokens %USERNAME:x% and %RAND:y%.")
     if not re.fullmatch(r"[A-Za-z0-9-]*", literal):
         raise _bad("The naming template may contain only letters, numbers and hyphens besides its tokens.")
+    prefix = template[:_TOKEN.search(template).start()] if _TOKEN.search(template) else template
+    if len(prefix) > 10:
+        raise _bad(f"The naming template's prefix '{prefix}' is longer than 10 characters.")
     length += len(literal)
     if length > 15:
         raise _bad(f"The naming template generates {length} characters; a Cloud PC name can't exceed 15.")
     if rand < 5:
         raise _bad("The naming template must contain %RAND:y% with y of at least 5.")
-    if not re.search(r"%USERNAME:", template, re.IGNORECASE) and re.fullmatch(r"[0-9]*", literal):
-        raise _bad("The naming template can't generate names of numbers only.")
 
 
 def _check_types(pol) -> None:
@@ -208,7 +212,7 @@ def validate_policy(g, pol) -> None:
     if pol.get("provisioningType") not in PROVISIONING_TYPES["beta" if g.version == "beta" else "v1.0"]:
         raise _bad(f"The value '{pol.get('provisioningType')}' is not valid for provisioningType.")
     _check_types(pol)
-    check_naming_template(pol.get("cloudPcNamingTemplate"))
+    check_naming_template(pol.get("cloudPcNamingTemplate"), pol.get("provisioningType"))
     _check_image(g, pol)
     _check_network(g, pol)
 
