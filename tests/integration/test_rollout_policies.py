@@ -88,9 +88,10 @@ def test_rollout_creates_one_policy_per_tenant_over_two_regions_then_sends_no_wr
         # One policy per tenant, its connections of two regions in order (primary first), the tenant's image.
         assert [connections[c["onPremisesConnectionId"]]["displayName"]
                 for c in created["domainJoinConfigurations"]] == ancs
-        regions = {connections[c["onPremisesConnectionId"]].get("virtualNetworkLocation")
-                   for c in created["domainJoinConfigurations"]}
-        assert len(regions) == 2
+        # ... on the virtual networks of two regions (rg-cpc-<region> in the demo seed).
+        vnets = [connections[c["onPremisesConnectionId"]]["virtualNetworkId"].lower()
+                 for c in created["domainJoinConfigurations"]]
+        assert len({v.split("/resourcegroups/")[1].split("/")[0] for v in vnets}) == 2, vnets
         images = _by_id(state["device_images"])
         assert images[created["imageId"]]["displayName"] == image
         assert [a.get("groupId") for a in created["assignments"]] == [
