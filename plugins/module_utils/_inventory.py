@@ -395,7 +395,7 @@ def _check_policy_network(where, network, ancs, add):
         add(at, '%s.network must be a list (connection names, the first one primary, the others alternates).'
             % where)
         return
-    seen = set()
+    seen, kinds, join_types = set(), set(), {}
     for index, entry in enumerate(_policy_network_entries(network)):
         item = '%s[%d]' % (at, index)
         if not isinstance(entry, dict):
@@ -419,6 +419,7 @@ def _check_policy_network(where, network, ancs, add):
             add(item + '.join_type', '%s.join_type must be one of %s%s.' % (
                 item, ', '.join(JOIN_TYPES), closest(join_type, JOIN_TYPES)))
             join_type = None
+        kinds.add('hosted' if hosted else 'anc')
         if hosted:
             if join_type == 'hybrid_join':
                 add(item + '.join_type', '%s: a Microsoft-hosted network is always entra_join.' % item)
@@ -432,6 +433,8 @@ def _check_policy_network(where, network, ancs, add):
         known = ancs.get(name.strip().lower())
         if known is None:
             if _truthy(entry.get('existing', False)):
+                if join_type is not None:
+                    join_types.setdefault(join_type, []).append(name.strip())
                 continue
             names = sorted(n for n, dummy, dummy2 in ancs.values())
             add(item + '.anc', "%s names connection %s, which no w365_network_connection of this tenant defines%s. "
@@ -442,6 +445,15 @@ def _check_policy_network(where, network, ancs, add):
             add(item + '.join_type', '%s.join_type is %s but w365_network_connection %s (host %s) is %s; drop '
                 'join_type (it is taken from the connection) or make them agree.' % (
                     item, join_type, _name(known[0]), known[2], known[1]))
+        else:
+            join_types.setdefault(known[1], []).append(name.strip())
+    if len(kinds) > 1:
+        add(at, '%s mixes Azure network connections and a Microsoft-hosted network; a policy uses one or the '
+            'other: give each its own policy.' % at)
+    if len(join_types) > 1:
+        add(at, '%s mixes join types (%s); every connection of a policy must have the same join type: give the '
+            'entra_join and the hybrid_join connections a policy each.' % (
+                at, '; '.join('%s: %s' % (k, ', '.join(v)) for k, v in sorted(join_types.items()))))
 
 
 def _check_policy_image(where, image, images, add):
