@@ -470,8 +470,8 @@ def _check_policy_image(where, image, images, add):
         add(at, message)
     kind = image.get('type') or 'custom'
     if kind not in POLICY_IMAGE_TYPES:
-        add(at + '.type', '%s.type must be one of %s%s.' % (at, ', '.join(POLICY_IMAGE_TYPES),
-                                                             closest(kind, POLICY_IMAGE_TYPES)))
+        add(at + '.type', '%s.type must be one of %s%s.' % (
+            at, ', '.join(POLICY_IMAGE_TYPES), closest(kind, POLICY_IMAGE_TYPES)))
         return
     name, version = image.get('name'), image.get('version')
     if not isinstance(name, str) or not name.strip():
@@ -837,8 +837,10 @@ def plan_policies(policies, connections, records, check_mode=False):
             label = '%s %s' % (image.get('name'), version or '(highest ready version)')
             failures = image_failures.get(key) or {}
             tried = uploaded.get(key) or {}
-            failure = failures.get(version) if version else (next(iter(failures.values())) if failures and not tried
-                                                              else None)
+            if version:
+                failure = failures.get(version)
+            else:
+                failure = next(iter(failures.values())) if failures and not tried else None
             result = tried.get(version) if version else None
             if failure is not None:
                 reasons.append('image %s failed: %s' % (label, failure.get('error_explanation')
