@@ -152,7 +152,21 @@ def test_a_failed_connection_skips_its_policy_with_the_reason_and_the_run_fails(
     box = sandbox_factory(REPO / "w365_sandbox" / "seeds" / "demo.yml")
     ids = _ids(box)
     report_dir = tmp_path / "reports"
-    res = run_playbook(ROLLOUT, inventory=_inventory(tmp_path, fix_westus2=False), forks=4, env=_env(box),
+    inventory = _inventory(tmp_path, fix_westus2=False)
+
+    # Check mode first, on an empty estate: no write; the policy whose connections and image would be created
+    # first is a predicted change that says why the service was not asked; the one using the failing connection is
+    # skipped.
+    check = run_playbook(ROLLOUT, inventory=inventory, forks=4, env=_env(box), check=True,
+                         extra_vars={"w365_report_dir": str(report_dir)}, in_process=False)
+    assert check.rc != 0
+    assert box.writes() == []
+    rows = _policies(_report(report_dir, "rollout"))
+    predicted = rows["contoso"]["Contoso Cloud PCs"]
+    assert predicted["status"] == "changed" and "would be created or changed first" in predicted["reason"]
+    assert rows["fabrikam"]["Fabrikam Cloud PCs"]["status"] == "skipped"
+
+    res = run_playbook(ROLLOUT, inventory=inventory, forks=4, env=_env(box),
                        extra_vars={"w365_report_dir": str(report_dir)}, in_process=False)
     assert res.rc != 0
     report = _report(report_dir, "rollout")
