@@ -117,6 +117,13 @@ def test_rollout_creates_one_policy_per_tenant_over_two_regions_then_sends_no_wr
     assert {name: p["status"] for rows_ in _policies(_report(report_dir, "rollout")).values()
             for name, p in rows_.items()} == {"Contoso Cloud PCs": "ok", "Fabrikam Cloud PCs": "ok"}
 
+    # Check mode on the converged estate asks the module, which predicts no change, and sends no write.
+    checked = run_playbook(ROLLOUT, inventory=inventory, extra_vars=extra, forks=4, env=_env(box), check=True)
+    assert checked.rc == 0, checked.stdout[-4000:]
+    assert box.writes() == []
+    assert {p["status"] for rows_ in _policies(_report(report_dir, "rollout")).values() for p in rows_.values()} == {
+        "ok"}
+
     # Teardown without confirming the unassignment: the assigned policies are kept, and so are the connections and
     # images they use; the run fails.
     box.clear_requests()
