@@ -124,6 +124,19 @@ def test_rollout_creates_one_policy_per_tenant_over_two_regions_then_sends_no_wr
     assert {p["status"] for rows_ in _policies(_report(report_dir, "rollout")).values() for p in rows_.values()} == {
         "ok"}
 
+    # Teardown in check mode: no write; the connections and the image are predicted deleted after the policy.
+    box.clear_requests()
+    predicted = run_playbook(TEARDOWN, inventory=inventory, extra_vars=dict(extra, w365_teardown_unassign=True),
+                             forks=4, env=_env(box), limit="tenant_contoso", check=True)
+    assert predicted.rc == 0, predicted.stdout[-4000:]
+    assert box.writes() == []
+    changes = [c for t in _report(report_dir, "teardown")["tenants"] for d in t["deployments"] for c in d["changes"]]
+    for what in ("Azure network connection anc-contoso-weu", "Azure network connection anc-contoso-neu",
+                 "image Win11 Contoso Golden 1.0.0"):
+        assert "would delete %s after the provisioning policies that use it (Contoso Cloud PCs)" % what in " ".join(
+            changes), changes
+    assert "deleted provisioning policy Contoso Cloud PCs" in changes
+
     # Teardown without confirming the unassignment: the assigned policies are kept, and so are the connections and
     # images they use; the run fails.
     box.clear_requests()
