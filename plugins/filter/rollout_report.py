@@ -208,8 +208,10 @@ def _summarise_policy(record):
     if record.get('deferred') and not changes:
         changes = ['would be created or updated once what it uses exists']
     policy = result.get('policy') or {}
+    # What a change means for Cloud PCs that exist already (the module says so when it changes such a setting).
+    notes = [str(n) for n in result.get('notes') or []] if changes else []
     return {'name': record.get('name'), 'id': policy.get('id'), 'status': status, 'network': network,
-            'image': image_text, 'assignments': assignments, 'changes': changes, 'reason': reason,
+            'image': image_text, 'assignments': assignments, 'changes': changes, 'notes': notes, 'reason': reason,
             'action': record.get('action') or 'present'}
 
 
@@ -486,7 +488,8 @@ def rollout_report_markdown(report):
                 lines.append('| %s | %s | %s | %s | %s | %s |' % (
                     _md(policy.get('name')), _md(policy.get('status')), '; '.join(_md(n) for n in policy['network']),
                     _md(policy.get('image')), ', '.join(_md(a) for a in policy['assignments']) or 'none',
-                    _md('; '.join(policy['changes'] + ([policy['reason']] if policy.get('reason') else [])))))
+                    _md('; '.join(policy['changes'] + policy.get('notes', [])
+                                  + ([policy['reason']] if policy.get('reason') else [])))))
             lines.append('')
         for dep in tenant['deployments']:
             lines += _md_deployment(dep)
@@ -607,7 +610,8 @@ def rollout_report_html(report):
                     _h(policy.get('name')), _badge(policy.get('status')),
                     '<br>'.join(_h(n) for n in policy['network']), _h(policy.get('image')),
                     _h(', '.join(policy['assignments']) or 'none'),
-                    '<br>'.join(_h(c) for c in policy['changes'] + ([policy['reason']] if policy.get('reason') else []))))
+                    '<br>'.join(_h(c) for c in policy['changes'] + policy.get('notes', [])
+                                + ([policy['reason']] if policy.get('reason') else []))))
             out.append('</table>')
         for dep in tenant['deployments']:
             out.append(_html_deployment(dep))

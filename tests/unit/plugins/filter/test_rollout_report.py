@@ -385,3 +385,15 @@ def test_hosted_network_and_gallery_image_rows():
         image={"type": "gallery", "name": "Windows 11 Enterprise 24H2"})])])["tenants"][0]["policies"][0]
     assert row["network"] == ["Microsoft-hosted network automatic europeUnion (primary)"]
     assert row["image"] == "gallery image Windows 11 Enterprise 24H2"
+
+
+def test_notes_about_existing_cloud_pcs_are_shown_with_the_change():
+    note = "Existing Cloud PCs keep their image until reprovisioned; new ones get the new image."
+    changed = policy_record(result={"changed": True, "notes": [note], "diff": {
+        "before": {"image": "old"}, "after": {"image": "new"}}})
+    unchanged = policy_record(name="B", result={"changed": False, "notes": [note]})
+    report = rr.rollout_report([record("a_weu", "a", "westeurope", policies=[changed, unchanged])])
+    rows = report["tenants"][0]["policies"]
+    assert rows[0]["notes"] == [note] and rows[1]["notes"] == []
+    assert "Existing Cloud PCs keep their image" in rr.rollout_report_markdown(report)
+    assert "Existing Cloud PCs keep their image" in rr.rollout_report_html(report)
