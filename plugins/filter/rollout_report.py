@@ -207,6 +207,11 @@ def _summarise_policy(record):
     changes = _policy_changes(result) if status in ('changed', 'ok') else []
     if record.get('deferred') and not changes:
         changes = ['would be created or updated once what it uses exists']
+    if record.get('check_only') and changes:
+        # The estate report (report.yml) checks the policies in check mode: nothing was changed.
+        changes = ['missing: the rollout would create it' if c == 'created' else
+                   'differs: the rollout would change' + c[len('changed'):] if c.startswith('changed') else
+                   'differs: %s' % c for c in changes]
     policy = result.get('policy') or {}
     # What a change means for Cloud PCs that exist already (the module says so when it changes such a setting).
     notes = [str(n) for n in result.get('notes') or []] if changes else []

@@ -18,6 +18,7 @@ import yaml
 REPO = Path(__file__).resolve().parents[2]
 ROLLOUT = REPO / "playbooks" / "rollout.yml"
 TEARDOWN = REPO / "playbooks" / "teardown.yml"
+REPORT = REPO / "playbooks" / "report.yml"
 INVENTORY = REPO / "playbooks" / "inventory" / "sandbox"
 POLICIES = "/v1.0/deviceManagement/virtualEndpoint/provisioningPolicies"
 ANCS = "/v1.0/deviceManagement/virtualEndpoint/onPremisesConnections"
@@ -116,6 +117,13 @@ def test_rollout_creates_one_policy_per_tenant_over_two_regions_then_sends_no_wr
     assert box.writes() == []
     assert {name: p["status"] for rows_ in _policies(_report(report_dir, "rollout")).values()
             for name, p in rows_.items()} == {"Contoso Cloud PCs": "ok", "Fabrikam Cloud PCs": "ok"}
+
+    # The estate report (report.yml, read-only) checks each policy in check mode: in sync, no write.
+    estate = run_playbook(REPORT, inventory=inventory, extra_vars=extra, forks=4, env=_env(box))
+    assert estate.rc == 0, estate.stdout[-4000:]
+    assert box.writes() == []
+    assert {p["status"] for rows_ in _policies(_report(report_dir, "report")).values() for p in rows_.values()} == {
+        "ok"}
 
     # Check mode on the converged estate asks the module, which predicts no change, and sends no write.
     checked = run_playbook(ROLLOUT, inventory=inventory, extra_vars=extra, forks=4, env=_env(box), check=True)

@@ -397,3 +397,13 @@ def test_notes_about_existing_cloud_pcs_are_shown_with_the_change():
     assert rows[0]["notes"] == [note] and rows[1]["notes"] == []
     assert "Existing Cloud PCs keep their image" in rr.rollout_report_markdown(report)
     assert "Existing Cloud PCs keep their image" in rr.rollout_report_html(report)
+
+
+def test_the_estate_report_says_what_the_rollout_would_change():
+    missing = policy_record(check_only=True)
+    drifted = policy_record(name="B", check_only=True, result={"changed": True, "diff": {
+        "before": {"image": "old"}, "after": {"image": "new"}}})
+    rows = rr.rollout_report([record("a_weu", "a", "westeurope", policies=[missing, drifted])],
+                             playbook="report")["tenants"][0]["policies"]
+    assert rows[0]["changes"] == ["missing: the rollout would create it"]
+    assert rows[1]["changes"] == ["differs: the rollout would change image"]
