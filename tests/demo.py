@@ -29,6 +29,10 @@ REPORT_DIR = REPO / "reports"
 FIRST_REPORT = "rollout-first-run"
 # Deployments the demo seed and inventory break on purpose; anything else failing is a real problem.
 EXPECTED_FAILURES = {"fabrikam_westus2"}
+# Each tenant's provisioning policy uses its connections of both regions: Fabrikam's is skipped (its West US 2
+# connection fails on purpose), Contoso's is created, then left alone.
+SKIPPED_POLICIES = {"Fabrikam Cloud PCs"}
+CREATED_POLICIES = {"Contoso Cloud PCs"}
 # Simulated seconds per real second: health checks (minutes in Azure) finish in seconds.
 TIME_SCALE = 600.0
 _RECAP = re.compile(r"^(\S+)\s*:\s*ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", re.MULTILINE)
@@ -113,6 +117,12 @@ def _check_run(rc: int, report: dict, first: bool) -> list[str]:
             elif dep["network_connection"].get("health_check_status") not in ("passed", "warning"):
                 problems.append("%s: connection health is %s" % (
                     dep["host"], dep["network_connection"].get("health_check_status")))
+    policies = {p["name"]: p for t in report["tenants"] for p in t.get("policies") or []}
+    for name in sorted(SKIPPED_POLICIES | CREATED_POLICIES):
+        expected = "skipped" if name in SKIPPED_POLICIES else "changed" if first else "ok"
+        status = (policies.get(name) or {}).get("status")
+        if status != expected:
+            problems.append("provisioning policy %s is %s, expected %s" % (name, status or "missing", expected))
     if rc == 0:
         problems.append("the rollout exited 0 although a deployment failed")
     return problems
@@ -154,6 +164,8 @@ def main() -> int:
         print("Deployments: %d in %d tenants; ok %d, changed %d, failed %d (expected: %s)."
               % (summary["deployments"], summary["tenants"], summary["ok"], summary["changed"], summary["failed"],
                  ", ".join(sorted(EXPECTED_FAILURES))))
+        print("Provisioning policies: %d, of which %d skipped or failed (expected: %s skipped)."
+              % (summary.get("policies", 0), summary.get("policy_failures", 0), ", ".join(sorted(SKIPPED_POLICIES))))
         print("Report of the first run (what changed): %s  (also .md and .json)"
               % (REPORT_DIR / ("%s.html" % FIRST_REPORT)))
         print("Report of the second run (the converged estate): %s  (also .md and .json)"

@@ -11,13 +11,13 @@ from collections.abc import Mapping
 from ansible.errors import AnsibleError
 from jinja2 import Undefined
 from jinja2.exceptions import UndefinedError
-from ansible_collections.w365.cloudpc.plugins.module_utils._inventory import format_problem, validate_inventory
+from ansible_collections.w365.cloudpc.plugins.module_utils._inventory import format_problem, plan_policies, validate_inventory
 
 # ansible-core 2.19 raises jinja2's UndefinedError (its MarkerError) when a lazy value names an undefined variable.
 _TEMPLATE_ERRORS = (AnsibleError, UndefinedError)
 
 ROLLOUT_VARS = ('w365_tenant', 'w365_region', 'w365_network_connection', 'w365_images', 'w365_auth',
-                'w365_auth_common')
+                'w365_auth_common', 'w365_provisioning_policies')
 # Variables that make a host a deployment of the rollout (a host with none of them is not ours).
 DEPLOYMENT_VARS = ('w365_tenant', 'w365_region', 'w365_network_connection')
 
@@ -109,6 +109,33 @@ def rollout_inventory_problems(hostnames, hostvars, play_hosts=None, tenant_map=
     return problems
 
 
+def _plain(value):
+    """A plain copy of a (lazy) variable; what cannot be templated is left out (the inventory check reports it)."""
+    return _resolve(value, '', [])
+
+
+def rollout_policy_plan(policies, hostnames, hostvars, tenant, play_hosts=None, check_mode=False):
+    """The tenant's provisioning policies with their references and why each is skipped (see plan_policies)."""
+    play = set(play_hosts or [])
+    connections, records = [], []
+    for host in hostnames or []:
+        try:
+            hv = hostvars[host]
+            if hv.get('w365_tenant') != tenant:
+                continue
+            conn = _plain(hv.get('w365_network_connection'))
+            record = _plain(hv.get('w365_deployment')) if host in play else None
+        except _TEMPLATE_ERRORS:
+            continue
+        if isinstance(conn, dict) and isinstance(conn.get('name'), str):
+            connections.append({'host': host, 'name': conn['name'], 'join_type': conn.get('join_type', 'entra_join'),
+                                'in_run': host in play})
+        if isinstance(record, dict):
+            records.append(record)
+    return plan_policies(_plain(policies) or [], connections, records, check_mode=bool(check_mode))
+
+
 class FilterModule(object):
     def filters(self):
-        return {'rollout_inventory_problems': rollout_inventory_problems}
+        return {'rollout_inventory_problems': rollout_inventory_problems,
+                'rollout_policy_plan': rollout_policy_plan}

@@ -174,6 +174,70 @@ def _summarise_gov_mapping(result):
             'change': '; '.join(done)}
 
 
+def _policy_changes(result):
+    """What a policy task changed, from the module's own list when it gives one, else from its diff."""
+    result = result or {}
+    if result.get('changes'):
+        return [str(c) for c in result['changes']]
+    if not result.get('changed'):
+        return []
+    diff = result.get('diff') or {}
+    if isinstance(diff, list):
+        diff = diff[0] if diff else {}
+    before, after = diff.get('before') or {}, diff.get('after') or {}
+    if not before and after:
+        return ['created']
+    if before and not after:
+        return ['deleted']
+    fields = sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))
+    return ['changed %s' % ', '.join(fields)] if fields else ['changed']
+
+
+def _summarise_policy(record):
+    """One row of the report per provisioning policy: network, image, assignments, what changed, or why not."""
+    result = record.get('result') or {}
+    network = []
+    for index, entry in enumerate(record.get('network') or []):
+        entry = entry if isinstance(entry, dict) else {'anc': entry}
+        if entry.get('anc'):
+            what = str(entry['anc'])
+        else:
+            what = 'Microsoft-hosted network %s' % ' '.join(
+                str(entry[k]) for k in ('region', 'region_group') if entry.get(k))
+        network.append('%s (%s%s)' % (what, 'primary' if index == 0 else 'alternate',
+                                      ', ' + str(entry['join_type']) if entry.get('join_type') else ''))
+    image = record.get('image') or {}
+    if image.get('type') == 'gallery':
+        image_text = 'gallery image %s' % image.get('name')
+    elif image:
+        image_text = 'custom image %s %s' % (image.get('name'), image.get('version') or '(highest ready version)')
+    else:
+        image_text = ''
+    assignments = [str(a.get('group') if isinstance(a, dict) else a) for a in record.get('assignments') or []]
+    if record.get('skip_reason'):
+        status, reason = 'skipped', record['skip_reason']
+    elif result.get('failed'):
+        status, reason = 'failed', result.get('msg') or 'unknown error'
+    elif record.get('deferred'):
+        status, reason = 'changed', record['deferred']
+    else:
+        status, reason = ('changed' if result.get('changed') else 'ok'), None
+    changes = _policy_changes(result) if status in ('changed', 'ok') else []
+    if record.get('deferred') and not changes:
+        changes = ['would be created or updated once what it uses exists']
+    if record.get('check_only') and changes:
+        # The estate report (report.yml) checks the policies in check mode: nothing was changed.
+        changes = ['missing: the rollout would create it' if c == 'created' else
+                   'differs: the rollout would change' + c[len('changed'):] if c.startswith('changed') else
+                   'differs: %s' % c for c in changes]
+    policy = result.get('policy') or {}
+    # What a change means for Cloud PCs that exist already (the module says so when it changes such a setting).
+    notes = [str(n) for n in result.get('notes') or []] if changes else []
+    return {'name': record.get('name'), 'id': policy.get('id'), 'status': status, 'network': network,
+            'image': image_text, 'assignments': assignments, 'changes': changes, 'notes': notes, 'reason': reason,
+            'action': record.get('action') or 'present'}
+
+
 def deployment_summary(record):
     """One host's raw record (module and role results) reduced to what the report shows."""
     ncr = record.get('network_connection') or {}
@@ -221,7 +285,15 @@ def deployment_summary(record):
         dep['image_failures'].append(summary)
     if dep['images'] or dep['image_failures']:
         dep['image_host'] = True
+    dep['policies'] = [_summarise_policy(p) for p in record.get('policies') or []]
+    if dep['policies']:
+        dep['policy_host'] = True
     return dep
+
+
+def _policy_failures(tenant):
+    """Policies that failed or were skipped: either way the run must not look green."""
+    return [p for p in tenant.get('policies') or [] if p['status'] in ('failed', 'skipped')]
 
 
 def _deployment_status(dep):
@@ -285,6 +357,11 @@ def _needs_action(tenants, inventory_problems):
             items.append({'deployment': host or '-', 'tenant': tenant['name'],
                           'check': 'image %s %s' % (failure.get('name'), failure.get('version')),
                           'remedy': failure.get('error_remedy') or failure.get('message')})
+        host = next((d['host'] for d in tenant['deployments'] if d.get('policy_host')), None)
+        for policy in _policy_failures(tenant):
+            items.append({'deployment': host or '-', 'tenant': tenant['name'],
+                          'check': 'provisioning policy %s (%s)' % (policy.get('name'), policy['status']),
+                          'remedy': policy.get('reason')})
     return items
 
 
@@ -303,15 +380,18 @@ def rollout_report(deployments, generated_at=None, playbook='rollout', check_mod
         dep['status'] = _deployment_status(dep)
         tenant = tenants.setdefault(dep.get('tenant'), {
             'name': dep.get('tenant'), 'tenant_id': dep.get('tenant_id'), 'images': [], 'image_failures': [],
-            'deployments': []})
+            'policies': [], 'deployments': []})
         tenant['images'].extend(dep.pop('images'))
         tenant['image_failures'].extend(dep.pop('image_failures'))
+        tenant['policies'].extend(dep.pop('policies'))
         tenant['deployments'].append(dep)
     tenant_list = []
     for tenant in tenants.values():
         statuses = [d['status'] for d in tenant['deployments']]
-        if tenant['image_failures']:
+        if tenant['image_failures'] or _policy_failures(tenant):
             statuses.append('failed')
+        elif any(p['status'] == 'changed' for p in tenant['policies']):
+            statuses.append('changed')
         tenant['status'] = min(statuses, key=lambda s: _STATUS_ORDER[s]) if statuses else 'ok'
         tenant_list.append(tenant)
     all_deps = [d for t in tenant_list for d in t['deployments']]
@@ -325,9 +405,13 @@ def rollout_report(deployments, generated_at=None, playbook='rollout', check_mod
         'failed_deployments': sorted(d['host'] for d in all_deps if d['status'] == 'failed'),
         # Hosts that carry a failure: failed deployments and the image hosts of tenants whose images failed.
         'failed_hosts': sorted(set(d['host'] for d in all_deps if d['status'] == 'failed') | set(
-            d['host'] for t in tenant_list if t['image_failures'] for d in t['deployments'] if d.get('image_host'))),
+            d['host'] for t in tenant_list if t['image_failures'] for d in t['deployments'] if d.get('image_host'))
+            | set(d['host'] for t in tenant_list if _policy_failures(t) for d in t['deployments']
+                  if d.get('policy_host'))),
         'images': sum(len(t['images']) for t in tenant_list),
         'image_failures': sum(len(t['image_failures']) for t in tenant_list),
+        'policies': sum(len(t['policies']) for t in tenant_list),
+        'policy_failures': sum(len(_policy_failures(t)) for t in tenant_list),
     }
     problems = [dict(p) for p in inventory_problems or []]
     summary['inventory_problems'] = len(problems)
@@ -391,11 +475,11 @@ def rollout_report_markdown(report):
     lines = ['# %s' % title, '',
              'Generated %s%s.' % (_md(report.get('generated_at') or '-'),
                                   ' in check mode (nothing was changed)' if report.get('check_mode') else ''), '',
-             '| tenants | deployments | ok | changed | failed | images | image failures |',
-             '| --- | --- | --- | --- | --- | --- | --- |',
-             '| %d | %d | %d | %d | %d | %d | %d |' % (
+             '| tenants | deployments | ok | changed | failed | images | image failures | policies | policy failures |',
+             '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+             '| %d | %d | %d | %d | %d | %d | %d | %d | %d |' % (
                  s['tenants'], s['deployments'], s['ok'], s['changed'], s['failed'], s['images'],
-                 s['image_failures']), '']
+                 s['image_failures'], s.get('policies', 0), s.get('policy_failures', 0)), '']
     if (report.get('scope') or {}).get('description'):
         lines += [_md(report['scope']['description']), '']
     if s['failed_tenants']:
@@ -423,6 +507,17 @@ def rollout_report_markdown(report):
         for failure in tenant['image_failures']:
             lines += ['- **Image %s %s failed:** %s' % (_md(failure.get('name')), _md(failure.get('version')),
                                                         _md(failure.get('message'))), '']
+        if tenant.get('policies'):
+            lines += ['### Provisioning policies', '',
+                      '| policy | status | network | image | assignments | changed / reason |',
+                      '| --- | --- | --- | --- | --- | --- |']
+            for policy in tenant['policies']:
+                lines.append('| %s | %s | %s | %s | %s | %s |' % (
+                    _md(policy.get('name')), _md(policy.get('status')), '; '.join(_md(n) for n in policy['network']),
+                    _md(policy.get('image')), ', '.join(_md(a) for a in policy['assignments']) or 'none',
+                    _md('; '.join(policy['changes'] + policy.get('notes', [])
+                                  + ([policy['reason']] if policy.get('reason') else [])))))
+            lines.append('')
         for dep in tenant['deployments']:
             lines += _md_deployment(dep)
     return '\n'.join(lines).rstrip() + '\n'
@@ -506,9 +601,10 @@ def rollout_report_html(report):
            '<p>Generated %s%s.</p>' % (_h(report.get('generated_at') or '-'),
                                        ' in check mode (nothing was changed)' if report.get('check_mode') else ''),
            '<table><tr><th>tenants</th><th>deployments</th><th>ok</th><th>changed</th><th>failed</th><th>images</th>'
-           '<th>image failures</th></tr>',
-           '<tr>%s</tr></table>' % ''.join('<td>%d</td>' % s[k] for k in (
-               'tenants', 'deployments', 'ok', 'changed', 'failed', 'images', 'image_failures'))]
+           '<th>image failures</th><th>policies</th><th>policy failures</th></tr>',
+           '<tr>%s</tr></table>' % ''.join('<td>%d</td>' % s.get(k, 0) for k in (
+               'tenants', 'deployments', 'ok', 'changed', 'failed', 'images', 'image_failures', 'policies',
+               'policy_failures'))]
     if (report.get('scope') or {}).get('description'):
         out.append('<p class="scope">%s</p>' % _h(report['scope']['description']))
     if s['failed_tenants']:
@@ -536,6 +632,18 @@ def rollout_report_html(report):
         for failure in tenant['image_failures']:
             out.append('<p class="failed">Image %s %s failed: %s</p>' % (
                 _h(failure.get('name')), _h(failure.get('version')), _h(failure.get('message'))))
+        if tenant.get('policies'):
+            out.append('<h3>Provisioning policies</h3>')
+            out.append('<table><tr><th>policy</th><th>status</th><th>network</th><th>image</th><th>assignments</th>'
+                       '<th>changed / reason</th></tr>')
+            for policy in tenant['policies']:
+                out.append('<tr><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>' % (
+                    _h(policy.get('name')), _badge(policy.get('status')),
+                    '<br>'.join(_h(n) for n in policy['network']), _h(policy.get('image')),
+                    _h(', '.join(policy['assignments']) or 'none'),
+                    '<br>'.join(_h(c) for c in policy['changes'] + policy.get('notes', [])
+                                + ([policy['reason']] if policy.get('reason') else []))))
+            out.append('</table>')
         for dep in tenant['deployments']:
             out.append(_html_deployment(dep))
     out.append('</body></html>')

@@ -31,6 +31,22 @@ NETWORK_CONNECTION_KEYS = (
 # Keys of a `w365_images` entry (what playbooks/tasks/tenant_images.yml reads).
 IMAGE_KEYS = ('name', 'version', 'source_image_id', 'manage_grants', 'retry_failed', 'wait_timeout')
 
+# Keys of a `w365_provisioning_policies` entry: the options of w365_provisioning_policy (what
+# playbooks/tasks/tenant_policy.yml passes on), without state and unassign (the playbooks decide those).
+POLICY_VAR = 'w365_provisioning_policies'
+POLICY_KEYS = (
+    'name', 'description', 'provisioning_type', 'network', 'image', 'image_warning_days', 'single_sign_on',
+    'local_admin', 'naming_template', 'windows_language', 'autopatch_group_id', 'assignments',
+)
+# Keys of one `network` entry (a plain string is a connection name); `existing` marks a connection made outside
+# the inventory.
+POLICY_NETWORK_KEYS = ('anc', 'join_type', 'region', 'region_group', 'existing')
+POLICY_IMAGE_KEYS = ('type', 'name', 'version', 'existing')
+POLICY_IMAGE_TYPES = ('custom', 'gallery')
+# Keys of one `assignments` entry (a plain string is the group's display name or object ID).
+POLICY_ASSIGNMENT_KEYS = ('group', 'service_plan_id')
+PROVISIONING_TYPES = ('dedicated', 'shared', 'shared_by_user', 'shared_by_entra_group')
+
 JOIN_TYPES = ('entra_join', 'hybrid_join')
 UPDATE_PASSWORD_CHOICES = ('on_create', 'always')
 HYBRID_KEYS = ('ad_domain_name', 'ad_domain_username', 'ad_domain_password')
@@ -358,6 +374,206 @@ def _check_images(images, add):
                 seen[identity] = index
 
 
+def _policy_network_entries(value):
+    """The `network` of a policy as a list of dicts; a plain string is a connection name ({anc: name})."""
+    return [{'anc': item} if isinstance(item, str) else item for item in (value if isinstance(value, list) else [])]
+
+
+def _policy_image(value):
+    """The `image` of a policy with its type filled in (custom unless said otherwise), or None."""
+    if not isinstance(value, dict):
+        return None
+    return dict(value, type=value.get('type') or 'custom')
+
+
+def _check_policy_network(where, network, ancs, add):
+    """Problems of a policy's network: the tenant's connections by name (or declared existing), or Microsoft-hosted."""
+    at = where + '.network'
+    if network in (None, [], ''):
+        add(at, '%s.network is required: the names of the tenant\'s Azure network connections in priority order '
+            '(the first one primary), or a Microsoft-hosted network ({region: ..., region_group: ...}).' % where)
+        return
+    if not isinstance(network, list):
+        add(at, '%s.network must be a list (connection names, the first one primary, the others alternates).'
+            % where)
+        return
+    seen, kinds, join_types = set(), set(), {}
+    for index, entry in enumerate(_policy_network_entries(network)):
+        item = '%s[%d]' % (at, index)
+        if not isinstance(entry, dict):
+            add(item, '%s must be a connection name or a mapping with anc (or region / region_group).' % item)
+            continue
+        for message in unknown_keys(entry, POLICY_NETWORK_KEYS, item):
+            add(item, message)
+        name = entry.get('anc')
+        hosted = entry.get('region') or entry.get('region_group')
+        if name in (None, '') and not hosted:
+            add(item + '.anc', '%s.anc is required: the name of an Azure network connection of the tenant (or give '
+                'region / region_group for a Microsoft-hosted network).' % item)
+            continue
+        if name not in (None, '') and hosted:
+            add(item, '%s sets both anc and a Microsoft-hosted region; one entry is one or the other.' % item)
+            continue
+        if 'existing' in entry and not _is_bool(entry['existing']):
+            add(item + '.existing', '%s.existing must be true or false.' % item)
+        join_type = entry.get('join_type')
+        if join_type is not None and join_type not in JOIN_TYPES:
+            add(item + '.join_type', '%s.join_type must be one of %s%s.' % (
+                item, ', '.join(JOIN_TYPES), closest(join_type, JOIN_TYPES)))
+            join_type = None
+        kinds.add('hosted' if hosted else 'anc')
+        if hosted:
+            if join_type == 'hybrid_join':
+                add(item + '.join_type', '%s: a Microsoft-hosted network is always entra_join.' % item)
+            continue
+        if not isinstance(name, str) or not name.strip():
+            add(item + '.anc', '%s.anc must be the name of an Azure network connection of the tenant.' % item)
+            continue
+        if name.strip().lower() in seen:
+            add(item, '%s names connection %s again; list each connection once.' % (item, _name(name)))
+        seen.add(name.strip().lower())
+        known = ancs.get(name.strip().lower())
+        if known is None:
+            if _truthy(entry.get('existing', False)):
+                if join_type is not None:
+                    join_types.setdefault(join_type, []).append(name.strip())
+                continue
+            names = sorted(n for n, dummy, dummy2 in ancs.values())
+            add(item + '.anc', "%s names connection %s, which no w365_network_connection of this tenant defines%s. "
+                "Use one of the tenant's connection names (%s), or, for a connection made outside this inventory, "
+                "write {anc: ..., existing: true}." % (
+                    item, _name(name), closest(name, names), ', '.join(names) or 'none defined'))
+        elif join_type is not None and join_type != known[1]:
+            add(item + '.join_type', '%s.join_type is %s but w365_network_connection %s (host %s) is %s; drop '
+                'join_type (it is taken from the connection) or make them agree.' % (
+                    item, join_type, _name(known[0]), known[2], known[1]))
+        else:
+            join_types.setdefault(known[1], []).append(name.strip())
+    if len(kinds) > 1:
+        add(at, '%s mixes Azure network connections and a Microsoft-hosted network; a policy uses one or the '
+            'other: give each its own policy.' % at)
+    if len(join_types) > 1:
+        add(at, '%s mixes join types (%s); every connection of a policy must have the same join type: give the '
+            'entra_join and the hybrid_join connections a policy each.' % (
+                at, '; '.join('%s: %s' % (k, ', '.join(v)) for k, v in sorted(join_types.items()))))
+
+
+def _check_policy_image(where, image, images, add):
+    at = where + '.image'
+    if image in (None, {}, ''):
+        add(at, '%s.image is required: {name, version} of one of the tenant\'s w365_images, or {type: gallery, '
+            'name: ...} for a gallery image.' % where)
+        return
+    if not isinstance(image, dict):
+        add(at, '%s must be a mapping: {name, version} of one of the tenant\'s w365_images, or {type: gallery, '
+            'name: ...}.' % at)
+        return
+    for message in unknown_keys(image, POLICY_IMAGE_KEYS, at):
+        add(at, message)
+    kind = image.get('type') or 'custom'
+    if kind not in POLICY_IMAGE_TYPES:
+        add(at + '.type', '%s.type must be one of %s%s.' % (
+            at, ', '.join(POLICY_IMAGE_TYPES), closest(kind, POLICY_IMAGE_TYPES)))
+        return
+    name, version = image.get('name'), image.get('version')
+    if not isinstance(name, str) or not name.strip():
+        add(at + '.name', '%s.name is required: the name of the %s image.' % (at, kind))
+        return
+    if kind == 'gallery':
+        if version is not None:
+            add(at + '.version', '%s.version is only for custom images; a gallery image is chosen by name.' % at)
+        return
+    if 'existing' in image and not _is_bool(image['existing']):
+        add(at + '.existing', '%s.existing must be true or false.' % at)
+    if version is not None and not _VERSION_RE.match(str(version)):
+        add(at + '.version', '%s.version must be Major.Minor.Patch, for example 1.0.0 (quote it in YAML).' % at)
+        return
+    if any(n == name.strip().lower() and (version is None or v == str(version)) for n, v in images):
+        return
+    if _truthy(image.get('existing', False)):
+        return
+    listed = sorted('%s %s' % (n, v) for n, v in images.values())
+    add(at, '%s names image %s%s, which the tenant\'s w365_images does not list%s. Use one of them (%s), or, '
+        'for an image uploaded outside this inventory, add existing: true.' % (
+            at, _name(name), '' if version is None else ' ' + _name(version),
+            closest('%s %s' % (name, version or ''), listed), ', '.join(listed) or 'none listed'))
+
+
+def _check_policy_assignments(where, assignments, add):
+    at = where + '.assignments'
+    if assignments is None:
+        return
+    if not isinstance(assignments, list):
+        add(at, '%s must be a list of Entra groups (display name or object ID).' % at)
+        return
+    seen = set()
+    for index, entry in enumerate(assignments):
+        item = '%s[%d]' % (at, index)
+        if isinstance(entry, str):
+            entry = {'group': entry}
+        if not isinstance(entry, dict):
+            add(item, '%s must be a group (display name or object ID) or a mapping with group.' % item)
+            continue
+        for message in unknown_keys(entry, POLICY_ASSIGNMENT_KEYS, item):
+            add(item, message)
+        group = entry.get('group')
+        if not isinstance(group, str) or not group.strip():
+            add(item + '.group', '%s.group is required: the Entra group\'s display name or object ID.' % item)
+            continue
+        if group.strip().lower() in seen:
+            add(item, '%s assigns group %s again; list each group once.' % (item, _name(group)))
+        seen.add(group.strip().lower())
+
+
+def check_policies(policies, ancs, images, add):
+    """Problems of a tenant's `w365_provisioning_policies`.
+
+    ancs: lower-case connection name -> (name, join_type, host) of every w365_network_connection of the tenant
+    (also on hosts outside --limit); images: (lower-case name, version) -> (name, version) of its w365_images.
+    """
+    var = POLICY_VAR
+    if policies in (None, ''):
+        return
+    if not isinstance(policies, list):
+        add(var, '%s must be a list of policies ({name, network, image, assignments, ...}).' % var)
+        return
+    names = {}
+    for index, policy in enumerate(policies):
+        where = '%s[%d]' % (var, index)
+        if not isinstance(policy, dict):
+            add(where, '%s must be a mapping with name, network, image, ...' % where)
+            continue
+        for message in unknown_keys(policy, POLICY_KEYS, where):
+            add(where, message)
+        name = policy.get('name')
+        if not isinstance(name, str) or not name.strip():
+            add(where + '.name', '%s.name is required: the display name of the provisioning policy.' % where)
+        elif _CONTROL.search(name):
+            add(where + '.name', '%s.name contains control characters; use printable text.' % where)
+        else:
+            key = name.strip().lower()
+            if key in names:
+                add(where + '.name', '%s.name %s is used again (first at %s[%d]); the name identifies the policy: '
+                    'give each policy its own name.' % (where, _name(name), var, names[key]))
+            else:
+                names[key] = index
+        ptype = policy.get('provisioning_type')
+        if ptype is not None and ptype not in PROVISIONING_TYPES:
+            add(where + '.provisioning_type', '%s.provisioning_type must be one of %s%s.' % (
+                where, ', '.join(PROVISIONING_TYPES), closest(ptype, PROVISIONING_TYPES)))
+        for key in ('single_sign_on', 'local_admin'):
+            if key in policy and not _is_bool(policy[key]):
+                add('%s.%s' % (where, key), '%s.%s must be true or false.' % (where, key))
+        for key in ('description', 'naming_template', 'windows_language', 'autopatch_group_id'):
+            if policy.get(key) is not None and not isinstance(policy[key], str):
+                add('%s.%s' % (where, key), '%s.%s must be text.' % (where, key))
+        if 'image_warning_days' in policy and not _is_int(policy['image_warning_days'], 0):
+            add(where + '.image_warning_days', '%s.image_warning_days must be an integer of at least 0.' % where)
+        _check_policy_network(where, policy.get('network'), ancs, add)
+        _check_policy_image(where, policy.get('image'), images, add)
+        _check_policy_assignments(where, policy.get('assignments'), add)
+
+
 def _signin_problem(options, environ):
     """Why a tenant's merged sign-in options cannot sign in, or None (pure; the environment counts too)."""
     from ansible_collections.w365.cloudpc.plugins.module_utils import _auth
@@ -413,6 +629,8 @@ def validate_inventory(hosts: Mapping[str, Any], play_hosts: Optional[Iterable[s
     subnets: Dict[Any, Any] = {}
     tenant_hosts: Dict[str, List[str]] = {}
     tenant_images: Dict[str, Any] = {}
+    tenant_policies: Dict[str, Any] = {}
+    tenant_ancs: Dict[str, Any] = {}
     for host in sorted(hosts):
         hv = hosts[host] or {}
         tenant = hv.get('w365_tenant')
@@ -441,6 +659,8 @@ def validate_inventory(hosts: Mapping[str, Any], play_hosts: Optional[Iterable[s
             subnet = _check_connection(nc, add if in_play else (lambda v, m: None), environ)
             if isinstance(nc, dict) and isinstance(nc.get('name'), str) and nc['name'].strip():
                 names.setdefault((tenant, nc['name'].strip().lower()), []).append((host, nc['name']))
+                tenant_ancs.setdefault(tenant, {}).setdefault(nc['name'].strip().lower(), (
+                    nc['name'].strip(), nc.get('join_type', 'entra_join'), host))
             if subnet:
                 subnets.setdefault(subnet, []).append(host)
         if in_play:
@@ -450,6 +670,7 @@ def validate_inventory(hosts: Mapping[str, Any], play_hosts: Optional[Iterable[s
             for message in check_signin_keys(hv.get('w365_auth'), 'w365_auth', known):
                 add('w365_auth', message)
         tenant_images.setdefault(tenant, {}).setdefault(_images_key(hv.get('w365_images')), []).append(host)
+        tenant_policies.setdefault(tenant, {}).setdefault(repr(hv.get(POLICY_VAR)), []).append(host)
 
     for (tenant, dummy), owners in sorted(names.items()):
         if len(owners) > 1 and any(h in play for h, n in owners):
@@ -474,6 +695,24 @@ def validate_inventory(hosts: Mapping[str, Any], play_hosts: Optional[Iterable[s
                              'message': 'w365_images differs between the hosts of tenant %s (%s); images are '
                                         'tenant-wide: set w365_images once, in the tenant group.' % (
                                             tenant, '; '.join(', '.join(h) for h in variants.values()))})
+
+    for tenant, variants in sorted(tenant_policies.items()):
+        if not any(h in play for h in tenant_hosts.get(tenant, [])):
+            continue
+        if len(variants) > 1:
+            problems.append({'host': None, 'tenant': tenant, 'variable': POLICY_VAR,
+                             'message': '%s differs between the hosts of tenant %s (%s); policies are tenant-wide: '
+                                        'set %s once, in the tenant group.' % (
+                                            POLICY_VAR, tenant, '; '.join(', '.join(h) for h in variants.values()),
+                                            POLICY_VAR)})
+            continue
+        first = tenant_hosts[tenant][0]
+        images, listed = {}, hosts[first].get('w365_images')
+        for image in listed if isinstance(listed, list) else []:
+            if isinstance(image, dict) and isinstance(image.get('name'), str) and image.get('version') is not None:
+                images[(image['name'].strip().lower(), str(image['version']))] = (image['name'].strip(),
+                                                                                  str(image['version']))
+        check_policies(hosts[first].get(POLICY_VAR), tenant_ancs.get(tenant, {}), images, adder(None, tenant))
 
     tenants_in_play = sorted({hosts[h].get('w365_tenant') for h in play if h in hosts
                               and isinstance(hosts[h].get('w365_tenant'), str) and hosts[h].get('w365_tenant')})
@@ -527,3 +766,115 @@ def format_problem(problem: Mapping[str, Any]) -> str:
     if problem.get('tenant'):
         where.append('tenant %s' % problem['tenant'])
     return '%s: %s' % (', '.join(where) or 'inventory', problem['message'])
+
+
+# --- provisioning policies in the rollout: what each policy needs, and whether it can go ahead ----------------
+
+def _truthy(value):
+    return str(value).lower() in ('true', 'yes', '1', 'on')
+
+
+def _failure_text(failed):
+    failed = failed or {}
+    task, message = failed.get('task') or '', failed.get('message') or 'unknown error'
+    return '%s (%s)' % (message, task) if task else message
+
+
+def plan_policies(policies, connections, records, check_mode=False):
+    """Each tenant policy with the module's network, image and assignments, and why it is skipped, pure.
+
+    policies: the tenant's `w365_provisioning_policies` (validated). connections: [{host, name, join_type,
+    in_run}] for every w365_network_connection of the tenant in the inventory. records: the `w365_deployment`
+    records of the tenant's hosts in this run (their connection results, and on the image host the images and
+    image failures).
+
+    Returns [{name, entry, network, image, assignments, skip_reason, deferred}]: `network` ([{anc, join_type}] or
+    [{region, region_group}]), `image` ({type, name, version}) and `assignments` ([{group, service_plan_id}])
+    as w365_provisioning_policy takes them (None when the entry leaves them out); `skip_reason` when something it
+    uses failed in this run or the tenant could not start (nothing is then sent for the policy); `deferred` in check
+    mode when something it uses would be created or changed first (the module cannot check a policy against a
+    connection or image that does not exist yet).
+    """
+    by_name = {}
+    for conn in connections or []:
+        if isinstance(conn.get('name'), str):
+            by_name[conn['name'].strip().lower()] = conn
+    records = [r for r in records or [] if isinstance(r, dict)]
+    by_host = dict((r.get('host'), r) for r in records)
+    signin = next((r for r in records if (r.get('failed') or {}).get('task') in (
+        'Sign in to the tenant', 'Check the whole inventory')), None)
+    uploaded, image_failures = {}, {}
+    for record in records:
+        for image in record.get('images') or []:
+            uploaded.setdefault(str(image.get('name')).strip().lower(), {})[str(image.get('version'))] = image
+        for failure in record.get('image_failures') or []:
+            image_failures.setdefault(str(failure.get('name')).strip().lower(), {})[
+                str(failure.get('version'))] = failure
+    plan = []
+    for entry in policies or []:
+        reasons, deferred = [], []
+        network = None
+        if entry.get('network') is not None:
+            network = []
+            for ref in _policy_network_entries(entry.get('network')):
+                if not ref.get('anc'):
+                    network.append(dict((k, v) for k, v in ref.items() if k in ('region', 'region_group', 'join_type')
+                                        and v not in (None, '')))
+                    continue
+                name = str(ref['anc']).strip()
+                conn = by_name.get(name.lower())
+                network.append({'anc': name, 'join_type': ref.get('join_type') or (conn or {}).get('join_type')
+                                or 'entra_join'})
+                if conn is None or not conn.get('in_run'):
+                    continue  # made outside the inventory, or outside --limit: the module checks it as it is
+                record = by_host.get(conn.get('host'))
+                result = (record or {}).get('network_connection') or {}
+                if record is None:
+                    reasons.append('network connection %s (host %s) has no record in this run' % (name, conn['host']))
+                elif record.get('failed'):
+                    reasons.append('network connection %s (host %s) failed: %s' % (
+                        name, conn['host'], _failure_text(record['failed'])))
+                elif check_mode and (result.get('connection_changed') or not (result.get('connection') or {}).get('id')):
+                    deferred.append('network connection %s would be created or changed first' % name)
+        image = _policy_image(entry.get('image'))
+        if image is not None:
+            image = dict((k, v) for k, v in image.items() if k != 'existing' and v is not None)
+            if image.get('version') is not None:
+                image['version'] = str(image['version'])
+        if image is not None and image['type'] == 'custom':
+            key, version = str(image.get('name')).strip().lower(), image.get('version')
+            label = '%s %s' % (image.get('name'), version or '(highest ready version)')
+            failures = image_failures.get(key) or {}
+            tried = uploaded.get(key) or {}
+            if version:
+                failure = failures.get(version)
+            else:
+                failure = next(iter(failures.values())) if failures and not tried else None
+            result = tried.get(version) if version else None
+            if failure is not None:
+                reasons.append('image %s failed: %s' % (label, failure.get('error_explanation')
+                                                        or failure.get('message') or 'unknown error'))
+            elif result is not None:
+                status = result.get('status') or (result.get('image') or {}).get('status')
+                if check_mode and (result.get('image_changed') or not (result.get('image') or {}).get('id')):
+                    deferred.append('image %s would be uploaded first' % label)
+                elif status not in (None, '', 'ready') and not check_mode:
+                    reasons.append('image %s is %s, not ready' % (label, status))
+            # Otherwise declared existing, or not tried in this run: the module checks it exists and is ready.
+        if signin is not None:
+            reasons = ['the tenant could not start: %s' % _failure_text(signin.get('failed'))]
+        assignments = None
+        if entry.get('assignments') is not None:
+            assignments = [{'group': item} if isinstance(item, str) else dict(item) for item in entry['assignments']]
+        plan.append({
+            'name': entry.get('name'),
+            'entry': entry,
+            'network': network,
+            'image': image,
+            'assignments': assignments,
+            'skip_reason': ('; '.join(reasons) + '. Nothing was sent for this policy; fix that and run again.')
+            if reasons else None,
+            'deferred': ('check mode: %s, so the policy is not checked against the service in this run.' % (
+                '; '.join(deferred))) if deferred and not reasons else None,
+        })
+    return plan

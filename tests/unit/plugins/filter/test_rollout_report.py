@@ -132,7 +132,7 @@ def test_markdown_and_html_escape_service_text():
     # Every table row keeps its column count.
     for line in markdown.splitlines():
         if line.startswith("| ") and "---" not in line:
-            assert line.replace("\\|", "").count("|") in (4, 6, 8)
+            assert line.replace("\\|", "").count("|") in (4, 6, 7, 10)
     assert "Failed in connection" in markdown
 
 
@@ -310,3 +310,100 @@ def test_teardown_report_shows_the_grants_it_kept_and_why():
     assert "Kept: Reader on /subscriptions/s: not created by this collection" in markdown
     html = rr.rollout_report_html(report)
     assert "Kept:" in html and "no w365.cloudpc marker" in html
+
+
+# --- provisioning policies: one row per policy, in the tenant -------------------------------------------------
+
+def policy_record(name="A Cloud PCs", **extra):
+    base = {"name": name, "network": [{"anc": "anc-weu", "join_type": "entra_join"},
+                                      {"anc": "anc-neu", "join_type": "entra_join"}],
+            "image": {"type": "custom", "name": "Golden", "version": "1.0.0"},
+            "assignments": [{"group": "Cloud PC Users"}], "skip_reason": None, "deferred": None,
+            "result": {"changed": True, "policy": {"id": "p1"}, "diff": {"before": {}, "after": {"name": name}}}}
+    base.update(extra)
+    return base
+
+
+def test_policy_rows_show_network_image_assignments_and_what_changed():
+    report = rr.rollout_report([record("a_weu", "a", "westeurope", policies=[policy_record()]),
+                                record("a_neu", "a", "northeurope")])
+    tenant = report["tenants"][0]
+    (row,) = tenant["policies"]
+    assert row["status"] == "changed" and row["id"] == "p1"
+    assert row["network"] == ["anc-weu (primary, entra_join)", "anc-neu (alternate, entra_join)"]
+    assert row["image"] == "custom image Golden 1.0.0"
+    assert row["assignments"] == ["Cloud PC Users"] and row["changes"] == ["created"]
+    assert tenant["status"] == "changed"
+    assert report["summary"]["policies"] == 1 and report["summary"]["policy_failures"] == 0
+    assert report["summary"]["failed_hosts"] == []
+    markdown, page = rr.rollout_report_markdown(report), rr.rollout_report_html(report)
+    assert "### Provisioning policies" in markdown
+    assert "| A Cloud PCs | changed | anc-weu (primary, entra\\_join); anc-neu (alternate, entra\\_join) |" in markdown
+    assert "<h3>Provisioning policies</h3>" in page and "anc-neu (alternate, entra_join)" in page
+
+
+def test_an_unchanged_policy_is_ok_and_lists_what_changed_otherwise():
+    unchanged = policy_record(result={"changed": False, "policy": {"id": "p1"}})
+    updated = policy_record(name="B", result={"changed": True, "diff": {
+        "before": {"name": "B", "image": "old", "assignments": ["x"]},
+        "after": {"name": "B", "image": "new", "assignments": ["y"]}}})
+    report = rr.rollout_report([record("a_weu", "a", "westeurope", policies=[unchanged, updated])])
+    rows = report["tenants"][0]["policies"]
+    assert (rows[0]["status"], rows[0]["changes"]) == ("ok", [])
+    assert rows[1]["changes"] == ["changed assignments, image"]
+
+
+def test_a_skipped_or_failed_policy_fails_the_run_on_its_host_and_needs_action():
+    skipped = policy_record(skip_reason="network connection anc-neu (host a_neu) failed: preflight. Nothing was sent.",
+                            result={})
+    failed = policy_record(name="B", result={"failed": True, "msg": "group 'Nobody' not found"})
+    report = rr.rollout_report([record("a_weu", "a", "westeurope", policies=[skipped, failed]),
+                                record("a_neu", "a", "northeurope")])
+    tenant = report["tenants"][0]
+    assert [p["status"] for p in tenant["policies"]] == ["skipped", "failed"]
+    assert tenant["status"] == "failed" and report["summary"]["failed_tenants"] == ["a"]
+    assert report["summary"]["policy_failures"] == 2
+    # The run never looks green: the policy host fails (the deployments themselves are fine).
+    assert report["summary"]["failed_hosts"] == ["a_weu"] and report["summary"]["failed_deployments"] == []
+    checks = [(i["deployment"], i["check"]) for i in report["needs_action"]]
+    assert ("a_weu", "provisioning policy A Cloud PCs (skipped)") in checks
+    assert ("a_weu", "provisioning policy B (failed)") in checks
+    assert "anc-neu" in rr.rollout_report_markdown(report)
+
+
+def test_deferred_policy_in_check_mode_is_a_predicted_change_not_a_failure():
+    deferred = policy_record(deferred="check mode: image Golden 1.0.0 would be uploaded first, so ...", result={})
+    report = rr.rollout_report([record("a_weu", "a", "westeurope", policies=[deferred])], check_mode=True)
+    (row,) = report["tenants"][0]["policies"]
+    assert row["status"] == "changed" and "would be uploaded first" in row["reason"]
+    assert report["summary"]["failed_hosts"] == []
+
+
+def test_hosted_network_and_gallery_image_rows():
+    row = rr.rollout_report([record("a_weu", "a", "westeurope", policies=[policy_record(
+        network=[{"region": "automatic", "region_group": "europeUnion"}],
+        image={"type": "gallery", "name": "Windows 11 Enterprise 24H2"})])])["tenants"][0]["policies"][0]
+    assert row["network"] == ["Microsoft-hosted network automatic europeUnion (primary)"]
+    assert row["image"] == "gallery image Windows 11 Enterprise 24H2"
+
+
+def test_notes_about_existing_cloud_pcs_are_shown_with_the_change():
+    note = "Existing Cloud PCs keep their image until reprovisioned; new ones get the new image."
+    changed = policy_record(result={"changed": True, "notes": [note], "diff": {
+        "before": {"image": "old"}, "after": {"image": "new"}}})
+    unchanged = policy_record(name="B", result={"changed": False, "notes": [note]})
+    report = rr.rollout_report([record("a_weu", "a", "westeurope", policies=[changed, unchanged])])
+    rows = report["tenants"][0]["policies"]
+    assert rows[0]["notes"] == [note] and rows[1]["notes"] == []
+    assert "Existing Cloud PCs keep their image" in rr.rollout_report_markdown(report)
+    assert "Existing Cloud PCs keep their image" in rr.rollout_report_html(report)
+
+
+def test_the_estate_report_says_what_the_rollout_would_change():
+    missing = policy_record(check_only=True)
+    drifted = policy_record(name="B", check_only=True, result={"changed": True, "diff": {
+        "before": {"image": "old"}, "after": {"image": "new"}}})
+    rows = rr.rollout_report([record("a_weu", "a", "westeurope", policies=[missing, drifted])],
+                             playbook="report")["tenants"][0]["policies"]
+    assert rows[0]["changes"] == ["missing: the rollout would create it"]
+    assert rows[1]["changes"] == ["differs: the rollout would change image"]
