@@ -525,7 +525,7 @@ def _check_policy_assignments(where, assignments, add):
         seen.add(group.strip().lower())
 
 
-def check_policies(policies, ancs, images, add):
+def check_policies(policies: Any, ancs: Mapping[str, Any], images: Mapping[Any, Any], add: Any) -> None:
     """Problems of a tenant's `w365_provisioning_policies`.
 
     ancs: lower-case connection name -> (name, join_type, host) of every w365_network_connection of the tenant
@@ -537,7 +537,7 @@ def check_policies(policies, ancs, images, add):
     if not isinstance(policies, list):
         add(var, '%s must be a list of policies ({name, network, image, assignments, ...}).' % var)
         return
-    names = {}
+    names: Dict[Any, Any] = {}
     for index, policy in enumerate(policies):
         where = '%s[%d]' % (var, index)
         if not isinstance(policy, dict):
@@ -780,7 +780,8 @@ def _failure_text(failed):
     return '%s (%s)' % (message, task) if task else message
 
 
-def plan_policies(policies, connections, records, check_mode=False):
+def plan_policies(policies: Any, connections: Any, records: Any,
+                  check_mode: bool = False) -> List[Dict[str, Any]]:
     """Each tenant policy with the module's network, image and assignments, and why it is skipped, pure.
 
     policies: the tenant's `w365_provisioning_policies` (validated). connections: [{host, name, join_type,
@@ -803,7 +804,8 @@ def plan_policies(policies, connections, records, check_mode=False):
     by_host = dict((r.get('host'), r) for r in records)
     signin = next((r for r in records if (r.get('failed') or {}).get('task') in (
         'Sign in to the tenant', 'Check the whole inventory')), None)
-    uploaded, image_failures = {}, {}
+    uploaded: Dict[str, Dict[str, Any]] = {}
+    image_failures: Dict[str, Dict[str, Any]] = {}
     for record in records:
         for image in record.get('images') or []:
             uploaded.setdefault(str(image.get('name')).strip().lower(), {})[str(image.get('version'))] = image
