@@ -120,17 +120,22 @@ def _collection(g, items, type_name, props, context, expand=()):
     body = {"@odata.context": f"{g.root}#{context}" + (f"({','.join(select)})" if select else "")}
     if (g.req.q("$count") or "").lower() == "true":
         body["@odata.count"] = len(matched)
-    body["value"] = [_shape(e, select, None) for e in chunk]
+    body["value"] = [_shape(e, select, None, expand) for e in chunk]
     if next_link:
         body["@odata.nextLink"] = next_link
     return Response(200, body)
 
 
-def _shape(entity, select, default):
+def _shape(entity, select, default, expand=()):
     fields = select or default or [k for k in entity if not k.startswith("@")]
     out = {"@odata.type": entity["@odata.type"]} if "@odata.type" in entity else {}
     for f in fields:
         out[f] = entity.get(f)
+    # OData: a navigation property named in $expand is returned whether or not $select names it (the caller put it
+    # on the entity only when the request expanded it).
+    for nav in expand:
+        if nav in entity and nav not in out:
+            out[nav] = entity[nav]
     return out
 
 
@@ -139,7 +144,7 @@ def _single(g, entity, props, default, context, expand=()):
         check_query(g.req, g.version, ("$select",) + (("$expand",) if expand else ()))
     select = parse_select(g.req.q("$select"), entity["@odata.type"].lstrip("#"), set(props))
     body = {"@odata.context": f"{g.root}#{context}" + (f"({','.join(select)})" if select else "") + "/$entity"}
-    body.update(_shape(entity, select, default))
+    body.update(_shape(entity, select, default, expand))
     return body
 
 
