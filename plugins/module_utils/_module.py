@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import os
+from typing import Any, List
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback
 from ansible.module_utils.common.parameters import AnsibleFallbackNotFound, remove_values
@@ -74,12 +75,61 @@ def subscription_id_option(required=False):
     return option
 
 
+def unknown_option_values(params: Any, spec: Any) -> List[str]:
+    """The values of options that `spec` does not know, at any depth (dict options with suboptions, lists of them).
+
+    A misspelled option may be a misspelled secret (`client_secert`): its value must not reach the result, the
+    invocation or -vvvv output, so the module masks these like no_log values. Only the names are reported.
+    """
+    found: List[str] = []
+    if not isinstance(params, dict) or not isinstance(spec, dict):
+        return found
+    known = set(spec)
+    for option in spec.values():
+        known.update((option or {}).get('aliases') or ())
+    for key, value in params.items():
+        if key not in known:
+            found.extend(_leaf_strings(value))
+            continue
+        option = spec.get(key) or next((o for o in spec.values() if key in ((o or {}).get('aliases') or ())), {})
+        suboptions = (option or {}).get('options')
+        if suboptions:
+            for item in value if isinstance(value, list) else [value]:
+                found.extend(unknown_option_values(item, suboptions))
+    return found
+
+
+def _leaf_strings(value: Any) -> List[str]:
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in _leaf_strings(v)]
+    if isinstance(value, (list, tuple)):
+        return [s for v in value for s in _leaf_strings(v)]
+    if value is None or isinstance(value, bool):
+        return []
+    text = str(value)
+    return [text] if text else []
+
+
 class W365Module(AnsibleModule):
     """AnsibleModule with the shared sign-in options.
 
     Sign-in inputs are checked in the constructor (no network): a bad or incomplete choice fails the task before
     anything is sent. Clients and tokens are created on first use.
     """
+
+    def _mask_unknown_options(self) -> None:
+        # Called on every exit: AnsibleModule refuses unknown options from inside its constructor, and its failure
+        # result carries the invocation (every parameter, unknown ones unmasked) - see unknown_option_values.
+        for value in unknown_option_values(getattr(self, 'params', None), getattr(self, 'argument_spec', None)):
+            self.no_log_values.add(value)
+
+    def exit_json(self, **kwargs):
+        self._mask_unknown_options()
+        super(W365Module, self).exit_json(**kwargs)
+
+    def fail_json(self, msg, **kwargs):
+        self._mask_unknown_options()
+        super(W365Module, self).fail_json(msg, **kwargs)
 
     def __init__(self, argument_spec=None, **kwargs):
         spec = auth_argument_spec()
