@@ -104,7 +104,7 @@ else:
         import requests  # noqa: F401 pylint: disable=unused-import
         from ansible_collections.w365.cloudpc.plugins.module_utils import (  # noqa: F401 pylint: disable=unused-import
             _anc, _arm, _auth, _converge, _graph, _grants, _health_checks, _ids, _images, _module, _preflight,
-            _service_principal, _signin_checks, _token_cache, _waiter)
+            _preflight_run, _service_principal, _signin_checks, _token_cache, _waiter)
     except ImportError as e:
         PRELOAD_ERROR = '%s (%s)' % (type(e).__name__, getattr(e, 'name', None) or 'import failed')
     if PRELOAD_ERROR is None:
