@@ -74,6 +74,8 @@ class RestClient(object):
             BearerTokenCredentialPolicy, ContentDecodePolicy, HeadersPolicy, UserAgentPolicy)
         self.base_url = base_url.rstrip('/')
         self.retry = retry or RetrySettings()
+        # W365Module's credential carries the key it is kept under in this process (_token_cache).
+        self.credential_key = getattr(credential, 'cache_key', None)
         policies = [
             HeadersPolicy({'Accept': 'application/json'}),
             UserAgentPolicy(base_user_agent=USER_AGENT),
@@ -112,6 +114,10 @@ class RestClient(object):
         except (ServiceRequestError, ServiceResponseError) as e:
             raise connection_error(self.service, e, method, url, self.retry.timeout, client_request_id) from None
         if not 200 <= response.status_code < 300:
+            if response.status_code == 401:
+                # The service refused the token: the next module run of this process must not reuse it.
+                from ansible_collections.w365.cloudpc.plugins.module_utils._token_cache import forget_credential
+                forget_credential(self.credential_key)
             raise error_from_response(response, self.service)
         if response.status_code == 204 or not response.content:
             return None

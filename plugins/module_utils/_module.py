@@ -121,9 +121,12 @@ class W365Module(AnsibleModule):
     @property
     def credential(self):
         if self._credential is None:
+            from ansible_collections.w365.cloudpc.plugins.module_utils._token_cache import process_credential
             secrets = secret_values(self.params)
             try:
-                credential = self._auth.credential()
+                # The credential of an earlier run in this process with the same inputs (a loop's items), so its
+                # in-memory tokens are reused; dropped again on a 401 or a failed sign-in.
+                credential, key = process_credential(self._auth, self.retry)
             except (ValueError, TypeError) as e:
                 # azure-identity and cryptography refuse some inputs with bare ValueError/TypeError (a malformed
                 # tenant, an unreadable key): a failed task naming the sign-in inputs, never a traceback.
@@ -131,7 +134,7 @@ class W365Module(AnsibleModule):
                     self._auth.name, _scrub(str(e), secrets))) from None
             self._credential = _AuthErrorMapping(credential, self._auth.name, secrets, self._auth.token_cache,
                                                  self.retry.timeout, self.endpoints.authority_host,
-                                                 tenant_id=self._auth.inputs.get('tenant_id'))
+                                                 tenant_id=self._auth.inputs.get('tenant_id'), cache_key=key)
         return self._credential
 
     def ensure_credential(self):
@@ -261,8 +264,10 @@ class _AuthErrorMapping(object):
     """Wraps a credential so sign-in failures surface as W365AuthError wherever the token is first needed."""
 
     def __init__(self, credential, method_name, secrets, token_cache=None, timeout=None, authority=None,
-                 tenant_id=None):
+                 tenant_id=None, cache_key=None):
         self._credential = credential
+        # _token_cache.process_credential's key: lets clients drop the credential after a 401.
+        self.cache_key = cache_key
         self._method = method_name
         self._secrets = secrets
         self._token_cache = token_cache
@@ -286,6 +291,8 @@ class _AuthErrorMapping(object):
         try:
             return getattr(self._credential, name)(*args, **kwargs)
         except ClientAuthenticationError as e:
+            from ansible_collections.w365.cloudpc.plugins.module_utils._token_cache import forget_credential
+            forget_credential(self.cache_key)
             if self._token_cache and isinstance(e.__cause__, ValueError):
                 # azure-identity reports a cache file it cannot parse as a failed sign-in; say what to delete.
                 from ansible_collections.w365.cloudpc.plugins.module_utils._token_cache import (
