@@ -85,6 +85,7 @@ def test_both_paths_give_the_same_results(box, run_playbook):
 
     fast, slow = runs[True], runs[False]
     # The same Graph and ARM requests: the in-process path changes where the module runs, not what it reads or writes.
+
     def service_requests(log):
         return [r for r in log if not r.startswith('entra ')]
     assert service_requests(sent[True]) == service_requests(sent[False]) and service_requests(sent[True])
