@@ -140,7 +140,8 @@ def test_converged_deployment_passes_every_check_with_the_design_minimum_of_read
     # One token per audience; 7 ARM reads (subscription, RG, vnet with its subnets, usages, 3 assignment lists) and
     # 3 Graph reads (supported regions, ANCs, service principal): what the sandbox log shows per converged task.
     assert sorted(module.tokens) == ['https://arm/.default', 'https://graph/.default']
-    assert [s for s, _ in module.reads].count('arm') == 7 and [s for s, _ in module.reads].count('graph') == 3
+    services = [service for service, dummy in module.reads]
+    assert services.count('arm') == 7 and services.count('graph') == 3
     assert len(module.reads) == len(set(module.reads)), 'a document was read twice'
 
 
@@ -195,7 +196,7 @@ def test_missing_service_principal_skips_the_grant_checks():
     module, checks = run(docs=docs)
     assert checks['windows365_service_principal']['status'] == pf.FAILED
     assert checks['role_grants']['status'] == pf.SKIPPED
-    assert not any('roleAssignments' in path for _, path in module.reads)
+    assert not any('roleAssignments' in path for dummy, path in module.reads)
 
 
 @pytest.mark.parametrize('option, value', [('planned_cloud_pcs', -1), ('max_os_disk_size_gb', 0), ('anc_limit', 0)])

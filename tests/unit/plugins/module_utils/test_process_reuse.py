@@ -93,7 +93,7 @@ def test_process_credential_builds_once_per_key_and_tenant():
         m.credential = lambda: built.append(tenant) or object()
         return m
     a1, key_a = _token_cache.process_credential(method('t-a'))
-    a2, _ = _token_cache.process_credential(method('t-a'))
+    a2, dummy = _token_cache.process_credential(method('t-a'))
     b1, key_b = _token_cache.process_credential(method('t-b'))
     assert a1 is a2 and b1 is not a1 and key_a != key_b and built == ['t-a', 't-b']
     _token_cache.remember_principal(key_a, 'https://graph', 'APP', 'sp-a')
