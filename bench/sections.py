@@ -366,7 +366,7 @@ MINIMUM = {
     "w365_anc": {"token": 1, "graph": 1, "arm": 0},              # one filtered list with $select
     "w365_anc_info": {"token": 1, "graph": 1, "arm": 0},
     "w365_custom_image": {"token": 1, "graph": 1, "arm": 0},     # one list: an existing image is immutable
-    "w365_custom_image_info": {"token": 1, "graph": 1, "arm": 0},
+    "w365_custom_image_info": {"token": 1, "graph": 2, "arm": 0},  # + provisioning policies (in_use_by_policies)
     # It is a check, so it reads everything it reports on: ANC list (name, limit) and the service principal on
     # Graph, with the live list of supported regions; subscription, resource group, vnet, subnet usage and one
     # assignment list per grant scope on ARM.
