@@ -4,6 +4,7 @@ child never uses its parent's connections."""
 from __future__ import annotations
 
 import os
+from types import SimpleNamespace
 
 import core_sandbox as world
 import pytest
@@ -107,3 +108,17 @@ def test_a_forked_child_never_uses_its_parents_session(sb, fresh_session):
     assert shared_session() is parent
     _task(sb)
     assert _connections_made(parent) == 1
+
+
+def test_a_connection_verified_against_one_ca_is_never_reused_by_a_client_trusting_another(sb, fresh_session):
+    """The pools are keyed by TLS trust too: a client without the sandbox's CA gets a new connection, which fails
+    verification, instead of riding on the connection a client with that CA left open."""
+    from ansible_collections.w365.cloudpc.plugins.module_utils._errors import W365ApiError, W365AuthError
+    _task(sb)
+    endpoints = resolve_endpoints('public', sb.url, sb.url, sb.url)
+    token = SimpleNamespace(token='x', expires_on=2 ** 31 - 1)
+    credential = SimpleNamespace(get_token=lambda *scopes, **kwargs: token)
+    graph = GraphClient(credential, endpoints, None, RetrySettings(max_attempts=1))
+    with pytest.raises((W365ApiError, W365AuthError)) as e:
+        graph.get('servicePrincipals')
+    assert 'SSLCertVerificationError' in str(e.value)
