@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -143,6 +144,70 @@ def _standalone(module: str, module_args: dict, workdir: Path, env_extra=None) -
             "msg": output.get("msg") if output.get("failed") else None}
 
 
+def _rss_mib() -> float:
+    with open("/proc/self/statm", encoding="ascii") as handle:
+        return int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1048576
+
+
+def _peak_rss_mib() -> float:
+    """VmHWM: this process's peak RSS (Linux)."""
+    with open("/proc/self/status", encoding="ascii") as handle:
+        for line in handle:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def _inprocess_task_memory(module: str, module_args: dict) -> dict:
+    """Peak RSS of one converged task on the in-process path: this process imports what the action plugins
+    preload (as the controller's main process does before it forks workers), then a forked child runs the module's
+    main() the way the action plugin does. `added_mib` is the child's peak minus its RSS right after the fork:
+    the memory the task itself adds to a worker (Linux /proc figures)."""
+    import importlib
+    import io
+    if str(COLLECTIONS) not in sys.path:
+        sys.path.insert(0, str(COLLECTIONS))
+    importlib.import_module("ansible_collections.w365.cloudpc.plugins.plugin_utils._inprocess")
+    before = _rss_mib()
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: one module run, then its peak RSS through the pipe
+        code = 1
+        try:
+            start = _rss_mib()
+            from ansible.module_utils import _internal as mu_internal
+            from ansible.module_utils import basic
+            mod = importlib.import_module(f"{MODULE_PKG}.{module}")
+            basic._ANSIBLE_ARGS = json.dumps({"ANSIBLE_MODULE_ARGS": module_args}).encode()
+            basic._ANSIBLE_PROFILE = "legacy"
+            mu_internal.is_controller = False
+            out = io.StringIO()
+            with contextlib.redirect_stdout(out):
+                try:
+                    mod.main()
+                except SystemExit:
+                    pass
+            result = json.loads(out.getvalue() or "{}")
+            os.write(write_end, json.dumps({"start": start, "peak": _peak_rss_mib(), "failed": bool(result.get("failed")),
+                                            "changed": bool(result.get("changed"))}).encode())
+            code = 0
+        finally:
+            os._exit(code)
+    os.close(write_end)
+    raw = b""
+    while True:
+        chunk = os.read(read_end, 4096)
+        if not chunk:
+            break
+        raw += chunk
+    os.close(read_end)
+    os.waitpid(pid, 0)
+    found = json.loads(raw.decode() or '{"start": 0, "peak": 0, "failed": true, "changed": false}')
+    return {"parent_rss_mib": round(before, 1), "task_peak_rss_mib": round(found["peak"], 1),
+            "added_mib": round(found["peak"] - found["start"], 1), "failed": found["failed"],
+            "changed": found["changed"]}
+
+
 # Packages whose presence in a module process is worth naming: each costs tens to hundreds of ms to import.
 HEAVY = ("azure.identity", "msal", "azure.mgmt.network", "azure.mgmt.authorization", "azure.mgmt.resource",
          "azure.mgmt.core", "cryptography", "requests", "jwt", "yaml", "json.decoder", "email", "http.client",
@@ -268,6 +333,16 @@ def task_cost(args, workdir: Path) -> dict:
         _table(["path / mode", "tasks", "wall s", "CPU s", "CPU s per task", "peak MiB"],
                [[k, v["tasks"], v["wall_s"], v["cpu_s"], v["cpu_s_per_task"], v["peak_rss_mib"]]
                 for k, v in data["runs"].items()])
+        if "in_process" in paths:
+            mrows = []
+            for module, margs in tasks.items():
+                mem = _inprocess_task_memory(module, {**auth, **margs})
+                data["modules"][module]["in_process_memory"] = mem
+                mrows.append([module, mem["parent_rss_mib"], mem["task_peak_rss_mib"], mem["added_mib"],
+                              "failed" if mem["failed"] else ("changed" if mem["changed"] else "ok")])
+            print("one in-process task's memory (a fork of a process that preloaded what the action plugins "
+                  "preload runs the module's main(), as a worker does):")
+            _table(["module", "process before MiB", "task peak MiB", "added MiB", "result"], mrows)
         if not getattr(args, "skip_standalone", False):
             # The module process of the module_process path, by itself: peak RSS, imports (load does not change
             # the module count).
@@ -291,10 +366,11 @@ MINIMUM = {
     "w365_anc": {"token": 1, "graph": 1, "arm": 0},              # one filtered list with $select
     "w365_anc_info": {"token": 1, "graph": 1, "arm": 0},
     "w365_custom_image": {"token": 1, "graph": 1, "arm": 0},     # one list: an existing image is immutable
-    "w365_custom_image_info": {"token": 1, "graph": 1, "arm": 0},
+    "w365_custom_image_info": {"token": 1, "graph": 2, "arm": 0},  # + provisioning policies (in_use_by_policies)
     # It is a check, so it reads everything it reports on: ANC list (name, limit) and the service principal on
-    # Graph; subscription, resource group, vnet, subnet usage and one assignment list per grant scope on ARM.
-    "w365_preflight": {"token": 2, "graph": 2, "arm": 7},
+    # Graph, with the live list of supported regions; subscription, resource group, vnet, subnet usage and one
+    # assignment list per grant scope on ARM.
+    "w365_preflight": {"token": 2, "graph": 3, "arm": 7},
 }
 
 
@@ -318,9 +394,30 @@ def requests(args, workdir: Path) -> dict:
             print(f"  {module}:")
             for line in entry["log"]:
                 print(f"    {line}")
+        data["loop"] = _loop_requests(box, auth, module_tasks(host), workdir)
         data["one_play"] = _one_play_token_requests(box, auth, module_tasks(host), workdir)
         data["rollout"] = _rollout_requests(workdir)
         return data
+
+
+LOOP_ITEMS = 3
+
+
+def _loop_requests(box, auth: dict, tasks: dict, workdir: Path) -> dict:
+    """A converged task with a `loop` of LOOP_ITEMS items (one worker runs them all): requests of the first item and
+    of each later one, which reuse the first item's credential, tokens and service principal (in memory)."""
+    rows, data = [], {}
+    for module in ("w365_role_grant_info", "w365_preflight", "w365_anc_info"):
+        box.clear_requests()
+        result = run_playbook(workdir / f"loop-{module}", _play(auth, [
+            {"name": module, f"w365.cloudpc.{module}": tasks[module], "loop": list(range(LOOP_ITEMS))}]))
+        counts = _count_requests(box.requests())
+        data[module] = {"counts": counts, "rc": result.rc, "items": LOOP_ITEMS}
+        rows.append([module, LOOP_ITEMS, counts["token"], counts["token_posts"], counts["graph"], counts["arm"],
+                     counts["writes"], result.rc])
+    print(f"a loop of {LOOP_ITEMS} items in one task (in-process: later items reuse the first item's sign-in):")
+    _table(["looped task", "items", "entra", "token POSTs", "graph", "arm", "writes", "rc"], rows)
+    return data
 
 
 def _one_play_token_requests(box, auth: dict, tasks: dict, workdir: Path) -> dict:

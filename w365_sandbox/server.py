@@ -56,6 +56,10 @@ class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "w365-sandbox"
     sys_version = ""
+    # TCP_NODELAY: http.server sends the headers and the body of an answer as two writes; with Nagle on, the body
+    # waits for the client's delayed ACK of the headers (40 ms on Linux), a stall on every request that no Azure
+    # front end adds and that hid the client's own cost in the benchmarks (bench/README.md, issue 19).
+    disable_nagle_algorithm = True
 
     def log_message(self, fmt, *args):  # the request log lives in the control API, not on stderr
         pass

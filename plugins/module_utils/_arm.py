@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from ansible_collections.w365.cloudpc.plugins.module_utils._errors import (
     W365ApiError, connection_error, error_from_response)
+from ansible_collections.w365.cloudpc.plugins.module_utils import _graph
 from ansible_collections.w365.cloudpc.plugins.module_utils._graph import RestClient
 from ansible_collections.w365.cloudpc.plugins.module_utils._retry import RetrySettings
 
@@ -20,6 +21,8 @@ def _client_kwargs(endpoints, ca_bundle, retry):
                   retry_policy=retry.policy('arm'), user_agent='w365.cloudpc-ansible')
     if ca_bundle:
         kwargs['connection_verify'] = ca_bundle
+    # The process's shared HTTPS connections (_graph.shared_session), as every other client here.
+    kwargs['transport'] = _graph.shared_transport(ca_bundle, retry)
     return kwargs
 
 

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 from urllib.parse import quote, urlencode
 
@@ -15,6 +16,41 @@ from ansible_collections.w365.cloudpc.plugins.module_utils._retry import RetrySe
 USER_AGENT = 'w365.cloudpc-ansible'
 # A runaway nextLink chain means a service bug; stop long before memory does.
 MAX_PAGES = 1000
+
+
+# The requests.Session of this process, by pid (see shared_session).
+_SESSIONS: dict = {}
+
+
+def shared_session():
+    """The one requests.Session of this process: Graph, ARM and token requests share its connection pools.
+
+    A task's requests then reuse one HTTPS connection per host, and so do the items of a loop (one worker runs them
+    all). Keyed by process id: an Ansible worker is a fork of the controller, and a forked child must never write to
+    its parent's sockets, so a child starts a session of its own and drops the inherited ones (closing an inherited
+    descriptor in the child leaves the parent's connection open). Set up as azure-core sets up its own sessions
+    (its adapters, urllib3's retries off: the pipeline's retry policy decides; proxies from the environment).
+    """
+    session = _SESSIONS.get(os.getpid())
+    if session is None:
+        from azure.core.pipeline.transport import RequestsTransport
+
+        _SESSIONS.clear()
+        template = RequestsTransport()
+        template.open()
+        session = _SESSIONS[os.getpid()] = template.session
+    return session
+
+
+def shared_transport(ca_bundle=None, retry=None):
+    """An azure-core RequestsTransport on `shared_session()` with this client's TLS trust and timeouts; closing it
+    leaves the session open for the next client of the process."""
+    from azure.core.pipeline.transport import RequestsTransport
+
+    kwargs = (retry or RetrySettings()).transport_kwargs()
+    if ca_bundle:
+        kwargs['connection_verify'] = ca_bundle
+    return RequestsTransport(session=shared_session(), session_owner=False, **kwargs)
 
 
 def odata_quote(value):
@@ -36,13 +72,10 @@ class RestClient(object):
         from azure.core import PipelineClient
         from azure.core.pipeline.policies import (
             BearerTokenCredentialPolicy, ContentDecodePolicy, HeadersPolicy, UserAgentPolicy)
-        from azure.core.pipeline.transport import RequestsTransport
-
         self.base_url = base_url.rstrip('/')
         self.retry = retry or RetrySettings()
-        transport_kwargs = self.retry.transport_kwargs()
-        if ca_bundle:
-            transport_kwargs['connection_verify'] = ca_bundle
+        # W365Module's credential carries the key it is kept under in this process (_token_cache).
+        self.credential_key = getattr(credential, 'cache_key', None)
         policies = [
             HeadersPolicy({'Accept': 'application/json'}),
             UserAgentPolicy(base_user_agent=USER_AGENT),
@@ -52,7 +85,7 @@ class RestClient(object):
             BearerTokenCredentialPolicy(credential, scope),
         ]
         self._client = PipelineClient(base_url=base_url, policies=policies,
-                                      transport=RequestsTransport(**transport_kwargs))
+                                      transport=shared_transport(ca_bundle, self.retry))
 
     def _join(self, path, params):
         url = path if path.startswith('https://') else '%s/%s' % (self.base_url, path.lstrip('/'))
@@ -81,6 +114,10 @@ class RestClient(object):
         except (ServiceRequestError, ServiceResponseError) as e:
             raise connection_error(self.service, e, method, url, self.retry.timeout, client_request_id) from None
         if not 200 <= response.status_code < 300:
+            if response.status_code == 401:
+                # The service refused the token: the next module run of this process must not reuse it.
+                from ansible_collections.w365.cloudpc.plugins.module_utils._token_cache import forget_credential
+                forget_credential(self.credential_key)
             raise error_from_response(response, self.service)
         if response.status_code == 204 or not response.content:
             return None

@@ -199,8 +199,11 @@ class W365Module(AnsibleModule):
     def _wrapped_credential(self, method, endpoints, option='auth_method'):
         gov = self.params.get('gov_auth') or {}
         secrets = secret_values(self.params) + [gov[o] for o in GOV_SECRET_OPTIONS if gov.get(o)]
+        from ansible_collections.w365.cloudpc.plugins.module_utils._token_cache import process_credential
         try:
-            credential = method.credential()
+            # The credential of an earlier run in this process with the same inputs (a loop's items), so its
+            # in-memory tokens are reused; dropped again on a 401 or a failed sign-in.
+            credential, key = process_credential(method, self.retry)
         except (ValueError, TypeError) as e:
             # azure-identity and cryptography refuse some inputs with bare ValueError/TypeError (a malformed
             # tenant, an unreadable key): a failed task naming the sign-in inputs, never a traceback.
@@ -208,7 +211,8 @@ class W365Module(AnsibleModule):
                 method.name, _scrub(str(e), secrets))) from None
         return _AuthErrorMapping(credential, method.name, secrets, method.token_cache, self.retry.timeout,
                                  endpoints.authority_host, tenant_id=method.inputs.get('tenant_id'),
-                                 label='Azure Government tenant (gov_auth)' if method is self._gov_auth else None)
+                                 label='Azure Government tenant (gov_auth)' if method is self._gov_auth else None,
+                                 cache_key=key)
 
     @property
     def credential(self):
@@ -377,8 +381,10 @@ class _AuthErrorMapping(object):
     """Wraps a credential so sign-in failures surface as W365AuthError wherever the token is first needed."""
 
     def __init__(self, credential, method_name, secrets, token_cache=None, timeout=None, authority=None,
-                 tenant_id=None, label=None):
+                 tenant_id=None, label=None, cache_key=None):
         self._credential = credential
+        # _token_cache.process_credential's key: lets clients drop the credential after a 401.
+        self.cache_key = cache_key
         # Which sign-in failed, when a task has two (cloud=gcc: 'Azure Government tenant (gov_auth)').
         self._label = label
         self._method = method_name
@@ -404,6 +410,8 @@ class _AuthErrorMapping(object):
         try:
             return getattr(self._credential, name)(*args, **kwargs)
         except ClientAuthenticationError as e:
+            from ansible_collections.w365.cloudpc.plugins.module_utils._token_cache import forget_credential
+            forget_credential(self.cache_key)
             if self._token_cache and isinstance(e.__cause__, ValueError):
                 # azure-identity reports a cache file it cannot parse as a failed sign-in; say what to delete.
                 from ansible_collections.w365.cloudpc.plugins.module_utils._token_cache import (

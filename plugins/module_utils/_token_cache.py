@@ -127,3 +127,69 @@ def unreadable_cache_error(path: str) -> W365ConfigError:
     return W365ConfigError('token_cache', 'the token cache file %s cannot be read as a token cache (truncated or '
                                           'not written by this collection); delete it and run again, or turn '
                                           'token_cache off' % path)
+
+
+# -- in-memory reuse within one process (no disk) ----------------------------------------------------------------
+# The items of a loop run in one worker process, each a new module run. Without reuse each item builds a new
+# credential, so it asks Entra for the tenant's OpenID configuration and a token per audience again, and looks the
+# Windows 365 service principal up again. These tables keep, per process, the credential (and with it the tokens
+# azure-identity holds in memory) and the principal's object ID found with it. They are keyed by process id: a
+# forked child (an Ansible worker is a fork of the controller) starts empty, since a credential built in the
+# parent holds the parent's HTTPS connections. Nothing here is written anywhere.
+_PROCESS: dict = {'pid': None, 'credentials': {}, 'principals': {}}
+
+
+def _tables():
+    if _PROCESS['pid'] != os.getpid():
+        _PROCESS.update(pid=os.getpid(), credentials={}, principals={})
+    return _PROCESS
+
+
+def credential_key(method, retry=None):
+    """What makes the credentials of two module runs interchangeable: the method, its every input (secrets
+    included, so another secret is another key), endpoints, TLS trust, request settings and the persistent cache
+    choice. A SHA-256 digest: the key never holds a secret in clear."""
+    import hashlib
+
+    endpoints = method.endpoints
+    parts = [method.name, str(getattr(method, 'interactive', False)), repr(method.ca_bundle), repr(retry),
+             repr(method.token_cache), repr(getattr(endpoints, 'authority_host', None)),
+             repr(getattr(endpoints, 'graph_endpoint', None)), repr(getattr(endpoints, 'arm_endpoint', None))]
+    for option in sorted(method.inputs or {}):
+        parts.append('%s=%r' % (option, method.inputs[option]))
+    return hashlib.sha256('\0'.join(parts).encode('utf-8', 'surrogatepass')).hexdigest()
+
+
+def process_credential(method, retry=None):
+    """(credential, key): the credential an earlier module run of this process built for the same inputs, else a
+    new one from `method.credential()` (kept for the next run). Errors of `method.credential()` are not kept."""
+    key = credential_key(method, retry)
+    credentials = _tables()['credentials']
+    credential = credentials.get(key)
+    if credential is None:
+        credential = credentials[key] = method.credential()
+    return credential, key
+
+
+def forget_credential(key):
+    """Drop the credential kept under `key` and what was found with it: after a 401 from Graph or ARM (a token
+    the service no longer accepts) or a failed sign-in, the next module run signs in afresh."""
+    if key is None:
+        return
+    tables = _tables()
+    tables['credentials'].pop(key, None)
+    for found in [k for k in tables['principals'] if k[0] == key]:
+        del tables['principals'][found]
+
+
+def remembered_principal(key, service_root, app_id):
+    """The object ID found earlier in this process for app `app_id` with the credential `key`, or None."""
+    if key is None:
+        return None
+    return _tables()['principals'].get((key, service_root, app_id.lower()))
+
+
+def remember_principal(key, service_root, app_id, object_id):
+    """Keep a found object ID (never an absence: a principal created later must be seen)."""
+    if key is not None and object_id:
+        _tables()['principals'][(key, service_root, app_id.lower())] = object_id

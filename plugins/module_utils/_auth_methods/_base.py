@@ -93,6 +93,9 @@ class AuthMethod(object):
             kwargs['connection_verify'] = self.ca_bundle
         if self.request_settings is not None:
             kwargs.update(self.request_settings.identity_kwargs())
+            # Token requests on the process's shared HTTPS connections, like the Graph and ARM clients (issue 19).
+            from ansible_collections.w365.cloudpc.plugins.module_utils._graph import shared_transport
+            kwargs['transport'] = shared_transport(self.ca_bundle, self.request_settings)
         if self.token_cache:
             from ansible_collections.w365.cloudpc.plugins.module_utils._token_cache import persistence_options
             kwargs['cache_persistence_options'] = persistence_options(self.token_cache)

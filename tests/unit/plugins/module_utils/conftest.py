@@ -41,3 +41,7 @@ def module_side_of_module_utils(monkeypatch):
     # up in the next one's result.
     module_warnings._global_warnings.clear()
     module_warnings._global_deprecations.clear()
+    # Likewise the credentials and service principals a module run keeps for the next run of its process
+    # (_token_cache.process_credential; a loop's items in real life): each test starts without them.
+    from ansible_collections.w365.cloudpc.plugins.module_utils import _token_cache
+    monkeypatch.setattr(_token_cache, '_PROCESS', {'pid': None, 'credentials': {}, 'principals': {}})

@@ -1,14 +1,13 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The one network-target resolver (NIC resource group vs virtual network resource group), one table for the three
 modules that use it: w365_anc (_anc.resolve_target), w365_role_grant(_info) (_grants.resolve_target) and
-w365_preflight (resolve)."""
+w365_preflight (_preflight_run.resolve)."""
 from __future__ import annotations
 
 import pytest
 
-from ansible_collections.w365.cloudpc.plugins.module_utils import _anc, _grants
+from ansible_collections.w365.cloudpc.plugins.module_utils import _anc, _grants, _preflight_run
 from ansible_collections.w365.cloudpc.plugins.module_utils._errors import W365ConfigError
-from ansible_collections.w365.cloudpc.plugins.modules import w365_preflight
 
 SUB = '7e000001-0000-4000-8000-0000000050b1'
 OTHER = '7e000002-0000-4000-8000-0000000050b1'
@@ -40,7 +39,7 @@ def preflight(params):
     full = dict.fromkeys(('subscription_id', 'resource_group', 'virtual_network_resource_group', 'virtual_network',
                           'subnet'))
     full.update(params)
-    return w365_preflight.resolve(full)
+    return _preflight_run.resolve(full)
 
 
 RESOLVERS = {'anc': anc, 'grants': grants, 'preflight': preflight}

@@ -1,11 +1,11 @@
-"""w365_preflight resolves its network options the way w365_anc does (NIC resource group vs vnet resource group)."""
+"""w365_preflight (module_utils._preflight_run.resolve) resolves its network options the way w365_anc does (NIC resource group vs vnet resource group)."""
 
 from __future__ import annotations
 
 import pytest
 
 from ansible_collections.w365.cloudpc.plugins.module_utils._errors import W365ConfigError
-from ansible_collections.w365.cloudpc.plugins.modules.w365_preflight import resolve
+from ansible_collections.w365.cloudpc.plugins.module_utils._preflight_run import resolve
 
 SUB = "7e000001-0000-4000-8000-0000000050b1"
 OTHER = "7e000002-0000-4000-8000-0000000050b1"
