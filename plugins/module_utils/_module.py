@@ -92,7 +92,7 @@ def unknown_option_values(params: Any, spec: Any) -> List[str]:
             found.extend(_leaf_strings(value))
             continue
         option = spec.get(key) or next((o for o in spec.values() if key in ((o or {}).get('aliases') or ())), {})
-        suboptions = (option or {}).get('options')
+        suboptions = option.get('options') if isinstance(option, dict) else None
         if suboptions:
             for item in value if isinstance(value, list) else [value]:
                 found.extend(unknown_option_values(item, suboptions))

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Any, List, Mapping, NamedTuple, Optional
+from typing import Any, List, Mapping, NamedTuple, Optional, Tuple
 
 from ansible_collections.w365.cloudpc.plugins.module_utils._errors import W365ConfigError
 
@@ -145,7 +145,7 @@ def _tables():
     return _PROCESS
 
 
-def credential_key(method, retry=None):
+def credential_key(method: Any, retry: Any = None) -> str:
     """What makes the credentials of two module runs interchangeable: the method, its every input (secrets
     included, so another secret is another key), endpoints, TLS trust, request settings and the persistent cache
     choice. A SHA-256 digest: the key never holds a secret in clear."""
@@ -160,7 +160,7 @@ def credential_key(method, retry=None):
     return hashlib.sha256('\0'.join(parts).encode('utf-8', 'surrogatepass')).hexdigest()
 
 
-def process_credential(method, retry=None):
+def process_credential(method: Any, retry: Any = None) -> Tuple[Any, str]:
     """(credential, key): the credential an earlier module run of this process built for the same inputs, else a
     new one from `method.credential()` (kept for the next run). Errors of `method.credential()` are not kept."""
     key = credential_key(method, retry)
@@ -171,7 +171,7 @@ def process_credential(method, retry=None):
     return credential, key
 
 
-def forget_credential(key):
+def forget_credential(key: Optional[str]) -> None:
     """Drop the credential kept under `key` and what was found with it: after a 401 from Graph or ARM (a token
     the service no longer accepts) or a failed sign-in, the next module run signs in afresh."""
     if key is None:
@@ -182,14 +182,14 @@ def forget_credential(key):
         del tables['principals'][found]
 
 
-def remembered_principal(key, service_root, app_id):
+def remembered_principal(key: Optional[str], service_root: Optional[str], app_id: str) -> Optional[str]:
     """The object ID found earlier in this process for app `app_id` with the credential `key`, or None."""
     if key is None:
         return None
     return _tables()['principals'].get((key, service_root, app_id.lower()))
 
 
-def remember_principal(key, service_root, app_id, object_id):
+def remember_principal(key: Optional[str], service_root: Optional[str], app_id: str, object_id: Optional[str]) -> None:
     """Keep a found object ID (never an absence: a principal created later must be seen)."""
     if key is not None and object_id:
         _tables()['principals'][(key, service_root, app_id.lower())] = object_id

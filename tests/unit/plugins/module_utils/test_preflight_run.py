@@ -106,7 +106,10 @@ class FakeModule(object):
         docs = world() if docs is None else docs
         self.arm = FakeArm(docs, failures or {}, self.reads)
         self.graph = FakeGraph(docs, failures or {}, self.reads)
-        self.endpoints = SimpleNamespace(graph_scope='https://graph/.default', arm_scope='https://arm/.default')
+        self.endpoints = SimpleNamespace(cloud='public', graph_scope='https://graph/.default',
+                                         arm_scope='https://arm/.default')
+        # One tenant (not cloud=gcc): the directory and ARM are the task's own sign-in.
+        self.directory_graph = self.graph
         self.auth_method = 'client_secret'
         self.tokens = []
 
@@ -116,6 +119,7 @@ class FakeModule(object):
                 raise sign_in_error
             return SimpleNamespace(token=TOKEN)
         self.credential = SimpleNamespace(get_token=get_token)
+        self.arm_credential = self.credential
         self.result = None
 
     def exit(self, changed, **result):
