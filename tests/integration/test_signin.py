@@ -144,9 +144,9 @@ def approve_when_asked(box, upn, mfa=True, timeout=60, approve=True):
     def run():
         deadline = time.time() + timeout
         while time.time() < deadline:
-            pending = [c for c in box._control('GET', 'devicecodes')['device_codes'] if c['status'] == 'pending']
+            pending = [c for c in box.control('GET', 'devicecodes')['device_codes'] if c['status'] == 'pending']
             if pending:
-                done['reply'] = box._control('POST', 'devicecodes/%s' % pending[0]['user_code'],
+                done['reply'] = box.control('POST', 'devicecodes/%s' % pending[0]['user_code'],
                                              {'upn': upn, 'mfa': mfa} if approve else {'approve': False})
                 done['user_code'] = pending[0]['user_code']
                 return
@@ -201,7 +201,7 @@ def test_device_code_sign_in_then_silent_runs_then_expired(box, run_playbook, tm
     assert box.writes() == []
 
     # 4. the refresh token expired: the task fails before any write, naming the sign-in to redo
-    box._control('POST', 'refresh_tokens/expire', {'upn': MFA_USER})
+    box.control('POST', 'refresh_tokens/expire', {'upn': MFA_USER})
     box.clear_requests()
     res = run_playbook(play([anc('anc-dc-2')]), extra_vars={'w365_test_auth': creds}, env=env)
     assert res.rc != 0
