@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 import os
-from typing import Any, List
+from typing import Any, Callable, Dict, List, Optional
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback
 from ansible.module_utils.common.parameters import AnsibleFallbackNotFound, remove_values
@@ -39,9 +39,9 @@ def _cloud_env_fallback(*names):
     raise AnsibleFallbackNotFound
 
 
-def auth_argument_spec():
+def auth_argument_spec() -> Dict[str, Any]:
     """The sign-in options of doc fragment `w365.cloudpc.auth`."""
-    spec = dict(
+    spec: Dict[str, Any] = dict(
         auth_method=dict(type='str', default='auto', choices=list(AUTH_METHOD_CHOICES)),
         cloud=dict(type='str', default='public', choices=list(CLOUD_NAMES),
                    fallback=(_cloud_env_fallback, ['AZURE_CLOUD_ENVIRONMENT'])),
@@ -67,9 +67,9 @@ def auth_argument_spec():
     return spec
 
 
-def subscription_id_option(required=False):
+def subscription_id_option(required: bool = False) -> Dict[str, Any]:
     """Argument spec entry for a module's `subscription_id` (doc fragment `w365.cloudpc.auth.SUBSCRIPTION_ID`)."""
-    option = dict(type='str', fallback=(env_fallback, ['AZURE_SUBSCRIPTION_ID']))
+    option: Dict[str, Any] = dict(type='str', fallback=(env_fallback, ['AZURE_SUBSCRIPTION_ID']))
     if required:
         option['required'] = True
     return option
@@ -123,15 +123,15 @@ class W365Module(AnsibleModule):
         for value in unknown_option_values(getattr(self, 'params', None), getattr(self, 'argument_spec', None)):
             self.no_log_values.add(value)
 
-    def exit_json(self, **kwargs):
+    def exit_json(self, **kwargs: Any) -> None:
         self._mask_unknown_options()
         super(W365Module, self).exit_json(**kwargs)
 
-    def fail_json(self, msg, **kwargs):
+    def fail_json(self, msg: str, **kwargs: Any) -> None:
         self._mask_unknown_options()
         super(W365Module, self).fail_json(msg, **kwargs)
 
-    def __init__(self, argument_spec=None, **kwargs):
+    def __init__(self, argument_spec: Any = None, **kwargs: Any) -> None:
         spec = auth_argument_spec()
         spec.update(argument_spec or {})
         super(W365Module, self).__init__(argument_spec=spec, **kwargs)
@@ -142,11 +142,11 @@ class W365Module(AnsibleModule):
         # Secrets that came from the environment are not module params: register them for masking too.
         for secret in secret_values(self.params):
             self.no_log_values.add(secret)
-        self._graph = None
+        self._graph: Any = None
         self._credential = None
-        self._arm_clients = {}
-        self._arm_rest = None
-        self._gov_graph = None
+        self._arm_clients: Dict[Any, Any] = {}
+        self._arm_rest: Any = None
+        self._gov_graph: Any = None
         self._gov_credential = None
         # GCC: the Azure Government tenant's sign-in (ARM, its directory); None for every other cloud.
         self._gov_auth = None
@@ -189,11 +189,11 @@ class W365Module(AnsibleModule):
                       % (self._auth.name, self._auth.token_cache_note))
 
     @property
-    def auth_method(self):
+    def auth_method(self) -> Any:
         return self._auth.name
 
     @property
-    def ca_bundle(self):
+    def ca_bundle(self) -> Any:
         return self.params.get('ca_bundle') or None
 
     def _wrapped_credential(self, method, endpoints, option='auth_method'):
@@ -215,14 +215,14 @@ class W365Module(AnsibleModule):
                                  cache_key=key)
 
     @property
-    def credential(self):
+    def credential(self) -> Any:
         """The task's sign-in (for cloud=gcc: the commercial GCC tenant, used for Microsoft Graph)."""
         if self._credential is None:
             self._credential = self._wrapped_credential(self._auth, self.endpoints)
         return self._credential
 
     @property
-    def gov_credential(self):
+    def gov_credential(self) -> Any:
         """cloud=gcc: the Azure Government tenant's sign-in (option gov_auth); None for other clouds."""
         if self._gov_auth is None:
             return None
@@ -231,31 +231,31 @@ class W365Module(AnsibleModule):
         return self._gov_credential
 
     @property
-    def arm_credential(self):
+    def arm_credential(self) -> Any:
         """The credential for Azure Resource Manager: the Azure Government tenant's for cloud=gcc."""
         return self.gov_credential if self._gov_auth is not None else self.credential
 
     @property
-    def arm_tenant_id(self):
+    def arm_tenant_id(self) -> Any:
         """The tenant whose ARM the task calls (gov_auth.tenant_id for cloud=gcc)."""
         method = self._gov_auth if self._gov_auth is not None else self._auth
         return method.inputs.get('tenant_id')
 
-    def ensure_credential(self):
+    def ensure_credential(self) -> Any:
         """Build the credential(s) now (offline; the token is fetched on first use). Raises W365Error."""
         if self._gov_auth is not None:
             self.gov_credential  # pylint: disable=pointless-statement
         return self.credential
 
     @property
-    def graph(self):
+    def graph(self) -> Any:
         if self._graph is None:
             from ansible_collections.w365.cloudpc.plugins.module_utils._graph import GraphClient
             self._graph = GraphClient(self.credential, self.endpoints, self.ca_bundle, self.retry)
         return self._graph
 
     @property
-    def directory_graph(self):
+    def directory_graph(self) -> Any:
         """Graph of the tenant whose directory holds the principals that get Azure roles: the Azure Government
         tenant's Graph (graph.microsoft.us) for cloud=gcc, else `graph`."""
         if self._gov_auth is None:
@@ -266,7 +266,7 @@ class W365Module(AnsibleModule):
         return self._gov_graph
 
     @property
-    def arm(self):
+    def arm(self) -> Any:
         """_arm.ArmRestClient: plain ARM REST reads without an azure-mgmt SDK, one per task."""
         if self._arm_rest is None:
             from ansible_collections.w365.cloudpc.plugins.module_utils._arm import ArmRestClient
@@ -282,11 +282,11 @@ class W365Module(AnsibleModule):
                                              self.retry)
         return self._arm_clients[key]
 
-    def authorization_client(self, subscription_id):
+    def authorization_client(self, subscription_id: str) -> Any:
         """azure-mgmt-authorization, for role-assignment writes (reads use `arm`)."""
         return self._arm('authorization_client', subscription_id)
 
-    def refuse_control_characters(self, *options):
+    def refuse_control_characters(self, *options: Any) -> None:
         """Raise W365ConfigError naming the first of `options` whose text holds a control character (tab, newline,
         DEL, C1). Says where, never quotes the text."""
         for option in options:
@@ -295,7 +295,7 @@ class W365Module(AnsibleModule):
                 raise W365ConfigError(option, 'contains a control character (tab, line break or similar) at '
                                               'position %d; remove it' % position)
 
-    def run(self, body, what=None, result=None):
+    def run(self, body: Callable[[], Any], what: Optional[str] = None, result: Optional[Dict[str, Any]] = None) -> Any:
         """Call `body()`; any collection error fails the task through `fail_from_exception`.
 
         Build clients (`module.graph`, `module.arm`, ...) inside `body`: signing in may fail on user input.
@@ -310,7 +310,7 @@ class W365Module(AnsibleModule):
             extra = result() if callable(result) else dict(result or {})
             self.fail_from_exception(err, what, **extra)
 
-    def fail_from_exception(self, err, what=None, **result):
+    def fail_from_exception(self, err: W365Error, what: Optional[str] = None, **result: Any) -> None:
         """The one failure result for a W365Error.
 
         Always `msg` (one readable line) and `error` (structured: type, and for service errors status, code,
@@ -335,12 +335,12 @@ class W365Module(AnsibleModule):
     # The older name: every caller passes a W365Error and an optional prefix.
     fail_api = fail_from_exception
 
-    def warn(self, warning, **kwargs):
+    def warn(self, warning: str, **kwargs: Any) -> None:
         """AnsibleModule.warn with the task's secrets masked: ansible-core does not mask no_log values in
         warnings, and a warning may quote an input that holds one (a password pasted into the wrong option)."""
         super(W365Module, self).warn(remove_values(warning, self.no_log_values), **kwargs)
 
-    def exit(self, changed, diff=None, **result):
+    def exit(self, changed: bool, diff: Any = None, **result: Any) -> None:
         """exit_json with `auth_method`, and `diff` only when the task runs in diff mode."""
         result['auth_method'] = self.auth_method
         if diff is not None and self._diff:
@@ -360,7 +360,7 @@ def _transport_error(exc):
     return None
 
 
-def control_character_position(value):
+def control_character_position(value: Any) -> Any:
     """1-based position of the first control character in a string, or 0."""
     if not isinstance(value, str):
         return 0

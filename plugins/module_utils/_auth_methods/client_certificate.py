@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from ansible_collections.w365.cloudpc.plugins.module_utils._auth_methods._base import AuthMethod, check_readable_file
 from ansible_collections.w365.cloudpc.plugins.module_utils._errors import W365ConfigError
 
@@ -13,10 +15,10 @@ class ClientCertificate(AuthMethod):
     required = ('tenant_id', 'client_id', 'client_certificate_path')
     triggers = ('client_certificate_path',)
 
-    def validate_more(self):
+    def validate_more(self) -> None:
         check_readable_file('client_certificate_path', self.inputs['client_certificate_path'])
 
-    def credential(self):
+    def credential(self) -> Any:
         from azure.identity import CertificateCredential
         password = self.inputs.get('client_certificate_password')
         kwargs = self.common_kwargs()

@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from ansible_collections.w365.cloudpc.plugins.module_utils._auth_methods._base import AuthMethod
 
 
@@ -17,7 +19,7 @@ class ManagedIdentity(AuthMethod):
     supports_token_cache = False
     token_cache_note = "the host's identity endpoint serves the tokens"
 
-    def credential(self):
+    def credential(self) -> Any:
         from azure.identity import ManagedIdentityCredential
         kwargs = {}
         if self.inputs.get('client_id'):
