@@ -73,6 +73,12 @@ def create_reading_back(create: Callable[[], Any], find_created: Callable[[], An
                        service=first.service, detail='%s; %s' % (first.detail, note) if first.detail else note)
 
 
+def create_named(create: Callable[[], Any], list_named: Callable[[], Iterable[Dict[str, Any]]]) -> Tuple[Any, bool]:
+    """``create_reading_back`` for a resource named by its display name: the one ``create()`` made is the
+    ``winner`` among those ``list_named()`` returns."""
+    return create_reading_back(create, lambda: winner(list_named()))
+
+
 def settle_seconds(own_create_took: float) -> float:
     """How long to wait after this run's create before the deciding read."""
     return max(MIN_SETTLE, min(MAX_SETTLE, 2.0 * float(own_create_took)))

@@ -13,13 +13,13 @@ from __future__ import annotations
 
 from typing import Any, Dict, Iterable, Optional
 
+from ansible_collections.w365.cloudpc.plugins.module_utils._auth_methods._base import OPTION_ENV, PATH_OPTIONS, SECRET_OPTIONS
 from ansible_collections.w365.cloudpc.plugins.module_utils._errors import W365ConfigError
 
-# Sign-in options a gov_auth dict takes, beside auth_method and the endpoint overrides.
-GOV_SIGNIN_OPTIONS = ('tenant_id', 'client_id', 'client_secret', 'client_certificate_path',
-                      'client_certificate_password', 'federated_token_file', 'username', 'password')
-GOV_SECRET_OPTIONS = ('client_secret', 'client_certificate_password', 'password')
-GOV_PATH_OPTIONS = ('client_certificate_path', 'federated_token_file')
+# Sign-in options a gov_auth dict takes, beside auth_method and the endpoint overrides: the task's own.
+GOV_SIGNIN_OPTIONS = tuple(OPTION_ENV)
+GOV_SECRET_OPTIONS = SECRET_OPTIONS
+GOV_PATH_OPTIONS = PATH_OPTIONS
 
 MISSING_GOV = ('cloud=gcc signs in twice: the commercial GCC tenant for Microsoft Graph (the task\'s own sign-in '
                'options) and the Azure Government tenant (*.onmicrosoft.us) for Azure Resource Manager and the '

@@ -14,7 +14,7 @@ from ansible.module_utils.common.parameters import AnsibleFallbackNotFound, remo
 
 from ansible_collections.w365.cloudpc.plugins.module_utils._auth import (
     AUTH_METHOD_CHOICES, auth_error, auth_method_for, secret_values)
-from ansible_collections.w365.cloudpc.plugins.module_utils._auth_methods._base import OPTION_ENV, SECRET_OPTIONS
+from ansible_collections.w365.cloudpc.plugins.module_utils._auth_methods._base import OPTION_ENV, PATH_OPTIONS, SECRET_OPTIONS
 from ansible_collections.w365.cloudpc.plugins.module_utils._clouds import (
     CLOUD_NAMES, cloud_from_name, resolve_endpoints, resolve_gov_endpoints)
 from ansible_collections.w365.cloudpc.plugins.module_utils._errors import (
@@ -58,10 +58,9 @@ def auth_argument_spec() -> Dict[str, Any]:
         token_cache_allow_unencrypted=dict(type='bool', default=False,
                                            fallback=(env_fallback, ['W365_TOKEN_CACHE_ALLOW_UNENCRYPTED'])),
     )
-    path_options = ('client_certificate_path', 'federated_token_file')
     # Env fallbacks for these are applied by _auth.auth_inputs, which needs to know what the task set itself.
     for option in OPTION_ENV:
-        spec[option] = dict(type='path' if option in path_options else 'str')
+        spec[option] = dict(type='path' if option in PATH_OPTIONS else 'str')
         if option in SECRET_OPTIONS:
             spec[option]['no_log'] = True
     return spec
@@ -142,11 +141,9 @@ class W365Module(AnsibleModule):
         # Secrets that came from the environment are not module params: register them for masking too.
         for secret in secret_values(self.params):
             self.no_log_values.add(secret)
-        self._graph: Any = None
         self._credential = None
-        self._arm_clients: Dict[Any, Any] = {}
-        self._arm_rest: Any = None
-        self._gov_graph: Any = None
+        # Graph and ARM clients, one per key (see _client).
+        self._clients: Dict[Any, Any] = {}
         self._gov_credential = None
         # GCC: the Azure Government tenant's sign-in (ARM, its directory); None for every other cloud.
         self._gov_auth = None
@@ -247,12 +244,17 @@ class W365Module(AnsibleModule):
             self.gov_credential  # pylint: disable=pointless-statement
         return self.credential
 
+    def _client(self, key: Any, make: Callable[[], Any]) -> Any:
+        """The task's one client for `key`, made by `make()` on first use."""
+        if key not in self._clients:
+            self._clients[key] = make()
+        return self._clients[key]
+
     @property
     def graph(self) -> Any:
-        if self._graph is None:
-            from ansible_collections.w365.cloudpc.plugins.module_utils._graph import GraphClient
-            self._graph = GraphClient(self.credential, self.endpoints, self.ca_bundle, self.retry)
-        return self._graph
+        """_graph.GraphClient of the task's sign-in."""
+        from ansible_collections.w365.cloudpc.plugins.module_utils._graph import GraphClient
+        return self._client('graph', lambda: GraphClient(self.credential, self.endpoints, self.ca_bundle, self.retry))
 
     @property
     def directory_graph(self) -> Any:
@@ -260,27 +262,21 @@ class W365Module(AnsibleModule):
         tenant's Graph (graph.microsoft.us) for cloud=gcc, else `graph`."""
         if self._gov_auth is None:
             return self.graph
-        if self._gov_graph is None:
-            from ansible_collections.w365.cloudpc.plugins.module_utils._graph import GraphClient
-            self._gov_graph = GraphClient(self.gov_credential, self.gov_endpoints, self.ca_bundle, self.retry)
-        return self._gov_graph
+        from ansible_collections.w365.cloudpc.plugins.module_utils._graph import GraphClient
+        return self._client('gov_graph', lambda: GraphClient(self.gov_credential, self.gov_endpoints, self.ca_bundle,
+                                                             self.retry))
 
     @property
     def arm(self) -> Any:
         """_arm.ArmRestClient: plain ARM REST reads without an azure-mgmt SDK, one per task."""
-        if self._arm_rest is None:
-            from ansible_collections.w365.cloudpc.plugins.module_utils._arm import ArmRestClient
-            self._arm_rest = ArmRestClient(self.arm_credential, self.endpoints, self.ca_bundle, self.retry)
-        return self._arm_rest
+        from ansible_collections.w365.cloudpc.plugins.module_utils._arm import ArmRestClient
+        return self._client('arm', lambda: ArmRestClient(self.arm_credential, self.endpoints, self.ca_bundle, self.retry))
 
     def _arm(self, factory_name, subscription_id):
-        key = (factory_name, (subscription_id or '').lower())
-        if key not in self._arm_clients:
-            from ansible_collections.w365.cloudpc.plugins.module_utils import _arm
-            factory = getattr(_arm, factory_name)
-            self._arm_clients[key] = factory(self.arm_credential, subscription_id, self.endpoints, self.ca_bundle,
-                                             self.retry)
-        return self._arm_clients[key]
+        from ansible_collections.w365.cloudpc.plugins.module_utils import _arm
+        factory = getattr(_arm, factory_name)
+        return self._client((factory_name, (subscription_id or '').lower()),
+                            lambda: factory(self.arm_credential, subscription_id, self.endpoints, self.ca_bundle, self.retry))
 
     def authorization_client(self, subscription_id: str) -> Any:
         """azure-mgmt-authorization, for role-assignment writes (reads use `arm`)."""

@@ -451,13 +451,8 @@ class AncTask(ResourceTask):
         """
         name = body['displayName']
 
-        def post():
-            return self.write(self.graph.post, _anc.ANC_PATH, body)
-
-        def find_created():
-            return _converge.winner(_anc.list_by_name(self.graph, name))
-
-        own, read_back = _converge.create_reading_back(post, find_created)
+        own, read_back = _converge.create_named(lambda: self.write(self.graph.post, _anc.ANC_PATH, body),
+                                                lambda: _anc.list_by_name(self.graph, name))
         if read_back:
             self.changed = True  # something was created for this name: by this run or by one racing it
         took = time.monotonic() - self.read_at

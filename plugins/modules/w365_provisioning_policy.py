@@ -451,13 +451,8 @@ class PolicyManager(object):
         """Create so that racing runs and lost answers end on one policy -> the policy this run keeps."""
         name = body['displayName']
 
-        def post():
-            return self.write(self.graph.post, _policies.POLICIES_PATH, body)
-
-        def find_created():
-            return _converge.winner(_policies.list_by_name(self.graph, name))
-
-        own, read_back = _converge.create_reading_back(post, find_created)
+        own, read_back = _converge.create_named(lambda: self.write(self.graph.post, _policies.POLICIES_PATH, body),
+                                                lambda: _policies.list_by_name(self.graph, name))
         if read_back:
             self.changed = True
         took = time.monotonic() - self.read_at

@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, NoReturn
+from typing import Any, Dict, List
 
 from ansible_collections.w365.cloudpc.plugins.module_utils._errors import W365ConfigError
 
@@ -22,6 +22,9 @@ OPTION_ENV = {
 }
 
 SECRET_OPTIONS = ('client_secret', 'client_certificate_password', 'password')
+
+# Options that name a file (type 'path'); validate() checks that a method's required ones are readable.
+PATH_OPTIONS = ('client_certificate_path', 'federated_token_file')
 
 # Entra hosts MSAL knows; any other authority is a proxy or a sandbox.
 MICROSOFT_AUTHORITY_HOSTS = frozenset((
@@ -75,6 +78,9 @@ class AuthMethod(object):
             needs = ', '.join(describe_option(o) for o in missing)
             raise W365ConfigError('auth_method', 'auth_method=%s needs %s; set %s in the task or its environment '
                                                  'variable' % (self.name, needs, 'them' if len(missing) > 1 else 'it'))
+        for option in self.required:
+            if option in PATH_OPTIONS:
+                check_readable_file(option, self.inputs[option])
         self.validate_more()
         if self.token_cache:
             from ansible_collections.w365.cloudpc.plugins.module_utils._token_cache import check_storable
@@ -83,8 +89,12 @@ class AuthMethod(object):
     def validate_more(self) -> None:
         """Method-specific offline checks (files readable, and so on)."""
 
-    def credential(self) -> NoReturn:
+    def credential(self) -> Any:
         raise NotImplementedError
+
+    def given(self, *options: str) -> Dict[str, Any]:
+        """The inputs among `options` that are set, as keyword arguments of the same names."""
+        return {option: self.inputs[option] for option in options if self.inputs.get(option)}
 
     def common_kwargs(self) -> Any:
         """authority, instance discovery, TLS trust and the opt-in token cache, for every MSAL-based credential."""

@@ -21,7 +21,4 @@ class AzureCli(AuthMethod):
 
     def credential(self) -> Any:
         from azure.identity import AzureCliCredential
-        kwargs = {}
-        if self.inputs.get('tenant_id'):
-            kwargs['tenant_id'] = self.inputs['tenant_id']
-        return AzureCliCredential(**kwargs)
+        return AzureCliCredential(**self.given('tenant_id'))

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ansible_collections.w365.cloudpc.plugins.module_utils._auth_methods._base import AuthMethod, check_readable_file
+from ansible_collections.w365.cloudpc.plugins.module_utils._auth_methods._base import AuthMethod
 from ansible_collections.w365.cloudpc.plugins.module_utils._errors import W365ConfigError
 
 
@@ -14,9 +14,6 @@ class ClientCertificate(AuthMethod):
     name = 'client_certificate'
     required = ('tenant_id', 'client_id', 'client_certificate_path')
     triggers = ('client_certificate_path',)
-
-    def validate_more(self) -> None:
-        check_readable_file('client_certificate_path', self.inputs['client_certificate_path'])
 
     def credential(self) -> Any:
         from azure.identity import CertificateCredential

@@ -21,9 +21,7 @@ class ManagedIdentity(AuthMethod):
 
     def credential(self) -> Any:
         from azure.identity import ManagedIdentityCredential
-        kwargs = {}
-        if self.inputs.get('client_id'):
-            kwargs['client_id'] = self.inputs['client_id']
+        kwargs = self.given('client_id')
         if self.ca_bundle:
             kwargs['connection_verify'] = self.ca_bundle
         return ManagedIdentityCredential(**kwargs)

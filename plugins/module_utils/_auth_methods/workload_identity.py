@@ -6,16 +6,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from ansible_collections.w365.cloudpc.plugins.module_utils._auth_methods._base import AuthMethod, check_readable_file
+from ansible_collections.w365.cloudpc.plugins.module_utils._auth_methods._base import AuthMethod
 
 
 class WorkloadIdentity(AuthMethod):
     name = 'workload_identity'
     required = ('tenant_id', 'client_id', 'federated_token_file')
     triggers = ('federated_token_file',)
-
-    def validate_more(self) -> None:
-        check_readable_file('federated_token_file', self.inputs['federated_token_file'])
 
     def credential(self) -> Any:
         from azure.identity import WorkloadIdentityCredential
