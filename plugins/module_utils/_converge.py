@@ -73,10 +73,11 @@ def create_reading_back(create: Callable[[], Any], find_created: Callable[[], An
                        service=first.service, detail='%s; %s' % (first.detail, note) if first.detail else note)
 
 
-def create_named(create: Callable[[], Any], list_named: Callable[[], Iterable[Dict[str, Any]]]) -> Tuple[Any, bool]:
+def create_named(create: Callable[[], Any], list_named: Callable[[], Iterable[Dict[str, Any]]],
+                 sleep: Callable[[float], Any] = time.sleep) -> Tuple[Any, bool]:
     """``create_reading_back`` for a resource named by its display name: the one ``create()`` made is the
     ``winner`` among those ``list_named()`` returns."""
-    return create_reading_back(create, lambda: winner(list_named()))
+    return create_reading_back(create, lambda: winner(list_named()), sleep=sleep)
 
 
 def settle_seconds(own_create_took: float) -> float:

@@ -55,6 +55,13 @@ def test_a_create_never_carried_out_is_sent_again_after_the_read_back():
     assert svc.creates == 2 and len(svc.made) == 1
 
 
+def test_create_named_reads_back_the_winner_among_those_listed_by_name():
+    svc = Service('lost')
+    svc.made.append({'id': 'ID-00'})  # a racing run's, with the lower ID
+    assert _converge.create_named(svc.create, lambda: list(svc.made), sleep=lambda s: None) == ({'id': 'ID-00'}, True)
+    assert svc.creates == 1
+
+
 @pytest.mark.parametrize('status', [500, 503, 408])
 def test_5xx_and_408_count_as_unanswered(status):
     svc = Service(status, 'ok')
