@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 from typing import Any, Callable, Dict, List, Optional
@@ -373,25 +374,24 @@ def _scrub(text, secrets):
     return ' '.join(text.split())
 
 
-class _AuthErrorMapping(object):
+@dataclasses.dataclass(eq=False, repr=False)  # repr=False: the fields hold the task's secrets
+class _AuthErrorMapping:
     """Wraps a credential so sign-in failures surface as W365AuthError wherever the token is first needed."""
 
-    def __init__(self, credential, method_name, secrets, token_cache=None, timeout=None, authority=None,
-                 tenant_id=None, label=None, cache_key=None):
-        self._credential = credential
-        # _token_cache.process_credential's key: lets clients drop the credential after a 401.
-        self.cache_key = cache_key
-        # Which sign-in failed, when a task has two (cloud=gcc: 'Azure Government tenant (gov_auth)').
-        self._label = label
-        self._method = method_name
-        self._secrets = secrets
-        self._token_cache = token_cache
-        self._timeout = timeout
-        self._authority = authority
-        self._tenant_id = tenant_id
-        # After one failed sign-in the task asks Entra no more: the same credential would fail again, and each
-        # failed attempt counts towards Entra smart lockout.
-        self._failure = None
+    credential: Any
+    method_name: str
+    secrets: List[str]
+    token_cache: Any = None
+    timeout: Optional[float] = None
+    authority: Optional[str] = None
+    tenant_id: Optional[str] = None
+    # Which sign-in failed, when a task has two (cloud=gcc: 'Azure Government tenant (gov_auth)').
+    label: Optional[str] = None
+    # _token_cache.process_credential's key: lets clients drop the credential after a 401.
+    cache_key: Any = None
+    # After one failed sign-in the task asks Entra no more: the same credential would fail again, and each
+    # failed attempt counts towards Entra smart lockout.
+    _failure: Optional[W365Error] = dataclasses.field(default=None, init=False)
 
     def get_token(self, *scopes, **kwargs):
         return self._call('get_token', *scopes, **kwargs)
@@ -404,32 +404,32 @@ class _AuthErrorMapping(object):
         if self._failure is not None:
             raise self._failure
         try:
-            return getattr(self._credential, name)(*args, **kwargs)
+            return getattr(self.credential, name)(*args, **kwargs)
         except ClientAuthenticationError as e:
             from ansible_collections.w365.cloudpc.plugins.module_utils._token_cache import forget_credential
             forget_credential(self.cache_key)
-            if self._token_cache and isinstance(e.__cause__, ValueError):
+            if self.token_cache and isinstance(e.__cause__, ValueError):
                 # azure-identity reports a cache file it cannot parse as a failed sign-in; say what to delete.
                 from ansible_collections.w365.cloudpc.plugins.module_utils._token_cache import (
                     unreadable_cache_error, unreadable_cache_file)
-                path = unreadable_cache_file(self._token_cache)
+                path = unreadable_cache_file(self.token_cache)
                 if path:
                     raise unreadable_cache_error(path) from None
             transport = _transport_error(e)
             if transport is not None:
                 # No answer from the token endpoint: say which service, where, and what to do.
-                raise connection_error('entra', transport, url=self._authority, timeout=self._timeout) from None
+                raise connection_error('entra', transport, url=self.authority, timeout=self.timeout) from None
             # `from None`: the chained original may quote the request, which can include the secret.
-            failure = auth_error(e, self._method, self._secrets, self._tenant_id)
-            if self._label:
+            failure = auth_error(e, self.method_name, self.secrets, self.tenant_id)
+            if self.label:
                 from ansible_collections.w365.cloudpc.plugins.module_utils._auth import W365SignInError
-                failure = W365SignInError('%s: %s' % (self._label, failure), method=failure.method,
+                failure = W365SignInError('%s: %s' % (self.label, failure), method=failure.method,
                                           aadsts=failure.aadsts, error=failure.error, remedy=failure.remedy)
             self._failure = failure
             raise self._failure from None
 
     def close(self):
-        close = getattr(self._credential, 'close', None)
+        close = getattr(self.credential, 'close', None)
         if close:
             close()
 
