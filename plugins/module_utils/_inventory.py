@@ -13,7 +13,7 @@ from __future__ import annotations
 import difflib
 import os
 import re
-from typing import Any, Callable, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Set, Tuple
 
 from ansible_collections.w365.cloudpc.plugins.module_utils._anc import MAX_NAME_LENGTH
 from ansible_collections.w365.cloudpc.plugins.module_utils._constants import AZURE_REGIONS
@@ -90,6 +90,14 @@ def unknown_keys(mapping: Iterable[Any], known: Sequence[str], where: str) -> Li
             problems.append('%s has an unknown key %s%s; known keys: %s.' % (
                 where, _name(key), closest(key, known), ', '.join(known)))
     return problems
+
+
+def _seen_before(seen: Set[str], name: str) -> bool:
+    """True when `name` (case and outer spaces aside) is already in `seen`; adds it."""
+    key = name.strip().lower()
+    before = key in seen
+    seen.add(key)
+    return before
 
 
 def _entries(items: Iterable[Any], at: str, known: Sequence[str], not_a_mapping: str,
@@ -433,9 +441,8 @@ def _check_policy_network(where, network, ancs, add):
         if not isinstance(name, str) or not name.strip():
             add(item + '.anc', '%s.anc must be the name of an Azure network connection of the tenant.' % item)
             continue
-        if name.strip().lower() in seen:
+        if _seen_before(seen, name):
             add(item, '%s names connection %s again; list each connection once.' % (item, _name(name)))
-        seen.add(name.strip().lower())
         known = ancs.get(name.strip().lower())
         if known is None:
             if _truthy(entry.get('existing', False)):
@@ -518,9 +525,8 @@ def _check_policy_assignments(where, assignments, add):
         if not isinstance(group, str) or not group.strip():
             add(item + '.group', '%s.group is required: the Entra group\'s display name or object ID.' % item)
             continue
-        if group.strip().lower() in seen:
+        if _seen_before(seen, group):
             add(item, '%s assigns group %s again; list each group once.' % (item, _name(group)))
-        seen.add(group.strip().lower())
 
 
 def check_policies(policies: Any, ancs: Mapping[str, Any], images: Mapping[Any, Any], add: Any) -> None:

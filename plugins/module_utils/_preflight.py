@@ -343,6 +343,12 @@ def grants_check(granted: Any, missing: Any, legacy: Any = (), name: str = 'role
     return make_check(name, PASSED, detail, **facts)
 
 
+def _grants_named(name, status, grants, detail, remedy, **data):
+    """A check whose detail names `grants` and whose remedy names their scopes (the `%s` of each text)."""
+    return make_check(name, status, detail % _describe_grants(grants),
+                      remedy % ', '.join(sorted({g['scope'] for g in grants})), **data)
+
+
 def grant_permission_check(missing: Any, writable_scopes: Any, name: str = 'grant_permissions') -> Any:
     """Whether the caller can create each missing assignment, from its permissions per scope.
 
@@ -355,21 +361,16 @@ def grant_permission_check(missing: Any, writable_scopes: Any, name: str = 'gran
     blocked = [g for g in missing if writable_scopes.get(g['scope'].lower()) is False]
     unknown = [g for g in missing if writable_scopes.get(g['scope'].lower()) is None]
     if blocked:
-        return make_check(
-            name, FAILED,
-            'The caller cannot create these role assignments: %s.' % _describe_grants(blocked),
-            'Sign in as (or have granted by) a principal with Owner, User Access Administrator or Role Based Access '
-            'Control Administrator on %s, or let an Owner grant them with w365_role_grant first.'
-            % ', '.join(sorted({g['scope'] for g in blocked})),
-            blocked=blocked, unknown=unknown)
+        return _grants_named(name, FAILED, blocked, 'The caller cannot create these role assignments: %s.',
+                             'Sign in as (or have granted by) a principal with Owner, User Access Administrator or Role '
+                             'Based Access Control Administrator on %s, or let an Owner grant them with w365_role_grant '
+                             'first.', blocked=blocked, unknown=unknown)
     if unknown:
-        return make_check(
-            name, WARNING,
-            'Could not determine whether the caller may create these role assignments: %s.' % _describe_grants(unknown),
-            'Make sure the caller holds Owner, User Access Administrator or Role Based Access Control Administrator on '
-            '%s; w365_role_grant reports the service\'s answer if it may not.'
-            % ', '.join(sorted({g['scope'] for g in unknown})),
-            unknown=unknown)
+        return _grants_named(name, WARNING, unknown,
+                             'Could not determine whether the caller may create these role assignments: %s.',
+                             'Make sure the caller holds Owner, User Access Administrator or Role Based Access Control '
+                             'Administrator on %s; w365_role_grant reports the service\'s answer if it may not.',
+                             unknown=unknown)
     return make_check(name, PASSED, 'The caller may grant all %d missing role assignments.' % len(missing))
 
 
