@@ -33,7 +33,7 @@ def authorization_client(credential: Any, subscription_id: str, endpoints: Any, 
     return AuthorizationManagementClient(credential, subscription_id, **_client_kwargs(endpoints, ca_bundle, retry))
 
 
-def arm_error(exc: BaseException) -> Any:
+def arm_error(exc: BaseException) -> W365ApiError:
     """W365ApiError from azure-core's HttpResponseError (or a transport error)."""
     from azure.core.exceptions import HttpResponseError
     if isinstance(exc, HttpResponseError) and getattr(exc, 'response', None) is not None:
@@ -85,18 +85,18 @@ class ArmRestClient(object):
     def __init__(self, credential: Any, endpoints: Any, ca_bundle: Any = None, retry: Any = None) -> None:
         self._rest = _ArmRest(credential, endpoints.arm_endpoint, endpoints.arm_scope, ca_bundle, retry)
 
-    def url(self, path: str, api_version: str, params: Optional[Dict[str, Any]] = None) -> Any:
+    def url(self, path: str, api_version: str, params: Optional[Dict[str, Any]] = None) -> str:
         """`api_version` None: the path (a nextLink, say) already carries it."""
         query = dict(params or {})
         if api_version and 'api-version=' not in path:
             query['api-version'] = api_version
         return self._rest._join(path, query)
 
-    def get(self, path: str, api_version: str, params: Optional[Dict[str, Any]] = None) -> Any:
+    def get(self, path: str, api_version: str, params: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
         """JSON at `path` (`/subscriptions/...`). Non-2xx raises W365ApiError."""
         return self._rest._send('GET', self.url(path, api_version, params))
 
-    def get_or_none(self, path: str, api_version: str, params: Optional[Dict[str, Any]] = None) -> Any:
+    def get_or_none(self, path: str, api_version: str, params: Optional[Dict[str, Any]] = None) -> Optional[Dict[str, Any]]:
         try:
             return self.get(path, api_version, params)
         except W365ApiError as e:
@@ -104,7 +104,7 @@ class ArmRestClient(object):
                 return None
             raise
 
-    def list(self, path: str, api_version: str, params: Optional[Dict[str, Any]] = None) -> Any:
+    def list(self, path: str, api_version: str, params: Optional[Dict[str, Any]] = None) -> List[Any]:
         """Every item of a list, following `nextLink` (which already carries the query) until it is absent."""
         items: List[Any] = []
         page = self.get(path, api_version, params)

@@ -14,7 +14,7 @@ from typing import Any, Dict, Iterable, List, Mapping, Optional, Set, Tuple
 
 import os
 
-from ansible_collections.w365.cloudpc.plugins.module_utils._auth_methods._base import OPTION_ENV, SECRET_OPTIONS
+from ansible_collections.w365.cloudpc.plugins.module_utils._auth_methods._base import OPTION_ENV, SECRET_OPTIONS, AuthMethod
 from ansible_collections.w365.cloudpc.plugins.module_utils._auth_methods.azure_cli import AzureCli
 from ansible_collections.w365.cloudpc.plugins.module_utils._auth_methods.client_certificate import ClientCertificate
 from ansible_collections.w365.cloudpc.plugins.module_utils._auth_methods.client_secret import ClientSecret
@@ -34,7 +34,7 @@ AUTO_ORDER = (ClientSecret, ClientCertificate, WorkloadIdentity, UsernamePasswor
 MANAGED_IDENTITY_ENV = ('IDENTITY_ENDPOINT', 'MSI_ENDPOINT')
 
 
-def env_value(option: str, environ: Optional[Mapping[str, str]] = None) -> Any:
+def env_value(option: str, environ: Optional[Mapping[str, str]] = None) -> Optional[str]:
     environ = os.environ if environ is None else environ
     for name in OPTION_ENV.get(option, ()):
         value = environ.get(name)
@@ -64,7 +64,7 @@ def auth_inputs(params: Dict[str, Any], environ: Optional[Mapping[str, str]] = N
     return inputs, from_task
 
 
-def select_method(auth_method: Optional[str], inputs: Dict[str, Any], from_task: Set[str], environ: Optional[Mapping[str, str]] = None) -> Any:
+def select_method(auth_method: Optional[str], inputs: Dict[str, Any], from_task: Set[str], environ: Optional[Mapping[str, str]] = None) -> str:
     """Name of the concrete method to use. Pure: no network, no azure import."""
     environ = os.environ if environ is None else environ
     if auth_method and auth_method != 'auto':
@@ -82,7 +82,7 @@ def select_method(auth_method: Optional[str], inputs: Dict[str, Any], from_task:
 
 
 def auth_method_for(params: Dict[str, Any], endpoints: Any, ca_bundle: Any = None,
-                    environ: Optional[Mapping[str, str]] = None, interactive: bool = False) -> Any:
+                    environ: Optional[Mapping[str, str]] = None, interactive: bool = False) -> AuthMethod:
     """Validated AuthMethod instance for the module parameters (no network call).
 
     `interactive`: for the sign-in action plugin (device_code before its first sign-in).
@@ -103,7 +103,7 @@ def auth_method_for(params: Dict[str, Any], endpoints: Any, ca_bundle: Any = Non
     return method
 
 
-def build_credential(params: Dict[str, Any], endpoints: Any, ca_bundle: Any = None, environ: Optional[Mapping[str, str]] = None) -> Any:
+def build_credential(params: Dict[str, Any], endpoints: Any, ca_bundle: Any = None, environ: Optional[Mapping[str, str]] = None) -> Tuple[Any, Optional[str]]:
     """(credential, method_name) for the module parameters. Raises W365ConfigError before any network call."""
     method = auth_method_for(params, endpoints, ca_bundle, environ)
     return method.credential(), method.name
@@ -186,14 +186,14 @@ class W365SignInError(W365AuthError):
         super(W365SignInError, self).__init__(message, method=method, aadsts=aadsts, error=error)
         self.remedy = remedy
 
-    def to_dict(self) -> Any:
+    def to_dict(self) -> Dict[str, Any]:
         out = super(W365SignInError, self).to_dict()
         out['type'] = 'W365AuthError'  # the public error type; the remedy is the addition
         out['remedy'] = self.remedy
         return out
 
 
-def remedy_for(aadsts: Optional[str], method_name: Optional[str] = None, tenant_id: Optional[str] = None) -> Any:
+def remedy_for(aadsts: Optional[str], method_name: Optional[str] = None, tenant_id: Optional[str] = None) -> Tuple[Optional[str], Optional[str]]:
     """(what happened, remedy) for an AADSTS code, or (None, None)."""
     code = (aadsts or '').upper().replace('AADSTS', '')
     what, remedy = REMEDIES.get(code, (None, None))
@@ -202,7 +202,7 @@ def remedy_for(aadsts: Optional[str], method_name: Optional[str] = None, tenant_
     return what, remedy
 
 
-def auth_error(exc: BaseException, method_name: str, secrets: Iterable[str] = (), tenant_id: Optional[str] = None) -> Any:
+def auth_error(exc: BaseException, method_name: str, secrets: Iterable[str] = (), tenant_id: Optional[str] = None) -> W365SignInError:
     """Turn azure-identity's ClientAuthenticationError / CredentialUnavailableError into W365SignInError.
 
     Keeps the AADSTS code and Entra's description, adds the remedy for that code; drops anything that could echo a

@@ -13,7 +13,7 @@ is the Windows 365 app, `0af06dc6-e4b5-4f28-818e-e78e62d137a5/.default`; GET ans
 
 from __future__ import annotations
 
-from typing import Any, Dict, Optional
+from typing import Any, Dict, Optional, Tuple
 
 import base64
 import json
@@ -35,7 +35,7 @@ class GovSetupError(W365Error):
         self.api_error = api_error
         super().__init__('%s: %s' % (msg, api_error) if api_error is not None else msg)
 
-    def to_dict(self) -> Any:
+    def to_dict(self) -> Dict[str, Any]:
         if self.api_error is None:
             return {'type': 'GovSetupError', 'message': self.msg}
         return dict(self.api_error.to_dict(), explanation=self.msg)
@@ -47,7 +47,7 @@ def require_gcc(module: Any, what: str) -> None:
                                        'for the Azure Government tenant); got cloud=%s' % (what, module.endpoints.cloud))
 
 
-def token_tenant(token: str) -> Any:
+def token_tenant(token: str) -> Optional[str]:
     """The `tid` claim of an access token (read, not verified: only to name the tenant the token is for)."""
     try:
         payload = token.split('.')[1]
@@ -59,7 +59,7 @@ def token_tenant(token: str) -> Any:
     return str(claims.get('tid') or '').lower() or None
 
 
-def gov_token(module: Any) -> Any:
+def gov_token(module: Any) -> Tuple[Dict[str, str], Optional[str]]:
     """(header dict, Azure Government tenant GUID) from the gov_auth sign-in; the token is never returned."""
     token = module.gov_credential.get_token(GOV_TOKEN_SCOPE).token
     return {GOV_TOKEN_HEADER: 'Bearer %s' % token}, token_tenant(token)
@@ -72,7 +72,7 @@ def mapping_result(body: Dict[str, Any]) -> Optional[Dict[str, Any]]:
             'organization_ids_in_us_gov_cloud': [str(i).lower() for i in body.get('organizationIdsInUSGovCloud') or []]}
 
 
-def read_mapping(module: Any, header: str) -> Any:
+def read_mapping(module: Any, header: Dict[str, str]) -> Any:
     try:
         return mapping_result(module.graph.get(MAPPING_PATH, version='beta', headers=header))
     except W365ApiError as err:

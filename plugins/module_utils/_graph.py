@@ -148,7 +148,7 @@ class GraphClient(RestClient):
         super(GraphClient, self).__init__(credential, endpoints.graph_endpoint, endpoints.graph_scope, ca_bundle,
                                           retry)
 
-    def url(self, path: str, params: Optional[Dict[str, Any]] = None, version: str = 'v1.0') -> Any:
+    def url(self, path: str, params: Optional[Dict[str, Any]] = None, version: str = 'v1.0') -> str:
         if not path.startswith('https://'):
             path = '%s/%s' % (version, path.lstrip('/'))
         return self._join(path, params)
@@ -169,7 +169,7 @@ class GraphClient(RestClient):
                 return None
             raise
 
-    def list(self, path: str, params: Optional[Dict[str, Any]] = None, version: str = 'v1.0', headers: Any = None) -> Any:
+    def list(self, path: str, params: Optional[Dict[str, Any]] = None, version: str = 'v1.0', headers: Any = None) -> List[Any]:
         """Every item of a collection, following `@odata.nextLink` unchanged until it is absent."""
         items: List[Any] = []
         page = self.get(path, params=params, version=version, headers=headers)

@@ -187,11 +187,11 @@ class W365Module(AnsibleModule):
                       % (self._auth.name, self._auth.token_cache_note))
 
     @property
-    def auth_method(self) -> Any:
+    def auth_method(self) -> Optional[str]:
         return self._auth.name
 
     @property
-    def ca_bundle(self) -> Any:
+    def ca_bundle(self) -> Optional[str]:
         return self.params.get('ca_bundle') or None
 
     def _wrapped_credential(self, method, endpoints, option='auth_method'):
@@ -234,7 +234,7 @@ class W365Module(AnsibleModule):
         return self.gov_credential if self._gov_auth is not None else self.credential
 
     @property
-    def arm_tenant_id(self) -> Any:
+    def arm_tenant_id(self) -> Optional[str]:
         """The tenant whose ARM the task calls (gov_auth.tenant_id for cloud=gcc)."""
         method = self._gov_auth if self._gov_auth is not None else self._auth
         return method.inputs.get('tenant_id')
@@ -357,7 +357,7 @@ def _transport_error(exc):
     return None
 
 
-def control_character_position(value: Any) -> Any:
+def control_character_position(value: Any) -> int:
     """1-based position of the first control character in a string, or 0."""
     if not isinstance(value, str):
         return 0

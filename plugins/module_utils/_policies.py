@@ -15,7 +15,7 @@ name characters and the Cloud PC naming rules.
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Set, Tuple
 
 import datetime
 import re
@@ -80,7 +80,7 @@ DEFAULT_IMAGE_WARNING_DAYS = 60
 
 # ---------------------------------------------------------------- offline validation
 
-def validate_name(name: str) -> Any:
+def validate_name(name: str) -> str:
     """The policy name: not empty, no control characters (checked by the module), none of < > & | " ^."""
     if name is None or not str(name).strip():
         raise W365ConfigError('name', 'name must be a non-empty provisioning policy display name')
@@ -91,7 +91,7 @@ def validate_name(name: str) -> Any:
     return str(name)
 
 
-def naming_template_problems(template: str, provisioning_type: Optional[str] = None) -> Any:
+def naming_template_problems(template: str, provisioning_type: Optional[str] = None) -> List[str]:
     """What the Intune admin center would refuse in a Cloud PC naming template; [] when it is fine.
 
     Counts each macro as the number of characters it produces (%USERNAME:x% -> x, %RAND:y% -> y). With a
@@ -140,7 +140,7 @@ def naming_template_problems(template: str, provisioning_type: Optional[str] = N
     return problems
 
 
-def validate_naming_template(template: str, provisioning_type: Optional[str] = None) -> Any:
+def validate_naming_template(template: str, provisioning_type: Optional[str] = None) -> str:
     problems = naming_template_problems(template, provisioning_type)
     if problems:
         example = 'CPC-%USERNAME:4%-%RAND:5%' if provisioning_type in (None, 'dedicated') else 'FLW-%RAND:6%'
@@ -149,14 +149,14 @@ def validate_naming_template(template: str, provisioning_type: Optional[str] = N
     return template
 
 
-def validate_locale(locale: str) -> Any:
+def validate_locale(locale: str) -> str:
     if locale is not None and not _LOCALE_RE.match(str(locale)):
         raise W365ConfigError('windows_language', 'must be a Windows language and region tag such as en-US or '
                                                   'de-DE')
     return locale
 
 
-def normalize_network(entries: Any) -> Any:
+def normalize_network(entries: Any) -> Optional[List[Dict[str, Any]]]:
     """The ``network`` option -> a list of entries ``{'anc': name, 'join_type': ...}`` or
     ``{'region': ..., 'region_group': ..., 'join_type': 'entra_join'}`` in the given order (first = primary).
 
@@ -205,7 +205,7 @@ def normalize_network(entries: Any) -> Any:
     return out
 
 
-def validate_image(image: Any) -> Any:
+def validate_image(image: Any) -> Optional[Dict[str, Any]]:
     if image is None:
         return None
     if image.get('type') == 'gallery' and image.get('version') is not None:
@@ -217,7 +217,7 @@ def validate_image(image: Any) -> Any:
     return image
 
 
-def validate_assignments(assignments: Any, provisioning_type: str) -> Any:
+def validate_assignments(assignments: Any, provisioning_type: str) -> Optional[List[Any]]:
     """Duplicate groups and, for the shared (Frontline) types, the service plan each assignment needs."""
     if assignments is None:
         return None
@@ -301,7 +301,7 @@ def resolve_network(entries: Any, connections: Any) -> Any:
     return configs, problems
 
 
-def pending_connections(entries: Any, connections: Any) -> Any:
+def pending_connections(entries: Any, connections: Any) -> List[str]:
     """Names of listed connections whose health checks have not finished (the service refuses a connection during its
     first checks)."""
     names = []
@@ -315,7 +315,7 @@ def pending_connections(entries: Any, connections: Any) -> Any:
     return names
 
 
-def hosted_region_problems(entries: Any, names: Any, statuses: Any) -> Any:
+def hosted_region_problems(entries: Any, names: Any, statuses: Any) -> List[Tuple[str, str]]:
     """Microsoft-hosted entries whose region Windows 365 does not offer (Graph beta supportedRegions: ``names`` and
     their regionStatus), as (option, message) pairs. ``automatic`` is always accepted."""
     problems = []
@@ -332,7 +332,7 @@ def hosted_region_problems(entries: Any, names: Any, statuses: Any) -> Any:
     return problems
 
 
-def resolve_custom_image(images: Any, name: str, version: str) -> Any:
+def resolve_custom_image(images: Any, name: str, version: str) -> Tuple[Optional[Dict[str, Any]], Optional[str]]:
     """The custom image (cloudPcDeviceImage) to use -> (image, None) or (None, problem message).
 
     With a version: exactly that one, which must be ``ready``. Without: the highest ready version of that name.
@@ -368,7 +368,7 @@ def _parse_date(value):
         return None
 
 
-def gallery_matches(gallery: Any, name: str) -> Any:
+def gallery_matches(gallery: Any, name: str) -> List[Dict[str, Any]]:
     """Gallery images whose id, displayName or skuName is ``name`` (case-insensitive); an exact id wins."""
     wanted = name.casefold()
     by_id = [g for g in gallery if (g.get('id') or '').casefold() == wanted]
@@ -378,7 +378,8 @@ def gallery_matches(gallery: Any, name: str) -> Any:
             if (g.get('displayName') or '').casefold() == wanted or (g.get('skuName') or '').casefold() == wanted]
 
 
-def resolve_gallery_image(gallery: Any, name: str, today: Any, warning_days: Any = DEFAULT_IMAGE_WARNING_DAYS) -> Any:
+def resolve_gallery_image(gallery: Any, name: str, today: Any,
+                          warning_days: Any = DEFAULT_IMAGE_WARNING_DAYS) -> Tuple[Optional[Dict[str, Any]], List[str], Optional[str]]:
     """The gallery image to use -> (image, warnings, problem).
 
     Graph cloudPcGalleryImage: past ``expirationDate`` no new Cloud PC can be provisioned (refused); past ``endDate``
@@ -413,7 +414,7 @@ def resolve_gallery_image(gallery: Any, name: str, today: Any, warning_days: Any
     return image, warnings, None
 
 
-def match_groups(group_spec: Any, found: Any) -> Any:
+def match_groups(group_spec: Any, found: Any) -> Tuple[Optional[Dict[str, Any]], Optional[str]]:
     """``found`` = groups read for one assignment (by ID or by name) -> (group, problem)."""
     if not found:
         return None, ('Entra group %r does not exist (looked up by %s); create it or fix the name'
@@ -431,7 +432,7 @@ def match_groups(group_spec: Any, found: Any) -> Any:
 
 # ---------------------------------------------------------------- desired state and diffs
 
-def desired_body(params: Dict[str, Any], network_configs: Any = None, image: Any = None, image_type: Optional[str] = None) -> Any:
+def desired_body(params: Dict[str, Any], network_configs: Any = None, image: Any = None, image_type: Optional[str] = None) -> Dict[str, Any]:
     """Graph fields for the options that are given (omitted options are left alone)."""
     p = params
     body = {'displayName': p['name']}
@@ -458,7 +459,7 @@ def desired_body(params: Dict[str, Any], network_configs: Any = None, image: Any
     return body
 
 
-def create_body(desired: Any) -> Any:
+def create_body(desired: Any) -> Dict[str, Any]:
     """The create body: Graph's create page lists description among the properties to send."""
     body = dict(desired)
     body.setdefault('description', '')
@@ -484,7 +485,7 @@ def same_network(current: Any, desired: Any) -> bool:
     return True
 
 
-def patch_body(current: Any, desired: Any) -> Any:
+def patch_body(current: Any, desired: Any) -> Dict[str, Any]:
     """The fields of ``desired`` that differ from ``current`` (the Graph object)."""
     patch = {}
     for key, want in desired.items():
@@ -513,7 +514,7 @@ def patch_body(current: Any, desired: Any) -> Any:
     return patch
 
 
-def immutable_conflict(current: Any, params: Dict[str, Any]) -> Any:
+def immutable_conflict(current: Any, params: Dict[str, Any]) -> Optional[W365ConfigError]:
     """Graph: provisioningType cannot be changed after the create."""
     want = params.get('provisioning_type')
     have = provisioning_type_name(current.get('provisioningType'))
@@ -524,13 +525,13 @@ def immutable_conflict(current: Any, params: Dict[str, Any]) -> Any:
     return None
 
 
-def provisioning_type_name(value: Any) -> Any:
+def provisioning_type_name(value: Any) -> Optional[str]:
     if value is None:
         return None
     return _PROVISIONING_TYPES_BY_GRAPH.get(str(value).lower(), value)
 
 
-def assignment_targets(policy: Any) -> Any:
+def assignment_targets(policy: Any) -> Set[Tuple[str, str]]:
     """The policy's assignments (``$expand=assignments``) as a set of (group ID, service plan ID), lower case."""
     targets = set()
     for item in (policy or {}).get('assignments') or []:
@@ -540,7 +541,7 @@ def assignment_targets(policy: Any) -> Any:
     return targets
 
 
-def desired_targets(resolved: Any) -> Any:
+def desired_targets(resolved: Any) -> Set[Tuple[str, str]]:
     """[(group ID, service plan ID or None)] from resolved assignments -> the same set form."""
     return set((_lower(gid), _lower(sp)) for gid, sp in resolved)
 
@@ -556,20 +557,20 @@ def assign_body(resolved: Any) -> Dict[str, Any]:
     return {'assignments': assignments}
 
 
-def apply_patch(current: Any, patch: Any) -> Any:
+def apply_patch(current: Any, patch: Any) -> Dict[str, Any]:
     after = dict(current)
     after.update(patch)
     return after
 
 
-def with_assignments(policy: Any, resolved: Any) -> Any:
+def with_assignments(policy: Any, resolved: Any) -> Dict[str, Any]:
     """``policy`` with its assignments replaced (check-mode prediction)."""
     after = dict(policy)
     after['assignments'] = [{'id': None, 'target': {'groupId': gid, 'servicePlanId': sp}} for gid, sp in resolved]
     return after
 
 
-def predicted_created(body: Dict[str, Any]) -> Any:
+def predicted_created(body: Dict[str, Any]) -> Dict[str, Any]:
     predicted = dict(body)
     predicted['id'] = None
     predicted.setdefault('assignments', [])
@@ -595,7 +596,7 @@ APPLY_SETTINGS = {'region': ('region', 'domainJoinConfigurations'),
                   'single_sign_on': ('singleSignOn', 'enableSingleSignOn')}
 
 
-def apply_settings(wanted: Any, patch: Any) -> Any:
+def apply_settings(wanted: Any, patch: Any) -> Optional[str]:
     """The beta ``apply`` policySettings value for the settings the user opted into that this run changes, or None."""
     names = [APPLY_SETTINGS[w][0] for w in sorted(set(wanted or [])) if APPLY_SETTINGS[w][1] in patch]
     return ','.join(names) or None
@@ -672,7 +673,7 @@ def duplicate_name_message(name: str, matches: Any) -> str:
 
 # ---------------------------------------------------------------- Graph reads
 
-def list_by_name(graph: Any, name: Optional[str] = None) -> Any:
+def list_by_name(graph: Any, name: Optional[str] = None) -> List[Dict[str, Any]]:
     """Policies named ``name`` (all when None), with their assignments. Falls back to listing all when the service
     refuses the displayName filter. Every property comes back by default, so no ``$select`` (the expanded
     assignments must not depend on how a server combines ``$select`` with ``$expand``)."""
@@ -689,7 +690,7 @@ def list_by_name(graph: Any, name: Optional[str] = None) -> Any:
     return [i for i in items if i.get('displayName') == name]
 
 
-def get(graph: Any, policy_id: str) -> Any:
+def get(graph: Any, policy_id: str) -> Optional[Dict[str, Any]]:
     return graph.get_or_none('%s/%s' % (POLICIES_PATH, policy_id), params={'$expand': 'assignments'},
                              headers=PREFER_ALL_ENUM_MEMBERS)
 
@@ -711,7 +712,7 @@ def find_groups(graph: Any, spec: Any) -> List[Any]:
     return [g for g in items if g.get('displayName') == spec]
 
 
-def group_name(graph: Any, group_id: str) -> Any:
+def group_name(graph: Any, group_id: str) -> Optional[str]:
     """A group's display name, or None when it cannot be read (deleted, or no permission to read groups)."""
     try:
         found = graph.get_or_none('%s/%s' % (GROUPS_PATH, group_id), params={'$select': 'id,displayName'})
@@ -722,7 +723,7 @@ def group_name(graph: Any, group_id: str) -> Any:
     return (found or {}).get('displayName')
 
 
-def count_cloud_pcs(graph: Any, policy_id: str) -> Any:
+def count_cloud_pcs(graph: Any, policy_id: str) -> Optional[int]:
     """How many Cloud PCs the policy provisioned (Graph cloudPC.provisioningPolicyId); None when not readable."""
     params = {'$select': 'id,provisioningPolicyId'}
     try:
@@ -740,5 +741,5 @@ def count_cloud_pcs(graph: Any, policy_id: str) -> Any:
     return len([i for i in items if _lower(i.get('provisioningPolicyId')) == _lower(policy_id)])
 
 
-def today_utc() -> Any:
+def today_utc() -> datetime.date:
     return datetime.datetime.now(datetime.timezone.utc).date()

@@ -10,7 +10,7 @@ so one broken check never hides the others.
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 import ipaddress
 import math
@@ -39,7 +39,7 @@ def make_check(name: str, status: str, detail: str, remedy: Optional[str] = None
     return record
 
 
-def skipped(name: str, because: str) -> Any:
+def skipped(name: str, because: str) -> Dict[str, Any]:
     return make_check(name, SKIPPED, 'Not evaluated: %s.' % because,
                       'Fix the failed check it depends on, then run the preflight again.')
 
@@ -67,7 +67,7 @@ def summarize(checks: List[Dict[str, Any]]) -> Dict[str, Any]:
     }
 
 
-def normalize_location(location: str) -> Any:
+def normalize_location(location: str) -> Optional[str]:
     """'West Europe' and 'westeurope' name the same Azure region."""
     if location is None:
         return None
@@ -76,7 +76,7 @@ def normalize_location(location: str) -> Any:
 
 # --- existence -----------------------------------------------------------------------------------
 
-def existence_check(name: str, what: str, resource_id: Any, found: Any, remedy: str) -> Any:
+def existence_check(name: str, what: str, resource_id: Any, found: Any, remedy: str) -> Dict[str, Any]:
     if found:
         return make_check(name, PASSED, '%s %s exists and is readable.' % (what, resource_id), id=resource_id)
     return make_check(name, FAILED, '%s %s was not found (or the caller cannot read it).' % (what, resource_id),
@@ -91,7 +91,7 @@ REGIONS_FROM_OPTION = 'supported_regions option'
 
 
 def region_check(vnet_location: str, expected_location: Optional[str] = None, supported_regions: Any = None, source: Optional[str] = None, statuses: Any = None,
-                 source_note: Optional[str] = None) -> Any:
+                 source_note: Optional[str] = None) -> Dict[str, Any]:
     """The vnet is where the deployment says, and in a region where Windows 365 supports ANCs.
 
     supported_regions: region names to accept (None: no list check). statuses: normalized region name ->
@@ -146,7 +146,7 @@ def region_check(vnet_location: str, expected_location: Optional[str] = None, su
                       **facts)
 
 
-def supported_regions_from_graph(regions: Any) -> Any:
+def supported_regions_from_graph(regions: Any) -> Tuple[List[str], Dict[str, str]]:
     """(names, {normalized name: regionStatus}) from Graph beta supportedRegions, keeping Windows 365 regions.
 
     supportedSolution tells Windows 365 regions from Dev Box ones (cloudPcManagementService); an entry without it is
@@ -168,7 +168,7 @@ def supported_regions_from_graph(regions: Any) -> Any:
 
 # --- subnet capacity -----------------------------------------------------------------------------
 
-def subnet_size(prefixes: Any) -> Any:
+def subnet_size(prefixes: Any) -> Tuple[int, int]:
     """Total addresses and addresses usable by Cloud PCs for a subnet's address prefixes."""
     total = 0
     usable = 0
@@ -207,7 +207,7 @@ def subnet_capacity(prefixes: Any, used: int, planned: int) -> Dict[str, Any]:
     }
 
 
-def subnet_capacity_check(prefixes: Any, used: int, planned: int) -> Any:
+def subnet_capacity_check(prefixes: Any, used: int, planned: int) -> Dict[str, Any]:
     if not prefixes:
         return make_check('subnet_capacity', FAILED, 'The subnet has no address prefix.',
                           'Give the subnet an address range in Azure.')
@@ -233,7 +233,7 @@ def subnet_capacity_check(prefixes: Any, used: int, planned: int) -> Any:
 
 # --- ANC limit -----------------------------------------------------------------------------------
 
-def anc_limit_check(existing_names: Any, limit: int, planned_name: Optional[str] = None) -> Any:
+def anc_limit_check(existing_names: Any, limit: int, planned_name: Optional[str] = None) -> Dict[str, Any]:
     """Whether the tenant can take one more ANC (an ANC that already exists by name needs no new slot)."""
     existing_names = list(existing_names)
     count = len(existing_names)
@@ -258,7 +258,7 @@ def anc_limit_check(existing_names: Any, limit: int, planned_name: Optional[str]
 # --- hybrid join inputs --------------------------------------------------------------------------
 
 def hybrid_inputs_check(join_type: str, ad_domain_name: Optional[str] = None, ad_domain_username: Optional[str] = None, password_given: bool = False,
-                        organizational_unit: Optional[str] = None) -> Any:
+                        organizational_unit: Optional[str] = None) -> Dict[str, Any]:
     """Well-formedness of the hybrid join inputs (the password is only checked for presence).
 
     Uses w365_anc's own validators, so whatever passes here is accepted by w365_anc.
@@ -298,7 +298,7 @@ def hybrid_inputs_check(join_type: str, ad_domain_name: Optional[str] = None, ad
                           ', OU %s' % organizational_unit if organizational_unit else ' (default computers container)'))
 
 
-def hybrid_dns_check(join_type: str, dns_servers: Any) -> Any:
+def hybrid_dns_check(join_type: str, dns_servers: Any) -> Dict[str, Any]:
     """Hybrid join needs the vnet to resolve the AD domain, which Azure's default DNS cannot do."""
     if join_type != 'hybrid_join':
         return make_check('virtual_network_dns', PASSED, 'Not needed: Azure DNS is fine for %s.' % join_type)
@@ -313,7 +313,7 @@ def hybrid_dns_check(join_type: str, dns_servers: Any) -> Any:
 
 # --- service principal and grants ----------------------------------------------------------------
 
-def service_principal_check(object_id: str) -> Any:
+def service_principal_check(object_id: str) -> Dict[str, Any]:
     if object_id:
         return make_check('windows365_service_principal', PASSED,
                           'The Windows 365 service principal exists (object ID %s).' % object_id, object_id=object_id)
@@ -324,7 +324,7 @@ def service_principal_check(object_id: str) -> Any:
                       'New-MgServicePrincipal -AppId 0af06dc6-e4b5-4f28-818e-e78e62d137a5), then wait a few minutes.')
 
 
-def grants_check(granted: Any, missing: Any, legacy: Any = (), name: str = 'role_grants') -> Any:
+def grants_check(granted: Any, missing: Any, legacy: Any = (), name: str = 'role_grants') -> Dict[str, Any]:
     """granted / missing / legacy are lists of {role_name, scope, ...} dicts."""
     granted = list(granted)
     missing = list(missing)
@@ -349,7 +349,7 @@ def _grants_named(name, status, grants, detail, remedy, **data):
                       remedy % ', '.join(sorted({g['scope'] for g in grants})), **data)
 
 
-def grant_permission_check(missing: Any, writable_scopes: Any, name: str = 'grant_permissions') -> Any:
+def grant_permission_check(missing: Any, writable_scopes: Any, name: str = 'grant_permissions') -> Dict[str, Any]:
     """Whether the caller can create each missing assignment, from its permissions per scope.
 
     ``writable_scopes`` maps a scope (lower-cased) to True/False - does the caller hold
@@ -378,7 +378,7 @@ def is_subscription_scope(scope: str) -> bool:
     return re.match(r'^/subscriptions/[^/]+/?$', scope or '', re.IGNORECASE) is not None
 
 
-def token_object_id(access_token: str) -> Any:
+def token_object_id(access_token: str) -> Optional[str]:
     """The ``oid`` claim of a JWT access token (the signed-in principal's object ID), or None. Not verified: it is
     the caller's own token, read only to name the caller in a role assignment query."""
     import base64
@@ -393,7 +393,7 @@ def token_object_id(access_token: str) -> Any:
     return str(oid).lower() if oid else None
 
 
-def has_permission(permissions: Any, action: str) -> Any:
+def has_permission(permissions: Any, action: str) -> bool:
     """Evaluate ARM permission blocks ({actions, not_actions}) for one action, with * wildcards."""
     allowed = False
     for block in permissions:
@@ -415,7 +415,7 @@ def _describe_grants(grants):
 
 # --- images --------------------------------------------------------------------------------------
 
-def source_image_check(image_id: str, found: Any, name: str = 'source_image') -> Any:
+def source_image_check(image_id: str, found: Any, name: str = 'source_image') -> Dict[str, Any]:
     if found:
         return make_check(name, PASSED, 'Source image %s exists.' % image_id, id=image_id)
     return make_check(name, FAILED, 'Source image %s was not found (or the caller cannot read it).' % image_id,
@@ -424,7 +424,7 @@ def source_image_check(image_id: str, found: Any, name: str = 'source_image') ->
                       'and that the caller has Reader on it.', id=image_id)
 
 
-def image_requirements_check(image_id: str, problems: Any, name: str = 'source_image_requirements') -> Any:
+def image_requirements_check(image_id: str, problems: Any, name: str = 'source_image_requirements') -> Dict[str, Any]:
     """The Windows 365 image requirements Azure shows (see _images.requirement_problems), before any upload."""
     if not problems:
         return make_check(name, PASSED, 'Source image %s is generation 2, generalized, Windows, without data disks, '
@@ -436,7 +436,7 @@ def image_requirements_check(image_id: str, problems: Any, name: str = 'source_i
                       id=image_id, problems=list(problems))
 
 
-def api_error_check(name: str, what: str, error: Any) -> Any:
+def api_error_check(name: str, what: str, error: Any) -> Dict[str, Any]:
     """A check whose facts could not be read: recorded as failed with the service error, not raised."""
     info = error.to_dict() if hasattr(error, 'to_dict') else {'message': str(error)}
     detail = 'Could not read %s: %s' % (what, info.get('message') or error)

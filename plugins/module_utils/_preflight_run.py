@@ -63,11 +63,11 @@ class Preflight(object):
         self._principal = None
         self._principal_read = False
 
-    def add(self, check: Dict[str, Any]) -> Any:
+    def add(self, check: Dict[str, Any]) -> Dict[str, Any]:
         self.checks.append(check)
         return check
 
-    def ok(self, name: str) -> Any:
+    def ok(self, name: str) -> bool:
         return any(c['name'] == name and c['status'] in (pf.PASSED, pf.WARNING) for c in self.checks)
 
     def guarded(self, name: str, what: str, fn: Callable[..., Any]) -> Any:
@@ -336,7 +336,7 @@ def resolve(params: Dict[str, Any]) -> Any:
     return target
 
 
-def planned_operations(params: Dict[str, Any], target: Any, images: Any) -> Any:
+def planned_operations(params: Dict[str, Any], target: Any, images: Any) -> List[str]:
     """What the deployment this preflight guards will do, for the sign-in checks."""
     ops = []
     if target is not None:

@@ -33,7 +33,7 @@ MICROSOFT_AUTHORITY_HOSTS = frozenset((
 ))
 
 
-def describe_option(option: str) -> Any:
+def describe_option(option: str) -> str:
     env = OPTION_ENV.get(option)
     if not env:
         return option
@@ -54,7 +54,7 @@ class AuthMethod(object):
     supports_token_cache = True
     token_cache_note: str | None = None
     # _retry.RetrySettings set by W365Module: timeouts and bounded retries for the token endpoint.
-    request_settings = None
+    request_settings: Any = None
     # True when the method cannot work without the persistent cache (device_code keeps its refresh token there).
     requires_token_cache = False
     # True in the sign-in action plugin, which may run before anything is stored.
@@ -96,7 +96,7 @@ class AuthMethod(object):
         """The inputs among `options` that are set, as keyword arguments of the same names."""
         return {option: self.inputs[option] for option in options if self.inputs.get(option)}
 
-    def common_kwargs(self) -> Any:
+    def common_kwargs(self) -> Dict[str, Any]:
         """authority, instance discovery, TLS trust and the opt-in token cache, for every MSAL-based credential."""
         kwargs = {'authority': self.endpoints.authority_host}
         if not self.endpoints.standard_authority:

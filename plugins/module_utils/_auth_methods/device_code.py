@@ -31,13 +31,13 @@ SIGNIN_HINT = ('run the one-time interactive sign-in again: ansible-playbook w36
                'w365_signin_tenant=%s (or the task w365.cloudpc.w365_signin with the same tenant_id and client_id)')
 
 
-def record_path(tenant_id: str, client_id: str, home: Optional[str] = None) -> Any:
+def record_path(tenant_id: str, client_id: str, home: Optional[str] = None) -> str:
     """Where the AuthenticationRecord of (tenant, client) lives: beside azure-identity's cache, private to the user."""
     safe = re.sub(r'[^a-z0-9.-]', '_', '%s.%s' % (tenant_id.lower(), client_id.lower()))
     return os.path.join(home or os.path.expanduser('~'), '.IdentityService', RECORD_DIR, safe + '.json')
 
 
-def redo_hint(tenant_id: str) -> Any:
+def redo_hint(tenant_id: str) -> str:
     return SIGNIN_HINT % tenant_id
 
 
@@ -53,11 +53,11 @@ class DeviceCode(AuthMethod):
     interactive = False
 
     @property
-    def client_id(self) -> Any:
+    def client_id(self) -> str:
         return self.inputs.get('client_id') or GRAPH_COMMAND_LINE_TOOLS_CLIENT_ID
 
     @property
-    def record_file(self) -> Any:
+    def record_file(self) -> str:
         return record_path(self.inputs['tenant_id'], self.client_id)
 
     def validate_more(self) -> None:
@@ -126,7 +126,7 @@ class DeviceCode(AuthMethod):
                 'authority': record.authority, 'record_file': self.record_file, 'tokens': tokens}
 
 
-def write_record(path: str, text: str) -> Any:
+def write_record(path: str, text: str) -> Dict[str, Any]:
     """Write the record 0600 in a 0700 directory (it names the account; it holds no secret)."""
     directory = os.path.dirname(path)
     os.makedirs(directory, mode=0o700, exist_ok=True)
