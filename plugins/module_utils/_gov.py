@@ -31,7 +31,7 @@ MISSING_GOV = ('cloud=gcc signs in twice: the commercial GCC tenant for Microsof
 def gov_auth_spec(auth_method_choices: Iterable[str]) -> Dict[str, Any]:
     """Argument spec of option `gov_auth` (doc fragment `w365.cloudpc.auth`)."""
     options: Dict[str, Dict[str, Any]] = dict(auth_method=dict(type='str', default='auto', choices=list(auth_method_choices)),
-                   authority_host=dict(type='str'), graph_endpoint=dict(type='str'))
+                                              authority_host=dict(type='str'), graph_endpoint=dict(type='str'))
     for option in GOV_SIGNIN_OPTIONS:
         options[option] = dict(type='path' if option in GOV_PATH_OPTIONS else 'str')
         if option in GOV_SECRET_OPTIONS:

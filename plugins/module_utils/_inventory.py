@@ -416,7 +416,7 @@ def _check_policy_network(where, network, ancs, add):
         return
     seen, kinds, join_types = set(), set(), {}
     for _index, item, entry in _entries(_policy_network_entries(network), at, POLICY_NETWORK_KEYS,
-                                       'must be a connection name or a mapping with anc (or region / region_group).', add):
+                                        'must be a connection name or a mapping with anc (or region / region_group).', add):
         name = entry.get('anc')
         hosted = entry.get('region') or entry.get('region_group')
         if name in (None, '') and not hosted:

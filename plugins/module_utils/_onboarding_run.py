@@ -73,7 +73,7 @@ class Onboarding(object):
         graph_sp = ob.graph_service_principal_id(graph)
         granted: Dict[str, Any] = ob.granted_roles(graph, self.sp_id, graph_sp) if self.sp_id else {}
         federated: List[Any] = (graph.list('applications/%s/federatedIdentityCredentials' % self.app['id'])
-                     if self.app and p['credential_type'] == 'federated' else [])
+                                if self.app and p['credential_type'] == 'federated' else [])
         w365 = None
         assignments: List[Any] = []
         if p.get('subscription_id'):
