@@ -484,13 +484,8 @@ class AncTask(ResourceTask):
         if not _anc.checks_done(current):
             self.wait_for_checks(current, 'the first health checks of duplicate %r (%s) to finish before deleting '
                                           'it' % (name, own['id']))
-        try:
-            self.write(self.graph.delete, '%s/%s' % (_anc.ANC_PATH, own['id']))
-        except W365ApiError as err:
-            if err.status != 404:
-                raise
-        self.module.warn('Azure network connection %r: another run created it at the same time; this run deleted '
-                         'its own copy %s and kept %s, as every racing run does.' % (name, own['id'], winner['id']))
+        self.module.warn(_converge.drop_own_copy(lambda: self.write(self.graph.delete, '%s/%s' % (_anc.ANC_PATH, own['id'])),
+                                                 'Azure network connection %r' % name, own, winner))
 
     def wait_for_checks(self, obj, what):
         try:
