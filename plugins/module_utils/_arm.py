@@ -6,6 +6,8 @@ azure-mgmt-authorization for role-assignment writes, imported only by its factor
 
 from __future__ import annotations
 
+from typing import Any, Callable, Dict, List, Optional
+
 from ansible_collections.w365.cloudpc.plugins.module_utils._errors import (
     W365ApiError, connection_error, error_from_response)
 from ansible_collections.w365.cloudpc.plugins.module_utils import _graph
@@ -26,12 +28,12 @@ def _client_kwargs(endpoints, ca_bundle, retry):
     return kwargs
 
 
-def authorization_client(credential, subscription_id, endpoints, ca_bundle=None, retry=None):
+def authorization_client(credential: Any, subscription_id: str, endpoints: Any, ca_bundle: Any = None, retry: Any = None) -> Any:
     from azure.mgmt.authorization import AuthorizationManagementClient
     return AuthorizationManagementClient(credential, subscription_id, **_client_kwargs(endpoints, ca_bundle, retry))
 
 
-def arm_error(exc):
+def arm_error(exc: BaseException) -> W365ApiError:
     """W365ApiError from azure-core's HttpResponseError (or a transport error)."""
     from azure.core.exceptions import HttpResponseError
     if isinstance(exc, HttpResponseError) and getattr(exc, 'response', None) is not None:
@@ -42,7 +44,7 @@ def arm_error(exc):
                         service='arm')
 
 
-def arm_call(fn, *args, **kwargs):
+def arm_call(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     """Call an SDK operation; service and transport errors become W365ApiError (sign-in errors W365AuthError)."""
     from azure.core.exceptions import (
         ClientAuthenticationError, HttpResponseError, ServiceRequestError, ServiceResponseError)
@@ -60,7 +62,7 @@ def arm_call(fn, *args, **kwargs):
         raise connection_error('arm', e) from None
 
 
-def arm_list(fn, *args, **kwargs):
+def arm_list(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     """Exhaust an SDK pager inside arm_call, so paging errors are converted too."""
     return arm_call(lambda: list(fn(*args, **kwargs)))
 
@@ -80,21 +82,21 @@ class ArmRestClient(object):
     subscription: paths carry the subscription.
     """
 
-    def __init__(self, credential, endpoints, ca_bundle=None, retry=None):
+    def __init__(self, credential: Any, endpoints: Any, ca_bundle: Any = None, retry: Any = None) -> None:
         self._rest = _ArmRest(credential, endpoints.arm_endpoint, endpoints.arm_scope, ca_bundle, retry)
 
-    def url(self, path, api_version, params=None):
+    def url(self, path: str, api_version: str, params: Optional[Dict[str, Any]] = None) -> str:
         """`api_version` None: the path (a nextLink, say) already carries it."""
         query = dict(params or {})
         if api_version and 'api-version=' not in path:
             query['api-version'] = api_version
         return self._rest._join(path, query)
 
-    def get(self, path, api_version, params=None):
+    def get(self, path: str, api_version: str, params: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
         """JSON at `path` (`/subscriptions/...`). Non-2xx raises W365ApiError."""
         return self._rest._send('GET', self.url(path, api_version, params))
 
-    def get_or_none(self, path, api_version, params=None):
+    def get_or_none(self, path: str, api_version: str, params: Optional[Dict[str, Any]] = None) -> Optional[Dict[str, Any]]:
         try:
             return self.get(path, api_version, params)
         except W365ApiError as e:
@@ -102,9 +104,9 @@ class ArmRestClient(object):
                 return None
             raise
 
-    def list(self, path, api_version, params=None):
+    def list(self, path: str, api_version: str, params: Optional[Dict[str, Any]] = None) -> List[Any]:
         """Every item of a list, following `nextLink` (which already carries the query) until it is absent."""
-        items = []
+        items: List[Any] = []
         page = self.get(path, api_version, params)
         seen = set()
         while True:
@@ -118,5 +120,5 @@ class ArmRestClient(object):
             seen.add(next_link)
             page = self._rest._send('GET', next_link)
 
-    def close(self):
+    def close(self) -> None:
         self._rest.close()

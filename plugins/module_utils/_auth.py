@@ -10,9 +10,11 @@ task itself set, then at task plus environment, so a task that says `username`/`
 
 from __future__ import annotations
 
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Set, Tuple
+
 import os
 
-from ansible_collections.w365.cloudpc.plugins.module_utils._auth_methods._base import OPTION_ENV, SECRET_OPTIONS
+from ansible_collections.w365.cloudpc.plugins.module_utils._auth_methods._base import OPTION_ENV, SECRET_OPTIONS, AuthMethod
 from ansible_collections.w365.cloudpc.plugins.module_utils._auth_methods.azure_cli import AzureCli
 from ansible_collections.w365.cloudpc.plugins.module_utils._auth_methods.client_certificate import ClientCertificate
 from ansible_collections.w365.cloudpc.plugins.module_utils._auth_methods.client_secret import ClientSecret
@@ -32,7 +34,7 @@ AUTO_ORDER = (ClientSecret, ClientCertificate, WorkloadIdentity, UsernamePasswor
 MANAGED_IDENTITY_ENV = ('IDENTITY_ENDPOINT', 'MSI_ENDPOINT')
 
 
-def env_value(option, environ=None):
+def env_value(option: str, environ: Optional[Mapping[str, str]] = None) -> Optional[str]:
     environ = os.environ if environ is None else environ
     for name in OPTION_ENV.get(option, ()):
         value = environ.get(name)
@@ -41,7 +43,7 @@ def env_value(option, environ=None):
     return None
 
 
-def auth_inputs(params, environ=None):
+def auth_inputs(params: Dict[str, Any], environ: Optional[Mapping[str, str]] = None) -> Tuple[Dict[str, Any], Set[str]]:
     """Merge task options with their environment fallbacks.
 
     Returns (inputs, from_task): `inputs` has every sign-in option (task value, else env value, else None);
@@ -49,7 +51,7 @@ def auth_inputs(params, environ=None):
     environment: whichever it came from, it means the same.
     """
     inputs = {}
-    from_task = set()
+    from_task: Set[str] = set()
     for option in OPTION_ENV:
         task_value = params.get(option)
         env = env_value(option, environ)
@@ -62,7 +64,7 @@ def auth_inputs(params, environ=None):
     return inputs, from_task
 
 
-def select_method(auth_method, inputs, from_task, environ=None):
+def select_method(auth_method: Optional[str], inputs: Dict[str, Any], from_task: Set[str], environ: Optional[Mapping[str, str]] = None) -> str:
     """Name of the concrete method to use. Pure: no network, no azure import."""
     environ = os.environ if environ is None else environ
     if auth_method and auth_method != 'auto':
@@ -79,7 +81,8 @@ def select_method(auth_method, inputs, from_task, environ=None):
     return AzureCli.name
 
 
-def auth_method_for(params, endpoints, ca_bundle=None, environ=None, interactive=False):
+def auth_method_for(params: Dict[str, Any], endpoints: Any, ca_bundle: Any = None,
+                    environ: Optional[Mapping[str, str]] = None, interactive: bool = False) -> AuthMethod:
     """Validated AuthMethod instance for the module parameters (no network call).
 
     `interactive`: for the sign-in action plugin (device_code before its first sign-in).
@@ -100,19 +103,19 @@ def auth_method_for(params, endpoints, ca_bundle=None, environ=None, interactive
     return method
 
 
-def build_credential(params, endpoints, ca_bundle=None, environ=None):
+def build_credential(params: Dict[str, Any], endpoints: Any, ca_bundle: Any = None, environ: Optional[Mapping[str, str]] = None) -> Tuple[Any, Optional[str]]:
     """(credential, method_name) for the module parameters. Raises W365ConfigError before any network call."""
     method = auth_method_for(params, endpoints, ca_bundle, environ)
     return method.credential(), method.name
 
 
-def secret_values(params, environ=None):
+def secret_values(params: Dict[str, Any], environ: Optional[Mapping[str, str]] = None) -> List[Any]:
     """Every secret in play (task or env), so the module can mask them in any output."""
     inputs, dummy = auth_inputs(params, environ)
     return [inputs[o] for o in SECRET_OPTIONS if inputs.get(o)]
 
 
-def where(option):
+def where(option: str) -> str:
     """How an operator finds option `option`: the task option, and its place in the rollout inventory."""
     return ('%s (rollout inventory: w365_auth.%s, or the tenant\'s entry in w365_tenant_credentials)'
             % (option, option))
@@ -179,18 +182,18 @@ REMEDIES = {
 class W365SignInError(W365AuthError):
     """A failed sign-in with the remedy for its AADSTS code."""
 
-    def __init__(self, message, method=None, aadsts=None, error=None, remedy=None):
+    def __init__(self, message: str, method: Optional[str] = None, aadsts: Optional[str] = None, error: Any = None, remedy: Optional[str] = None) -> None:
         super(W365SignInError, self).__init__(message, method=method, aadsts=aadsts, error=error)
         self.remedy = remedy
 
-    def to_dict(self):
+    def to_dict(self) -> Dict[str, Any]:
         out = super(W365SignInError, self).to_dict()
         out['type'] = 'W365AuthError'  # the public error type; the remedy is the addition
         out['remedy'] = self.remedy
         return out
 
 
-def remedy_for(aadsts, method_name=None, tenant_id=None):
+def remedy_for(aadsts: Optional[str], method_name: Optional[str] = None, tenant_id: Optional[str] = None) -> Tuple[Optional[str], Optional[str]]:
     """(what happened, remedy) for an AADSTS code, or (None, None)."""
     code = (aadsts or '').upper().replace('AADSTS', '')
     what, remedy = REMEDIES.get(code, (None, None))
@@ -199,7 +202,7 @@ def remedy_for(aadsts, method_name=None, tenant_id=None):
     return what, remedy
 
 
-def auth_error(exc, method_name, secrets=(), tenant_id=None):
+def auth_error(exc: BaseException, method_name: str, secrets: Iterable[str] = (), tenant_id: Optional[str] = None) -> W365SignInError:
     """Turn azure-identity's ClientAuthenticationError / CredentialUnavailableError into W365SignInError.
 
     Keeps the AADSTS code and Entra's description, adds the remedy for that code; drops anything that could echo a

@@ -73,6 +73,24 @@ def create_reading_back(create: Callable[[], Any], find_created: Callable[[], An
                        service=first.service, detail='%s; %s' % (first.detail, note) if first.detail else note)
 
 
+def create_named(create: Callable[[], Any], list_named: Callable[[], Iterable[Dict[str, Any]]],
+                 sleep: Callable[[float], Any] = time.sleep) -> Tuple[Any, bool]:
+    """``create_reading_back`` for a resource named by its display name: the one ``create()`` made is the
+    ``winner`` among those ``list_named()`` returns."""
+    return create_reading_back(create, lambda: winner(list_named()), sleep=sleep)
+
+
+def drop_own_copy(delete: Callable[[], Any], what: str, own: Dict[str, Any], kept: Dict[str, Any]) -> str:
+    """Delete this run's copy that lost the race (already gone, 404, is fine) -> the warning that says so."""
+    try:
+        delete()
+    except W365ApiError as err:
+        if err.status != 404:
+            raise
+    return ('%s: another run created it at the same time; this run deleted its own copy %s and kept %s, as every '
+            'racing run does.' % (what, own['id'], kept['id']))
+
+
 def settle_seconds(own_create_took: float) -> float:
     """How long to wait after this run's create before the deciding read."""
     return max(MIN_SETTLE, min(MAX_SETTLE, 2.0 * float(own_create_took)))

@@ -11,13 +11,15 @@ Azure Government tenant (*.onmicrosoft.us), signed in at https://login.microsoft
 
 from __future__ import annotations
 
+from typing import Any, Dict, Iterable, Optional
+
+from ansible_collections.w365.cloudpc.plugins.module_utils._auth_methods._base import OPTION_ENV, PATH_OPTIONS, SECRET_OPTIONS
 from ansible_collections.w365.cloudpc.plugins.module_utils._errors import W365ConfigError
 
-# Sign-in options a gov_auth dict takes, beside auth_method and the endpoint overrides.
-GOV_SIGNIN_OPTIONS = ('tenant_id', 'client_id', 'client_secret', 'client_certificate_path',
-                      'client_certificate_password', 'federated_token_file', 'username', 'password')
-GOV_SECRET_OPTIONS = ('client_secret', 'client_certificate_password', 'password')
-GOV_PATH_OPTIONS = ('client_certificate_path', 'federated_token_file')
+# Sign-in options a gov_auth dict takes, beside auth_method and the endpoint overrides: the task's own.
+GOV_SIGNIN_OPTIONS = tuple(OPTION_ENV)
+GOV_SECRET_OPTIONS = SECRET_OPTIONS
+GOV_PATH_OPTIONS = PATH_OPTIONS
 
 MISSING_GOV = ('cloud=gcc signs in twice: the commercial GCC tenant for Microsoft Graph (the task\'s own sign-in '
                'options) and the Azure Government tenant (*.onmicrosoft.us) for Azure Resource Manager and the '
@@ -26,10 +28,10 @@ MISSING_GOV = ('cloud=gcc signs in twice: the commercial GCC tenant for Microsof
                '(rollout inventory: w365_gov_auth); see docs/government-clouds.md')
 
 
-def gov_auth_spec(auth_method_choices):
+def gov_auth_spec(auth_method_choices: Iterable[str]) -> Dict[str, Any]:
     """Argument spec of option `gov_auth` (doc fragment `w365.cloudpc.auth`)."""
-    options = dict(auth_method=dict(type='str', default='auto', choices=list(auth_method_choices)),
-                   authority_host=dict(type='str'), graph_endpoint=dict(type='str'))
+    options: Dict[str, Dict[str, Any]] = dict(auth_method=dict(type='str', default='auto', choices=list(auth_method_choices)),
+                                              authority_host=dict(type='str'), graph_endpoint=dict(type='str'))
     for option in GOV_SIGNIN_OPTIONS:
         options[option] = dict(type='path' if option in GOV_PATH_OPTIONS else 'str')
         if option in GOV_SECRET_OPTIONS:
@@ -37,7 +39,7 @@ def gov_auth_spec(auth_method_choices):
     return dict(type='dict', options=options)
 
 
-def gov_params(params):
+def gov_params(params: Dict[str, Any]) -> Any:
     """The gov_auth dict with the task's token cache settings, shaped like module params for _auth; or None."""
     gov = params.get('gov_auth')
     if not gov:
@@ -48,7 +50,7 @@ def gov_params(params):
     return merged
 
 
-def check_gov_auth(params, cloud, main_tenant=None):
+def check_gov_auth(params: Dict[str, Any], cloud: Any, main_tenant: Any = None) -> Optional[str]:
     """W365ConfigError when cloud=gcc lacks the Azure Government sign-in, or gives the commercial tenant there.
 
     Returns a warning (str) when gov_auth is set for another cloud, else None. No network.

@@ -10,6 +10,8 @@ Azure Government sign-in itself and the tenant mapping.
 
 from __future__ import annotations
 
+from typing import Any, Dict, List, Tuple
+
 from ansible_collections.w365.cloudpc.plugins.module_utils._errors import W365ApiError, W365Error
 from ansible_collections.w365.cloudpc.plugins.module_utils._preflight import FAILED, PASSED, WARNING, make_check
 
@@ -18,7 +20,7 @@ MAPPING_REMEDY = ('Map the tenants once with w365.cloudpc.w365_gov_tenant_mappin
                   'tenant); the rollout does it for tenants with cloud=gcc.')
 
 
-def gov_checks(module):
+def gov_checks(module: Any) -> Tuple[List[Dict[str, Any]], bool]:
     """[checks], failed: the Azure Government sign-in and the tenant mapping. Only for cloud=gcc."""
     from ansible_collections.w365.cloudpc.plugins.module_utils import _gov_mapping
     if module.endpoints.cloud != 'gcc':

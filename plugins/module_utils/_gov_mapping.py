@@ -13,6 +13,8 @@ is the Windows 365 app, `0af06dc6-e4b5-4f28-818e-e78e62d137a5/.default`; GET ans
 
 from __future__ import annotations
 
+from typing import Any, Dict, Optional, Tuple
+
 import base64
 import json
 
@@ -28,24 +30,24 @@ GOV_TOKEN_SCOPE = WINDOWS365_APP_ID + '/.default'
 class GovSetupError(W365Error):
     """A GCC setup call failed or found what it must not change; `api_error` keeps the service's own error."""
 
-    def __init__(self, msg, api_error=None):
+    def __init__(self, msg: str, api_error: Any = None) -> None:
         self.msg = msg
         self.api_error = api_error
         super().__init__('%s: %s' % (msg, api_error) if api_error is not None else msg)
 
-    def to_dict(self):
+    def to_dict(self) -> Dict[str, Any]:
         if self.api_error is None:
             return {'type': 'GovSetupError', 'message': self.msg}
         return dict(self.api_error.to_dict(), explanation=self.msg)
 
 
-def require_gcc(module, what):
+def require_gcc(module: Any, what: str) -> None:
     if module.endpoints.cloud != 'gcc':
         raise W365ConfigError('cloud', '%s is the Windows 365 Government GCC setup and needs cloud=gcc (with gov_auth '
                                        'for the Azure Government tenant); got cloud=%s' % (what, module.endpoints.cloud))
 
 
-def token_tenant(token):
+def token_tenant(token: str) -> Optional[str]:
     """The `tid` claim of an access token (read, not verified: only to name the tenant the token is for)."""
     try:
         payload = token.split('.')[1]
@@ -57,20 +59,20 @@ def token_tenant(token):
     return str(claims.get('tid') or '').lower() or None
 
 
-def gov_token(module):
+def gov_token(module: Any) -> Tuple[Dict[str, str], Optional[str]]:
     """(header dict, Azure Government tenant GUID) from the gov_auth sign-in; the token is never returned."""
     token = module.gov_credential.get_token(GOV_TOKEN_SCOPE).token
     return {GOV_TOKEN_HEADER: 'Bearer %s' % token}, token_tenant(token)
 
 
-def mapping_result(body):
+def mapping_result(body: Dict[str, Any]) -> Optional[Dict[str, Any]]:
     if not body:
         return None
     return {'id': body.get('id'),
             'organization_ids_in_us_gov_cloud': [str(i).lower() for i in body.get('organizationIdsInUSGovCloud') or []]}
 
 
-def read_mapping(module, header):
+def read_mapping(module: Any, header: Dict[str, str]) -> Any:
     try:
         return mapping_result(module.graph.get(MAPPING_PATH, version='beta', headers=header))
     except W365ApiError as err:
@@ -81,7 +83,7 @@ def read_mapping(module, header):
         raise
 
 
-def find_service_principal(module):
+def find_service_principal(module: Any) -> Any:
     from ansible_collections.w365.cloudpc.plugins.module_utils._service_principal import find_windows365_principal
     try:
         return find_windows365_principal(module.directory_graph)
@@ -92,7 +94,7 @@ def find_service_principal(module):
         raise
 
 
-def create_service_principal(module):
+def create_service_principal(module: Any) -> Any:
     """Create the Windows 365 service principal in the Azure Government tenant; returns its object ID.
 
     A concurrent run that created it first (409) is not an error: the principal is read back."""
@@ -113,7 +115,7 @@ def create_service_principal(module):
         raise
 
 
-def ensure(module, ensure_service_principal=True):
+def ensure(module: Any, ensure_service_principal: Any = True) -> Any:
     """Make sure the Azure Government tenant has the Windows 365 service principal and the GCC tenant is mapped to it.
 
     Returns (changed, result, diff). Check mode reads only and predicts. A mapping to another Azure Government
@@ -171,7 +173,7 @@ def ensure(module, ensure_service_principal=True):
     return changed, result, diff
 
 
-def info(module):
+def info(module: Any) -> Dict[str, Any]:
     """What the GCC setup looks like, without writing."""
     sp_id = find_service_principal(module)
     header, gov_tid = gov_token(module)

@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+from typing import Any, Dict, List, Optional
+
 import os
 import uuid
 from urllib.parse import quote, urlencode
@@ -22,7 +24,7 @@ MAX_PAGES = 1000
 _SESSIONS: dict = {}
 
 
-def shared_session():
+def shared_session() -> Any:
     """The one requests.Session of this process: Graph, ARM and token requests share its connection pools.
 
     A task's requests then reuse one HTTPS connection per host, and so do the items of a loop (one worker runs them
@@ -42,7 +44,7 @@ def shared_session():
     return session
 
 
-def shared_transport(ca_bundle=None, retry=None):
+def shared_transport(ca_bundle: Any = None, retry: Any = None) -> Any:
     """An azure-core RequestsTransport on `shared_session()` with this client's TLS trust and timeouts; closing it
     leaves the session open for the next client of the process."""
     from azure.core.pipeline.transport import RequestsTransport
@@ -53,7 +55,7 @@ def shared_transport(ca_bundle=None, retry=None):
     return RequestsTransport(session=shared_session(), session_owner=False, **kwargs)
 
 
-def odata_quote(value):
+def odata_quote(value: Any) -> str:
     """A string literal for $filter: single quotes doubled, as OData requires."""
     return "'%s'" % str(value).replace("'", "''")
 
@@ -68,7 +70,7 @@ class RestClient(object):
     client_request_id_header = 'client-request-id'
     request_id_header = 'request-id'
 
-    def __init__(self, credential, base_url, scope, ca_bundle=None, retry=None):
+    def __init__(self, credential: Any, base_url: str, scope: str, ca_bundle: Any = None, retry: Any = None) -> None:
         from azure.core import PipelineClient
         from azure.core.pipeline.policies import (
             BearerTokenCredentialPolicy, ContentDecodePolicy, HeadersPolicy, UserAgentPolicy)
@@ -84,8 +86,8 @@ class RestClient(object):
             self.retry.policy(self.service),
             BearerTokenCredentialPolicy(credential, scope),
         ]
-        self._client = PipelineClient(base_url=base_url, policies=policies,
-                                      transport=shared_transport(ca_bundle, self.retry))
+        self._client: Any = PipelineClient(base_url=base_url, policies=policies,
+                                           transport=shared_transport(ca_bundle, self.retry))
 
     def _join(self, path, params):
         url = path if path.startswith('https://') else '%s/%s' % (self.base_url, path.lstrip('/'))
@@ -128,7 +130,7 @@ class RestClient(object):
                                % self.service_title, request_id=response.headers.get(self.request_id_header),
                                method=method, url=url, service=self.service) from None
 
-    def close(self):
+    def close(self) -> None:
         self._client.close()
 
 
@@ -141,24 +143,24 @@ class GraphClient(RestClient):
     service = 'graph'
     service_title = 'Microsoft Graph'
 
-    def __init__(self, credential, endpoints, ca_bundle=None, retry=None):
+    def __init__(self, credential: Any, endpoints: Any, ca_bundle: Any = None, retry: Any = None) -> None:
         self.endpoints = endpoints
         super(GraphClient, self).__init__(credential, endpoints.graph_endpoint, endpoints.graph_scope, ca_bundle,
                                           retry)
 
-    def url(self, path, params=None, version='v1.0'):
+    def url(self, path: str, params: Optional[Dict[str, Any]] = None, version: str = 'v1.0') -> str:
         if not path.startswith('https://'):
             path = '%s/%s' % (version, path.lstrip('/'))
         return self._join(path, params)
 
-    def request(self, method, path, params=None, body=None, version='v1.0', headers=None):
+    def request(self, method: str, path: str, params: Optional[Dict[str, Any]] = None, body: Any = None, version: str = 'v1.0', headers: Any = None) -> Any:
         """Send one request; returns the parsed JSON body (None when empty). Raises W365ApiError on non-2xx."""
         return self._send(method, self.url(path, params, version), body=body, headers=headers)
 
-    def get(self, path, params=None, version='v1.0', headers=None):
+    def get(self, path: str, params: Optional[Dict[str, Any]] = None, version: str = 'v1.0', headers: Any = None) -> Any:
         return self.request('GET', path, params=params, version=version, headers=headers)
 
-    def get_or_none(self, path, params=None, version='v1.0', headers=None):
+    def get_or_none(self, path: str, params: Optional[Dict[str, Any]] = None, version: str = 'v1.0', headers: Any = None) -> Any:
         """GET, but a 404 means "not there" and returns None."""
         try:
             return self.get(path, params=params, version=version, headers=headers)
@@ -167,9 +169,9 @@ class GraphClient(RestClient):
                 return None
             raise
 
-    def list(self, path, params=None, version='v1.0', headers=None):
+    def list(self, path: str, params: Optional[Dict[str, Any]] = None, version: str = 'v1.0', headers: Any = None) -> List[Any]:
         """Every item of a collection, following `@odata.nextLink` unchanged until it is absent."""
-        items = []
+        items: List[Any] = []
         page = self.get(path, params=params, version=version, headers=headers)
         seen = set()
         pages = 1
@@ -186,11 +188,11 @@ class GraphClient(RestClient):
             pages += 1
             page = self.get(next_link, headers=headers)
 
-    def post(self, path, body=None, version='v1.0', headers=None):
+    def post(self, path: str, body: Any = None, version: str = 'v1.0', headers: Any = None) -> Any:
         return self.request('POST', path, body=body, version=version, headers=headers)
 
-    def patch(self, path, body, version='v1.0', headers=None):
+    def patch(self, path: str, body: Any, version: str = 'v1.0', headers: Any = None) -> Any:
         return self.request('PATCH', path, body=body, version=version, headers=headers)
 
-    def delete(self, path, version='v1.0', headers=None):
+    def delete(self, path: str, version: str = 'v1.0', headers: Any = None) -> Any:
         return self.request('DELETE', path, version=version, headers=headers)

@@ -255,7 +255,7 @@ def validate_name(name: Optional[str]) -> str:
     return str(name)
 
 
-def version_key(version: Optional[str]) -> Any:
+def version_key(version: Optional[str]) -> Tuple[Any, ...]:
     """Versions compare by their integer parts, so 1.0.0 and 1.00.0 (as Graph might echo) are one version."""
     try:
         return tuple(int(part) for part in str(version).split('.'))

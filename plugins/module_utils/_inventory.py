@@ -13,7 +13,7 @@ from __future__ import annotations
 import difflib
 import os
 import re
-from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Set, Tuple
 
 from ansible_collections.w365.cloudpc.plugins.module_utils._anc import MAX_NAME_LENGTH
 from ansible_collections.w365.cloudpc.plugins.module_utils._constants import AZURE_REGIONS
@@ -90,6 +90,28 @@ def unknown_keys(mapping: Iterable[Any], known: Sequence[str], where: str) -> Li
             problems.append('%s has an unknown key %s%s; known keys: %s.' % (
                 where, _name(key), closest(key, known), ', '.join(known)))
     return problems
+
+
+def _seen_before(seen: Set[str], name: str) -> bool:
+    """True when `name` (case and outer spaces aside) is already in `seen`; adds it."""
+    key = name.strip().lower()
+    before = key in seen
+    seen.add(key)
+    return before
+
+
+def _entries(items: Iterable[Any], at: str, known: Sequence[str], not_a_mapping: str,
+             add: Callable[[str, str], Any]) -> Iterator[Tuple[int, str, Dict[str, Any]]]:
+    """(index, place, entry) for each mapping among `items`, place being `at[index]`. An item that is not a mapping
+    is reported as `place not_a_mapping` and skipped; the unknown keys of a mapping are reported."""
+    for index, entry in enumerate(items):
+        where = '%s[%d]' % (at, index)
+        if not isinstance(entry, dict):
+            add(where, '%s %s' % (where, not_a_mapping))
+            continue
+        for message in unknown_keys(entry, known, where):
+            add(where, message)
+        yield index, where, entry
 
 
 # --- the tenant sign-in map (AWX "Windows 365 tenant map" credential) ----------------------------
@@ -340,13 +362,8 @@ def _check_images(images, add):
         add(var, '%s must be a list of {name, version, source_image_id}.' % var)
         return
     seen = {}
-    for index, image in enumerate(images):
-        where = '%s[%d]' % (var, index)
-        if not isinstance(image, dict):
-            add(where, '%s must be a mapping with name, version and source_image_id.' % where)
-            continue
-        for message in unknown_keys(image, IMAGE_KEYS, where):
-            add(where, message)
+    for index, where, image in _entries(images, var, IMAGE_KEYS, 'must be a mapping with name, version and source_image_id.',
+                                        add):
         name, version = image.get('name'), image.get('version')
         if not isinstance(name, str) or not name.strip():
             add(where + '.name', '%s.name is required: the display name of the image.' % where)
@@ -398,13 +415,8 @@ def _check_policy_network(where, network, ancs, add):
             % where)
         return
     seen, kinds, join_types = set(), set(), {}
-    for index, entry in enumerate(_policy_network_entries(network)):
-        item = '%s[%d]' % (at, index)
-        if not isinstance(entry, dict):
-            add(item, '%s must be a connection name or a mapping with anc (or region / region_group).' % item)
-            continue
-        for message in unknown_keys(entry, POLICY_NETWORK_KEYS, item):
-            add(item, message)
+    for _index, item, entry in _entries(_policy_network_entries(network), at, POLICY_NETWORK_KEYS,
+                                        'must be a connection name or a mapping with anc (or region / region_group).', add):
         name = entry.get('anc')
         hosted = entry.get('region') or entry.get('region_group')
         if name in (None, '') and not hosted:
@@ -429,9 +441,8 @@ def _check_policy_network(where, network, ancs, add):
         if not isinstance(name, str) or not name.strip():
             add(item + '.anc', '%s.anc must be the name of an Azure network connection of the tenant.' % item)
             continue
-        if name.strip().lower() in seen:
+        if _seen_before(seen, name):
             add(item, '%s names connection %s again; list each connection once.' % (item, _name(name)))
-        seen.add(name.strip().lower())
         known = ancs.get(name.strip().lower())
         if known is None:
             if _truthy(entry.get('existing', False)):
@@ -507,22 +518,15 @@ def _check_policy_assignments(where, assignments, add):
         add(at, '%s must be a list of Entra groups (display name or object ID).' % at)
         return
     seen = set()
-    for index, entry in enumerate(assignments):
-        item = '%s[%d]' % (at, index)
-        if isinstance(entry, str):
-            entry = {'group': entry}
-        if not isinstance(entry, dict):
-            add(item, '%s must be a group (display name or object ID) or a mapping with group.' % item)
-            continue
-        for message in unknown_keys(entry, POLICY_ASSIGNMENT_KEYS, item):
-            add(item, message)
+    groups = ({'group': entry} if isinstance(entry, str) else entry for entry in assignments)
+    for _index, item, entry in _entries(groups, at, POLICY_ASSIGNMENT_KEYS,
+                                        'must be a group (display name or object ID) or a mapping with group.', add):
         group = entry.get('group')
         if not isinstance(group, str) or not group.strip():
             add(item + '.group', '%s.group is required: the Entra group\'s display name or object ID.' % item)
             continue
-        if group.strip().lower() in seen:
+        if _seen_before(seen, group):
             add(item, '%s assigns group %s again; list each group once.' % (item, _name(group)))
-        seen.add(group.strip().lower())
 
 
 def check_policies(policies: Any, ancs: Mapping[str, Any], images: Mapping[Any, Any], add: Any) -> None:
@@ -538,13 +542,7 @@ def check_policies(policies: Any, ancs: Mapping[str, Any], images: Mapping[Any, 
         add(var, '%s must be a list of policies ({name, network, image, assignments, ...}).' % var)
         return
     names: Dict[Any, Any] = {}
-    for index, policy in enumerate(policies):
-        where = '%s[%d]' % (var, index)
-        if not isinstance(policy, dict):
-            add(where, '%s must be a mapping with name, network, image, ...' % where)
-            continue
-        for message in unknown_keys(policy, POLICY_KEYS, where):
-            add(where, message)
+    for index, where, policy in _entries(policies, var, POLICY_KEYS, 'must be a mapping with name, network, image, ...', add):
         name = policy.get('name')
         if not isinstance(name, str) or not name.strip():
             add(where + '.name', '%s.name is required: the display name of the provisioning policy.' % where)

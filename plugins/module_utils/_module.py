@@ -5,16 +5,17 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
-from typing import Any, List
+from typing import Any, Callable, Dict, List, Optional
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback
 from ansible.module_utils.common.parameters import AnsibleFallbackNotFound, remove_values
 
 from ansible_collections.w365.cloudpc.plugins.module_utils._auth import (
     AUTH_METHOD_CHOICES, auth_error, auth_method_for, secret_values)
-from ansible_collections.w365.cloudpc.plugins.module_utils._auth_methods._base import OPTION_ENV, SECRET_OPTIONS
+from ansible_collections.w365.cloudpc.plugins.module_utils._auth_methods._base import OPTION_ENV, PATH_OPTIONS, SECRET_OPTIONS
 from ansible_collections.w365.cloudpc.plugins.module_utils._clouds import (
     CLOUD_NAMES, cloud_from_name, resolve_endpoints, resolve_gov_endpoints)
 from ansible_collections.w365.cloudpc.plugins.module_utils._errors import (
@@ -39,9 +40,9 @@ def _cloud_env_fallback(*names):
     raise AnsibleFallbackNotFound
 
 
-def auth_argument_spec():
+def auth_argument_spec() -> Dict[str, Any]:
     """The sign-in options of doc fragment `w365.cloudpc.auth`."""
-    spec = dict(
+    spec: Dict[str, Any] = dict(
         auth_method=dict(type='str', default='auto', choices=list(AUTH_METHOD_CHOICES)),
         cloud=dict(type='str', default='public', choices=list(CLOUD_NAMES),
                    fallback=(_cloud_env_fallback, ['AZURE_CLOUD_ENVIRONMENT'])),
@@ -58,18 +59,17 @@ def auth_argument_spec():
         token_cache_allow_unencrypted=dict(type='bool', default=False,
                                            fallback=(env_fallback, ['W365_TOKEN_CACHE_ALLOW_UNENCRYPTED'])),
     )
-    path_options = ('client_certificate_path', 'federated_token_file')
     # Env fallbacks for these are applied by _auth.auth_inputs, which needs to know what the task set itself.
     for option in OPTION_ENV:
-        spec[option] = dict(type='path' if option in path_options else 'str')
+        spec[option] = dict(type='path' if option in PATH_OPTIONS else 'str')
         if option in SECRET_OPTIONS:
             spec[option]['no_log'] = True
     return spec
 
 
-def subscription_id_option(required=False):
+def subscription_id_option(required: bool = False) -> Dict[str, Any]:
     """Argument spec entry for a module's `subscription_id` (doc fragment `w365.cloudpc.auth.SUBSCRIPTION_ID`)."""
-    option = dict(type='str', fallback=(env_fallback, ['AZURE_SUBSCRIPTION_ID']))
+    option: Dict[str, Any] = dict(type='str', fallback=(env_fallback, ['AZURE_SUBSCRIPTION_ID']))
     if required:
         option['required'] = True
     return option
@@ -123,15 +123,15 @@ class W365Module(AnsibleModule):
         for value in unknown_option_values(getattr(self, 'params', None), getattr(self, 'argument_spec', None)):
             self.no_log_values.add(value)
 
-    def exit_json(self, **kwargs):
+    def exit_json(self, **kwargs: Any) -> None:
         self._mask_unknown_options()
         super(W365Module, self).exit_json(**kwargs)
 
-    def fail_json(self, msg, **kwargs):
+    def fail_json(self, msg: str, **kwargs: Any) -> None:
         self._mask_unknown_options()
         super(W365Module, self).fail_json(msg, **kwargs)
 
-    def __init__(self, argument_spec=None, **kwargs):
+    def __init__(self, argument_spec: Any = None, **kwargs: Any) -> None:
         spec = auth_argument_spec()
         spec.update(argument_spec or {})
         super(W365Module, self).__init__(argument_spec=spec, **kwargs)
@@ -142,11 +142,9 @@ class W365Module(AnsibleModule):
         # Secrets that came from the environment are not module params: register them for masking too.
         for secret in secret_values(self.params):
             self.no_log_values.add(secret)
-        self._graph = None
         self._credential = None
-        self._arm_clients = {}
-        self._arm_rest = None
-        self._gov_graph = None
+        # Graph and ARM clients, one per key (see _client).
+        self._clients: Dict[Any, Any] = {}
         self._gov_credential = None
         # GCC: the Azure Government tenant's sign-in (ARM, its directory); None for every other cloud.
         self._gov_auth = None
@@ -189,11 +187,11 @@ class W365Module(AnsibleModule):
                       % (self._auth.name, self._auth.token_cache_note))
 
     @property
-    def auth_method(self):
+    def auth_method(self) -> Optional[str]:
         return self._auth.name
 
     @property
-    def ca_bundle(self):
+    def ca_bundle(self) -> Optional[str]:
         return self.params.get('ca_bundle') or None
 
     def _wrapped_credential(self, method, endpoints, option='auth_method'):
@@ -215,14 +213,14 @@ class W365Module(AnsibleModule):
                                  cache_key=key)
 
     @property
-    def credential(self):
+    def credential(self) -> Any:
         """The task's sign-in (for cloud=gcc: the commercial GCC tenant, used for Microsoft Graph)."""
         if self._credential is None:
             self._credential = self._wrapped_credential(self._auth, self.endpoints)
         return self._credential
 
     @property
-    def gov_credential(self):
+    def gov_credential(self) -> Any:
         """cloud=gcc: the Azure Government tenant's sign-in (option gov_auth); None for other clouds."""
         if self._gov_auth is None:
             return None
@@ -231,62 +229,61 @@ class W365Module(AnsibleModule):
         return self._gov_credential
 
     @property
-    def arm_credential(self):
+    def arm_credential(self) -> Any:
         """The credential for Azure Resource Manager: the Azure Government tenant's for cloud=gcc."""
         return self.gov_credential if self._gov_auth is not None else self.credential
 
     @property
-    def arm_tenant_id(self):
+    def arm_tenant_id(self) -> Optional[str]:
         """The tenant whose ARM the task calls (gov_auth.tenant_id for cloud=gcc)."""
         method = self._gov_auth if self._gov_auth is not None else self._auth
         return method.inputs.get('tenant_id')
 
-    def ensure_credential(self):
+    def ensure_credential(self) -> Any:
         """Build the credential(s) now (offline; the token is fetched on first use). Raises W365Error."""
         if self._gov_auth is not None:
             self.gov_credential  # pylint: disable=pointless-statement
         return self.credential
 
-    @property
-    def graph(self):
-        if self._graph is None:
-            from ansible_collections.w365.cloudpc.plugins.module_utils._graph import GraphClient
-            self._graph = GraphClient(self.credential, self.endpoints, self.ca_bundle, self.retry)
-        return self._graph
+    def _client(self, key: Any, make: Callable[[], Any]) -> Any:
+        """The task's one client for `key`, made by `make()` on first use."""
+        if key not in self._clients:
+            self._clients[key] = make()
+        return self._clients[key]
 
     @property
-    def directory_graph(self):
+    def graph(self) -> Any:
+        """_graph.GraphClient of the task's sign-in."""
+        from ansible_collections.w365.cloudpc.plugins.module_utils._graph import GraphClient
+        return self._client('graph', lambda: GraphClient(self.credential, self.endpoints, self.ca_bundle, self.retry))
+
+    @property
+    def directory_graph(self) -> Any:
         """Graph of the tenant whose directory holds the principals that get Azure roles: the Azure Government
         tenant's Graph (graph.microsoft.us) for cloud=gcc, else `graph`."""
         if self._gov_auth is None:
             return self.graph
-        if self._gov_graph is None:
-            from ansible_collections.w365.cloudpc.plugins.module_utils._graph import GraphClient
-            self._gov_graph = GraphClient(self.gov_credential, self.gov_endpoints, self.ca_bundle, self.retry)
-        return self._gov_graph
+        from ansible_collections.w365.cloudpc.plugins.module_utils._graph import GraphClient
+        return self._client('gov_graph', lambda: GraphClient(self.gov_credential, self.gov_endpoints, self.ca_bundle,
+                                                             self.retry))
 
     @property
-    def arm(self):
+    def arm(self) -> Any:
         """_arm.ArmRestClient: plain ARM REST reads without an azure-mgmt SDK, one per task."""
-        if self._arm_rest is None:
-            from ansible_collections.w365.cloudpc.plugins.module_utils._arm import ArmRestClient
-            self._arm_rest = ArmRestClient(self.arm_credential, self.endpoints, self.ca_bundle, self.retry)
-        return self._arm_rest
+        from ansible_collections.w365.cloudpc.plugins.module_utils._arm import ArmRestClient
+        return self._client('arm', lambda: ArmRestClient(self.arm_credential, self.endpoints, self.ca_bundle, self.retry))
 
     def _arm(self, factory_name, subscription_id):
-        key = (factory_name, (subscription_id or '').lower())
-        if key not in self._arm_clients:
-            from ansible_collections.w365.cloudpc.plugins.module_utils import _arm
-            factory = getattr(_arm, factory_name)
-            self._arm_clients[key] = factory(self.arm_credential, subscription_id, self.endpoints, self.ca_bundle,
-                                             self.retry)
-        return self._arm_clients[key]
+        from ansible_collections.w365.cloudpc.plugins.module_utils import _arm
+        factory = getattr(_arm, factory_name)
+        return self._client((factory_name, (subscription_id or '').lower()),
+                            lambda: factory(self.arm_credential, subscription_id, self.endpoints, self.ca_bundle, self.retry))
 
-    def authorization_client(self, subscription_id):
+    def authorization_client(self, subscription_id: str) -> Any:
         """azure-mgmt-authorization, for role-assignment writes (reads use `arm`)."""
         return self._arm('authorization_client', subscription_id)
 
-    def refuse_control_characters(self, *options):
+    def refuse_control_characters(self, *options: Any) -> None:
         """Raise W365ConfigError naming the first of `options` whose text holds a control character (tab, newline,
         DEL, C1). Says where, never quotes the text."""
         for option in options:
@@ -295,7 +292,7 @@ class W365Module(AnsibleModule):
                 raise W365ConfigError(option, 'contains a control character (tab, line break or similar) at '
                                               'position %d; remove it' % position)
 
-    def run(self, body, what=None, result=None):
+    def run(self, body: Callable[[], Any], what: Optional[str] = None, result: Optional[Dict[str, Any]] = None) -> Any:
         """Call `body()`; any collection error fails the task through `fail_from_exception`.
 
         Build clients (`module.graph`, `module.arm`, ...) inside `body`: signing in may fail on user input.
@@ -310,7 +307,7 @@ class W365Module(AnsibleModule):
             extra = result() if callable(result) else dict(result or {})
             self.fail_from_exception(err, what, **extra)
 
-    def fail_from_exception(self, err, what=None, **result):
+    def fail_from_exception(self, err: W365Error, what: Optional[str] = None, **result: Any) -> None:
         """The one failure result for a W365Error.
 
         Always `msg` (one readable line) and `error` (structured: type, and for service errors status, code,
@@ -335,12 +332,12 @@ class W365Module(AnsibleModule):
     # The older name: every caller passes a W365Error and an optional prefix.
     fail_api = fail_from_exception
 
-    def warn(self, warning, **kwargs):
+    def warn(self, warning: str, **kwargs: Any) -> None:
         """AnsibleModule.warn with the task's secrets masked: ansible-core does not mask no_log values in
         warnings, and a warning may quote an input that holds one (a password pasted into the wrong option)."""
         super(W365Module, self).warn(remove_values(warning, self.no_log_values), **kwargs)
 
-    def exit(self, changed, diff=None, **result):
+    def exit(self, changed: bool, diff: Any = None, **result: Any) -> None:
         """exit_json with `auth_method`, and `diff` only when the task runs in diff mode."""
         result['auth_method'] = self.auth_method
         if diff is not None and self._diff:
@@ -360,7 +357,7 @@ def _transport_error(exc):
     return None
 
 
-def control_character_position(value):
+def control_character_position(value: Any) -> int:
     """1-based position of the first control character in a string, or 0."""
     if not isinstance(value, str):
         return 0
@@ -377,25 +374,24 @@ def _scrub(text, secrets):
     return ' '.join(text.split())
 
 
-class _AuthErrorMapping(object):
+@dataclasses.dataclass(eq=False, repr=False)  # repr=False: the fields hold the task's secrets
+class _AuthErrorMapping:
     """Wraps a credential so sign-in failures surface as W365AuthError wherever the token is first needed."""
 
-    def __init__(self, credential, method_name, secrets, token_cache=None, timeout=None, authority=None,
-                 tenant_id=None, label=None, cache_key=None):
-        self._credential = credential
-        # _token_cache.process_credential's key: lets clients drop the credential after a 401.
-        self.cache_key = cache_key
-        # Which sign-in failed, when a task has two (cloud=gcc: 'Azure Government tenant (gov_auth)').
-        self._label = label
-        self._method = method_name
-        self._secrets = secrets
-        self._token_cache = token_cache
-        self._timeout = timeout
-        self._authority = authority
-        self._tenant_id = tenant_id
-        # After one failed sign-in the task asks Entra no more: the same credential would fail again, and each
-        # failed attempt counts towards Entra smart lockout.
-        self._failure = None
+    credential: Any
+    method_name: str
+    secrets: List[str]
+    token_cache: Any = None
+    timeout: Optional[float] = None
+    authority: Optional[str] = None
+    tenant_id: Optional[str] = None
+    # Which sign-in failed, when a task has two (cloud=gcc: 'Azure Government tenant (gov_auth)').
+    label: Optional[str] = None
+    # _token_cache.process_credential's key: lets clients drop the credential after a 401.
+    cache_key: Any = None
+    # After one failed sign-in the task asks Entra no more: the same credential would fail again, and each
+    # failed attempt counts towards Entra smart lockout.
+    _failure: Optional[W365Error] = dataclasses.field(default=None, init=False)
 
     def get_token(self, *scopes, **kwargs):
         return self._call('get_token', *scopes, **kwargs)
@@ -408,32 +404,32 @@ class _AuthErrorMapping(object):
         if self._failure is not None:
             raise self._failure
         try:
-            return getattr(self._credential, name)(*args, **kwargs)
+            return getattr(self.credential, name)(*args, **kwargs)
         except ClientAuthenticationError as e:
             from ansible_collections.w365.cloudpc.plugins.module_utils._token_cache import forget_credential
             forget_credential(self.cache_key)
-            if self._token_cache and isinstance(e.__cause__, ValueError):
+            if self.token_cache and isinstance(e.__cause__, ValueError):
                 # azure-identity reports a cache file it cannot parse as a failed sign-in; say what to delete.
                 from ansible_collections.w365.cloudpc.plugins.module_utils._token_cache import (
                     unreadable_cache_error, unreadable_cache_file)
-                path = unreadable_cache_file(self._token_cache)
+                path = unreadable_cache_file(self.token_cache)
                 if path:
                     raise unreadable_cache_error(path) from None
             transport = _transport_error(e)
             if transport is not None:
                 # No answer from the token endpoint: say which service, where, and what to do.
-                raise connection_error('entra', transport, url=self._authority, timeout=self._timeout) from None
+                raise connection_error('entra', transport, url=self.authority, timeout=self.timeout) from None
             # `from None`: the chained original may quote the request, which can include the secret.
-            failure = auth_error(e, self._method, self._secrets, self._tenant_id)
-            if self._label:
+            failure = auth_error(e, self.method_name, self.secrets, self.tenant_id)
+            if self.label:
                 from ansible_collections.w365.cloudpc.plugins.module_utils._auth import W365SignInError
-                failure = W365SignInError('%s: %s' % (self._label, failure), method=failure.method,
+                failure = W365SignInError('%s: %s' % (self.label, failure), method=failure.method,
                                           aadsts=failure.aadsts, error=failure.error, remedy=failure.remedy)
             self._failure = failure
             raise self._failure from None
 
     def close(self):
-        close = getattr(self._credential, 'close', None)
+        close = getattr(self.credential, 'close', None)
         if close:
             close()
 

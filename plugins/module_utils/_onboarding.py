@@ -8,6 +8,8 @@ roles and the Windows 365 service principal). Used by module w365_automation_ide
 
 from __future__ import annotations
 
+from typing import Any, Dict, List, Optional, Tuple
+
 import base64
 import datetime
 import os
@@ -50,7 +52,7 @@ KEY_DISPLAY_NAME = 'w365.cloudpc onboarding'
 _ATTR = 'Microsoft.Authorization/roleAssignments'
 
 
-def delegation_condition(windows365_principal_id, roles=DELEGABLE_ROLES):
+def delegation_condition(windows365_principal_id: str, roles: Any = DELEGABLE_ROLES) -> str:
     """The ABAC condition (version 2.0) for Role Based Access Control Administrator: assign and delete only `roles`,
     and only for the Windows 365 service principal. The shape of Microsoft's "Constrain roles and principals"
     example (learn: role-based-access-control/delegate-role-assignments-examples): writes are judged by the
@@ -66,14 +68,14 @@ def delegation_condition(windows365_principal_id, roles=DELEGABLE_ROLES):
     return ' AND '.join(parts)
 
 
-def same_condition(a, b):
+def same_condition(a: Any, b: Any) -> bool:
     """Conditions compared as Azure stores them: whitespace and letter case do not matter."""
     def norm(text):
         return re.sub(r'\s+', '', text or '').lower()
     return norm(a) == norm(b)
 
 
-def validate_permissions(names, option='graph_permissions'):
+def validate_permissions(names: Any, option: str = 'graph_permissions') -> List[str]:
     out = []
     for name in names or []:
         match = next((k for k in GRAPH_APP_ROLES if k.lower() == str(name).lower()), None)
@@ -90,18 +92,18 @@ def _now():
     return datetime.datetime.now(datetime.timezone.utc)
 
 
-def thumbprint_b64(cert):
+def thumbprint_b64(cert: Any) -> str:
     """The SHA-1 thumbprint as Graph's keyCredential customKeyIdentifier (Edm.Binary, base64)."""
     from cryptography.hazmat.primitives import hashes
     return base64.b64encode(cert.fingerprint(hashes.SHA1())).decode('ascii')  # noqa: S303 - Entra's thumbprint
 
 
-def thumbprint_hex(cert):
+def thumbprint_hex(cert: Any) -> str:
     from cryptography.hazmat.primitives import hashes
     return cert.fingerprint(hashes.SHA1()).hex().upper()  # noqa: S303 - Entra's thumbprint
 
 
-def generate_certificate(subject, days):
+def generate_certificate(subject: str, days: int) -> Tuple[Any, Any]:
     """(private key, self-signed certificate): RSA 2048, SHA-256, valid from now for `days` days."""
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes
@@ -119,7 +121,7 @@ def generate_certificate(subject, days):
     return key, cert
 
 
-def certificate_pem(key, cert, passphrase):
+def certificate_pem(key: Any, cert: Any, passphrase: Any) -> bytes:
     """One PEM file (private key, then certificate), as auth_method=client_certificate reads it. The key is
     encrypted with `passphrase` when one is given."""
     from cryptography.hazmat.primitives import serialization
@@ -129,7 +131,7 @@ def certificate_pem(key, cert, passphrase):
             + cert.public_bytes(serialization.Encoding.PEM))
 
 
-def write_private_file(path, data):
+def write_private_file(path: str, data: Any) -> None:
     """Write `data` to `path` with mode 0600 from the first byte on (temporary file in the same directory, then
     an atomic rename)."""
     directory = os.path.dirname(os.path.abspath(path))
@@ -148,7 +150,7 @@ def write_private_file(path, data):
         raise
 
 
-def read_certificate(path, passphrase):
+def read_certificate(path: str, passphrase: Any) -> Optional[Tuple[Any, bool]]:
     """The certificate in the PEM file at `path` (checking the private key opens with `passphrase`), or None when
     the file does not exist. Raises W365ConfigError naming the option; never quotes the file."""
     from cryptography import x509
@@ -175,22 +177,22 @@ def read_certificate(path, passphrase):
     return cert, encrypted
 
 
-def cert_end(cert):
+def cert_end(cert: Any) -> datetime.datetime:
     return cert.not_valid_after_utc
 
 
-def iso(moment):
+def iso(moment: Any) -> Optional[str]:
     return moment.strftime('%Y-%m-%dT%H:%M:%SZ') if moment else None
 
 
-def parse_iso(text):
+def parse_iso(text: str) -> Optional[datetime.datetime]:
     if not text:
         return None
     return datetime.datetime.fromisoformat(str(text).replace('Z', '+00:00'))
 
 
 # ---- Graph reads ---------------------------------------------------------------------------------------------------
-def find_application(graph, display_name):
+def find_application(graph: Any, display_name: str) -> Optional[Dict[str, Any]]:
     found = graph.list('applications', params={'$filter': 'displayName eq %s' % odata_quote(display_name)})
     found = [a for a in found if str(a.get('displayName', '')).lower() == display_name.lower()]
     if len(found) > 1:
@@ -199,20 +201,20 @@ def find_application(graph, display_name):
     return found[0] if found else None
 
 
-def find_service_principal(graph, app_id):
+def find_service_principal(graph: Any, app_id: str) -> Optional[Dict[str, Any]]:
     found = graph.list('servicePrincipals', params={'$filter': 'appId eq %s' % odata_quote(app_id),
                                                     '$select': 'id,appId,displayName'})
     return next((sp for sp in found if str(sp.get('appId', '')).lower() == app_id.lower()), None)
 
 
-def graph_service_principal_id(graph):
+def graph_service_principal_id(graph: Any) -> Any:
     sp = find_service_principal(graph, MICROSOFT_GRAPH_APP_ID)
     if sp is None:
         raise W365Error('the Microsoft Graph service principal was not found in the tenant')
     return sp['id']
 
 
-def granted_roles(graph, sp_id, graph_sp_id):
+def granted_roles(graph: Any, sp_id: str, graph_sp_id: Any) -> Dict[str, Any]:
     """appRoleId -> assignment id of the Microsoft Graph app roles granted to the service principal."""
     out = {}
     for item in graph.list('servicePrincipals/%s/appRoleAssignments' % sp_id):
@@ -222,7 +224,7 @@ def granted_roles(graph, sp_id, graph_sp_id):
 
 
 # ---- ARM -------------------------------------------------------------------------------------------------------------
-def subscription_assignments(module, subscription_id, principal_id):
+def subscription_assignments(module: Any, subscription_id: str, principal_id: str) -> List[Dict[str, Any]]:
     """Every role assignment of `principal_id` at the subscription, above it or below it."""
     items = module.arm.list('/subscriptions/%s/providers/Microsoft.Authorization/roleAssignments' % subscription_id,
                             API_ROLE_ASSIGNMENTS, params={'$filter': "assignedTo('%s')" % principal_id})
@@ -235,11 +237,11 @@ def subscription_assignments(module, subscription_id, principal_id):
     return out
 
 
-def role_label(guid):
+def role_label(guid: str) -> str:
     return ROLE_NAMES.get(guid, guid)
 
 
-def put_assignment(module, scope, name, subscription_id, role, principal_id, condition=None):
+def put_assignment(module: Any, scope: str, name: str, subscription_id: str, role: str, principal_id: str, condition: Optional[str] = None) -> Optional[str]:
     """Create (or update the condition of) one role assignment through azure-mgmt-authorization."""
     from azure.mgmt.authorization.v2022_04_01.models import RoleAssignmentCreateParameters
     from ansible_collections.w365.cloudpc.plugins.module_utils._arm import arm_call
@@ -259,5 +261,5 @@ def put_assignment(module, scope, name, subscription_id, role, principal_id, con
     return created.id
 
 
-def is_ours(assignment):
+def is_ours(assignment: Any) -> bool:
     return str(assignment.get('description') or '').startswith(MARKER)

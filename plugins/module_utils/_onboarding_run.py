@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+from typing import Any, Dict, List, Optional
+
 import base64
 import datetime
 import os
@@ -19,21 +21,21 @@ from ansible_collections.w365.cloudpc.plugins.module_utils._service_principal im
 
 class Onboarding(object):
 
-    def __init__(self, module):
+    def __init__(self, module: Any) -> None:
         self.module = module
         self.params = module.params
         self.changed = False
-        self.drift = []
-        self.before = {}
-        self.after = {}
-        self.app = None
-        self.sp_id = None
-        self.kept = []  # role assignments of the identity that are not its two, left in place
+        self.drift: List[str] = []
+        self.before: Dict[str, Any] = {}
+        self.after: Dict[str, Any] = {}
+        self.app: Any = None
+        self.sp_id: Optional[str] = None
+        self.kept: List[Any] = []  # role assignments of the identity that are not its two, left in place
 
-    def partial_result(self):
+    def partial_result(self) -> Dict[str, Any]:
         return {'changed': self.changed}
 
-    def diff(self):
+    def diff(self) -> Dict[str, Any]:
         return {'before': self.before, 'after': self.after}
 
     # -- checks without network ---------------------------------------------------------------------------------
@@ -58,7 +60,7 @@ class Onboarding(object):
             self.local = ob.read_certificate(p['certificate_path'], p.get('certificate_passphrase'))
 
     # -- the run --------------------------------------------------------------------------------------------------
-    def converge(self):
+    def converge(self) -> Dict[str, Any]:
         self._validate()
         graph = self.module.graph
         p = self.params
@@ -69,11 +71,11 @@ class Onboarding(object):
         sp = ob.find_service_principal(graph, self.app['appId']) if self.app else None
         self.sp_id = sp['id'] if sp else None
         graph_sp = ob.graph_service_principal_id(graph)
-        granted = ob.granted_roles(graph, self.sp_id, graph_sp) if self.sp_id else {}
-        federated = (graph.list('applications/%s/federatedIdentityCredentials' % self.app['id'])
-                     if self.app and p['credential_type'] == 'federated' else [])
+        granted: Dict[str, Any] = ob.granted_roles(graph, self.sp_id, graph_sp) if self.sp_id else {}
+        federated: List[Any] = (graph.list('applications/%s/federatedIdentityCredentials' % self.app['id'])
+                                if self.app and p['credential_type'] == 'federated' else [])
         w365 = None
-        assignments = []
+        assignments: List[Any] = []
         if p.get('subscription_id'):
             w365 = (p.get('windows365_principal_id') or '').lower() or find_windows365_principal(graph)
             if not w365:

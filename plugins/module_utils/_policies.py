@@ -15,6 +15,8 @@ name characters and the Cloud PC naming rules.
 
 from __future__ import annotations
 
+from typing import Any, Dict, List, Optional, Set, Tuple
+
 import datetime
 import re
 
@@ -78,7 +80,7 @@ DEFAULT_IMAGE_WARNING_DAYS = 60
 
 # ---------------------------------------------------------------- offline validation
 
-def validate_name(name):
+def validate_name(name: str) -> str:
     """The policy name: not empty, no control characters (checked by the module), none of < > & | " ^."""
     if name is None or not str(name).strip():
         raise W365ConfigError('name', 'name must be a non-empty provisioning policy display name')
@@ -89,7 +91,7 @@ def validate_name(name):
     return str(name)
 
 
-def naming_template_problems(template, provisioning_type=None):
+def naming_template_problems(template: str, provisioning_type: Optional[str] = None) -> List[str]:
     """What the Intune admin center would refuse in a Cloud PC naming template; [] when it is fine.
 
     Counts each macro as the number of characters it produces (%USERNAME:x% -> x, %RAND:y% -> y). With a
@@ -138,7 +140,7 @@ def naming_template_problems(template, provisioning_type=None):
     return problems
 
 
-def validate_naming_template(template, provisioning_type=None):
+def validate_naming_template(template: str, provisioning_type: Optional[str] = None) -> str:
     problems = naming_template_problems(template, provisioning_type)
     if problems:
         example = 'CPC-%USERNAME:4%-%RAND:5%' if provisioning_type in (None, 'dedicated') else 'FLW-%RAND:6%'
@@ -147,14 +149,14 @@ def validate_naming_template(template, provisioning_type=None):
     return template
 
 
-def validate_locale(locale):
+def validate_locale(locale: str) -> str:
     if locale is not None and not _LOCALE_RE.match(str(locale)):
         raise W365ConfigError('windows_language', 'must be a Windows language and region tag such as en-US or '
                                                   'de-DE')
     return locale
 
 
-def normalize_network(entries):
+def normalize_network(entries: Any) -> Optional[List[Dict[str, Any]]]:
     """The ``network`` option -> a list of entries ``{'anc': name, 'join_type': ...}`` or
     ``{'region': ..., 'region_group': ..., 'join_type': 'entra_join'}`` in the given order (first = primary).
 
@@ -203,7 +205,7 @@ def normalize_network(entries):
     return out
 
 
-def validate_image(image):
+def validate_image(image: Any) -> Optional[Dict[str, Any]]:
     if image is None:
         return None
     if image.get('type') == 'gallery' and image.get('version') is not None:
@@ -215,7 +217,7 @@ def validate_image(image):
     return image
 
 
-def validate_assignments(assignments, provisioning_type):
+def validate_assignments(assignments: Any, provisioning_type: str) -> Optional[List[Any]]:
     """Duplicate groups and, for the shared (Frontline) types, the service plan each assignment needs."""
     if assignments is None:
         return None
@@ -247,7 +249,7 @@ def _lower(value):
     return str(value).lower() if value is not None else None
 
 
-def resolve_network(entries, connections):
+def resolve_network(entries: Any, connections: Any) -> Any:
     """Entries from normalize_network + the tenant's connections (Graph objects) -> (domainJoinConfigurations,
     problems). Problems are (option, message) pairs: a missing or duplicated connection, a join type that is not the
     connection's own, a connection whose health checks failed. ``None`` entries -> (None, [])."""
@@ -299,7 +301,7 @@ def resolve_network(entries, connections):
     return configs, problems
 
 
-def pending_connections(entries, connections):
+def pending_connections(entries: Any, connections: Any) -> List[str]:
     """Names of listed connections whose health checks have not finished (the service refuses a connection during its
     first checks)."""
     names = []
@@ -313,7 +315,7 @@ def pending_connections(entries, connections):
     return names
 
 
-def hosted_region_problems(entries, names, statuses):
+def hosted_region_problems(entries: Any, names: Any, statuses: Any) -> List[Tuple[str, str]]:
     """Microsoft-hosted entries whose region Windows 365 does not offer (Graph beta supportedRegions: ``names`` and
     their regionStatus), as (option, message) pairs. ``automatic`` is always accepted."""
     problems = []
@@ -330,7 +332,7 @@ def hosted_region_problems(entries, names, statuses):
     return problems
 
 
-def resolve_custom_image(images, name, version):
+def resolve_custom_image(images: Any, name: str, version: str) -> Tuple[Optional[Dict[str, Any]], Optional[str]]:
     """The custom image (cloudPcDeviceImage) to use -> (image, None) or (None, problem message).
 
     With a version: exactly that one, which must be ``ready``. Without: the highest ready version of that name.
@@ -366,7 +368,7 @@ def _parse_date(value):
         return None
 
 
-def gallery_matches(gallery, name):
+def gallery_matches(gallery: Any, name: str) -> List[Dict[str, Any]]:
     """Gallery images whose id, displayName or skuName is ``name`` (case-insensitive); an exact id wins."""
     wanted = name.casefold()
     by_id = [g for g in gallery if (g.get('id') or '').casefold() == wanted]
@@ -376,7 +378,8 @@ def gallery_matches(gallery, name):
             if (g.get('displayName') or '').casefold() == wanted or (g.get('skuName') or '').casefold() == wanted]
 
 
-def resolve_gallery_image(gallery, name, today, warning_days=DEFAULT_IMAGE_WARNING_DAYS):
+def resolve_gallery_image(gallery: Any, name: str, today: Any,
+                          warning_days: Any = DEFAULT_IMAGE_WARNING_DAYS) -> Tuple[Optional[Dict[str, Any]], List[str], Optional[str]]:
     """The gallery image to use -> (image, warnings, problem).
 
     Graph cloudPcGalleryImage: past ``expirationDate`` no new Cloud PC can be provisioned (refused); past ``endDate``
@@ -411,7 +414,7 @@ def resolve_gallery_image(gallery, name, today, warning_days=DEFAULT_IMAGE_WARNI
     return image, warnings, None
 
 
-def match_groups(group_spec, found):
+def match_groups(group_spec: Any, found: Any) -> Tuple[Optional[Dict[str, Any]], Optional[str]]:
     """``found`` = groups read for one assignment (by ID or by name) -> (group, problem)."""
     if not found:
         return None, ('Entra group %r does not exist (looked up by %s); create it or fix the name'
@@ -429,7 +432,7 @@ def match_groups(group_spec, found):
 
 # ---------------------------------------------------------------- desired state and diffs
 
-def desired_body(params, network_configs=None, image=None, image_type=None):
+def desired_body(params: Dict[str, Any], network_configs: Any = None, image: Any = None, image_type: Optional[str] = None) -> Dict[str, Any]:
     """Graph fields for the options that are given (omitted options are left alone)."""
     p = params
     body = {'displayName': p['name']}
@@ -456,7 +459,7 @@ def desired_body(params, network_configs=None, image=None, image_type=None):
     return body
 
 
-def create_body(desired):
+def create_body(desired: Any) -> Dict[str, Any]:
     """The create body: Graph's create page lists description among the properties to send."""
     body = dict(desired)
     body.setdefault('description', '')
@@ -469,7 +472,7 @@ def _config_key(config, with_group):
             _lower(config.get('regionName')), _lower(config.get('regionGroup')) if with_group else None)
 
 
-def same_network(current, desired):
+def same_network(current: Any, desired: Any) -> bool:
     """Ordered comparison (the first entry is the primary); IDs and region names case-insensitively. A region group
     is compared only where the desired entry names one (the service may fill it in from the region)."""
     current = list(current or [])
@@ -482,7 +485,7 @@ def same_network(current, desired):
     return True
 
 
-def patch_body(current, desired):
+def patch_body(current: Any, desired: Any) -> Dict[str, Any]:
     """The fields of ``desired`` that differ from ``current`` (the Graph object)."""
     patch = {}
     for key, want in desired.items():
@@ -511,7 +514,7 @@ def patch_body(current, desired):
     return patch
 
 
-def immutable_conflict(current, params):
+def immutable_conflict(current: Any, params: Dict[str, Any]) -> Optional[W365ConfigError]:
     """Graph: provisioningType cannot be changed after the create."""
     want = params.get('provisioning_type')
     have = provisioning_type_name(current.get('provisioningType'))
@@ -522,13 +525,13 @@ def immutable_conflict(current, params):
     return None
 
 
-def provisioning_type_name(value):
+def provisioning_type_name(value: Any) -> Optional[str]:
     if value is None:
         return None
     return _PROVISIONING_TYPES_BY_GRAPH.get(str(value).lower(), value)
 
 
-def assignment_targets(policy):
+def assignment_targets(policy: Any) -> Set[Tuple[str, str]]:
     """The policy's assignments (``$expand=assignments``) as a set of (group ID, service plan ID), lower case."""
     targets = set()
     for item in (policy or {}).get('assignments') or []:
@@ -538,12 +541,12 @@ def assignment_targets(policy):
     return targets
 
 
-def desired_targets(resolved):
+def desired_targets(resolved: Any) -> Set[Tuple[str, str]]:
     """[(group ID, service plan ID or None)] from resolved assignments -> the same set form."""
     return set((_lower(gid), _lower(sp)) for gid, sp in resolved)
 
 
-def assign_body(resolved):
+def assign_body(resolved: Any) -> Dict[str, Any]:
     """The ``assign`` action body for [(group ID, service plan ID or None)] (an empty list removes them all)."""
     assignments = []
     for gid, sp in resolved:
@@ -554,27 +557,27 @@ def assign_body(resolved):
     return {'assignments': assignments}
 
 
-def apply_patch(current, patch):
+def apply_patch(current: Any, patch: Any) -> Dict[str, Any]:
     after = dict(current)
     after.update(patch)
     return after
 
 
-def with_assignments(policy, resolved):
+def with_assignments(policy: Any, resolved: Any) -> Dict[str, Any]:
     """``policy`` with its assignments replaced (check-mode prediction)."""
     after = dict(policy)
     after['assignments'] = [{'id': None, 'target': {'groupId': gid, 'servicePlanId': sp}} for gid, sp in resolved]
     return after
 
 
-def predicted_created(body):
+def predicted_created(body: Dict[str, Any]) -> Dict[str, Any]:
     predicted = dict(body)
     predicted['id'] = None
     predicted.setdefault('assignments', [])
     return predicted
 
 
-def existing_cloud_pc_notes(patch):
+def existing_cloud_pc_notes(patch: Any) -> List[Any]:
     """What to tell the user when a change applies only to Cloud PCs provisioned afterwards."""
     changed = [label for key, label in (('domainJoinConfigurations', 'network'), ('imageId', 'image'),
                                         ('enableSingleSignOn', 'single sign-on'),
@@ -593,13 +596,13 @@ APPLY_SETTINGS = {'region': ('region', 'domainJoinConfigurations'),
                   'single_sign_on': ('singleSignOn', 'enableSingleSignOn')}
 
 
-def apply_settings(wanted, patch):
+def apply_settings(wanted: Any, patch: Any) -> Optional[str]:
     """The beta ``apply`` policySettings value for the settings the user opted into that this run changes, or None."""
     names = [APPLY_SETTINGS[w][0] for w in sorted(set(wanted or [])) if APPLY_SETTINGS[w][1] in patch]
     return ','.join(names) or None
 
 
-def apply_notes(settings):
+def apply_notes(settings: Any) -> List[Any]:
     if not settings:
         return []
     return ['asked Windows 365 to apply the changed %s to the policy\'s existing Cloud PCs (Graph beta apply); '
@@ -608,7 +611,7 @@ def apply_notes(settings):
 
 # ---------------------------------------------------------------- results
 
-def to_result(policy, anc_names=None, group_names=None):
+def to_result(policy: Any, anc_names: Any = None, group_names: Any = None) -> Optional[Dict[str, Any]]:
     """A Graph cloudPcProvisioningPolicy -> the module's ``policy`` dict. ``anc_names``: connection ID (lower) ->
     display name; ``group_names``: group ID (lower) -> display name."""
     if policy is None:
@@ -656,13 +659,13 @@ DIFF_KEYS = ('name', 'description', 'provisioning_type', 'image', 'network', 'si
              'naming_template', 'windows_language', 'autopatch_group_id', 'assignments')
 
 
-def diff_view(result):
+def diff_view(result: Dict[str, Any]) -> Dict[str, Any]:
     if not result:
         return {}
     return {k: result.get(k) for k in DIFF_KEYS}
 
 
-def duplicate_name_message(name, matches):
+def duplicate_name_message(name: str, matches: Any) -> str:
     return ('%d provisioning policies are named %r (ids: %s); the name no longer tells them apart. Rename or delete '
             'the extra ones in the Intune admin center, then run the task again'
             % (len(matches), name, ', '.join(sorted(str(m.get('id')) for m in matches))))
@@ -670,7 +673,7 @@ def duplicate_name_message(name, matches):
 
 # ---------------------------------------------------------------- Graph reads
 
-def list_by_name(graph, name=None):
+def list_by_name(graph: Any, name: Optional[str] = None) -> List[Dict[str, Any]]:
     """Policies named ``name`` (all when None), with their assignments. Falls back to listing all when the service
     refuses the displayName filter. Every property comes back by default, so no ``$select`` (the expanded
     assignments must not depend on how a server combines ``$select`` with ``$expand``)."""
@@ -687,7 +690,7 @@ def list_by_name(graph, name=None):
     return [i for i in items if i.get('displayName') == name]
 
 
-def get(graph, policy_id):
+def get(graph: Any, policy_id: str) -> Optional[Dict[str, Any]]:
     return graph.get_or_none('%s/%s' % (POLICIES_PATH, policy_id), params={'$expand': 'assignments'},
                              headers=PREFER_ALL_ENUM_MEMBERS)
 
@@ -698,7 +701,7 @@ GROUP_READ_HINT = ('finding groups by name needs permission to read groups (Grap
                    'groups by object ID')
 
 
-def find_groups(graph, spec):
+def find_groups(graph: Any, spec: Any) -> List[Any]:
     """Groups for one assignment: by object ID when ``spec`` is a GUID (and by name when no group has that ID),
     else by exact display name."""
     if is_guid(spec):
@@ -709,7 +712,7 @@ def find_groups(graph, spec):
     return [g for g in items if g.get('displayName') == spec]
 
 
-def group_name(graph, group_id):
+def group_name(graph: Any, group_id: str) -> Optional[str]:
     """A group's display name, or None when it cannot be read (deleted, or no permission to read groups)."""
     try:
         found = graph.get_or_none('%s/%s' % (GROUPS_PATH, group_id), params={'$select': 'id,displayName'})
@@ -720,7 +723,7 @@ def group_name(graph, group_id):
     return (found or {}).get('displayName')
 
 
-def count_cloud_pcs(graph, policy_id):
+def count_cloud_pcs(graph: Any, policy_id: str) -> Optional[int]:
     """How many Cloud PCs the policy provisioned (Graph cloudPC.provisioningPolicyId); None when not readable."""
     params = {'$select': 'id,provisioningPolicyId'}
     try:
@@ -738,5 +741,5 @@ def count_cloud_pcs(graph, policy_id):
     return len([i for i in items if _lower(i.get('provisioningPolicyId')) == _lower(policy_id)])
 
 
-def today_utc():
+def today_utc() -> datetime.date:
     return datetime.datetime.now(datetime.timezone.utc).date()

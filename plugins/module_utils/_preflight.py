@@ -10,6 +10,8 @@ so one broken check never hides the others.
 
 from __future__ import annotations
 
+from typing import Any, Dict, List, Optional, Tuple
+
 import ipaddress
 import math
 import re
@@ -27,22 +29,22 @@ AZURE_RESERVED_PER_PREFIX = 5
 DR_FREE_FRACTION = 0.5
 
 
-def make_check(name, status, detail, remedy=None, **data):
+def make_check(name: str, status: str, detail: str, remedy: Optional[str] = None, **data: Any) -> Dict[str, Any]:
     """One check record in the shape the module returns (remedy is None when there is nothing to do)."""
     if status not in STATUSES:
         raise ValueError('unknown check status %r' % (status,))
-    record = {'name': name, 'status': status, 'detail': detail, 'remedy': remedy}
+    record: Dict[str, Any] = {'name': name, 'status': status, 'detail': detail, 'remedy': remedy}
     if data:
         record['data'] = data
     return record
 
 
-def skipped(name, because):
+def skipped(name: str, because: str) -> Dict[str, Any]:
     return make_check(name, SKIPPED, 'Not evaluated: %s.' % because,
                       'Fix the failed check it depends on, then run the preflight again.')
 
 
-def summarize(checks):
+def summarize(checks: List[Dict[str, Any]]) -> Dict[str, Any]:
     """Counts per status plus the overall verdict (failed beats warning beats passed)."""
     counts = {status: 0 for status in STATUSES}
     for check in checks:
@@ -65,7 +67,7 @@ def summarize(checks):
     }
 
 
-def normalize_location(location):
+def normalize_location(location: str) -> Optional[str]:
     """'West Europe' and 'westeurope' name the same Azure region."""
     if location is None:
         return None
@@ -74,7 +76,7 @@ def normalize_location(location):
 
 # --- existence -----------------------------------------------------------------------------------
 
-def existence_check(name, what, resource_id, found, remedy):
+def existence_check(name: str, what: str, resource_id: Any, found: Any, remedy: str) -> Dict[str, Any]:
     if found:
         return make_check(name, PASSED, '%s %s exists and is readable.' % (what, resource_id), id=resource_id)
     return make_check(name, FAILED, '%s %s was not found (or the caller cannot read it).' % (what, resource_id),
@@ -88,8 +90,8 @@ REGIONS_BUILT_IN = 'built-in'
 REGIONS_FROM_OPTION = 'supported_regions option'
 
 
-def region_check(vnet_location, expected_location=None, supported_regions=None, source=None, statuses=None,
-                 source_note=None):
+def region_check(vnet_location: str, expected_location: Optional[str] = None, supported_regions: Any = None, source: Optional[str] = None, statuses: Any = None,
+                 source_note: Optional[str] = None) -> Dict[str, Any]:
     """The vnet is where the deployment says, and in a region where Windows 365 supports ANCs.
 
     supported_regions: region names to accept (None: no list check). statuses: normalized region name ->
@@ -144,7 +146,7 @@ def region_check(vnet_location, expected_location=None, supported_regions=None, 
                       **facts)
 
 
-def supported_regions_from_graph(regions):
+def supported_regions_from_graph(regions: Any) -> Tuple[List[str], Dict[str, str]]:
     """(names, {normalized name: regionStatus}) from Graph beta supportedRegions, keeping Windows 365 regions.
 
     supportedSolution tells Windows 365 regions from Dev Box ones (cloudPcManagementService); an entry without it is
@@ -166,7 +168,7 @@ def supported_regions_from_graph(regions):
 
 # --- subnet capacity -----------------------------------------------------------------------------
 
-def subnet_size(prefixes):
+def subnet_size(prefixes: Any) -> Tuple[int, int]:
     """Total addresses and addresses usable by Cloud PCs for a subnet's address prefixes."""
     total = 0
     usable = 0
@@ -177,7 +179,7 @@ def subnet_size(prefixes):
     return total, usable
 
 
-def subnet_capacity(prefixes, used, planned):
+def subnet_capacity(prefixes: Any, used: int, planned: int) -> Dict[str, Any]:
     """Facts about a subnet's room for ``planned`` more Cloud PCs, keeping half of it free for DR.
 
     ``used`` counts the addresses already taken by other NICs (Azure's subnet usage, which does not
@@ -205,7 +207,7 @@ def subnet_capacity(prefixes, used, planned):
     }
 
 
-def subnet_capacity_check(prefixes, used, planned):
+def subnet_capacity_check(prefixes: Any, used: int, planned: int) -> Dict[str, Any]:
     if not prefixes:
         return make_check('subnet_capacity', FAILED, 'The subnet has no address prefix.',
                           'Give the subnet an address range in Azure.')
@@ -231,12 +233,12 @@ def subnet_capacity_check(prefixes, used, planned):
 
 # --- ANC limit -----------------------------------------------------------------------------------
 
-def anc_limit_check(existing_names, limit, planned_name=None):
+def anc_limit_check(existing_names: Any, limit: int, planned_name: Optional[str] = None) -> Dict[str, Any]:
     """Whether the tenant can take one more ANC (an ANC that already exists by name needs no new slot)."""
     existing_names = list(existing_names)
     count = len(existing_names)
     exists = planned_name is not None and planned_name in existing_names
-    facts = {'connections': count, 'limit': limit, 'already_exists': exists}
+    facts: Dict[str, Any] = {'connections': count, 'limit': limit, 'already_exists': exists}
     if exists:
         return make_check('anc_limit', PASSED,
                           'The connection %r already exists; %d of %d connections used.' % (planned_name, count, limit),
@@ -255,8 +257,8 @@ def anc_limit_check(existing_names, limit, planned_name=None):
 
 # --- hybrid join inputs --------------------------------------------------------------------------
 
-def hybrid_inputs_check(join_type, ad_domain_name=None, ad_domain_username=None, password_given=False,
-                        organizational_unit=None):
+def hybrid_inputs_check(join_type: str, ad_domain_name: Optional[str] = None, ad_domain_username: Optional[str] = None, password_given: bool = False,
+                        organizational_unit: Optional[str] = None) -> Dict[str, Any]:
     """Well-formedness of the hybrid join inputs (the password is only checked for presence).
 
     Uses w365_anc's own validators, so whatever passes here is accepted by w365_anc.
@@ -296,7 +298,7 @@ def hybrid_inputs_check(join_type, ad_domain_name=None, ad_domain_username=None,
                           ', OU %s' % organizational_unit if organizational_unit else ' (default computers container)'))
 
 
-def hybrid_dns_check(join_type, dns_servers):
+def hybrid_dns_check(join_type: str, dns_servers: Any) -> Dict[str, Any]:
     """Hybrid join needs the vnet to resolve the AD domain, which Azure's default DNS cannot do."""
     if join_type != 'hybrid_join':
         return make_check('virtual_network_dns', PASSED, 'Not needed: Azure DNS is fine for %s.' % join_type)
@@ -311,7 +313,7 @@ def hybrid_dns_check(join_type, dns_servers):
 
 # --- service principal and grants ----------------------------------------------------------------
 
-def service_principal_check(object_id):
+def service_principal_check(object_id: str) -> Dict[str, Any]:
     if object_id:
         return make_check('windows365_service_principal', PASSED,
                           'The Windows 365 service principal exists (object ID %s).' % object_id, object_id=object_id)
@@ -322,7 +324,7 @@ def service_principal_check(object_id):
                       'New-MgServicePrincipal -AppId 0af06dc6-e4b5-4f28-818e-e78e62d137a5), then wait a few minutes.')
 
 
-def grants_check(granted, missing, legacy=(), name='role_grants'):
+def grants_check(granted: Any, missing: Any, legacy: Any = (), name: str = 'role_grants') -> Dict[str, Any]:
     """granted / missing / legacy are lists of {role_name, scope, ...} dicts."""
     granted = list(granted)
     missing = list(missing)
@@ -341,7 +343,13 @@ def grants_check(granted, missing, legacy=(), name='role_grants'):
     return make_check(name, PASSED, detail, **facts)
 
 
-def grant_permission_check(missing, writable_scopes, name='grant_permissions'):
+def _grants_named(name, status, grants, detail, remedy, **data):
+    """A check whose detail names `grants` and whose remedy names their scopes (the `%s` of each text)."""
+    return make_check(name, status, detail % _describe_grants(grants),
+                      remedy % ', '.join(sorted({g['scope'] for g in grants})), **data)
+
+
+def grant_permission_check(missing: Any, writable_scopes: Any, name: str = 'grant_permissions') -> Dict[str, Any]:
     """Whether the caller can create each missing assignment, from its permissions per scope.
 
     ``writable_scopes`` maps a scope (lower-cased) to True/False - does the caller hold
@@ -353,29 +361,24 @@ def grant_permission_check(missing, writable_scopes, name='grant_permissions'):
     blocked = [g for g in missing if writable_scopes.get(g['scope'].lower()) is False]
     unknown = [g for g in missing if writable_scopes.get(g['scope'].lower()) is None]
     if blocked:
-        return make_check(
-            name, FAILED,
-            'The caller cannot create these role assignments: %s.' % _describe_grants(blocked),
-            'Sign in as (or have granted by) a principal with Owner, User Access Administrator or Role Based Access '
-            'Control Administrator on %s, or let an Owner grant them with w365_role_grant first.'
-            % ', '.join(sorted({g['scope'] for g in blocked})),
-            blocked=blocked, unknown=unknown)
+        return _grants_named(name, FAILED, blocked, 'The caller cannot create these role assignments: %s.',
+                             'Sign in as (or have granted by) a principal with Owner, User Access Administrator or Role '
+                             'Based Access Control Administrator on %s, or let an Owner grant them with w365_role_grant '
+                             'first.', blocked=blocked, unknown=unknown)
     if unknown:
-        return make_check(
-            name, WARNING,
-            'Could not determine whether the caller may create these role assignments: %s.' % _describe_grants(unknown),
-            'Make sure the caller holds Owner, User Access Administrator or Role Based Access Control Administrator on '
-            '%s; w365_role_grant reports the service\'s answer if it may not.'
-            % ', '.join(sorted({g['scope'] for g in unknown})),
-            unknown=unknown)
+        return _grants_named(name, WARNING, unknown,
+                             'Could not determine whether the caller may create these role assignments: %s.',
+                             'Make sure the caller holds Owner, User Access Administrator or Role Based Access Control '
+                             'Administrator on %s; w365_role_grant reports the service\'s answer if it may not.',
+                             unknown=unknown)
     return make_check(name, PASSED, 'The caller may grant all %d missing role assignments.' % len(missing))
 
 
-def is_subscription_scope(scope):
+def is_subscription_scope(scope: str) -> bool:
     return re.match(r'^/subscriptions/[^/]+/?$', scope or '', re.IGNORECASE) is not None
 
 
-def token_object_id(access_token):
+def token_object_id(access_token: str) -> Optional[str]:
     """The ``oid`` claim of a JWT access token (the signed-in principal's object ID), or None. Not verified: it is
     the caller's own token, read only to name the caller in a role assignment query."""
     import base64
@@ -390,7 +393,7 @@ def token_object_id(access_token):
     return str(oid).lower() if oid else None
 
 
-def has_permission(permissions, action):
+def has_permission(permissions: Any, action: str) -> bool:
     """Evaluate ARM permission blocks ({actions, not_actions}) for one action, with * wildcards."""
     allowed = False
     for block in permissions:
@@ -412,7 +415,7 @@ def _describe_grants(grants):
 
 # --- images --------------------------------------------------------------------------------------
 
-def source_image_check(image_id, found, name='source_image'):
+def source_image_check(image_id: str, found: Any, name: str = 'source_image') -> Dict[str, Any]:
     if found:
         return make_check(name, PASSED, 'Source image %s exists.' % image_id, id=image_id)
     return make_check(name, FAILED, 'Source image %s was not found (or the caller cannot read it).' % image_id,
@@ -421,7 +424,7 @@ def source_image_check(image_id, found, name='source_image'):
                       'and that the caller has Reader on it.', id=image_id)
 
 
-def image_requirements_check(image_id, problems, name='source_image_requirements'):
+def image_requirements_check(image_id: str, problems: Any, name: str = 'source_image_requirements') -> Dict[str, Any]:
     """The Windows 365 image requirements Azure shows (see _images.requirement_problems), before any upload."""
     if not problems:
         return make_check(name, PASSED, 'Source image %s is generation 2, generalized, Windows, without data disks, '
@@ -433,7 +436,7 @@ def image_requirements_check(image_id, problems, name='source_image_requirements
                       id=image_id, problems=list(problems))
 
 
-def api_error_check(name, what, error):
+def api_error_check(name: str, what: str, error: Any) -> Dict[str, Any]:
     """A check whose facts could not be read: recorded as failed with the service error, not raised."""
     info = error.to_dict() if hasattr(error, 'to_dict') else {'message': str(error)}
     detail = 'Could not read %s: %s' % (what, info.get('message') or error)

@@ -12,6 +12,8 @@ pure functions in `_preflight.py`; `module` needs only `params`, `graph`, `arm`,
 
 from __future__ import annotations
 
+from typing import Any, Callable, Dict, List
+
 from ansible_collections.w365.cloudpc.plugins.module_utils._constants import (
     API_NETWORK, API_PERMISSIONS, API_RESOURCE_GROUPS, API_SUBSCRIPTIONS,
     GRAPH_ANC_PATH as ANC_PATH, SUPPORTED_ANC_REGIONS, SUPPORTED_REGIONS_PATH)
@@ -28,14 +30,14 @@ ROLE_ASSIGNMENT_WRITE = 'Microsoft.Authorization/roleAssignments/write'
 class ArmReader(object):
     """Plain ARM REST reads (module.arm: azure-core only, no azure-mgmt import): the checks read JSON documents."""
 
-    def __init__(self, module):
+    def __init__(self, module: Any) -> None:
         self.module = module
 
-    def get(self, path, api_version):
+    def get(self, path: str, api_version: str) -> Any:
         """JSON document at ``path``, or None on 404. Other errors raise W365ApiError."""
         return self.module.arm.get_or_none(path, api_version)
 
-    def list(self, path, api_version):
+    def list(self, path: str, api_version: str) -> Any:
         """Every item of the list at ``path`` (following nextLink), or None on 404."""
         try:
             return self.module.arm.list(path, api_version)
@@ -51,24 +53,24 @@ _FAILED = object()
 class Preflight(object):
     """Runs every check; a read that fails becomes a failed check and dependants are skipped."""
 
-    def __init__(self, module, target):
+    def __init__(self, module: Any, target: Any) -> None:
         self.module = module
         self.params = module.params
         self.target = target
         self.arm = ArmReader(module)
-        self.checks = []
-        self.facts = {}
+        self.checks: List[Dict[str, Any]] = []
+        self.facts: Dict[str, Any] = {}
         self._principal = None
         self._principal_read = False
 
-    def add(self, check):
+    def add(self, check: Dict[str, Any]) -> Dict[str, Any]:
         self.checks.append(check)
         return check
 
-    def ok(self, name):
+    def ok(self, name: str) -> bool:
         return any(c['name'] == name and c['status'] in (pf.PASSED, pf.WARNING) for c in self.checks)
 
-    def guarded(self, name, what, fn):
+    def guarded(self, name: str, what: str, fn: Callable[..., Any]) -> Any:
         """Run one fact read; a service error becomes this check's failure (never a half-finished run).
 
         Returns _FAILED when the read failed (the failure is already recorded).
@@ -81,7 +83,7 @@ class Preflight(object):
 
     # --- network --------------------------------------------------------------------------------
 
-    def run_network(self):
+    def run_network(self) -> Any:
         target = self.target
         sub = target.subscription_id
 
@@ -143,7 +145,7 @@ class Preflight(object):
 
         self.guarded('anc_limit', 'the Azure network connections of the tenant', self._anc_limit)
 
-    def supported_regions(self):
+    def supported_regions(self) -> Any:
         """(names, statuses, source, note): the supported_regions option, else Graph's live list, else (only when
         Graph refuses the call with 403) the built-in list. Another error fails the region check with the service's
         error, so a broken read never passes silently."""
@@ -193,7 +195,7 @@ class Preflight(object):
 
     # --- service principal and grants -----------------------------------------------------------
 
-    def principal(self):
+    def principal(self) -> Any:
         if not self._principal_read:
             from ansible_collections.w365.cloudpc.plugins.module_utils._service_principal import (
                 find_windows365_principal,
@@ -206,7 +208,7 @@ class Preflight(object):
                 self.add(pf.service_principal_check(principal))
         return self._principal
 
-    def run_grants(self, purpose, target, suffix=''):
+    def run_grants(self, purpose: str, target: Any, suffix: str = '') -> Any:
         grants_name = 'role_grants' + suffix
         perms_name = 'grant_permissions' + suffix
         principal = self.principal()
@@ -235,7 +237,7 @@ class Preflight(object):
 
         self.guarded(perms_name, "the caller's permissions", permissions)
 
-    def can_write_role_assignments(self, scope):
+    def can_write_role_assignments(self, scope: str) -> Any:
         """True/False: may the caller create role assignments at ``scope``; None when that cannot be told.
 
         ARM documents the caller's permissions for a resource group (Permissions_ListForResourceGroup) and a resource
@@ -280,7 +282,7 @@ class Preflight(object):
 
     # --- images ---------------------------------------------------------------------------------
 
-    def run_images(self, images):
+    def run_images(self, images: Any) -> None:
         from ansible_collections.w365.cloudpc.plugins.module_utils._ids import NetworkTarget
 
         from ansible_collections.w365.cloudpc.plugins.module_utils import _images
@@ -317,7 +319,7 @@ class Preflight(object):
             self.run_grants('custom_image', target, suffix='' if self.target is None else '_images')
 
 
-def resolve(params):
+def resolve(params: Dict[str, Any]) -> Any:
     """Network options to IDs by the one resolver of w365_anc and w365_role_grant; None without a network."""
     from ansible_collections.w365.cloudpc.plugins.module_utils._ids import resolve_network_target
 
@@ -334,7 +336,7 @@ def resolve(params):
     return target
 
 
-def planned_operations(params, target, images):
+def planned_operations(params: Dict[str, Any], target: Any, images: Any) -> List[str]:
     """What the deployment this preflight guards will do, for the sign-in checks."""
     ops = []
     if target is not None:
@@ -346,7 +348,7 @@ def planned_operations(params, target, images):
     return ops
 
 
-def run_preflight(module):
+def run_preflight(module: Any) -> None:
     """Run every check of w365_preflight for `module` and exit it with the result (W365Error on bad options)."""
     params = module.params
     if params['planned_cloud_pcs'] < 0:

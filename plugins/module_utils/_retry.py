@@ -58,7 +58,7 @@ class RetrySettings(NamedTuple):
             raise W365ConfigError('api_timeout', 'must be more than 0 seconds, got %s' % timeout)
         return cls(max_attempts=retries + 1, max_total_wait=float(max_wait), timeout=float(timeout))
 
-    def policy(self, service: str) -> Any:
+    def policy(self, service: Optional[str]) -> Any:
         return bounded_retry_policy(self, service)
 
     def transport_kwargs(self) -> Dict[str, float]:
@@ -94,7 +94,7 @@ def should_retry(method: str, status: Optional[int]) -> bool:
     return status in RETRY_STATUSES_NON_IDEMPOTENT
 
 
-def bounded_retry_policy(settings: RetrySettings, service: str) -> Any:
+def bounded_retry_policy(settings: RetrySettings, service: Optional[str]) -> Any:
     """Build the azure-core policy. Imported lazily: sanity import tests run without azure-core."""
     from azure.core.exceptions import ClientAuthenticationError, ServiceRequestError, ServiceResponseError
     from azure.core.pipeline.policies import RetryPolicy

@@ -451,13 +451,8 @@ class AncTask(ResourceTask):
         """
         name = body['displayName']
 
-        def post():
-            return self.write(self.graph.post, _anc.ANC_PATH, body)
-
-        def find_created():
-            return _converge.winner(_anc.list_by_name(self.graph, name))
-
-        own, read_back = _converge.create_reading_back(post, find_created)
+        own, read_back = _converge.create_named(lambda: self.write(self.graph.post, _anc.ANC_PATH, body),
+                                                lambda: _anc.list_by_name(self.graph, name))
         if read_back:
             self.changed = True  # something was created for this name: by this run or by one racing it
         took = time.monotonic() - self.read_at
@@ -489,13 +484,8 @@ class AncTask(ResourceTask):
         if not _anc.checks_done(current):
             self.wait_for_checks(current, 'the first health checks of duplicate %r (%s) to finish before deleting '
                                           'it' % (name, own['id']))
-        try:
-            self.write(self.graph.delete, '%s/%s' % (_anc.ANC_PATH, own['id']))
-        except W365ApiError as err:
-            if err.status != 404:
-                raise
-        self.module.warn('Azure network connection %r: another run created it at the same time; this run deleted '
-                         'its own copy %s and kept %s, as every racing run does.' % (name, own['id'], winner['id']))
+        self.module.warn(_converge.drop_own_copy(lambda: self.write(self.graph.delete, '%s/%s' % (_anc.ANC_PATH, own['id'])),
+                                                 'Azure network connection %r' % name, own, winner))
 
     def wait_for_checks(self, obj, what):
         try:

@@ -451,13 +451,8 @@ class PolicyManager(object):
         """Create so that racing runs and lost answers end on one policy -> the policy this run keeps."""
         name = body['displayName']
 
-        def post():
-            return self.write(self.graph.post, _policies.POLICIES_PATH, body)
-
-        def find_created():
-            return _converge.winner(_policies.list_by_name(self.graph, name))
-
-        own, read_back = _converge.create_reading_back(post, find_created)
+        own, read_back = _converge.create_named(lambda: self.write(self.graph.post, _policies.POLICIES_PATH, body),
+                                                lambda: _policies.list_by_name(self.graph, name))
         if read_back:
             self.changed = True
         took = time.monotonic() - self.read_at
@@ -470,13 +465,9 @@ class PolicyManager(object):
                              'policy %s is its own; it adopted %s, which racing runs keep. If %s remains, delete it '
                              'in the Intune admin center.' % (name, own['id'], winner['id'], own['id']))
             return self.get(winner['id']), True
-        try:
-            self.write(self.graph.delete, '%s/%s' % (_policies.POLICIES_PATH, own['id']))
-        except W365ApiError as err:
-            if err.status != 404:
-                raise
-        self.module.warn('provisioning policy %r: another run created it at the same time; this run deleted its '
-                         'own copy %s and kept %s, as every racing run does.' % (name, own['id'], winner['id']))
+        self.module.warn(_converge.drop_own_copy(
+            lambda: self.write(self.graph.delete, '%s/%s' % (_policies.POLICIES_PATH, own['id'])),
+            'provisioning policy %r' % name, own, winner))
         return self.get(winner['id']), True
 
     # -- states ------------------------------------------------------------------------------------------------

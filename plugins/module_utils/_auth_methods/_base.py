@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+from typing import Any, Dict, List
+
 from ansible_collections.w365.cloudpc.plugins.module_utils._errors import W365ConfigError
 
 # Environment variables each sign-in option falls back to, azure-identity's family first, then AWX's.
@@ -21,6 +23,9 @@ OPTION_ENV = {
 
 SECRET_OPTIONS = ('client_secret', 'client_certificate_password', 'password')
 
+# Options that name a file (type 'path'); validate() checks that a method's required ones are readable.
+PATH_OPTIONS = ('client_certificate_path', 'federated_token_file')
+
 # Entra hosts MSAL knows; any other authority is a proxy or a sandbox.
 MICROSOFT_AUTHORITY_HOSTS = frozenset((
     'login.microsoftonline.com', 'login.microsoft.com', 'login.windows.net', 'sts.windows.net',
@@ -28,7 +33,7 @@ MICROSOFT_AUTHORITY_HOSTS = frozenset((
 ))
 
 
-def describe_option(option):
+def describe_option(option: str) -> str:
     env = OPTION_ENV.get(option)
     if not env:
         return option
@@ -49,7 +54,7 @@ class AuthMethod(object):
     supports_token_cache = True
     token_cache_note: str | None = None
     # _retry.RetrySettings set by W365Module: timeouts and bounded retries for the token endpoint.
-    request_settings = None
+    request_settings: Any = None
     # True when the method cannot work without the persistent cache (device_code keeps its refresh token there).
     requires_token_cache = False
     # True in the sign-in action plugin, which may run before anything is stored.
@@ -57,34 +62,41 @@ class AuthMethod(object):
     # The options the task itself set (not from the environment); set by _auth.auth_method_for.
     from_task: frozenset[str] = frozenset()
 
-    def __init__(self, inputs, endpoints, ca_bundle=None, token_cache=None):
+    def __init__(self, inputs: Dict[str, Any], endpoints: Any, ca_bundle: Any = None, token_cache: Any = None) -> None:
         self.inputs = inputs
         self.endpoints = endpoints
         self.ca_bundle = ca_bundle
         # _token_cache.TokenCache when the task opted in to the persistent cache, else None (in-memory only).
         self.token_cache = token_cache if self.supports_token_cache else None
 
-    def missing(self):
+    def missing(self) -> List[Any]:
         return [opt for opt in self.required if not self.inputs.get(opt)]
 
-    def validate(self):
+    def validate(self) -> None:
         missing = self.missing()
         if missing:
             needs = ', '.join(describe_option(o) for o in missing)
             raise W365ConfigError('auth_method', 'auth_method=%s needs %s; set %s in the task or its environment '
                                                  'variable' % (self.name, needs, 'them' if len(missing) > 1 else 'it'))
+        for option in self.required:
+            if option in PATH_OPTIONS:
+                check_readable_file(option, self.inputs[option])
         self.validate_more()
         if self.token_cache:
             from ansible_collections.w365.cloudpc.plugins.module_utils._token_cache import check_storable
             check_storable(self.token_cache)
 
-    def validate_more(self):
+    def validate_more(self) -> None:
         """Method-specific offline checks (files readable, and so on)."""
 
-    def credential(self):
+    def credential(self) -> Any:
         raise NotImplementedError
 
-    def common_kwargs(self):
+    def given(self, *options: str) -> Dict[str, Any]:
+        """The inputs among `options` that are set, as keyword arguments of the same names."""
+        return {option: self.inputs[option] for option in options if self.inputs.get(option)}
+
+    def common_kwargs(self) -> Dict[str, Any]:
         """authority, instance discovery, TLS trust and the opt-in token cache, for every MSAL-based credential."""
         kwargs = {'authority': self.endpoints.authority_host}
         if not self.endpoints.standard_authority:
@@ -102,7 +114,7 @@ class AuthMethod(object):
         return kwargs
 
 
-def check_readable_file(option, path):
+def check_readable_file(option: str, path: str) -> None:
     import os
     if not os.path.isfile(path):
         raise W365ConfigError(option, 'file %s does not exist or is not a file' % path)
@@ -114,9 +126,9 @@ class PerAudienceCredential(object):
     """One credential per token audience (Graph, ARM), built on first use: a delegated sign-in whose Graph and ARM
     clients differ (Microsoft Graph Command Line Tools for Graph, the Azure CLI for ARM)."""
 
-    def __init__(self, endpoints, factories):
+    def __init__(self, endpoints: Any, factories: Any) -> None:
         self._factories = {scope.lower(): f for scope, f in factories.items()}
-        self._made = {}
+        self._made: Dict[str, Any] = {}
         self._default = endpoints.graph_scope.lower()
 
     def _for(self, scopes):
@@ -127,13 +139,13 @@ class PerAudienceCredential(object):
             self._made[key] = self._factories[key]()
         return self._made[key]
 
-    def get_token(self, *scopes, **kwargs):
+    def get_token(self, *scopes: Any, **kwargs: Any) -> Any:
         return self._for(scopes).get_token(*scopes, **kwargs)
 
-    def get_token_info(self, *scopes, **kwargs):
+    def get_token_info(self, *scopes: Any, **kwargs: Any) -> Any:
         return self._for(scopes).get_token_info(*scopes, **kwargs)
 
-    def close(self):
+    def close(self) -> None:
         for cred in self._made.values():
             close = getattr(cred, 'close', None)
             if close:

@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from ansible_collections.w365.cloudpc.plugins.module_utils._auth_methods._base import AuthMethod
 
 
@@ -17,9 +19,6 @@ class AzureCli(AuthMethod):
     supports_token_cache = False
     token_cache_note = 'the Azure CLI keeps its own tokens'
 
-    def credential(self):
+    def credential(self) -> Any:
         from azure.identity import AzureCliCredential
-        kwargs = {}
-        if self.inputs.get('tenant_id'):
-            kwargs['tenant_id'] = self.inputs['tenant_id']
-        return AzureCliCredential(**kwargs)
+        return AzureCliCredential(**self.given('tenant_id'))

@@ -4,7 +4,9 @@
 
 from __future__ import annotations
 
-from ansible_collections.w365.cloudpc.plugins.module_utils._auth_methods._base import AuthMethod, check_readable_file
+from typing import Any
+
+from ansible_collections.w365.cloudpc.plugins.module_utils._auth_methods._base import AuthMethod
 from ansible_collections.w365.cloudpc.plugins.module_utils._errors import W365ConfigError
 
 
@@ -13,10 +15,7 @@ class ClientCertificate(AuthMethod):
     required = ('tenant_id', 'client_id', 'client_certificate_path')
     triggers = ('client_certificate_path',)
 
-    def validate_more(self):
-        check_readable_file('client_certificate_path', self.inputs['client_certificate_path'])
-
-    def credential(self):
+    def credential(self) -> Any:
         from azure.identity import CertificateCredential
         password = self.inputs.get('client_certificate_password')
         kwargs = self.common_kwargs()

@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from ansible_collections.w365.cloudpc.plugins.module_utils._auth_methods._base import AuthMethod
 
 
@@ -12,7 +14,7 @@ class ClientSecret(AuthMethod):
     required = ('tenant_id', 'client_id', 'client_secret')
     triggers = ('client_secret',)
 
-    def credential(self):
+    def credential(self) -> Any:
         from azure.identity import ClientSecretCredential
         return ClientSecretCredential(self.inputs['tenant_id'], self.inputs['client_id'], self.inputs['client_secret'],
                                       **self.common_kwargs())

@@ -14,6 +14,8 @@ redo.
 
 from __future__ import annotations
 
+from typing import Any, Dict, Optional
+
 import json
 import os
 import re
@@ -29,13 +31,13 @@ SIGNIN_HINT = ('run the one-time interactive sign-in again: ansible-playbook w36
                'w365_signin_tenant=%s (or the task w365.cloudpc.w365_signin with the same tenant_id and client_id)')
 
 
-def record_path(tenant_id, client_id, home=None):
+def record_path(tenant_id: str, client_id: str, home: Optional[str] = None) -> str:
     """Where the AuthenticationRecord of (tenant, client) lives: beside azure-identity's cache, private to the user."""
     safe = re.sub(r'[^a-z0-9.-]', '_', '%s.%s' % (tenant_id.lower(), client_id.lower()))
     return os.path.join(home or os.path.expanduser('~'), '.IdentityService', RECORD_DIR, safe + '.json')
 
 
-def redo_hint(tenant_id):
+def redo_hint(tenant_id: str) -> str:
     return SIGNIN_HINT % tenant_id
 
 
@@ -51,21 +53,21 @@ class DeviceCode(AuthMethod):
     interactive = False
 
     @property
-    def client_id(self):
+    def client_id(self) -> str:
         return self.inputs.get('client_id') or GRAPH_COMMAND_LINE_TOOLS_CLIENT_ID
 
     @property
-    def record_file(self):
+    def record_file(self) -> str:
         return record_path(self.inputs['tenant_id'], self.client_id)
 
-    def validate_more(self):
+    def validate_more(self) -> None:
         if not self.interactive and not os.path.isfile(self.record_file):
             raise W365ConfigError('auth_method', 'auth_method=device_code: nobody has signed in to tenant %s with client '
                                                  '%s on this machine yet (no %s); %s' % (
                                                      self.inputs['tenant_id'], self.client_id, self.record_file,
                                                      redo_hint(self.inputs['tenant_id'])))
 
-    def load_record(self):
+    def load_record(self) -> Any:
         from azure.identity import AuthenticationRecord
         try:
             with open(self.record_file, 'r') as handle:
@@ -88,7 +90,7 @@ class DeviceCode(AuthMethod):
             kwargs['timeout'] = timeout
         return DeviceCodeCredential(client_id, tenant_id=self.inputs['tenant_id'], **kwargs)
 
-    def credential(self):
+    def credential(self) -> Any:
         record = self.load_record()
         if self.inputs.get('client_id'):
             return self._credential(self.client_id, record)
@@ -105,7 +107,7 @@ class DeviceCode(AuthMethod):
         return PerAudienceCredential(self.endpoints, {self.endpoints.graph_scope: graph,
                                                       self.endpoints.arm_scope: arm_refused})
 
-    def sign_in(self, prompt, timeout=None):
+    def sign_in(self, prompt: str, timeout: Optional[float] = None) -> Dict[str, Any]:
         """The interactive part (action plugin only): device code flow for Graph, then the ARM token from the same
         refresh token when the client can have one. Writes the AuthenticationRecord; returns a summary (no token)."""
         from azure.core.exceptions import ClientAuthenticationError
@@ -124,7 +126,7 @@ class DeviceCode(AuthMethod):
                 'authority': record.authority, 'record_file': self.record_file, 'tokens': tokens}
 
 
-def write_record(path, text):
+def write_record(path: str, text: str) -> Dict[str, Any]:
     """Write the record 0600 in a 0700 directory (it names the account; it holds no secret)."""
     directory = os.path.dirname(path)
     os.makedirs(directory, mode=0o700, exist_ok=True)

@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from ansible_collections.w365.cloudpc.plugins.module_utils._auth_methods._base import AuthMethod
 
 
@@ -17,11 +19,9 @@ class ManagedIdentity(AuthMethod):
     supports_token_cache = False
     token_cache_note = "the host's identity endpoint serves the tokens"
 
-    def credential(self):
+    def credential(self) -> Any:
         from azure.identity import ManagedIdentityCredential
-        kwargs = {}
-        if self.inputs.get('client_id'):
-            kwargs['client_id'] = self.inputs['client_id']
+        kwargs = self.given('client_id')
         if self.ca_bundle:
             kwargs['connection_verify'] = self.ca_bundle
         return ManagedIdentityCredential(**kwargs)

@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+from typing import Any, Optional, Tuple
+
 from urllib.parse import urlsplit
 
 from ansible_collections.w365.cloudpc.plugins.module_utils._auth_methods._base import (
@@ -16,7 +18,7 @@ from ansible_collections.w365.cloudpc.plugins.module_utils._constants import AZU
 GRAPH_COMMAND_LINE_TOOLS_CLIENT_ID = '14d82eec-204b-4c2f-b7e8-296a70dab67e'
 
 
-def default_clients(client_id):
+def default_clients(client_id: Optional[str]) -> Tuple[str, str]:
     """(Graph client, ARM client) for a delegated sign-in.
 
     The customer's public-client app registration when `client_id` is set (it needs the Graph delegated scopes and
@@ -41,7 +43,7 @@ class UsernamePassword(AuthMethod):
     triggers = ('username', 'password')
     delegated = True
 
-    def credential(self):
+    def credential(self) -> Any:
         import warnings
         from azure.identity import UsernamePasswordCredential
         self._skip_user_realm_discovery()
@@ -58,7 +60,7 @@ class UsernamePassword(AuthMethod):
         return PerAudienceCredential(self.endpoints, {self.endpoints.graph_scope: lambda: build(graph_client),
                                                       self.endpoints.arm_scope: lambda: build(arm_client)})
 
-    def user_client_id(self):
+    def user_client_id(self) -> Optional[str]:
         """The client for the user sign-in. AZURE_CLIENT_ID in the environment is usually the app of an app-only
         credential (AWX's Azure credential exports it): it counts only when the user came from the environment too."""
         if 'client_id' in self.from_task or 'username' not in self.from_task:

@@ -4,7 +4,9 @@
 
 from __future__ import annotations
 
-from ansible_collections.w365.cloudpc.plugins.module_utils._auth_methods._base import AuthMethod, check_readable_file
+from typing import Any
+
+from ansible_collections.w365.cloudpc.plugins.module_utils._auth_methods._base import AuthMethod
 
 
 class WorkloadIdentity(AuthMethod):
@@ -12,10 +14,7 @@ class WorkloadIdentity(AuthMethod):
     required = ('tenant_id', 'client_id', 'federated_token_file')
     triggers = ('federated_token_file',)
 
-    def validate_more(self):
-        check_readable_file('federated_token_file', self.inputs['federated_token_file'])
-
-    def credential(self):
+    def credential(self) -> Any:
         from azure.identity import WorkloadIdentityCredential
         return WorkloadIdentityCredential(tenant_id=self.inputs['tenant_id'], client_id=self.inputs['client_id'],
                                           token_file_path=self.inputs['federated_token_file'], **self.common_kwargs())

@@ -102,6 +102,21 @@ def test_missing_certificate_file_fails_offline(tmp_path):
     assert e.value.option == 'client_certificate_path'
 
 
+@pytest.mark.parametrize('method, option', [('client_certificate', 'client_certificate_path'),
+                                            ('workload_identity', 'federated_token_file')])
+def test_a_required_file_that_is_a_directory_fails_offline(tmp_path, method, option):
+    with pytest.raises(W365ConfigError) as e:
+        auth_method_for({'auth_method': method, 'tenant_id': T, 'client_id': C, option: str(tmp_path)},
+                        ENDPOINTS, environ={})
+    assert e.value.option == option
+
+
+def test_cli_and_managed_identity_pass_only_the_inputs_given():
+    cli = auth_method_for({'auth_method': 'azure_cli', 'tenant_id': T}, ENDPOINTS, environ={})
+    assert cli.given('tenant_id', 'client_id') == {'tenant_id': T}
+    assert auth_method_for({'auth_method': 'managed_identity'}, ENDPOINTS, environ={}).given('client_id') == {}
+
+
 def test_username_password_defaults_client_to_azure_cli():
     method = auth_method_for({'auth_method': 'username_password', 'tenant_id': T, 'username': 'u', 'password': 'p'},
                              ENDPOINTS, environ={})

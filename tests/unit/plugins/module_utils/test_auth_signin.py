@@ -78,6 +78,11 @@ def test_a_failed_sign_in_is_not_repeated_within_a_task(sb):
     assert len(token_posts(sb)) == 1
 
 
+def test_the_sign_in_wrapper_never_shows_its_secrets():
+    cred = _AuthErrorMapping(object(), 'client_secret', ['S3cret-Value-1'], tenant_id=world.PUBLIC_TENANT)
+    assert 'S3cret-Value-1' not in repr(cred) and 'S3cret-Value-1' not in str(cred)
+
+
 def test_device_code_without_a_sign_in_fails_offline(tmp_path, monkeypatch):
     monkeypatch.setenv('HOME', str(tmp_path))
     ep = resolve_endpoints('public')

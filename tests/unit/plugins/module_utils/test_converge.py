@@ -55,6 +55,32 @@ def test_a_create_never_carried_out_is_sent_again_after_the_read_back():
     assert svc.creates == 2 and len(svc.made) == 1
 
 
+def test_create_named_reads_back_the_winner_among_those_listed_by_name():
+    svc = Service('lost')
+    svc.made.append({'id': 'ID-00'})  # a racing run's, with the lower ID
+    assert _converge.create_named(svc.create, lambda: list(svc.made), sleep=lambda s: None) == ({'id': 'ID-00'}, True)
+    assert svc.creates == 1
+
+
+@pytest.mark.parametrize('answer', [None, W365ApiError(404, 'NotFound', 'gone')])
+def test_drop_own_copy_deletes_and_says_which_copy_was_kept(answer):
+    calls = []
+
+    def delete():
+        calls.append(1)
+        if answer is not None:
+            raise answer
+    message = _converge.drop_own_copy(delete, "policy 'p'", {'id': 'b'}, {'id': 'a'})
+    assert calls == [1] and 'deleted its own copy b and kept a' in message and message.startswith("policy 'p': ")
+
+
+def test_drop_own_copy_raises_any_other_refusal():
+    def delete():
+        raise W365ApiError(409, 'Conflict', 'in use')
+    with pytest.raises(W365ApiError):
+        _converge.drop_own_copy(delete, 'x', {'id': 'b'}, {'id': 'a'})
+
+
 @pytest.mark.parametrize('status', [500, 503, 408])
 def test_5xx_and_408_count_as_unanswered(status):
     svc = Service(status, 'ok')
