@@ -147,7 +147,7 @@ def approve_when_asked(box, upn, mfa=True, timeout=60, approve=True):
             pending = [c for c in box.control('GET', 'devicecodes')['device_codes'] if c['status'] == 'pending']
             if pending:
                 done['reply'] = box.control('POST', 'devicecodes/%s' % pending[0]['user_code'],
-                                             {'upn': upn, 'mfa': mfa} if approve else {'approve': False})
+                                            {'upn': upn, 'mfa': mfa} if approve else {'approve': False})
                 done['user_code'] = pending[0]['user_code']
                 return
             time.sleep(0.2)
