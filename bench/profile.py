@@ -12,9 +12,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import importlib
-import io
-import json
-import os
 import pstats
 import sys
 import time
@@ -24,60 +21,37 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from bench.sections import COLLECTIONS, MODULE_PKG, _converged_tenant, module_tasks  # noqa: E402
-
-
-def _child(module: str, module_args: dict, prof_path: Path | None, write_end: int) -> None:
-    """In the forked child: one module run; (wall, cpu, changed, failed) through the pipe, then exit."""
-    import cProfile
-
-    from ansible.module_utils import _internal as mu_internal
-    from ansible.module_utils import basic
-    code = 1
-    try:
-        mod = importlib.import_module(f"{MODULE_PKG}.{module}")
-        basic._ANSIBLE_ARGS = json.dumps({"ANSIBLE_MODULE_ARGS": module_args}).encode()
-        basic._ANSIBLE_PROFILE = "legacy"
-        mu_internal.is_controller = False
-        profiler = cProfile.Profile() if prof_path else None
-        out = io.StringIO()
-        started, cpu = time.monotonic(), time.process_time()
-        with contextlib.redirect_stdout(out):
-            if profiler:
-                profiler.enable()
-            try:
-                mod.main()
-            except SystemExit:
-                pass
-            if profiler:
-                profiler.disable()
-        wall, cpu = time.monotonic() - started, time.process_time() - cpu
-        if profiler:
-            profiler.dump_stats(str(prof_path))
-        result = json.loads(out.getvalue() or "{}")
-        os.write(write_end, json.dumps({"wall": wall, "cpu": cpu, "changed": bool(result.get("changed")),
-                                        "failed": bool(result.get("failed"))}).encode())
-        code = 0
-    finally:
-        os._exit(code)
+from bench.sections import COLLECTIONS, _converged_tenant, in_fork, module_tasks, run_module_main  # noqa: E402
 
 
 def run_once(module: str, module_args: dict, prof_path: Path | None) -> dict:
-    read_end, write_end = os.pipe()
-    pid = os.fork()
-    if pid == 0:
-        os.close(read_end)
-        _child(module, module_args, prof_path, write_end)
-    os.close(write_end)
-    raw = b""
-    while True:
-        chunk = os.read(read_end, 4096)
-        if not chunk:
-            break
-        raw += chunk
-    os.close(read_end)
-    os.waitpid(pid, 0)
-    return json.loads(raw.decode() or '{"wall": 0, "cpu": 0, "changed": false, "failed": true}')
+    """One module run in a forked child (as a worker runs it): wall and CPU time of main(), changed, failed; with
+    `prof_path`, main()'s cProfile statistics written there."""
+    import cProfile
+
+    def one_run():
+        profiler = cProfile.Profile() if prof_path else None
+        timing = {}
+
+        @contextlib.contextmanager
+        def measured():
+            started, cpu = time.monotonic(), time.process_time()
+            if profiler:
+                profiler.enable()
+            try:
+                yield
+            finally:
+                if profiler:
+                    profiler.disable()
+                timing.update(wall=time.monotonic() - started, cpu=time.process_time() - cpu)
+
+        result = run_module_main(module, module_args, measured)
+        if profiler:
+            profiler.dump_stats(str(prof_path))
+        return {"wall": timing["wall"], "cpu": timing["cpu"], "changed": bool(result.get("changed")),
+                "failed": bool(result.get("failed"))}
+
+    return in_fork(one_run, {"wall": 0, "cpu": 0, "changed": False, "failed": True})
 
 
 def main(argv=None) -> int:

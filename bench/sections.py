@@ -158,51 +158,65 @@ def _peak_rss_mib() -> float:
     return 0.0
 
 
+def in_fork(work, failed: dict) -> dict:
+    """Run `work()` in a forked child, as an Ansible worker runs a task, and return the dict it returns (through a
+    pipe), or `failed` when the child died without answering."""
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(read_end)
+        code = 1
+        try:
+            os.write(write_end, json.dumps(work()).encode())
+            code = 0
+        finally:
+            os._exit(code)
+    os.close(write_end)
+    with os.fdopen(read_end, "rb") as pipe:
+        raw = pipe.read()
+    os.waitpid(pid, 0)
+    return json.loads(raw.decode()) if raw else dict(failed)
+
+
+def run_module_main(module: str, module_args: dict, around=contextlib.nullcontext) -> dict:
+    """One module's main() in this process, the way the in-process action plugin runs it; its result. `around`: a
+    context manager wrapped around main() alone (timing, profiling)."""
+    import importlib
+    import io
+
+    from ansible.module_utils import _internal as mu_internal
+    from ansible.module_utils import basic
+    mod = importlib.import_module(f"{MODULE_PKG}.{module}")
+    basic._ANSIBLE_ARGS = json.dumps({"ANSIBLE_MODULE_ARGS": module_args}).encode()
+    basic._ANSIBLE_PROFILE = "legacy"
+    mu_internal.is_controller = False
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out), around():
+        try:
+            mod.main()
+        except SystemExit:
+            pass
+    return json.loads(out.getvalue() or "{}")
+
+
 def _inprocess_task_memory(module: str, module_args: dict) -> dict:
     """Peak RSS of one converged task on the in-process path: this process imports what the action plugins
     preload (as the controller's main process does before it forks workers), then a forked child runs the module's
     main() the way the action plugin does. `added_mib` is the child's peak minus its RSS right after the fork:
     the memory the task itself adds to a worker (Linux /proc figures)."""
     import importlib
-    import io
     if str(COLLECTIONS) not in sys.path:
         sys.path.insert(0, str(COLLECTIONS))
     importlib.import_module("ansible_collections.w365.cloudpc.plugins.plugin_utils._inprocess")
     before = _rss_mib()
-    read_end, write_end = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the child: one module run, then its peak RSS through the pipe
-        code = 1
-        try:
-            start = _rss_mib()
-            from ansible.module_utils import _internal as mu_internal
-            from ansible.module_utils import basic
-            mod = importlib.import_module(f"{MODULE_PKG}.{module}")
-            basic._ANSIBLE_ARGS = json.dumps({"ANSIBLE_MODULE_ARGS": module_args}).encode()
-            basic._ANSIBLE_PROFILE = "legacy"
-            mu_internal.is_controller = False
-            out = io.StringIO()
-            with contextlib.redirect_stdout(out):
-                try:
-                    mod.main()
-                except SystemExit:
-                    pass
-            result = json.loads(out.getvalue() or "{}")
-            os.write(write_end, json.dumps({"start": start, "peak": _peak_rss_mib(), "failed": bool(result.get("failed")),
-                                            "changed": bool(result.get("changed"))}).encode())
-            code = 0
-        finally:
-            os._exit(code)
-    os.close(write_end)
-    raw = b""
-    while True:
-        chunk = os.read(read_end, 4096)
-        if not chunk:
-            break
-        raw += chunk
-    os.close(read_end)
-    os.waitpid(pid, 0)
-    found = json.loads(raw.decode() or '{"start": 0, "peak": 0, "failed": true, "changed": false}')
+
+    def one_run():  # the child: one module run, then its peak RSS
+        start = _rss_mib()
+        result = run_module_main(module, module_args)
+        return {"start": start, "peak": _peak_rss_mib(), "failed": bool(result.get("failed")),
+                "changed": bool(result.get("changed"))}
+
+    found = in_fork(one_run, {"start": 0, "peak": 0, "failed": True, "changed": False})
     return {"parent_rss_mib": round(before, 1), "task_peak_rss_mib": round(found["peak"], 1),
             "added_mib": round(found["peak"] - found["start"], 1), "failed": found["failed"],
             "changed": found["changed"]}

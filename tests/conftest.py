@@ -33,7 +33,7 @@ DEMO_SEED = REPO / "w365_sandbox" / "seeds" / "demo.yml"
 SANDBOX_FIXTURES = frozenset((
     "sandbox", "sandbox_factory",  # tests/conftest.py
     "core",  # tests/unit/plugins/module_utils/conftest.py
-    "_shared", "demo",  # tests/unit/emulator/conftest.py (and the `demo` of emulator_spec/test_demo_seed.py)
+    "_shared", "demo",  # tests/unit/emulator/conftest.py (and the `demo` of emulator_spec/conftest.py)
     "emulator",  # tests/unit/emulator_spec/conftest.py
 ))
 PLAYBOOK_FIXTURES = frozenset(("run_playbook",))

@@ -38,3 +38,19 @@ def api(emulator):
     client = SandboxApi(emulator)
     yield client
     client.session.close()
+
+
+@pytest.fixture(scope='module')
+def demo():
+    """A sandbox on the shipped demo seed (what `make demo` starts from), one per test module: (client, seed)."""
+    _specs.require_specs()
+    from tests.helpers.sandbox import start_sandbox
+
+    from .sandbox import SandboxApi
+    box = start_sandbox(_specs.REPO_ROOT / 'w365_sandbox' / 'seeds' / 'demo.yml', time_scale=1.0)
+    client = SandboxApi(box)
+    try:
+        yield client, box.seed
+    finally:
+        client.session.close()
+        box.stop()

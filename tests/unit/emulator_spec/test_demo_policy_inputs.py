@@ -6,25 +6,10 @@ from __future__ import annotations
 
 import pytest
 
-from . import specs
 from .checks import graph_ok
-from .sandbox import GRAPH_SCOPE, VE, SandboxApi
+from .sandbox import GRAPH_SCOPE, VE
 
-DEMO = specs.REPO_ROOT / 'w365_sandbox' / 'seeds' / 'demo.yml'
 SKU = 'microsoftwindowsdesktop_windows-ent-cpc_'
-
-
-@pytest.fixture(scope='module')
-def demo():
-    specs.require_specs()
-    from tests.helpers.sandbox import start_sandbox
-    box = start_sandbox(DEMO, time_scale=1.0)
-    client = SandboxApi(box)
-    try:
-        yield client, box.seed
-    finally:
-        client.session.close()
-        box.stop()
 
 
 @pytest.mark.parametrize('principal', ['app', 'user'])

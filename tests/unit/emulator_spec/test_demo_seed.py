@@ -6,26 +6,9 @@ Every object the demo seed describes is read back through Graph and ARM and judg
 
 from __future__ import annotations
 
-import pytest
 
-from . import specs
 from .checks import arm_ok, graph_ok
-from .sandbox import GRAPH_SCOPE, VE, SandboxApi
-
-DEMO = specs.REPO_ROOT / 'w365_sandbox' / 'seeds' / 'demo.yml'
-
-
-@pytest.fixture(scope='module')
-def demo():
-    specs.require_specs()
-    from tests.helpers.sandbox import start_sandbox
-    box = start_sandbox(DEMO, time_scale=1.0)
-    client = SandboxApi(box)
-    try:
-        yield client, box.seed
-    finally:
-        client.session.close()
-        box.stop()
+from .sandbox import GRAPH_SCOPE, VE
 
 
 def test_demo_graph_collections(demo):
